@@ -1,0 +1,197 @@
+// Graph.cpp: building nodes through the op table, folding, and hash-consing.
+#include "ir/Graph.h"
+
+#include "ir/OpTable.h"
+
+#include <bit>
+#include <cmath>
+#include <ostream>
+#include <sstream>
+
+namespace gradc {
+
+static size_t mix(size_t h, uint64_t v) {
+  return h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+}
+
+size_t Graph::Hash::operator()(NodeId id) const {
+  const Node &n = g->node(id);
+  size_t h = static_cast<size_t>(n.op);
+  h = mix(h, static_cast<uint64_t>(n.type.dtype));
+  for (const Dim &d : n.type.shape)
+    h = mix(mix(h, static_cast<uint64_t>(d.sym)), static_cast<uint64_t>(d.off));
+  for (NodeId o : n.operands)
+    h = mix(h, static_cast<uint64_t>(o));
+  h = mix(h, std::bit_cast<uint64_t>(n.num));
+  for (int64_t v : n.ints)
+    h = mix(h, static_cast<uint64_t>(v));
+  return h;
+}
+
+bool Graph::Equal::operator()(NodeId a, NodeId b) const {
+  const Node &x = g->node(a);
+  const Node &y = g->node(b);
+  // Constants compare by bits, so 0.0 and -0.0 (and NaNs) stay distinct.
+  return x.op == y.op && x.type == y.type && x.operands == y.operands &&
+         std::bit_cast<uint64_t>(x.num) == std::bit_cast<uint64_t>(y.num) && x.ints == y.ints;
+}
+
+NodeId Graph::intern(Node n) {
+  nodes_.push_back(std::move(n));
+  NodeId id = static_cast<NodeId>(nodes_.size() - 1);
+  auto [it, inserted] = interned_.insert(id);
+  if (!inserted) {
+    nodes_.pop_back();
+    return *it;
+  }
+  return id;
+}
+
+NodeId Graph::make(Op op, std::vector<NodeId> operands, Attrs attrs) {
+  std::string error;
+  NodeId id = tryMake(op, std::move(operands), std::move(attrs), error);
+  if (id == kNoNode)
+    internalError(std::string("ill-typed '") + opName(op) + "' node: " + error);
+  return id;
+}
+
+NodeId Graph::tryMake(Op op, std::vector<NodeId> operands, Attrs attrs, std::string &error) {
+  const OpInfo &info = opInfo(op);
+  if (info.arity >= 0 && operands.size() != static_cast<size_t>(info.arity))
+    internalError(std::string("'") + info.name + "' takes " + std::to_string(info.arity) +
+                  " operands, got " + std::to_string(operands.size()));
+  std::vector<const Type *> types;
+  types.reserve(operands.size());
+  for (NodeId o : operands) {
+    GRADC_ASSERT(o >= 0 && static_cast<size_t>(o) < nodes_.size(), "operand out of range");
+    types.push_back(&nodes_[static_cast<size_t>(o)].type);
+  }
+  Type type;
+  ShapeQuery q{types, attrs, *dims_};
+  if (!info.shape(q, type, error))
+    return kNoNode;
+  NodeId simple = simplify(op, operands, attrs, type);
+  if (simple != kNoNode)
+    return simple;
+  return intern(Node{op, std::move(type), std::move(operands), attrs.num, std::move(attrs.ints)});
+}
+
+// Rewrites applied as nodes are built. Each is exact under IEEE semantics.
+NodeId Graph::simplify(Op op, const std::vector<NodeId> &ops, const Attrs &attrs, const Type &type) {
+  const OpInfo &info = opInfo(op);
+  auto isConst = [&](NodeId id) { return node(id).op == Op::Const; };
+  // Elementwise op on constants -> the folded constant.
+  if (info.elementwise && !ops.empty()) {
+    bool allConst = true;
+    for (NodeId o : ops)
+      allConst = allConst && isConst(o);
+    if (allConst) {
+      double v = 0;
+      if (info.scalar1)
+        v = info.scalar1(node(ops[0]).num);
+      else if (info.scalar2)
+        v = info.scalar2(node(ops[0]).num, node(ops[1]).num);
+      else if (info.scalar3)
+        v = info.scalar3(node(ops[0]).num, node(ops[1]).num, node(ops[2]).num);
+      Node n{Op::Const, type, {}, v, {}};
+      return intern(std::move(n));
+    }
+  }
+  switch (op) {
+  case Op::Mul: // x*1 -> x, 1*x -> x
+    if (isConstant(ops[1], 1.0))
+      return ops[0];
+    if (isConstant(ops[0], 1.0))
+      return ops[1];
+    break;
+  case Op::Div: // x/1 -> x
+    if (isConstant(ops[1], 1.0))
+      return ops[0];
+    break;
+  case Op::Neg: // -(-x) -> x
+    if (node(ops[0]).op == Op::Neg)
+      return node(ops[0]).operands[0];
+    break;
+  case Op::Broadcast: // broadcast(x) to x's own shape -> x; broadcast(c) -> c of the new shape
+  case Op::Reshape:
+    if (type.shape == node(ops[0]).type.shape)
+      return ops[0];
+    if (isConst(ops[0]))
+      return intern(Node{Op::Const, type, {}, node(ops[0]).num, {}});
+    break;
+  default:
+    break;
+  }
+  (void)attrs;
+  return kNoNode;
+}
+
+NodeId Graph::constant(double value, Shape shape, DType dtype) {
+  return intern(Node{Op::Const, Type{dtype, std::move(shape)}, {}, value, {}});
+}
+
+NodeId Graph::param(int64_t index, Type type) {
+  return intern(Node{Op::Param, std::move(type), {}, 0, {index}});
+}
+
+bool Graph::isConstant(NodeId id, double v) const {
+  const Node &n = node(id);
+  return n.op == Op::Const && n.num == v;
+}
+
+SourceLoc Graph::loc(NodeId id) const {
+  return static_cast<size_t>(id) < locs_.size() ? locs_[static_cast<size_t>(id)] : SourceLoc{};
+}
+
+void Graph::setLoc(NodeId id, SourceLoc loc) {
+  if (locs_.size() <= static_cast<size_t>(id))
+    locs_.resize(static_cast<size_t>(id) + 1);
+  if (!locs_[static_cast<size_t>(id)].valid())
+    locs_[static_cast<size_t>(id)] = loc;
+}
+
+static std::string formatNumber(double v) {
+  std::ostringstream os;
+  os.precision(17);
+  os << v;
+  return os.str();
+}
+
+std::string Graph::nodeToString(NodeId id) const {
+  const Node &n = node(id);
+  std::string s = "%" + std::to_string(id) + " = " + opName(n.op);
+  if (n.op == Op::Const)
+    s += " " + formatNumber(n.num);
+  for (size_t i = 0; i < n.operands.size(); ++i)
+    s += (i ? ", %" : " %") + std::to_string(n.operands[i]);
+  if (!n.ints.empty()) {
+    s += " {";
+    for (size_t i = 0; i < n.ints.size(); ++i)
+      s += (i ? ", " : "") + std::to_string(n.ints[i]);
+    s += "}";
+  }
+  s += " : ";
+  s += dtypeName(n.type.dtype);
+  if (!n.type.shape.empty())
+    s += dims_->str(n.type.shape);
+  return s;
+}
+
+void Graph::print(std::ostream &os, const std::vector<NodeId> &roots,
+                  const std::vector<std::string> &rootNames) const {
+  std::vector<bool> live(nodes_.size(), false);
+  for (NodeId r : roots)
+    if (r != kNoNode)
+      live[static_cast<size_t>(r)] = true;
+  for (size_t i = nodes_.size(); i-- > 0;)
+    if (live[i])
+      for (NodeId o : nodes_[i].operands)
+        live[static_cast<size_t>(o)] = true;
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    if (live[i])
+      os << "  " << nodeToString(static_cast<NodeId>(i)) << "\n";
+  for (size_t i = 0; i < roots.size(); ++i)
+    os << "  " << (i < rootNames.size() ? rootNames[i] : "out") << " = %" << roots[i] << "\n";
+}
+
+} // namespace gradc

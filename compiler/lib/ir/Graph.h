@@ -1,0 +1,89 @@
+// Graph.h: the IR graph: immutable, hash-consed nodes in an arena, named by small ids.
+#pragma once
+
+#include "gradc/Diagnostics.h"
+#include "ir/Op.h"
+#include "ir/Type.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace gradc {
+
+using NodeId = int32_t;
+constexpr NodeId kNoNode = -1;
+
+/// The attributes of a node beyond its operands. `type` is the result type for ops
+/// whose type is not implied by their operands (Param, Const, Broadcast, Reshape, IndexGrad).
+struct Attrs {
+  double num = 0;
+  std::vector<int64_t> ints;
+  Type type;
+};
+
+/// An op applied to operands. Operands always have smaller ids, so id order is a
+/// topological order and every pass can walk the graph with a plain loop.
+struct Node {
+  Op op;
+  Type type;
+  std::vector<NodeId> operands;
+  double num = 0;
+  std::vector<int64_t> ints;
+};
+
+class Graph {
+public:
+  explicit Graph(std::shared_ptr<const DimTable> dims) : dims_(std::move(dims)) {}
+  Graph(const Graph &) = delete;
+  Graph &operator=(const Graph &) = delete;
+
+  /// Builds (or finds) op(operands). Folds constants and trivial identities. The
+  /// operands must satisfy the op's shape rule: a violation is a compiler bug.
+  NodeId make(Op op, std::vector<NodeId> operands, Attrs attrs = {});
+  /// Like make, but a shape-rule violation is returned in `error` (kNoNode result).
+  NodeId tryMake(Op op, std::vector<NodeId> operands, Attrs attrs, std::string &error);
+
+  NodeId constant(double value, Shape shape = {}, DType dtype = DType::F64);
+  NodeId param(int64_t index, Type type);
+
+  const Node &node(NodeId id) const { return nodes_[static_cast<size_t>(id)]; }
+  const Type &type(NodeId id) const { return node(id).type; }
+  size_t size() const { return nodes_.size(); }
+  const DimTable &dims() const { return *dims_; }
+  std::shared_ptr<const DimTable> dimTable() const { return dims_; }
+
+  /// Where in the source a node was first built from (invalid for generated nodes).
+  SourceLoc loc(NodeId id) const;
+  void setLoc(NodeId id, SourceLoc loc);
+
+  /// True when the node is a Const whose (splat) value equals v.
+  bool isConstant(NodeId id, double v) const;
+
+  /// Prints nodes reachable from `roots` in id order (`--dump=ir`).
+  void print(std::ostream &os, const std::vector<NodeId> &roots,
+             const std::vector<std::string> &rootNames) const;
+  std::string nodeToString(NodeId id) const;
+
+private:
+  NodeId simplify(Op op, const std::vector<NodeId> &operands, const Attrs &attrs, const Type &type);
+  NodeId intern(Node n);
+
+  struct Hash {
+    const Graph *g;
+    size_t operator()(NodeId id) const;
+  };
+  struct Equal {
+    const Graph *g;
+    bool operator()(NodeId a, NodeId b) const;
+  };
+
+  std::shared_ptr<const DimTable> dims_;
+  std::vector<Node> nodes_;
+  std::vector<SourceLoc> locs_;
+  std::unordered_set<NodeId, Hash, Equal> interned_{16, Hash{this}, Equal{this}};
+};
+
+} // namespace gradc

@@ -1,0 +1,37 @@
+// OpTable.cpp: assembles the op table from the per-family files.
+#include "ir/OpTable.h"
+
+namespace gradc {
+
+static const char *const kOpNames[] = {
+#define OP(name, spelling) spelling,
+#include "ir/Ops.def"
+};
+
+static OpInfo *buildTable() {
+  static OpInfo table[kNumOps];
+  for (int i = 0; i < kNumOps; ++i)
+    table[i].name = kOpNames[i];
+  registerLeafOps(table);
+  registerElementwiseOps(table);
+  registerStructureOps(table);
+  registerReductionOps(table);
+  return table;
+}
+
+const OpInfo &opInfo(Op op) {
+  static const OpInfo *table = buildTable();
+  return table[static_cast<int>(op)];
+}
+
+const char *opName(Op op) { return kOpNames[static_cast<int>(op)]; }
+
+std::vector<int64_t> EvalContext::concrete(const Shape &s) const {
+  std::vector<int64_t> out;
+  out.reserve(s.size());
+  for (const Dim &d : s)
+    out.push_back(dimValue(d));
+  return out;
+}
+
+} // namespace gradc

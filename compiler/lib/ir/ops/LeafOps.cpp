@@ -1,0 +1,47 @@
+// LeafOps.cpp: parameters, constants and dim values: the graph's inputs.
+#include "ir/OpTable.h"
+
+namespace gradc {
+
+static bool typeFromAttrs(const ShapeQuery &q, Type &out, std::string &) {
+  out = q.attrs.type;
+  return true;
+}
+
+// A dim used as a number (`sum(x) / n`): an f64 scalar.
+static bool dimValueShape(const ShapeQuery &, Type &out, std::string &) {
+  out = Type{DType::F64, {}};
+  return true;
+}
+
+static void evalConst(EvalContext &c) {
+  c.out.shape = c.concrete(c.node.type.shape);
+  int64_t n = 1;
+  for (int64_t d : c.out.shape)
+    n *= d;
+  c.out.data.assign(static_cast<size_t>(n), c.node.num);
+}
+
+static void evalDimValue(EvalContext &c) {
+  c.out.shape.clear();
+  c.out.data.assign(1, static_cast<double>(c.dimValue(Dim{static_cast<int32_t>(c.node.ints[0]), 0})));
+}
+
+void registerLeafOps(OpInfo *t) {
+  // Parameters are bound by the caller; they have no evaluation of their own.
+  t[int(Op::Param)].arity = 0;
+  t[int(Op::Param)].shape = typeFromAttrs;
+  t[int(Op::Param)].noGradient = true;
+
+  t[int(Op::Const)].arity = 0;
+  t[int(Op::Const)].shape = typeFromAttrs;
+  t[int(Op::Const)].eval = evalConst;
+  t[int(Op::Const)].noGradient = true;
+
+  t[int(Op::DimValue)].arity = 0;
+  t[int(Op::DimValue)].shape = dimValueShape;
+  t[int(Op::DimValue)].eval = evalDimValue;
+  t[int(Op::DimValue)].noGradient = true;
+}
+
+} // namespace gradc

@@ -1,0 +1,167 @@
+// ReductionOps.cpp: sums over axes and matrix products, with their gradients.
+#include "ir/OpTable.h"
+#include "ir/ops/TensorWalk.h"
+
+namespace gradc {
+
+namespace {
+
+// --- sum: ints = the reduced axes, ascending; they are dropped from the shape ---
+
+bool sumShape(const ShapeQuery &q, Type &out, std::string &error) {
+  const Shape &s = q.in[0]->shape;
+  out = Type{isFloat(q.in[0]->dtype) ? q.in[0]->dtype : DType::F64, {}};
+  int64_t prev = -1;
+  for (int64_t a : q.attrs.ints) {
+    if (a <= prev || a >= static_cast<int64_t>(s.size())) {
+      error = "bad reduction axis " + std::to_string(a) + " for " + q.dims.str(s);
+      return false;
+    }
+    prev = a;
+  }
+  size_t j = 0;
+  for (size_t k = 0; k < s.size(); ++k) {
+    if (j < q.attrs.ints.size() && q.attrs.ints[j] == static_cast<int64_t>(k))
+      ++j;
+    else
+      out.shape.push_back(s[k]);
+  }
+  return true;
+}
+
+// The interpreter sums in source (row-major) order: it is the oracle for exactness.
+void evalSum(EvalContext &c) {
+  const Tensor &a = *c.in[0];
+  const auto &axes = c.node.ints;
+  std::vector<bool> reduced(a.shape.size(), false);
+  for (int64_t ax : axes)
+    reduced[static_cast<size_t>(ax)] = true;
+  c.out.shape.clear();
+  for (size_t k = 0; k < a.shape.size(); ++k)
+    if (!reduced[k])
+      c.out.shape.push_back(a.shape[k]);
+  c.out.data.assign(static_cast<size_t>(elementCount(c.out.shape)), 0.0);
+  std::vector<int64_t> outStride = rowMajorStrides(c.out.shape);
+  forEachIndex(a.shape, [&](const std::vector<int64_t> &idx, int64_t lin) {
+    int64_t dst = 0;
+    size_t j = 0;
+    for (size_t k = 0; k < idx.size(); ++k)
+      if (!reduced[k])
+        dst += idx[k] * outStride[j++];
+    c.out.data[static_cast<size_t>(dst)] += a.data[static_cast<size_t>(lin)];
+  });
+}
+
+// d sum(a, axes): g broadcast back over the reduced axes
+void vjpSum(VjpContext &c) {
+  const Type in = c.g.type(c.in(0));
+  const auto axes = c.g.node(c.self).ints;
+  // Reinsert the reduced axes as size 1, then stretch them.
+  Attrs keep;
+  keep.type = Type{c.g.type(c.grad).dtype, {}};
+  size_t j = 0;
+  for (size_t k = 0; k < in.shape.size(); ++k) {
+    bool r = j < axes.size() && axes[j] == static_cast<int64_t>(k);
+    keep.type.shape.push_back(r ? Dim::lit(1) : in.shape[k]);
+    j += r;
+  }
+  NodeId kept = c.g.make(Op::Reshape, {c.grad}, keep);
+  Attrs wide;
+  wide.type = Type{keep.type.dtype, in.shape};
+  c.give(0, c.g.make(Op::Broadcast, {kept}, wide));
+}
+
+// --- matmul: numpy's rule for operands of rank 1 and 2 ---
+
+bool matmulShape(const ShapeQuery &q, Type &out, std::string &error) {
+  const Shape &a = q.in[0]->shape;
+  const Shape &b = q.in[1]->shape;
+  std::string both = q.dims.str(a) + " @ " + q.dims.str(b);
+  if (a.empty() || b.empty()) {
+    error = "'@' needs vectors or matrices, not a scalar: " + both;
+    return false;
+  }
+  if (a.size() > 2 || b.size() > 2) {
+    error = "'@' on operands of rank above 2 is not supported yet: " + both;
+    return false;
+  }
+  const Dim &ka = a.back();
+  const Dim &kb = b.size() == 1 ? b[0] : b[0];
+  if (!(ka == kb)) {
+    error = "shape mismatch in '@': " + both + " (inner sizes " + q.dims.str(ka) + " and " +
+            q.dims.str(kb) + " differ)";
+    return false;
+  }
+  out = Type{isFloat(q.in[0]->dtype) ? q.in[0]->dtype : DType::F64, {}};
+  if (a.size() == 2)
+    out.shape.push_back(a[0]);
+  if (b.size() == 2)
+    out.shape.push_back(b[1]);
+  return true;
+}
+
+void evalMatMul(EvalContext &c) {
+  const Tensor &a = *c.in[0];
+  const Tensor &b = *c.in[1];
+  int64_t m = a.shape.size() == 2 ? a.shape[0] : 1;
+  int64_t k = a.shape.back();
+  int64_t n = b.shape.size() == 2 ? b.shape[1] : 1;
+  c.out.shape.clear();
+  if (a.shape.size() == 2)
+    c.out.shape.push_back(m);
+  if (b.shape.size() == 2)
+    c.out.shape.push_back(n);
+  c.out.data.assign(static_cast<size_t>(m * n), 0.0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double s = 0;
+      for (int64_t p = 0; p < k; ++p)
+        s += a.data[static_cast<size_t>(i * k + p)] * b.data[static_cast<size_t>(p * n + j)];
+      c.out.data[static_cast<size_t>(i * n + j)] = s;
+    }
+}
+
+// A vector as a one-row or one-column matrix, so every case below is matrix @ matrix.
+NodeId asMatrix(Graph &g, NodeId v, bool column) {
+  Attrs r;
+  const Type &t = g.type(v);
+  r.type = Type{t.dtype, column ? Shape{t.shape[0], Dim::lit(1)} : Shape{Dim::lit(1), t.shape[0]}};
+  return g.make(Op::Reshape, {v}, r);
+}
+
+NodeId transposed(Graph &g, NodeId m) {
+  Attrs t;
+  t.ints = {1, 0};
+  return g.make(Op::Transpose, {m}, t);
+}
+
+// C = A @ B: dA = G @ B^T, dB = A^T @ G, with vectors viewed as matrices (a left
+// vector is a row, a right vector a column) and the results reshaped back.
+void vjpMatMul(VjpContext &c) {
+  Graph &g = c.g;
+  NodeId a = c.in(0), b = c.in(1);
+  bool aVec = g.type(a).shape.size() == 1, bVec = g.type(b).shape.size() == 1;
+  NodeId A = aVec ? asMatrix(g, a, false) : a;
+  NodeId B = bVec ? asMatrix(g, b, true) : b;
+  Attrs gm;
+  gm.type = Type{g.type(c.grad).dtype, {g.type(A).shape[0], g.type(B).shape[1]}};
+  NodeId G = g.make(Op::Reshape, {c.grad}, gm);
+  Attrs back;
+  if (c.needs(0)) {
+    back.type = g.type(a);
+    c.give(0, g.make(Op::Reshape, {g.make(Op::MatMul, {G, transposed(g, B)})}, back));
+  }
+  if (c.needs(1)) {
+    back.type = g.type(b);
+    c.give(1, g.make(Op::Reshape, {g.make(Op::MatMul, {transposed(g, A), G})}, back));
+  }
+}
+
+} // namespace
+
+void registerReductionOps(OpInfo *t) {
+  t[int(Op::Sum)] = {"sum", 1, false, sumShape, evalSum, vjpSum};
+  t[int(Op::MatMul)] = {"matmul", 2, false, matmulShape, evalMatMul, vjpMatMul};
+}
+
+} // namespace gradc

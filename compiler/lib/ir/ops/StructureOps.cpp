@@ -1,0 +1,273 @@
+// StructureOps.cpp: ops that move values without arithmetic: broadcast, reshape,
+// transpose, indexing and its adjoint. Their gradients move the gradient back.
+#include "ir/OpTable.h"
+#include "ir/ops/TensorWalk.h"
+
+#include <algorithm>
+#include <map>
+
+namespace gradc {
+
+namespace {
+
+// --- broadcast: numpy's rule, operand right-aligned against the target shape ---
+
+bool broadcastShape(const ShapeQuery &q, Type &out, std::string &error) {
+  const Shape &from = q.in[0]->shape;
+  const Shape &to = q.attrs.type.shape;
+  bool ok = from.size() <= to.size();
+  for (size_t i = 0; ok && i < from.size(); ++i) {
+    const Dim &f = from[from.size() - 1 - i];
+    ok = f == to[to.size() - 1 - i] || f == Dim::lit(1);
+  }
+  if (!ok) {
+    error = "cannot broadcast " + q.dims.str(from) + " to " + q.dims.str(to);
+    return false;
+  }
+  out = Type{q.in[0]->dtype, to};
+  return true;
+}
+
+void evalBroadcast(EvalContext &c) {
+  const Tensor &a = *c.in[0];
+  c.out.shape = c.concrete(c.node.type.shape);
+  c.out.data.resize(static_cast<size_t>(elementCount(c.out.shape)));
+  size_t lead = c.out.shape.size() - a.shape.size();
+  std::vector<int64_t> stride = rowMajorStrides(a.shape);
+  forEachIndex(c.out.shape, [&](const std::vector<int64_t> &idx, int64_t lin) {
+    int64_t src = 0;
+    for (size_t k = 0; k < a.shape.size(); ++k)
+      src += (a.shape[k] == 1 ? 0 : idx[lead + k]) * stride[k];
+    c.out.data[static_cast<size_t>(lin)] = a.data[static_cast<size_t>(src)];
+  });
+}
+
+// d broadcast(a): sum the gradient over the axes that were added or stretched
+void vjpBroadcast(VjpContext &c) {
+  const Shape from = c.g.type(c.in(0)).shape;
+  const Shape to = c.g.type(c.self).shape;
+  size_t lead = to.size() - from.size();
+  Attrs sum;
+  for (size_t k = 0; k < to.size(); ++k)
+    if (k < lead || (from[k - lead] == Dim::lit(1) && !(to[k] == Dim::lit(1))))
+      sum.ints.push_back(static_cast<int64_t>(k));
+  NodeId g = sum.ints.empty() ? c.grad : c.g.make(Op::Sum, {c.grad}, sum);
+  Attrs back;
+  back.type = c.g.type(c.in(0));
+  c.give(0, c.g.make(Op::Reshape, {g}, back));
+}
+
+// --- reshape: same elements, new shape ---
+
+// Element counts are compared as products of literal sizes and multisets of dims.
+bool reshapeShape(const ShapeQuery &q, Type &out, std::string &error) {
+  auto factors = [](const Shape &s, int64_t &lit, std::map<std::pair<int32_t, int64_t>, int> &syms) {
+    lit = 1;
+    for (const Dim &d : s) {
+      if (d.isLiteral())
+        lit *= d.off;
+      else
+        ++syms[{d.sym, d.off}];
+    }
+  };
+  int64_t la, lb;
+  std::map<std::pair<int32_t, int64_t>, int> sa, sb;
+  factors(q.in[0]->shape, la, sa);
+  factors(q.attrs.type.shape, lb, sb);
+  if (la != lb || sa != sb) {
+    error = "cannot reshape " + q.dims.str(q.in[0]->shape) + " to " +
+            q.dims.str(q.attrs.type.shape) + ": the number of elements differs";
+    return false;
+  }
+  out = Type{q.in[0]->dtype, q.attrs.type.shape};
+  return true;
+}
+
+void evalReshape(EvalContext &c) {
+  c.out.shape = c.concrete(c.node.type.shape);
+  c.out.data = c.in[0]->data;
+}
+
+// d reshape(a) = reshape(g) back to a's shape
+void vjpReshape(VjpContext &c) {
+  Attrs back;
+  back.type = c.g.type(c.in(0));
+  c.give(0, c.g.make(Op::Reshape, {c.grad}, back));
+}
+
+// --- transpose: ints = the permutation (result axis k is operand axis perm[k]) ---
+
+bool transposeShape(const ShapeQuery &q, Type &out, std::string &error) {
+  const Shape &s = q.in[0]->shape;
+  const auto &perm = q.attrs.ints;
+  if (perm.size() != s.size()) {
+    error = "transpose needs one axis per dimension of " + q.dims.str(s);
+    return false;
+  }
+  out = Type{q.in[0]->dtype, {}};
+  for (int64_t p : perm)
+    out.shape.push_back(s[static_cast<size_t>(p)]);
+  return true;
+}
+
+void evalTranspose(EvalContext &c) {
+  const Tensor &a = *c.in[0];
+  const auto &perm = c.node.ints;
+  c.out.shape.clear();
+  for (int64_t p : perm)
+    c.out.shape.push_back(a.shape[static_cast<size_t>(p)]);
+  c.out.data.resize(a.data.size());
+  std::vector<int64_t> stride = rowMajorStrides(a.shape);
+  forEachIndex(c.out.shape, [&](const std::vector<int64_t> &idx, int64_t lin) {
+    int64_t src = 0;
+    for (size_t k = 0; k < perm.size(); ++k)
+      src += idx[k] * stride[static_cast<size_t>(perm[k])];
+    c.out.data[static_cast<size_t>(lin)] = a.data[static_cast<size_t>(src)];
+  });
+}
+
+// d transpose(a) = transpose(g) by the inverse permutation
+void vjpTranspose(VjpContext &c) {
+  const auto perm = c.g.node(c.self).ints;
+  Attrs inv;
+  inv.ints.resize(perm.size());
+  for (size_t k = 0; k < perm.size(); ++k)
+    inv.ints[static_cast<size_t>(perm[k])] = static_cast<int64_t>(k);
+  c.give(0, c.g.make(Op::Transpose, {c.grad}, inv));
+}
+
+// --- index: ints hold 5 entries per axis: kind (0 index, 1 slice), start, stop ---
+
+struct AxisSpec {
+  bool slice;
+  Dim start, stop;
+};
+
+std::vector<AxisSpec> decodeSpec(const std::vector<int64_t> &ints) {
+  std::vector<AxisSpec> axes;
+  for (size_t i = 0; i + 4 < ints.size(); i += 5)
+    axes.push_back({ints[i] != 0, Dim{static_cast<int32_t>(ints[i + 1]), ints[i + 2]},
+                    Dim{static_cast<int32_t>(ints[i + 3]), ints[i + 4]}});
+  return axes;
+}
+
+// The shape of a[spec]: indexed axes drop out, sliced axes keep stop - start.
+bool indexedShape(const Shape &in, const std::vector<int64_t> &ints, const DimTable &dims,
+                  Shape &out, std::string &error) {
+  std::vector<AxisSpec> axes = decodeSpec(ints);
+  if (axes.size() != in.size()) {
+    error = "expected " + std::to_string(in.size()) + " indices for " + dims.str(in);
+    return false;
+  }
+  out.clear();
+  for (const AxisSpec &a : axes) {
+    if (!a.slice)
+      continue;
+    int64_t len;
+    if (a.start.isLiteral())
+      out.push_back(Dim{a.stop.sym, a.stop.off - a.start.off});
+    else if (dimDifference(a.stop, a.start, len))
+      out.push_back(Dim::lit(len));
+    else {
+      error = "the length of slice " + dims.str(a.start) + ":" + dims.str(a.stop) +
+              " is not known at compile time";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool indexShape(const ShapeQuery &q, Type &out, std::string &error) {
+  out.dtype = q.in[0]->dtype;
+  return indexedShape(q.in[0]->shape, q.attrs.ints, q.dims, out.shape, error);
+}
+
+// index_grad(g): zeros of the indexed operand's shape (attrs.type), g at the selected places.
+bool indexGradShape(const ShapeQuery &q, Type &out, std::string &error) {
+  Shape selected;
+  if (!indexedShape(q.attrs.type.shape, q.attrs.ints, q.dims, selected, error))
+    return false;
+  if (selected != q.in[0]->shape) {
+    error = "gradient shape " + q.dims.str(q.in[0]->shape) + " does not match " +
+            q.dims.str(selected);
+    return false;
+  }
+  out = q.attrs.type;
+  return true;
+}
+
+// Visits each selected element: fn(source offset in the full tensor, offset in the selection).
+// Returns false (with an error) when an index is out of range at run time.
+template <typename F>
+bool forEachSelected(EvalContext &c, const std::vector<int64_t> &full, F fn) {
+  std::vector<AxisSpec> axes = decodeSpec(c.node.ints);
+  std::vector<int64_t> start(axes.size()), selShape;
+  for (size_t k = 0; k < axes.size(); ++k) {
+    int64_t s = c.dimValue(axes[k].start);
+    int64_t e = axes[k].slice ? c.dimValue(axes[k].stop) : s + 1;
+    if (s < 0 || e > full[k] || e < s) {
+      c.error = axes[k].slice ? "slice " + std::to_string(s) + ":" + std::to_string(e)
+                              : "index " + std::to_string(s);
+      c.error += " is out of range for axis " + std::to_string(k) + " of size " +
+                 std::to_string(full[k]);
+      return false;
+    }
+    start[k] = s;
+    if (axes[k].slice)
+      selShape.push_back(e - s);
+  }
+  std::vector<int64_t> stride = rowMajorStrides(full);
+  forEachIndex(selShape, [&](const std::vector<int64_t> &idx, int64_t lin) {
+    int64_t src = 0;
+    size_t j = 0;
+    for (size_t k = 0; k < axes.size(); ++k)
+      src += (start[k] + (axes[k].slice ? idx[j++] : 0)) * stride[k];
+    fn(src, lin);
+  });
+  return true;
+}
+
+void evalIndex(EvalContext &c) {
+  const Tensor &a = *c.in[0];
+  c.out.shape = c.concrete(c.node.type.shape);
+  c.out.data.assign(static_cast<size_t>(elementCount(c.out.shape)), 0.0);
+  forEachSelected(c, a.shape, [&](int64_t src, int64_t lin) {
+    c.out.data[static_cast<size_t>(lin)] = a.data[static_cast<size_t>(src)];
+  });
+}
+
+void evalIndexGrad(EvalContext &c) {
+  const Tensor &g = *c.in[0];
+  c.out.shape = c.concrete(c.node.type.shape);
+  c.out.data.assign(static_cast<size_t>(elementCount(c.out.shape)), 0.0);
+  forEachSelected(c, c.out.shape, [&](int64_t dst, int64_t lin) {
+    c.out.data[static_cast<size_t>(dst)] = g.data[static_cast<size_t>(lin)];
+  });
+}
+
+// d a[spec]: the gradient placed back at the selected elements, zero elsewhere
+void vjpIndex(VjpContext &c) {
+  Attrs a;
+  a.ints = c.g.node(c.self).ints;
+  a.type = c.g.type(c.in(0));
+  c.give(0, c.g.make(Op::IndexGrad, {c.grad}, a));
+}
+
+// index_grad is linear; its adjoint selects the same elements again
+void vjpIndexGrad(VjpContext &c) {
+  Attrs a;
+  a.ints = c.g.node(c.self).ints;
+  c.give(0, c.g.make(Op::Index, {c.grad}, a));
+}
+
+} // namespace
+
+void registerStructureOps(OpInfo *t) {
+  t[int(Op::Broadcast)] = {"broadcast", 1, false, broadcastShape, evalBroadcast, vjpBroadcast};
+  t[int(Op::Reshape)] = {"reshape", 1, false, reshapeShape, evalReshape, vjpReshape};
+  t[int(Op::Transpose)] = {"transpose", 1, false, transposeShape, evalTranspose, vjpTranspose};
+  t[int(Op::Index)] = {"index", 1, false, indexShape, evalIndex, vjpIndex};
+  t[int(Op::IndexGrad)] = {"index_grad", 1, false, indexGradShape, evalIndexGrad, vjpIndexGrad};
+}
+
+} // namespace gradc

@@ -1,0 +1,198 @@
+// Builtins.cpp: the language's builtin functions, checked and lowered to IR ops.
+#include "sema/ExprBuilder.h"
+
+#include "ir/OpTable.h"
+
+#include <algorithm>
+#include <map>
+
+namespace gradc {
+
+namespace {
+
+struct Builtin {
+  int minArgs, maxArgs;
+  bool takesAxis;
+};
+
+// Elementwise functions of one argument and the op each becomes.
+const std::map<std::string, Op> &unaryBuiltins() {
+  static const std::map<std::string, Op> m{
+      {"exp", Op::Exp},       {"log", Op::Log},   {"sqrt", Op::Sqrt}, {"sin", Op::Sin},
+      {"cos", Op::Cos},       {"tanh", Op::Tanh}, {"sigmoid", Op::Sigmoid},
+      {"relu", Op::Relu},     {"abs", Op::Abs}};
+  return m;
+}
+
+const std::map<std::string, Builtin> &builtins() {
+  static const std::map<std::string, Builtin> m{
+      {"max", {1, 2, true}},       {"min", {1, 2, true}},     {"pow", {2, 2, false}},
+      {"sum", {1, 1, true}},       {"mean", {1, 1, true}},    {"logsumexp", {1, 1, true}},
+      {"softmax", {1, 1, true}},   {"transpose", {1, 1, false}}, {"pick", {2, 2, false}},
+      {"reshape", {2, 2, false}},  {"where", {3, 3, false}}};
+  return m;
+}
+
+std::string plural(int n, const char *word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+} // namespace
+
+bool isBuiltinFunction(const std::string &name) {
+  return unaryBuiltins().count(name) || builtins().count(name);
+}
+
+std::optional<int64_t> ExprBuilder::axisArg(const std::vector<ExprId> &kws, const char *fn,
+                                            bool &ok) {
+  std::optional<int64_t> axis;
+  for (ExprId k : kws) {
+    const Expr &kw = ast_[k];
+    if (kw.text != "axis") {
+      fail(kw.loc, "unknown keyword argument '" + kw.text + "' for '" + fn + "'");
+      ok = false;
+      return axis;
+    }
+    const Value &v = values_[kw.kids[0]];
+    if (!v.dim || !v.dim->isLiteral()) {
+      fail(ast_[kw.kids[0]].loc, "'axis' must be an integer literal");
+      ok = false;
+      return axis;
+    }
+    axis = v.dim->off;
+  }
+  return axis;
+}
+
+// The number of elements reduced, as a node: literal sizes fold, dims are read at run time.
+NodeId ExprBuilder::countOf(const Shape &shape, const std::vector<int64_t> &axes) {
+  double lit = 1;
+  NodeId count = kNoNode;
+  for (int64_t ax : axes) {
+    const Dim &d = shape[static_cast<size_t>(ax)];
+    if (d.isLiteral()) {
+      lit *= static_cast<double>(d.off);
+      continue;
+    }
+    Attrs a;
+    a.ints = {d.sym};
+    NodeId n = g_.make(Op::DimValue, {}, a);
+    if (d.off != 0)
+      n = g_.make(Op::Add, {n, g_.constant(static_cast<double>(d.off))});
+    count = count == kNoNode ? n : g_.make(Op::Mul, {count, n});
+  }
+  NodeId l = g_.constant(lit);
+  return count == kNoNode ? l : g_.make(Op::Mul, {count, l});
+}
+
+// sum/mean over one axis (negative counts from the end) or over everything.
+NodeId ExprBuilder::reduce(SourceLoc loc, NodeId x, std::optional<int64_t> axis, bool mean) {
+  const Shape shape = g_.type(x).shape;
+  int64_t rank = static_cast<int64_t>(shape.size());
+  Attrs a;
+  if (axis) {
+    int64_t ax = *axis < 0 ? *axis + rank : *axis;
+    if (ax < 0 || ax >= rank) {
+      diags_.error(loc, "axis " + std::to_string(*axis) + " is out of range for a value of shape " +
+                            g_.dims().str(shape));
+      return kNoNode;
+    }
+    a.ints = {ax};
+  } else {
+    for (int64_t k = 0; k < rank; ++k)
+      a.ints.push_back(k);
+  }
+  std::vector<int64_t> axes = a.ints;
+  NodeId s = make(loc, Op::Sum, {x}, a);
+  if (s == kNoNode || !mean)
+    return s;
+  return make(loc, Op::Div, {s, countOf(shape, axes)});
+}
+
+ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId> &args,
+                                        const std::vector<ExprId> &kws) {
+  const std::string &fn = e.text;
+  int n = static_cast<int>(args.size());
+  auto node = [&](size_t i) { return values_[args[i]].node; };
+  auto ok = [](NodeId id) { return Value{id, std::nullopt, id == kNoNode}; };
+
+  if (auto u = unaryBuiltins().find(fn); u != unaryBuiltins().end()) {
+    if (n != 1)
+      return fail(e.loc, "'" + fn + "' takes 1 argument, got " + std::to_string(n));
+    if (!kws.empty())
+      return fail(ast_[kws[0]].loc, "'" + fn + "' takes no keyword arguments");
+    return ok(make(e.loc, u->second, {node(0)}));
+  }
+  auto b = builtins().find(fn);
+  if (b == builtins().end()) {
+    if (env.count(fn))
+      return fail(e.loc, "'" + fn + "' is a value, not a function");
+    return fail(e.loc, "unknown function '" + fn + "'");
+  }
+  const Builtin &spec = b->second;
+  if (n < spec.minArgs || n > spec.maxArgs) {
+    std::string want = spec.minArgs == spec.maxArgs
+                           ? plural(spec.minArgs, "argument")
+                           : std::to_string(spec.minArgs) + " or " + plural(spec.maxArgs, "argument");
+    return fail(e.loc, "'" + fn + "' takes " + want + ", got " + std::to_string(n));
+  }
+  if (!spec.takesAxis && !kws.empty())
+    return fail(ast_[kws[0]].loc, "'" + fn + "' takes no keyword arguments");
+  bool good = true;
+  std::optional<int64_t> axis = axisArg(kws, fn.c_str(), good);
+  if (!good)
+    return Value{kNoNode, std::nullopt, true};
+
+  if ((fn == "max" || fn == "min") && n == 2) {
+    if (!kws.empty())
+      return fail(ast_[kws[0]].loc, "'" + fn + "' of two arguments is elementwise and takes no 'axis'");
+    std::vector<NodeId> ops{node(0), node(1)};
+    if (!broadcastAll(e.loc, ("'" + fn + "'").c_str(), ops))
+      return Value{kNoNode, std::nullopt, true};
+    return ok(make(e.loc, fn == "max" ? Op::Max : Op::Min, ops));
+  }
+  if (fn == "pow") {
+    std::vector<NodeId> ops{node(0), node(1)};
+    if (!broadcastAll(e.loc, "'pow'", ops))
+      return Value{kNoNode, std::nullopt, true};
+    return ok(make(e.loc, Op::Pow, ops));
+  }
+  if (fn == "sum" || fn == "mean")
+    return ok(reduce(e.loc, node(0), axis, fn == "mean"));
+  if (fn == "transpose")
+    return ok(make(e.loc, Op::Transpose, {node(0)}, [&] {
+      Attrs a;
+      for (size_t k = g_.type(node(0)).shape.size(); k-- > 0;)
+        a.ints.push_back(static_cast<int64_t>(k));
+      return a;
+    }()));
+  if (fn == "where") {
+    if (g_.type(node(0)).dtype != DType::Bool)
+      return fail(ast_[args[0]].loc, "the first argument of 'where' must be a comparison");
+    std::vector<NodeId> ops{node(0), node(1), node(2)};
+    if (!broadcastAll(e.loc, "'where'", ops))
+      return Value{kNoNode, std::nullopt, true};
+    return ok(make(e.loc, Op::Where, ops));
+  }
+  if (fn == "reshape") {
+    const Expr &list = ast_[args[1]];
+    if (list.kind != ExprKind::List)
+      return fail(list.loc, "the second argument of 'reshape' must be a shape such as [n, 3]");
+    Attrs a;
+    a.type.dtype = g_.type(node(0)).dtype;
+    for (ExprId k : list.kids) {
+      std::optional<Dim> d = staticDim(k, "a shape entry");
+      if (!d)
+        return Value{kNoNode, std::nullopt, true};
+      if (d->isLiteral() && d->off <= 0)
+        return fail(ast_[k].loc, "a shape entry must be positive");
+      a.type.shape.push_back(*d);
+    }
+    return ok(make(e.loc, Op::Reshape, {node(0)}, a));
+  }
+  // max/min over axes, logsumexp, softmax and pick arrive with the tensor backend.
+  return fail(e.loc, "'" + fn + "'" + (n == 1 && (fn == "max" || fn == "min") ? " as a reduction" : "") +
+                         " is not supported yet");
+}
+
+} // namespace gradc

@@ -1,0 +1,394 @@
+// ExprBuilder.cpp: expressions to IR, checked as they are built. The walk is an
+// explicit-stack post-order, so a 200,000-deep expression needs no deep recursion.
+#include "sema/ExprBuilder.h"
+
+#include "ir/OpTable.h"
+
+#include <cmath>
+#include <cstdlib>
+
+namespace gradc {
+
+static const char *const kListMisuse =
+    "a list [...] can only be the shape argument of 'reshape'";
+
+int32_t findDim(const DimTable &dims, const std::string &name, size_t visible) {
+  for (size_t i = 0; i < visible && i < dims.names.size(); ++i)
+    if (dims.names[i] == name)
+      return static_cast<int32_t>(i);
+  return -1;
+}
+
+NodeId ExprBuilder::build(ExprId root) {
+  std::vector<std::pair<ExprId, bool>> stack{{root, false}};
+  while (!stack.empty()) {
+    auto [id, expanded] = stack.back();
+    stack.pop_back();
+    if (id == kNoExpr || values_.count(id))
+      continue;
+    if (!expanded) {
+      stack.push_back({id, true});
+      const Expr &e = ast_[id];
+      for (auto k = e.kids.rbegin(); k != e.kids.rend(); ++k)
+        stack.push_back({*k, false});
+      continue;
+    }
+    visit(id);
+  }
+  Value v = values_[root];
+  if (!v.failed && v.node == kNoNode)
+    v = fail(ast_[root].loc, kListMisuse);
+  return v.failed ? kNoNode : v.node;
+}
+
+ExprBuilder::Value ExprBuilder::fail(SourceLoc loc, std::string message) {
+  diags_.error(loc, std::move(message));
+  return Value{kNoNode, std::nullopt, true};
+}
+
+NodeId ExprBuilder::make(SourceLoc loc, Op op, std::vector<NodeId> operands, Attrs attrs) {
+  std::string error;
+  NodeId n = g_.tryMake(op, std::move(operands), std::move(attrs), error);
+  if (n == kNoNode)
+    diags_.error(loc, error);
+  else
+    g_.setLoc(n, loc);
+  return n;
+}
+
+void ExprBuilder::visit(ExprId id) {
+  const Expr &e = ast_[id];
+  Value v;
+  // A failed operand has been reported already; its parent fails quietly.
+  bool kidFailed = false;
+  for (ExprId k : e.kids)
+    if (k != kNoExpr && values_[k].failed)
+      kidFailed = true;
+  if (kidFailed) {
+    values_[id] = Value{kNoNode, std::nullopt, true};
+    return;
+  }
+  // A list is a shape; it has no value except as reshape's second argument.
+  for (size_t i = 0; i < e.kids.size(); ++i) {
+    ExprId k = e.kids[i];
+    bool shapeArg = e.kind == ExprKind::Call && e.text == "reshape" && i == 1;
+    if (k != kNoExpr && ast_[k].kind == ExprKind::List && !shapeArg) {
+      values_[id] = fail(ast_[k].loc, kListMisuse);
+      return;
+    }
+  }
+  switch (e.kind) {
+  case ExprKind::Number:
+    v = number(e);
+    break;
+  case ExprKind::Name:
+    v = name(e);
+    break;
+  case ExprKind::Neg: {
+    const Value &a = values_[e.kids[0]];
+    if (a.dim)
+      v.dim = Dim{a.dim->sym < 0 ? -1 : -2, -a.dim->off}; // -n is not affine in n: sym -2
+    if (a.node != kNoNode)
+      v.node = make(e.loc, Op::Neg, {a.node});
+    break;
+  }
+  case ExprKind::Binary:
+    v = binary(e);
+    break;
+  case ExprKind::Compare:
+    v = compare(e);
+    break;
+  case ExprKind::Call:
+    v = call(e);
+    break;
+  case ExprKind::KwArg:
+    v = values_[e.kids[0]];
+    break;
+  case ExprKind::Index:
+    v = index(e);
+    break;
+  case ExprKind::Slice:
+  case ExprKind::List:
+    break; // consumed by their parent (index, reshape)
+  case ExprKind::Attr:
+    v = attr(e);
+    break;
+  }
+  if (v.node == kNoNode && !v.failed && e.kind != ExprKind::Slice && e.kind != ExprKind::List &&
+      e.kind != ExprKind::KwArg)
+    v.failed = true; // an error was reported by make()
+  values_[id] = v;
+}
+
+ExprBuilder::Value ExprBuilder::number(const Expr &e) {
+  Value v;
+  double x = std::strtod(e.text.c_str(), nullptr);
+  v.node = g_.constant(x);
+  if (e.text.find_first_not_of("0123456789") == std::string::npos && x < 9.0e15)
+    v.dim = Dim::lit(static_cast<int64_t>(x));
+  return v;
+}
+
+ExprBuilder::Value ExprBuilder::name(const Expr &e) {
+  auto it = env.find(e.text);
+  if (it != env.end())
+    return Value{it->second, std::nullopt, false};
+  int32_t d = findDim(g_.dims(), e.text, dimsVisible_);
+  if (d >= 0) {
+    Attrs a;
+    a.ints = {d};
+    Value v{make(e.loc, Op::DimValue, {}, a), Dim{d, 0}, false};
+    return v;
+  }
+  if (program_.find(e.text) || isBuiltinFunction(e.text))
+    return fail(e.loc, "'" + e.text + "' is a function; call it as " + e.text + "(...)");
+  if (findDim(g_.dims(), e.text, g_.dims().names.size()) >= 0)
+    return fail(e.loc, "dim '" + e.text + "' is used before its declaration");
+  return fail(e.loc, "unknown name '" + e.text + "'");
+}
+
+// numpy broadcasting: shapes align on the right; sizes must match or be 1.
+bool ExprBuilder::broadcastAll(SourceLoc loc, const char *what, std::vector<NodeId> &ops) {
+  Shape target;
+  for (NodeId n : ops) {
+    const Shape &s = g_.type(n).shape;
+    if (s.size() > target.size())
+      target.insert(target.begin(), s.size() - target.size(), Dim::lit(1));
+    for (size_t i = 0; i < s.size(); ++i) {
+      Dim &t = target[target.size() - s.size() + i];
+      const Dim &d = s[i];
+      if (t == d || d == Dim::lit(1))
+        continue;
+      if (t == Dim::lit(1)) {
+        t = d;
+        continue;
+      }
+      std::string shapes;
+      for (size_t j = 0; j < ops.size(); ++j)
+        shapes += (j ? (j + 1 == ops.size() ? " and " : ", ") : "") + shapeStr(ops[j]);
+      diags_.error(loc, std::string("shapes ") + shapes + " cannot be broadcast together in " + what);
+      return false;
+    }
+  }
+  for (NodeId &n : ops) {
+    if (g_.type(n).shape == target)
+      continue;
+    Attrs a;
+    a.type = Type{g_.type(n).dtype, target};
+    n = make(loc, Op::Broadcast, {n}, a);
+    if (n == kNoNode)
+      return false;
+  }
+  return true;
+}
+
+// Integer arithmetic on compile-time sizes: n - 1, 2 + n. Results not of the form
+// `dim + literal` are not sizes (sym -2 marks "integer, but not affine in one dim").
+static std::optional<Dim> foldDims(const std::string &op, const Dim &a, const Dim &b) {
+  if (a.sym == -2 || b.sym == -2)
+    return Dim{-2, 0};
+  if (op == "+") {
+    if (a.isLiteral())
+      return Dim{b.sym, a.off + b.off};
+    if (b.isLiteral())
+      return Dim{a.sym, a.off + b.off};
+  } else if (op == "-") {
+    if (b.isLiteral())
+      return Dim{a.sym, a.off - b.off};
+    if (a.sym == b.sym)
+      return Dim::lit(a.off - b.off);
+  } else if (op == "*" && a.isLiteral() && b.isLiteral()) {
+    return Dim::lit(a.off * b.off);
+  }
+  return Dim{-2, 0};
+}
+
+static Op binaryOp(const std::string &s) {
+  if (s == "+")
+    return Op::Add;
+  if (s == "-")
+    return Op::Sub;
+  if (s == "*")
+    return Op::Mul;
+  if (s == "/")
+    return Op::Div;
+  if (s == "^")
+    return Op::Pow;
+  return Op::MatMul;
+}
+
+ExprBuilder::Value ExprBuilder::binary(const Expr &e) {
+  const Value &a = values_[e.kids[0]];
+  const Value &b = values_[e.kids[1]];
+  Value v;
+  if (a.dim && b.dim)
+    v.dim = foldDims(e.text, *a.dim, *b.dim);
+  Op op = binaryOp(e.text);
+  std::vector<NodeId> ops{a.node, b.node};
+  if (op != Op::MatMul && !broadcastAll(e.loc, ("'" + e.text + "'").c_str(), ops))
+    return Value{kNoNode, std::nullopt, true};
+  v.node = make(e.loc, op, ops);
+  return v;
+}
+
+static Op compareOp(const std::string &s) {
+  if (s == "<")
+    return Op::Lt;
+  if (s == "<=")
+    return Op::Le;
+  if (s == ">")
+    return Op::Gt;
+  if (s == ">=")
+    return Op::Ge;
+  if (s == "==")
+    return Op::Eq;
+  return Op::Ne;
+}
+
+ExprBuilder::Value ExprBuilder::compare(const Expr &e) {
+  std::vector<NodeId> ops{values_[e.kids[0]].node, values_[e.kids[1]].node};
+  if (!broadcastAll(e.loc, ("'" + e.text + "'").c_str(), ops))
+    return Value{kNoNode, std::nullopt, true};
+  return Value{make(e.loc, compareOp(e.text), ops), std::nullopt, false};
+}
+
+std::optional<Dim> ExprBuilder::staticDim(ExprId id, const char *what) {
+  const Value &v = values_[id];
+  if (v.dim && v.dim->sym != -2)
+    return v.dim;
+  diags_.error(ast_[id].loc, std::string(what) +
+                                 " must be an integer literal or a dim expression such as 'n-1'");
+  return std::nullopt;
+}
+
+// x[i, a:b]: each item an index (the axis drops out) or a slice; missing trailing
+// axes are taken whole. Bounds known at compile time are checked here.
+ExprBuilder::Value ExprBuilder::index(const Expr &e) {
+  NodeId base = values_[e.kids[0]].node;
+  const Shape shape = g_.type(base).shape;
+  size_t items = e.kids.size() - 1;
+  if (items > shape.size())
+    return fail(e.loc, "too many indices: " + std::to_string(items) + " for a value of shape " +
+                           shapeStr(base));
+  const DimTable &dims = g_.dims();
+  Attrs a;
+  bool ok = true;
+  for (size_t k = 0; k < shape.size(); ++k) {
+    const Dim size = shape[k];
+    std::string axis = "axis " + std::to_string(k) + " of size " + dims.str(size);
+    if (k >= items) {
+      a.ints.insert(a.ints.end(), {1, -1, 0, size.sym, size.off});
+      continue;
+    }
+    const Expr &item = ast_[e.kids[k + 1]];
+    if (item.kind == ExprKind::Slice) {
+      std::optional<Dim> start = Dim::lit(0), stop = size;
+      if (item.kids[0] != kNoExpr)
+        start = staticDim(item.kids[0], "a slice bound");
+      if (item.kids[1] != kNoExpr)
+        stop = staticDim(item.kids[1], "a slice bound");
+      if (!start || !stop)
+        return Value{kNoNode, std::nullopt, true};
+      int64_t diff;
+      if (start->isLiteral() && start->off < 0)
+        ok = !fail(item.loc, "slice start " + dims.str(*start) + " is negative").failed;
+      else if (dimDifference(size, *stop, diff) && diff < 0)
+        ok = !fail(item.loc, "slice end " + dims.str(*stop) + " is past the end of " + axis).failed;
+      else if (dimDifference(*stop, *start, diff) && diff < 0)
+        ok = !fail(item.loc, "slice " + dims.str(*start) + ":" + dims.str(*stop) + " is empty").failed;
+      a.ints.insert(a.ints.end(), {1, start->sym, start->off, stop->sym, stop->off});
+      continue;
+    }
+    std::optional<Dim> i = staticDim(e.kids[k + 1], "an index");
+    if (!i)
+      return Value{kNoNode, std::nullopt, true};
+    int64_t diff;
+    if (i->isLiteral() && i->off < 0)
+      ok = !fail(item.loc, "index " + dims.str(*i) + " is negative").failed;
+    else if (dimDifference(size, *i, diff) && diff <= 0)
+      ok = !fail(item.loc, "index " + dims.str(*i) + " is out of range for " + axis).failed;
+    a.ints.insert(a.ints.end(), {0, i->sym, i->off, -1, 0});
+  }
+  if (!ok)
+    return Value{kNoNode, std::nullopt, true};
+  return Value{make(e.loc, Op::Index, {base}, a), std::nullopt, false};
+}
+
+static Attrs reversedAxes(size_t rank) {
+  Attrs a;
+  for (size_t k = rank; k-- > 0;)
+    a.ints.push_back(static_cast<int64_t>(k));
+  return a;
+}
+
+ExprBuilder::Value ExprBuilder::attr(const Expr &e) {
+  if (e.text != "T")
+    return fail(e.loc, "unknown attribute '." + e.text + "' (only '.T' exists)");
+  NodeId x = values_[e.kids[0]].node;
+  return Value{make(e.loc, Op::Transpose, {x}, reversedAxes(g_.type(x).shape.size())),
+               std::nullopt, false};
+}
+
+ExprBuilder::Value ExprBuilder::call(const Expr &e) {
+  std::vector<ExprId> args, kws;
+  for (ExprId k : e.kids) {
+    if (ast_[k].kind == ExprKind::KwArg) {
+      kws.push_back(k);
+    } else {
+      if (!kws.empty())
+        return fail(ast_[k].loc, "positional argument after a keyword argument");
+      args.push_back(k);
+    }
+  }
+  if (const Function *f = program_.find(e.text)) {
+    if (!kws.empty())
+      return fail(ast_[kws[0]].loc, "function '" + e.text + "' takes no keyword arguments");
+    return inlineCall(e, *f, args);
+  }
+  return builtin(e, args, kws);
+}
+
+// A call of a user function is inlined: the callee's graph is copied in id order
+// (a flat loop, whatever the call depth), its parameters replaced by the arguments.
+ExprBuilder::Value ExprBuilder::inlineCall(const Expr &e, const Function &callee,
+                                           const std::vector<ExprId> &args) {
+  if (args.size() != callee.params.size())
+    return fail(e.loc, "function '" + callee.name + "' takes " +
+                           std::to_string(callee.params.size()) + " argument" +
+                           (callee.params.size() == 1 ? "" : "s") + ", got " +
+                           std::to_string(args.size()));
+  std::vector<NodeId> argNodes;
+  for (size_t i = 0; i < args.size(); ++i) {
+    NodeId a = values_[args[i]].node;
+    const ParamInfo &p = callee.params[i];
+    if (g_.type(a).shape != p.type.shape)
+      return fail(ast_[args[i]].loc, "argument " + std::to_string(i + 1) + " of '" + callee.name +
+                                         "' has shape " + shapeStr(a) + ", but parameter '" +
+                                         p.name + "' has shape " + g_.dims().str(p.type.shape));
+    argNodes.push_back(a);
+  }
+  const Graph &cg = *callee.graph;
+  std::vector<NodeId> map(cg.size(), kNoNode);
+  for (size_t i = 0; i <= static_cast<size_t>(callee.result); ++i) {
+    const Node &n = cg.node(static_cast<NodeId>(i));
+    if (n.op == Op::Param) {
+      map[i] = argNodes[static_cast<size_t>(n.ints[0])];
+      continue;
+    }
+    if (n.op == Op::Const) {
+      map[i] = g_.constant(n.num, n.type.shape, n.type.dtype);
+      continue;
+    }
+    std::vector<NodeId> ops;
+    for (NodeId o : n.operands)
+      ops.push_back(map[static_cast<size_t>(o)]);
+    Attrs a;
+    a.num = n.num;
+    a.ints = n.ints;
+    a.type = n.type;
+    map[i] = g_.make(n.op, ops, a);
+  }
+  return Value{map[static_cast<size_t>(callee.result)], std::nullopt, false};
+}
+
+} // namespace gradc

@@ -1,0 +1,67 @@
+// ExprBuilder.h: checks one function body's expressions and builds their IR nodes.
+#pragma once
+
+#include "frontend/Ast.h"
+#include "gradc/Diagnostics.h"
+#include "ir/Function.h"
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace gradc {
+
+class ExprBuilder {
+public:
+  ExprBuilder(const Ast &ast, Diagnostics &diags, const Program &program, Graph &graph,
+              size_t dimsVisible)
+      : ast_(ast), diags_(diags), program_(program), g_(graph), dimsVisible_(dimsVisible) {}
+
+  /// Names in scope: parameters and earlier assignments.
+  std::unordered_map<std::string, NodeId> env;
+
+  /// Builds `root`; kNoNode after reporting an error (or when a sub-expression failed).
+  NodeId build(ExprId root);
+
+private:
+  struct Value {
+    NodeId node = kNoNode;
+    std::optional<Dim> dim; // set when the expression is a compile-time integer (index, size)
+    bool failed = false;
+  };
+
+  void visit(ExprId id);
+  Value name(const Expr &e);
+  Value number(const Expr &e);
+  Value binary(const Expr &e);
+  Value compare(const Expr &e);
+  Value index(const Expr &e);
+  Value attr(const Expr &e);
+  Value call(const Expr &e);
+  Value builtin(const Expr &e, const std::vector<ExprId> &args, const std::vector<ExprId> &kws);
+  Value inlineCall(const Expr &e, const Function &callee, const std::vector<ExprId> &args);
+
+  // Helpers that report at `loc` and return kNoNode on failure.
+  NodeId make(SourceLoc loc, Op op, std::vector<NodeId> operands, Attrs attrs = {});
+  bool broadcastAll(SourceLoc loc, const char *what, std::vector<NodeId> &operands);
+  NodeId reduce(SourceLoc loc, NodeId x, std::optional<int64_t> axis, bool mean);
+  std::optional<int64_t> axisArg(const std::vector<ExprId> &kws, const char *fn, bool &ok);
+  NodeId countOf(const Shape &shape, const std::vector<int64_t> &axes);
+  std::optional<Dim> staticDim(ExprId id, const char *what);
+  Value fail(SourceLoc loc, std::string message);
+  std::string shapeStr(NodeId n) const { return g_.dims().str(g_.type(n).shape); }
+
+  const Ast &ast_;
+  Diagnostics &diags_;
+  const Program &program_;
+  Graph &g_;
+  size_t dimsVisible_;
+  std::unordered_map<ExprId, Value> values_;
+};
+
+/// The dim named `name` among the first `visible` declared, or -1.
+int32_t findDim(const DimTable &dims, const std::string &name, size_t visible);
+bool isBuiltinFunction(const std::string &name);
+
+} // namespace gradc

@@ -1,0 +1,261 @@
+// Commands.cpp: `gradc run` and `gradc check` on the reference interpreter.
+#include "Commands.h"
+
+#include "Output.h"
+#include "autodiff/ReverseMode.h"
+#include "interp/Interpreter.h"
+#include "pipeline/Pipeline.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+#include <random>
+
+namespace gradc::cli {
+
+namespace {
+
+// Parses and checks the file; prints diagnostics. Returns nullptr on failure.
+std::unique_ptr<CompiledSource> load(const CommonOptions &opts, int &exitCode) {
+  auto source = std::make_shared<SourceFile>();
+  source->name = opts.file;
+  Diagnostics readDiags(source);
+  auto text = readSourceFile(opts.file, readDiags);
+  if (!text) {
+    readDiags.render(std::cerr);
+    exitCode = kUserError;
+    return nullptr;
+  }
+  source->text = std::move(*text);
+  Diagnostics diags(source);
+  auto out = std::make_unique<CompiledSource>();
+  bool ok = compileSource(source, diags, *out, opts.dump == "ast");
+  if (!ok) {
+    diags.render(std::cerr);
+    exitCode = kUserError;
+    return nullptr;
+  }
+  if (opts.dump == "ast") {
+    out->ast.dump(std::cout);
+    exitCode = kOk;
+    return nullptr;
+  }
+  return out;
+}
+
+Function *pickFunction(CompiledSource &cs, const CommonOptions &opts, int &exitCode) {
+  auto &funcs = cs.program.funcs;
+  if (opts.fn.empty()) {
+    if (funcs.size() == 1)
+      return &funcs[0];
+    std::string names;
+    for (const Function &f : funcs)
+      names += (names.empty() ? "" : ", ") + f.name;
+    std::cerr << opts.file << ": error: the file defines " << funcs.size()
+              << " functions; choose one with --fn (" << names << ")\n";
+    exitCode = kUserError;
+    return nullptr;
+  }
+  for (Function &f : funcs)
+    if (f.name == opts.fn)
+      return &f;
+  std::string names;
+  for (const Function &f : funcs)
+    names += (names.empty() ? "" : ", ") + f.name;
+  std::cerr << opts.file << ": error: no function '" << opts.fn << "' (the file defines " << names
+            << ")\n";
+  exitCode = kUserError;
+  return nullptr;
+}
+
+std::vector<std::string> rootNames(const Function &fn, const GradientGraph &gg) {
+  std::vector<std::string> names{fn.name};
+  for (size_t i = 0; i < fn.params.size(); ++i)
+    names.push_back(gg.grads[i] == kNoNode ? "(const)" : "d_" + fn.params[i].name);
+  return names;
+}
+
+// --dump=ir|grad prints the stage and stops.
+bool dumpStage(const std::string &stage, Function &fn) {
+  if (stage == "ir") {
+    std::cout << "def " << fn.name << "\n";
+    fn.graph->print(std::cout, {fn.result}, {fn.name});
+    return true;
+  }
+  if (stage == "grad") {
+    GradientGraph gg = differentiate(fn);
+    std::vector<NodeId> roots{gg.value};
+    roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
+    std::cout << "def " << fn.name << "_grad  # " << gg.forwardNodes << " forward nodes, "
+              << gg.totalNodes << " with the gradient\n";
+    fn.graph->print(std::cout, roots, rootNames(fn, gg));
+    return true;
+  }
+  return false;
+}
+
+void reportRuntimeError(const CompiledSource &cs, const EvalResult &r) {
+  Diagnostics d(cs.source);
+  d.error(r.errorLoc, r.error);
+  d.render(std::cerr);
+}
+
+} // namespace
+
+int runCommand(const RunOptions &opts) {
+  int code = kOk;
+  auto cs = load(opts.common, code);
+  if (!cs)
+    return code;
+  Function *fn = pickFunction(*cs, opts.common, code);
+  if (!fn)
+    return code;
+  if (dumpStage(opts.common.dump, *fn))
+    return kOk;
+  std::string error;
+  auto inputs = bindInputs(*fn, *cs->program.dims, opts.inputs, error);
+  if (!inputs) {
+    std::cerr << opts.common.file << ": error: " << error << "\n";
+    return kUserError;
+  }
+  GradientGraph gg = differentiate(*fn);
+  std::vector<NodeId> roots{gg.value};
+  roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
+  EvalResult r = evaluate(*fn->graph, roots, inputs->params, inputs->dimValues);
+  if (!r.ok()) {
+    reportRuntimeError(*cs, r);
+    return kUserError;
+  }
+  if (opts.json) {
+    std::cout << "{\"fn\": " << jsonString(fn->name)
+              << ", \"value\": " << formatTensor(r.outputs[0], true) << ", \"grad\": {";
+    bool first = true;
+    for (size_t i = 0; i < fn->params.size(); ++i) {
+      if (gg.grads[i] == kNoNode)
+        continue;
+      std::cout << (first ? "" : ", ") << jsonString(fn->params[i].name) << ": "
+                << formatTensor(r.outputs[i + 1], true);
+      first = false;
+    }
+    std::cout << "}}\n";
+    return kOk;
+  }
+  std::cout << fn->name << " = " << formatTensor(r.outputs[0], false) << "\n";
+  for (size_t i = 0; i < fn->params.size(); ++i)
+    if (gg.grads[i] != kNoNode)
+      std::cout << "d" << fn->name << "/d" << fn->params[i].name << " = "
+                << formatTensor(r.outputs[i + 1], false) << "\n";
+  return kOk;
+}
+
+// Compares the reverse-mode gradient with central differences at a random point.
+// For a non-scalar result f, it checks the vector-Jacobian product with a random u
+// against the derivative of the scalar <u, f(x)>.
+int checkCommand(const CheckOptions &opts) {
+  int code = kOk;
+  auto cs = load(opts.common, code);
+  if (!cs)
+    return code;
+  Function *fn = pickFunction(*cs, opts.common, code);
+  if (!fn)
+    return code;
+  if (dumpStage(opts.common.dump, *fn))
+    return kOk;
+  const DimTable &dims = *cs->program.dims;
+  std::map<int32_t, int64_t> fixed;
+  std::string error;
+  if (!parseDims(opts.dims, dims, fixed, error)) {
+    std::cerr << opts.common.file << ": error: " << error << "\n";
+    return kUserError;
+  }
+  std::vector<int64_t> dimValues(dims.names.size(), 3);
+  for (auto &[sym, v] : fixed)
+    dimValues[static_cast<size_t>(sym)] = v;
+  for (int32_t sym : fn->usedDims())
+    if (!fixed.count(sym))
+      std::cout << "note: dim " << dims.names[static_cast<size_t>(sym)]
+                << " = 3 (choose with --dim)\n";
+
+  GradientGraph gg = differentiate(*fn);
+  std::mt19937_64 rng(opts.seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<Tensor> params;
+  for (const ParamInfo &p : fn->params) {
+    Tensor t;
+    t.shape = concreteShape(p.type.shape, dimValues);
+    int64_t count = 1;
+    for (int64_t d : t.shape)
+      count *= d;
+    for (int64_t i = 0; i < count; ++i)
+      t.data.push_back(isInteger(p.type.dtype) ? 0.0 : normal(rng));
+    params.push_back(std::move(t));
+  }
+  Tensor u; // the upstream gradient for a non-scalar result
+  if (gg.dOut != kNoNode) {
+    u.shape = concreteShape(fn->graph->type(fn->result).shape, dimValues);
+    int64_t count = 1;
+    for (int64_t d : u.shape)
+      count *= d;
+    for (int64_t i = 0; i < count; ++i)
+      u.data.push_back(normal(rng));
+    params.push_back(u);
+  }
+
+  std::vector<NodeId> roots{gg.value};
+  roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
+  EvalResult r = evaluate(*fn->graph, roots, params, dimValues);
+  if (!r.ok()) {
+    reportRuntimeError(*cs, r);
+    return kUserError;
+  }
+  auto scalarValue = [&](std::vector<Tensor> &at) {
+    EvalResult v = evaluate(*fn->graph, {fn->result}, at, dimValues);
+    double s = 0;
+    const Tensor &t = v.outputs[0];
+    for (size_t i = 0; i < t.data.size(); ++i)
+      s += (gg.dOut == kNoNode ? 1.0 : u.data[i]) * t.data[i];
+    return s;
+  };
+
+  std::cout << "check " << fn->name << " (seed " << opts.seed << ", central differences)\n";
+  bool allOk = true;
+  for (size_t p = 0; p < fn->params.size(); ++p) {
+    if (gg.grads[p] == kNoNode)
+      continue;
+    const Tensor &grad = r.outputs[p + 1];
+    double worst = 0;
+    size_t worstAt = 0;
+    for (size_t i = 0; i < params[p].data.size(); ++i) {
+      double x = params[p].data[i];
+      double h = 1e-6 * std::max(1.0, std::fabs(x));
+      params[p].data[i] = x + h;
+      double up = scalarValue(params);
+      params[p].data[i] = x - h;
+      double down = scalarValue(params);
+      params[p].data[i] = x;
+      double fd = (up - down) / (2 * h);
+      double a = grad.data[i];
+      double err = std::fabs(a - fd) / std::max({1.0, std::fabs(a), std::fabs(fd)});
+      if (std::isnan(err))
+        err = std::isnan(a) && std::isnan(fd) ? 0 : INFINITY;
+      if (err > worst || i == 0) {
+        worst = err;
+        worstAt = i;
+      }
+    }
+    bool ok = worst <= opts.tolerance;
+    allOk = allOk && ok;
+    std::cout << "  " << std::left << std::setw(12) << fn->params[p].name
+              << " worst relative error " << std::scientific << std::setprecision(2) << worst
+              << std::defaultfloat;
+    if (params[p].data.size() > 1)
+      std::cout << " (element " << worstAt << ")";
+    std::cout << (ok ? "  ok" : "  FAILED") << "\n";
+  }
+  std::cout << (allOk ? "gradient check passed" : "gradient check FAILED") << " (tolerance "
+            << opts.tolerance << ")\n";
+  return allOk ? kOk : kCheckFailed;
+}
+
+} // namespace gradc::cli

@@ -1,0 +1,37 @@
+// Commands.h: the subcommands of the gradc tool.
+#pragma once
+
+#include "Inputs.h"
+
+#include <cstdint>
+#include <string>
+
+namespace gradc::cli {
+
+/// Exit codes (DESIGN.md: CLI).
+enum ExitCode { kOk = 0, kUserError = 1, kBadCommandLine = 2, kCheckFailed = 3 };
+
+struct CommonOptions {
+  std::string file;
+  std::string fn;
+  std::string dump; // "", "ast", "ir", "grad"
+  std::string engine = "interp";
+};
+
+struct RunOptions {
+  CommonOptions common;
+  InputSpec inputs;
+  bool json = false;
+};
+
+struct CheckOptions {
+  CommonOptions common;
+  std::vector<std::string> dims;
+  uint64_t seed = 0;
+  double tolerance = 1e-6;
+};
+
+int runCommand(const RunOptions &opts);
+int checkCommand(const CheckOptions &opts);
+
+} // namespace gradc::cli

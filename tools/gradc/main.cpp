@@ -1,0 +1,71 @@
+// main.cpp: the gradc command line: parses arguments and dispatches to a subcommand.
+#include "Commands.h"
+
+#include "gradc/Diagnostics.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+using namespace gradc::cli;
+
+static void addCommon(CLI::App *cmd, CommonOptions &o) {
+  cmd->add_option("FILE", o.file, "the .expr source file")->required();
+  cmd->add_option("--fn", o.fn, "the function to use (may be left out when the file defines one)");
+  cmd->add_option("--dump", o.dump, "print a stage and stop: ast, ir (the checked graph), grad "
+                                    "(the value-and-gradient graph)")
+      ->check(CLI::IsMember({"ast", "ir", "grad"}));
+  cmd->add_option("--engine", o.engine, "how to evaluate: interp (the reference interpreter)")
+      ->check(CLI::IsMember({"interp"}));
+}
+
+int main(int argc, char **argv) {
+  CLI::App app{"gradc: a compiler for differentiable math. It differentiates .expr programs in "
+               "reverse mode and evaluates values and gradients.",
+               "gradc"};
+  app.set_version_flag("--version", std::string("gradc ") + GRADC_VERSION);
+  app.require_subcommand(1);
+
+  RunOptions run;
+  CLI::App *runCmd = app.add_subcommand("run", "print a function's value and the gradient of "
+                                               "every non-const parameter");
+  addCommon(runCmd, run.common);
+  runCmd->add_option("--at", run.inputs.at, "NAME=V[,V...]: a parameter's values, row-major "
+                                            "(repeat once per parameter)");
+  runCmd->add_option("--at-file", run.inputs.atFile,
+                     "a JSON object of parameter values (numbers and nested arrays); --at "
+                     "entries override it");
+  runCmd->add_option("--dim", run.inputs.dims, "N=SIZE: the size of an unbound dim");
+  runCmd->add_option("--d-out", run.inputs.dOut,
+                     "V[,V...]: the upstream gradient for a non-scalar result (default: ones)");
+  runCmd->add_flag("--json", run.json, "print one JSON object");
+
+  CheckOptions check;
+  CLI::App *checkCmd = app.add_subcommand(
+      "check", "compare the gradient with central finite differences at a random point "
+               "(exit code 3 when they disagree)");
+  addCommon(checkCmd, check.common);
+  checkCmd->add_option("--seed", check.seed, "seed of the random point (default 0)");
+  checkCmd->add_option("--dim", check.dims, "N=SIZE: the size of a dim (default 3)");
+  checkCmd->add_option("--tolerance", check.tolerance,
+                       "largest accepted relative error (default 1e-6)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    int code = app.exit(e);
+    return code == 0 ? kOk : kBadCommandLine;
+  }
+  try {
+    if (runCmd->parsed())
+      return runCommand(run);
+    return checkCommand(check);
+  } catch (const gradc::InternalError &e) {
+    std::cerr << "gradc: " << e.what() << "\n(this is a bug in gradc; please report it with the "
+              << "input that caused it)\n";
+    return 70;
+  } catch (const std::bad_alloc &) {
+    std::cerr << "gradc: error: out of memory\n";
+    return kUserError;
+  }
+}
