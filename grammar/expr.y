@@ -195,14 +195,21 @@ void gradc::yy::Parser::report_syntax_error(const context &ctx) const {
     return;
   }
   msg = std::string("unexpected ") + symbol_name(tok);
-  symbol_kind_type expected[5];
-  int n = ctx.expected_tokens(expected, 5);
-  if (n > 0 && n <= 4) {
+  int n = ctx.expected_tokens(nullptr, 0);
+  std::vector<symbol_kind_type> expected(static_cast<size_t>(n));
+  if (n > 0)
+    ctx.expected_tokens(expected.data(), n);
+  bool wantsExpr = false;
+  for (symbol_kind_type k : expected)
+    wantsExpr = wantsExpr || k == symbol_kind::S_NUMBER;
+  if (wantsExpr) {
+    msg += ", expected an expression";
+  } else if (n > 0 && n <= 4) {
     msg += ", expected ";
     for (int i = 0; i < n; ++i) {
       if (i > 0)
         msg += (i + 1 == n) ? " or " : ", ";
-      msg += symbol_name(expected[i]);
+      msg += symbol_name(expected[static_cast<size_t>(i)]);
     }
   }
   drv.syntaxError(at(ctx.location()), msg, tok == symbol_kind::S_YYEOF);

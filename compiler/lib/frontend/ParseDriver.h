@@ -26,6 +26,9 @@ public:
   int parenDepth = 0;      // ( and [ only
   bool lastCanEnd = false; // the previous token could end a statement
   bool failed = false;     // a diagnostic was already recorded
+  struct {
+    int line = 0, column = 0;
+  } lastEnd;               // just past the last token, where "end of file" is reported
 
   // One-call grammar actions.
   void addDims(const std::vector<DimDecl> &names);

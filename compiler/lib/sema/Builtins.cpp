@@ -106,7 +106,10 @@ NodeId ExprBuilder::reduce(SourceLoc loc, NodeId x, std::optional<int64_t> axis,
   NodeId s = make(loc, Op::Sum, {x}, a);
   if (s == kNoNode || !mean)
     return s;
-  return make(loc, Op::Div, {s, countOf(shape, axes)});
+  std::vector<NodeId> ops{s, countOf(shape, axes)};
+  if (!broadcastAll(loc, "'mean'", ops))
+    return kNoNode;
+  return make(loc, Op::Div, ops);
 }
 
 ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId> &args,

@@ -102,6 +102,15 @@ double reluOf(double x) { return x > 0 ? x : (x != x ? x : 0.0); }
 // The share of a max's gradient that goes to `a`: all when it wins, half on a tie.
 double tieMaskOf(double a, double b) { return a > b ? 1.0 : (a == b ? 0.5 : 0.0); }
 
+// Gives operand 0 the share tiemask(first, second) of the gradient and operand 1 the rest.
+void routeToWinner(VjpContext &c, NodeId first, NodeId second) {
+  NodeId share = c.mul(c.grad, c.bin(Op::TieMask, first, second));
+  if (c.needs(0))
+    c.give(0, share);
+  if (c.needs(1))
+    c.give(1, c.sub(c.grad, share));
+}
+
 } // namespace
 
 void registerElementwiseOps(OpInfo *t) {
@@ -208,23 +217,12 @@ void registerElementwiseOps(OpInfo *t) {
              c.give(1, c.mul(c.grad, c.mul(c.self, c.un(Op::Log, c.in(0)))));
          },
          arithmeticShape);
-  // max routes: the gradient goes to the larger input, split equally on a tie
-  binary(Op::Max, maxOf,
-         [](VjpContext &c) {
-           if (c.needs(0))
-             c.give(0, c.mul(c.grad, c.bin(Op::TieMask, c.in(0), c.in(1))));
-           if (c.needs(1))
-             c.give(1, c.mul(c.grad, c.bin(Op::TieMask, c.in(1), c.in(0))));
-         },
+  // max routes: the gradient goes to the larger input, split equally on a tie.
+  // With m = tiemask(a, b) in {0, 1/2, 1}: da = g m and db = g - g m, exactly.
+  binary(Op::Max, maxOf, [](VjpContext &c) { routeToWinner(c, c.in(0), c.in(1)); },
          arithmeticShape);
   // min routes to the smaller input, split equally on a tie
-  binary(Op::Min, minOf,
-         [](VjpContext &c) {
-           if (c.needs(0))
-             c.give(0, c.mul(c.grad, c.bin(Op::TieMask, c.in(1), c.in(0))));
-           if (c.needs(1))
-             c.give(1, c.mul(c.grad, c.bin(Op::TieMask, c.in(0), c.in(1))));
-         },
+  binary(Op::Min, minOf, [](VjpContext &c) { routeToWinner(c, c.in(1), c.in(0)); },
          arithmeticShape);
   binary(Op::TieMask, tieMaskOf, nullptr, arithmeticShape);
 

@@ -1,0 +1,85 @@
+// TestUtil.cpp: helpers shared by the unit tests.
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace gradc::test {
+
+std::unique_ptr<CompiledSource> compileOk(const std::string &text) {
+  auto source = std::make_shared<SourceFile>(SourceFile{"t.expr", text});
+  Diagnostics diags(source);
+  auto cs = std::make_unique<CompiledSource>();
+  if (!compileSource(source, diags, *cs)) {
+    ADD_FAILURE() << "unexpected compile error:\n" << diags.rendered();
+    return nullptr;
+  }
+  return cs;
+}
+
+std::string compileErrors(const std::string &text, const std::string &name) {
+  auto source = std::make_shared<SourceFile>(SourceFile{name, text});
+  Diagnostics diags(source);
+  CompiledSource cs;
+  if (compileSource(source, diags, cs))
+    ADD_FAILURE() << "expected a compile error for:\n" << text;
+  return diags.rendered();
+}
+
+Tensor scalar(double v) { return Tensor{{}, {v}}; }
+Tensor vec(std::vector<double> v) {
+  int64_t n = static_cast<int64_t>(v.size());
+  return Tensor{{n}, std::move(v)};
+}
+Tensor mat(int64_t rows, int64_t cols, std::vector<double> v) { return Tensor{{rows, cols}, std::move(v)}; }
+
+ValueGrad valueAndGrad(Function &fn, const std::vector<Tensor> &params,
+                       const std::vector<int64_t> &dimValues) {
+  // Differentiating again is free of duplicates: hash-consing finds the same nodes.
+  const GradientGraph gg = differentiate(fn);
+  std::vector<NodeId> roots{gg.value};
+  roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
+  std::vector<int64_t> dims = dimValues;
+  dims.resize(fn.graph->dims().names.size(), 0);
+  EvalResult r = evaluate(*fn.graph, roots, params, dims);
+  ValueGrad out;
+  out.error = r.error;
+  if (!r.ok())
+    return out;
+  out.value = r.outputs[0];
+  out.grads.assign(r.outputs.begin() + 1, r.outputs.end());
+  return out;
+}
+
+Tensor valueOf(const Function &fn, const std::vector<Tensor> &params,
+               const std::vector<int64_t> &dimValues) {
+  std::vector<int64_t> dims = dimValues;
+  dims.resize(fn.graph->dims().names.size(), 0);
+  return evaluate(*fn.graph, {fn.result}, params, dims).outputs[0];
+}
+
+double centralDifference(const Function &fn, std::vector<Tensor> params, size_t p, size_t i,
+                         const std::vector<int64_t> &dimValues) {
+  auto total = [&] {
+    Tensor t = valueOf(fn, params, dimValues);
+    double s = 0;
+    for (double v : t.data)
+      s += v;
+    return s;
+  };
+  double x = params[p].data[i];
+  double h = 1e-6 * std::max(1.0, std::fabs(x));
+  params[p].data[i] = x + h;
+  double up = total();
+  params[p].data[i] = x - h;
+  double down = total();
+  return (up - down) / (2 * h);
+}
+
+double relError(double a, double b) {
+  return std::fabs(a - b) / std::max({1.0, std::fabs(a), std::fabs(b)});
+}
+
+} // namespace gradc::test

@@ -1,0 +1,43 @@
+// TestUtil.h: compiling source text and evaluating values and gradients in tests.
+#pragma once
+
+#include "autodiff/ReverseMode.h"
+#include "interp/Interpreter.h"
+#include "pipeline/Pipeline.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gradc::test {
+
+/// Compiles `text`; a compile error fails the calling test and returns nullptr.
+std::unique_ptr<CompiledSource> compileOk(const std::string &text);
+/// Compiles `text`, which must fail; returns the rendered diagnostics.
+std::string compileErrors(const std::string &text, const std::string &name = "t.expr");
+
+Tensor scalar(double v);
+Tensor vec(std::vector<double> v);
+Tensor mat(int64_t rows, int64_t cols, std::vector<double> v);
+
+struct ValueGrad {
+  Tensor value;
+  std::vector<Tensor> grads; // one per parameter (empty tensor for const ones)
+  std::string error;
+};
+
+/// Differentiates `fn` and evaluates value and gradients.
+ValueGrad valueAndGrad(Function &fn, const std::vector<Tensor> &params,
+                       const std::vector<int64_t> &dimValues = {});
+/// The value alone, from the forward graph.
+Tensor valueOf(const Function &fn, const std::vector<Tensor> &params,
+               const std::vector<int64_t> &dimValues = {});
+
+/// Central difference of sum(f) (a scalar function) in parameter p, element i.
+double centralDifference(const Function &fn, std::vector<Tensor> params, size_t p, size_t i,
+                         const std::vector<int64_t> &dimValues = {});
+
+/// |a - b| / max(1, |a|, |b|): relative for large values, absolute near zero.
+double relError(double a, double b);
+
+} // namespace gradc::test
