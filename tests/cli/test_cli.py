@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""The command line's contract (DESIGN.md, CLI): output formats, --at forms, dims
+from shapes, exit codes 0/1/2/3, --dump, --help and --version."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+GRADC = sys.argv[1]
+HERE = sys.argv[2]
+LECTURE = os.path.join(HERE, "..", "lecture", "lecture4.expr")
+results = []
+
+
+def run(*args):
+    return subprocess.run([GRADC, *args], capture_output=True, text=True)
+
+
+def test(name, cond, detail=""):
+    results.append(cond)
+    print(("ok   " if cond else "FAIL ") + name + ("" if cond else f"\n  {detail}"))
+
+
+def write(text, suffix=".expr"):
+    f = tempfile.NamedTemporaryFile("w", suffix=suffix, delete=False)
+    f.write(text)
+    f.close()
+    return f.name
+
+
+# Text output: value, then one line per gradient, numbers in shortest round-trip form.
+r = run("run", LECTURE, "--fn", "simple", "--at", "x=-2", "--at", "y=5", "--at", "z=-4")
+test("text output", r.returncode == 0 and r.stdout == "simple = -12\ndsimple/dx = -4\ndsimple/dy = -4\ndsimple/dz = 3\n", r.stdout + r.stderr)
+
+# JSON output is exactly DESIGN.md's example for the neuron (up to the last ulp).
+r = run("run", LECTURE, "--fn", "neuron", "--at", "w=2,-3,-3", "--at", "x=-1,-2", "--json")
+j = json.loads(r.stdout)
+test("json output", r.returncode == 0 and set(j) == {"fn", "value", "grad"} and j["fn"] == "neuron"
+     and j["value"] == 0.7310585786300049 and len(j["grad"]["w"]) == 3, r.stdout)
+
+# Nested arrays in --at-file bind dims; matrices print as nested arrays.
+at = write(json.dumps({"W": [[0.1, 0.5], [-0.3, 0.8]], "x": [0.2, 0.4]}), ".json")
+r = run("run", LECTURE, "--fn", "l2wx", "--at-file", at, "--json")
+j = json.loads(r.stdout) if r.returncode == 0 else {}
+test("at-file binds dims", r.returncode == 0 and len(j["grad"]["W"]) == 2 and len(j["grad"]["W"][0]) == 2, r.stdout + r.stderr)
+# --at overrides --at-file; a flat list binds n from its length.
+r = run("run", LECTURE, "--fn", "l2wx", "--at-file", at, "--at", "x=0,0", "--json")
+test("--at overrides --at-file", r.returncode == 0 and json.loads(r.stdout)["value"] == 0, r.stdout + r.stderr)
+
+# Non-finite numbers print as strings in JSON.
+src = write("def f(x) = log(x)\n")
+r = run("run", src, "--at", "x=0", "--json")
+test("non-finite as strings", r.returncode == 0 and json.loads(r.stdout) == {"fn": "f", "value": "-inf", "grad": {"x": "inf"}}, r.stdout)
+
+# A non-scalar result: value is the array, grad the VJP with d_out all ones (or --d-out).
+src = write("def g(x: [3]) = x * x\n")
+r = run("run", src, "--at", "x=1,2,3", "--json")
+test("vector result, d_out ones", r.returncode == 0 and json.loads(r.stdout) == {"fn": "g", "value": [1, 4, 9], "grad": {"x": [2, 4, 6]}}, r.stdout + r.stderr)
+r = run("run", src, "--at", "x=1,2,3", "--d-out", "1,0,-1", "--json")
+test("vector result, --d-out", r.returncode == 0 and json.loads(r.stdout)["grad"]["x"] == [2, 0, -6], r.stdout + r.stderr)
+
+# Exit codes: 2 for a bad command line, 1 for bad inputs, 3 for a failed check.
+test("exit 2 on unknown flag", run("run", LECTURE, "--bogus").returncode == 2)
+test("exit 2 on no subcommand", run().returncode == 2)
+test("exit 2 on bad --dump", run("run", LECTURE, "--dump", "nope").returncode == 2)
+r = run("run", LECTURE, "--fn", "simple", "--at", "x=abc")
+test("exit 1 on a bad number", r.returncode == 1 and "error: --at x: 'abc' is not a number" in r.stderr, r.stderr)
+r = run("run", "/nonexistent/file.expr")
+test("exit 1 on a missing file", r.returncode == 1 and "cannot open '/nonexistent/file.expr'" in r.stderr, r.stderr)
+r = run("check", LECTURE, "--fn", "neuron")
+test("check passes", r.returncode == 0 and "gradient check passed" in r.stdout, r.stdout)
+r = run("check", LECTURE, "--fn", "neuron", "--tolerance", "0")
+test("check exit 3 when it fails", r.returncode == 3 and "FAILED" in r.stdout, r.stdout)
+r = run("check", LECTURE, "--fn", "l2wx", "--dim", "n=4", "--seed", "5")
+test("check on a matrix program", r.returncode == 0 and "W " in r.stdout, r.stdout)
+
+# Stages.
+r = run("run", LECTURE, "--dump", "ast")
+test("--dump=ast", r.returncode == 0 and "def simple(x: f64, y: f64, z: f64)\n  return (* (+ x y) z)\n" in r.stdout, r.stdout)
+r = run("run", LECTURE, "--fn", "simple", "--dump", "ir")
+test("--dump=ir", r.returncode == 0 and "add %0, %1" in r.stdout and "simple = %" in r.stdout, r.stdout)
+r = run("run", LECTURE, "--fn", "simple", "--dump", "grad")
+test("--dump=grad", r.returncode == 0 and "d_x = %" in r.stdout and "d_z = %" in r.stdout, r.stdout)
+
+r = run("--help")
+test("--help", r.returncode == 0 and "run" in r.stdout and "check" in r.stdout, r.stdout)
+r = run("--version")
+test("--version", r.returncode == 0 and r.stdout.startswith("gradc "), r.stdout)
+
+passed = sum(results)
+print(f"{passed} passed, {len(results) - passed} failed")
+sys.exit(0 if all(results) else 1)
