@@ -164,7 +164,18 @@ std::string Graph::nodeToString(NodeId id) const {
     s += " " + formatNumber(n.num);
   for (size_t i = 0; i < n.operands.size(); ++i)
     s += (i ? ", %" : " %") + std::to_string(n.operands[i]);
-  if (!n.ints.empty()) {
+  if (n.op == Op::Index || n.op == Op::IndexGrad) {
+    // 5 entries per axis: kind (0 index, 1 slice), start (sym, off), stop (sym, off)
+    s += " [";
+    for (size_t i = 0; i + 4 < n.ints.size(); i += 5) {
+      Dim start{static_cast<int32_t>(n.ints[i + 1]), n.ints[i + 2]};
+      Dim stop{static_cast<int32_t>(n.ints[i + 3]), n.ints[i + 4]};
+      s += (i ? ", " : "") + dims_->str(start);
+      if (n.ints[i])
+        s += ":" + dims_->str(stop);
+    }
+    s += "]";
+  } else if (!n.ints.empty()) {
     s += " {";
     for (size_t i = 0; i < n.ints.size(); ++i)
       s += (i ? ", " : "") + std::to_string(n.ints[i]);
