@@ -282,7 +282,7 @@ std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims,
   for (size_t i = 0; i < bound.size(); ++i)
     out.dimValues[i] = bound[i].value_or(0);
 
-  auto take = [&](const std::string &name, const Type &type, bool isConst, bool defaultOnes) -> bool {
+  auto take = [&](const std::string &name, const Type &type, bool defaultOnes) -> bool {
     Tensor t;
     t.shape = concreteShape(type.shape, out.dimValues);
     int64_t count = 1;
@@ -311,14 +311,13 @@ std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims,
             return false;
           }
     }
-    (void)isConst;
     out.params.push_back(std::move(t));
     return true;
   };
   for (const ParamInfo &p : fn.params)
-    if (!take(p.name, p.type, p.isConst, false))
+    if (!take(p.name, p.type, false))
       return std::nullopt;
-  if (!scalarResult && !take("d_out", fn.graph->type(fn.result), true, true))
+  if (!scalarResult && !take("d_out", fn.graph->type(fn.result), true))
     return std::nullopt;
   return out;
 }

@@ -70,14 +70,14 @@ NodeId Graph::tryMake(Op op, std::vector<NodeId> operands, Attrs attrs, std::str
   ShapeQuery q{types, attrs, *dims_};
   if (!info.shape(q, type, error))
     return kNoNode;
-  NodeId simple = simplify(op, operands, attrs, type);
+  NodeId simple = simplify(op, operands, type);
   if (simple != kNoNode)
     return simple;
   return intern(Node{op, std::move(type), std::move(operands), attrs.num, std::move(attrs.ints)});
 }
 
 // Rewrites applied as nodes are built. Each is exact under IEEE semantics.
-NodeId Graph::simplify(Op op, const std::vector<NodeId> &ops, const Attrs &attrs, const Type &type) {
+NodeId Graph::simplify(Op op, const std::vector<NodeId> &ops, const Type &type) {
   const OpInfo &info = opInfo(op);
   auto isConst = [&](NodeId id) { return node(id).op == Op::Const; };
   // Elementwise op on constants -> the folded constant.
@@ -122,7 +122,6 @@ NodeId Graph::simplify(Op op, const std::vector<NodeId> &ops, const Attrs &attrs
   default:
     break;
   }
-  (void)attrs;
   return kNoNode;
 }
 

@@ -68,7 +68,7 @@ public:
   std::string nodeToString(NodeId id) const;
 
 private:
-  NodeId simplify(Op op, const std::vector<NodeId> &operands, const Attrs &attrs, const Type &type);
+  NodeId simplify(Op op, const std::vector<NodeId> &operands, const Type &type);
   NodeId intern(Node n);
 
   struct Hash {

@@ -163,12 +163,7 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
   if (fn == "sum" || fn == "mean")
     return ok(reduce(e.loc, node(0), axis, fn == "mean"));
   if (fn == "transpose")
-    return ok(make(e.loc, Op::Transpose, {node(0)}, [&] {
-      Attrs a;
-      for (size_t k = g_.type(node(0)).shape.size(); k-- > 0;)
-        a.ints.push_back(static_cast<int64_t>(k));
-      return a;
-    }()));
+    return ok(transposeOf(e.loc, node(0)));
   if (fn == "where") {
     if (g_.type(node(0)).dtype != DType::Bool)
       return fail(ast_[args[0]].loc, "the first argument of 'where' must be a comparison");

@@ -314,19 +314,18 @@ ExprBuilder::Value ExprBuilder::index(const Expr &e) {
   return Value{make(e.loc, Op::Index, {base}, a), std::nullopt, false};
 }
 
-static Attrs reversedAxes(size_t rank) {
+// x.T and transpose(x) reverse the axes (a vector or scalar is unchanged).
+NodeId ExprBuilder::transposeOf(SourceLoc loc, NodeId x) {
   Attrs a;
-  for (size_t k = rank; k-- > 0;)
+  for (size_t k = g_.type(x).shape.size(); k-- > 0;)
     a.ints.push_back(static_cast<int64_t>(k));
-  return a;
+  return make(loc, Op::Transpose, {x}, a);
 }
 
 ExprBuilder::Value ExprBuilder::attr(const Expr &e) {
   if (e.text != "T")
     return fail(e.loc, "unknown attribute '." + e.text + "' (only '.T' exists)");
-  NodeId x = values_[e.kids[0]].node;
-  return Value{make(e.loc, Op::Transpose, {x}, reversedAxes(g_.type(x).shape.size())),
-               std::nullopt, false};
+  return Value{transposeOf(e.loc, values_[e.kids[0]].node), std::nullopt, false};
 }
 
 ExprBuilder::Value ExprBuilder::call(const Expr &e) {

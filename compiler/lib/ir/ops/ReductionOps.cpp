@@ -86,7 +86,7 @@ bool matmulShape(const ShapeQuery &q, Type &out, std::string &error) {
     return false;
   }
   const Dim &ka = a.back();
-  const Dim &kb = b.size() == 1 ? b[0] : b[0];
+  const Dim &kb = b[0]; // a vector's only axis, or a matrix's rows
   if (!(ka == kb)) {
     error = "shape mismatch in '@': " + both + " (inner sizes " + q.dims.str(ka) + " and " +
             q.dims.str(kb) + " differ)";
