@@ -55,7 +55,8 @@ TEST(Graph, IllTypedNodesAreRejectedByTheShapeRule) {
 }
 
 // The verifier of the op table: every op has a shape rule, every op but a parameter an
-// evaluator, and every op a gradient rule unless it is declared to have none.
+// evaluator, and every op both derivative rules (reverse and forward) unless it is
+// declared to have no gradient.
 TEST(OpTable, EveryOpIsComplete) {
   for (int i = 0; i < kNumOps; ++i) {
     const OpInfo &info = opInfo(static_cast<Op>(i));
@@ -64,7 +65,8 @@ TEST(OpTable, EveryOpIsComplete) {
     if (static_cast<Op>(i) != Op::Param)
       EXPECT_NE(info.eval, nullptr);
     EXPECT_TRUE(info.vjp != nullptr || info.noGradient);
-    EXPECT_FALSE(info.vjp != nullptr && info.noGradient);
+    EXPECT_TRUE(info.jvp != nullptr || info.noGradient);
+    EXPECT_FALSE((info.vjp != nullptr || info.jvp != nullptr) && info.noGradient);
     if (info.elementwise)
       EXPECT_TRUE(info.scalar1 || info.scalar2 || info.scalar3);
   }

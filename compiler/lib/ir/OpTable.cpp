@@ -26,6 +26,19 @@ const OpInfo &opInfo(Op op) {
 
 const char *opName(Op op) { return kOpNames[static_cast<int>(op)]; }
 
+NodeId JvpContext::same(std::vector<NodeId> operands) {
+  const Node &n = g.node(self);
+  Attrs a;
+  a.num = n.num;
+  a.ints = n.ints;
+  a.type = n.type;
+  return g.make(n.op, std::move(operands), std::move(a));
+}
+
+NodeId jvpLinear(JvpContext &c) {
+  return c.tangent(0) == kNoNode ? kNoNode : c.same({c.tangent(0)});
+}
+
 std::vector<int64_t> EvalContext::concrete(const Shape &s) const {
   std::vector<int64_t> out;
   out.reserve(s.size());

@@ -77,6 +77,56 @@ private:
 };
 using VjpFn = void (*)(VjpContext &c);
 
+/// What a JVP rule sees: the node and the tangents of its operands. A tangent of
+/// kNoNode is zero (the operand does not depend on the direction); the rule returns the
+/// node's tangent, or kNoNode when it is zero.
+class JvpContext {
+public:
+  JvpContext(Graph &g, NodeId self, const std::vector<NodeId> &tangents)
+      : g(g), self(self), tangents_(tangents) {}
+
+  Graph &g;
+  const NodeId self;
+
+  NodeId in(size_t i) const { return g.node(self).operands[i]; }
+  NodeId tangent(size_t i) const { return tangents_[i]; }
+
+  // Builders that treat kNoNode as zero, so rules need no case analysis.
+  NodeId add(NodeId a, NodeId b) {
+    return a == kNoNode ? b : b == kNoNode ? a : g.make(Op::Add, {a, b});
+  }
+  NodeId sub(NodeId a, NodeId b) {
+    return b == kNoNode ? a : a == kNoNode ? g.make(Op::Neg, {b}) : g.make(Op::Sub, {a, b});
+  }
+  NodeId mul(NodeId a, NodeId b) {
+    return a == kNoNode || b == kNoNode ? kNoNode : g.make(Op::Mul, {a, b});
+  }
+  NodeId div(NodeId a, NodeId b) { return a == kNoNode ? kNoNode : g.make(Op::Div, {a, b}); }
+  NodeId neg(NodeId a) { return a == kNoNode ? kNoNode : g.make(Op::Neg, {a}); }
+  NodeId un(Op op, NodeId a) { return g.make(op, {a}); }
+  NodeId bin(Op op, NodeId a, NodeId b) { return g.make(op, {a, b}); }
+  NodeId konst(double v, NodeId like) { return g.constant(v, g.type(like).shape); }
+  /// The same op, with the same attributes, applied to `operands` (for linear ops).
+  NodeId same(std::vector<NodeId> operands);
+
+private:
+  const std::vector<NodeId> &tangents_;
+};
+using JvpFn = NodeId (*)(JvpContext &c);
+
+/// The local derivative of an elementwise op of one operand, d out = f'(a) da, as a
+/// rule that multiplies `v` by f'(a). Reverse mode applies it to the upstream gradient,
+/// forward mode to the tangent: one rule, both directions.
+struct LocalDerivative {
+  Graph &g;
+  NodeId out, a;
+  NodeId mul(NodeId x, NodeId y) { return g.make(Op::Mul, {x, y}); }
+  NodeId div(NodeId x, NodeId y) { return g.make(Op::Div, {x, y}); }
+  NodeId un(Op op, NodeId x) { return g.make(op, {x}); }
+  NodeId konst(double v) { return g.constant(v, g.type(a).shape); }
+};
+using LocalRule = NodeId (*)(LocalDerivative &d, NodeId v);
+
 struct OpInfo {
   const char *name = nullptr;
   int arity = -1;            // -1: any number of operands
@@ -89,7 +139,12 @@ struct OpInfo {
   double (*scalar1)(double) = nullptr;
   double (*scalar2)(double, double) = nullptr;
   double (*scalar3)(double, double, double) = nullptr;
+  JvpFn jvp = nullptr;       // null only for ops with no gradient
+  LocalRule local = nullptr; // elementwise ops of one operand: their vjp and jvp use it
 };
+
+/// The JVP of an op that is linear in its one operand: the same op on the tangent.
+NodeId jvpLinear(JvpContext &c);
 
 const OpInfo &opInfo(Op op);
 const char *opName(Op op);

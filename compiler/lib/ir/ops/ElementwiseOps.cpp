@@ -111,20 +111,44 @@ void routeToWinner(VjpContext &c, NodeId first, NodeId second) {
     c.give(1, c.sub(c.grad, share));
 }
 
+// The forward counterpart: operand 0's share is m = tiemask(first, second), so the
+// tangent is m da + (db - m db), exact for m in {0, 1/2, 1}.
+NodeId mixByWinner(JvpContext &c, NodeId first, NodeId second) {
+  NodeId m = c.bin(Op::TieMask, first, second);
+  NodeId da = c.tangent(0), db = c.tangent(1);
+  return c.add(c.mul(da, m), c.sub(db, c.mul(db, m)));
+}
+
+// The reverse and forward rules of every one-operand op: its local derivative applied
+// to the upstream gradient or to the tangent.
+void vjpUnary(VjpContext &c) {
+  LocalDerivative d{c.g, c.self, c.in(0)};
+  c.give(0, opInfo(c.g.node(c.self).op).local(d, c.grad));
+}
+
+NodeId jvpUnary(JvpContext &c) {
+  if (c.tangent(0) == kNoNode)
+    return kNoNode;
+  LocalDerivative d{c.g, c.self, c.in(0)};
+  return opInfo(c.g.node(c.self).op).local(d, c.tangent(0));
+}
+
 } // namespace
 
 void registerElementwiseOps(OpInfo *t) {
-  auto unary = [&](Op op, double (*f)(double), VjpFn vjp) {
+  auto unary = [&](Op op, double (*f)(double), LocalRule local) {
     OpInfo &i = t[int(op)];
     i.arity = 1;
     i.elementwise = true;
     i.shape = arithmeticShape;
     i.eval = evalElementwise<1>;
     i.scalar1 = f;
-    i.vjp = vjp;
-    i.noGradient = vjp == nullptr;
+    i.local = local;
+    i.vjp = local ? vjpUnary : nullptr;
+    i.jvp = local ? jvpUnary : nullptr;
+    i.noGradient = local == nullptr;
   };
-  auto binary = [&](Op op, double (*f)(double, double), VjpFn vjp, ShapeRule shape) {
+  auto binary = [&](Op op, double (*f)(double, double), VjpFn vjp, JvpFn jvp, ShapeRule shape) {
     OpInfo &i = t[int(op)];
     i.arity = 2;
     i.elementwise = true;
@@ -132,108 +156,130 @@ void registerElementwiseOps(OpInfo *t) {
     i.eval = evalElementwise<2>;
     i.scalar2 = f;
     i.vjp = vjp;
+    i.jvp = jvp;
     i.noGradient = vjp == nullptr;
   };
+  using D = LocalDerivative;
 
-  // d/da -a = -1
-  unary(Op::Neg, [](double a) { return -a; }, [](VjpContext &c) { c.give(0, c.neg(c.grad)); });
-  // d/da exp(a) = exp(a)
-  unary(Op::Exp, [](double a) { return std::exp(a); },
-        [](VjpContext &c) { c.give(0, c.mul(c.grad, c.self)); });
-  // d/da log(a) = 1/a
-  unary(Op::Log, [](double a) { return std::log(a); },
-        [](VjpContext &c) { c.give(0, c.div(c.grad, c.in(0))); });
-  // d/da sqrt(a) = 1/(2 sqrt(a))
-  unary(Op::Sqrt, [](double a) { return std::sqrt(a); }, [](VjpContext &c) {
-    c.give(0, c.div(c.mul(c.konst(0.5, c.grad), c.grad), c.self));
-  });
-  // d/da sin(a) = cos(a)
+  // d -a = -da
+  unary(Op::Neg, [](double a) { return -a; }, [](D &d, NodeId v) { return d.un(Op::Neg, v); });
+  // d exp(a) = exp(a) da
+  unary(Op::Exp, [](double a) { return std::exp(a); }, [](D &d, NodeId v) { return d.mul(v, d.out); });
+  // d log(a) = da / a
+  unary(Op::Log, [](double a) { return std::log(a); }, [](D &d, NodeId v) { return d.div(v, d.a); });
+  // d sqrt(a) = da / (2 sqrt(a))
+  unary(Op::Sqrt, [](double a) { return std::sqrt(a); },
+        [](D &d, NodeId v) { return d.div(d.mul(d.konst(0.5), v), d.out); });
+  // d sin(a) = cos(a) da
   unary(Op::Sin, [](double a) { return std::sin(a); },
-        [](VjpContext &c) { c.give(0, c.mul(c.grad, c.un(Op::Cos, c.in(0)))); });
-  // d/da cos(a) = -sin(a)
+        [](D &d, NodeId v) { return d.mul(v, d.un(Op::Cos, d.a)); });
+  // d cos(a) = -sin(a) da
   unary(Op::Cos, [](double a) { return std::cos(a); },
-        [](VjpContext &c) { c.give(0, c.neg(c.mul(c.grad, c.un(Op::Sin, c.in(0))))); });
-  // d/da tanh(a) = 1 - tanh(a)^2
-  unary(Op::Tanh, [](double a) { return std::tanh(a); }, [](VjpContext &c) {
-    c.give(0, c.mul(c.grad, c.sub(c.konst(1.0, c.self), c.mul(c.self, c.self))));
+        [](D &d, NodeId v) { return d.un(Op::Neg, d.mul(v, d.un(Op::Sin, d.a))); });
+  // d tanh(a) = (1 - tanh(a)^2) da
+  unary(Op::Tanh, [](double a) { return std::tanh(a); }, [](D &d, NodeId v) {
+    return d.mul(v, d.g.make(Op::Sub, {d.konst(1.0), d.mul(d.out, d.out)}));
   });
-  // d/da s(a) = s(a) s(-a): both factors keep full relative accuracy at either tail,
+  // d s(a) = s(a) s(-a) da: both factors keep full relative accuracy at either tail,
   // where s(a)(1 - s(a)) loses it as s -> 1.
-  unary(Op::Sigmoid, sigmoidOf, [](VjpContext &c) {
-    c.give(0, c.mul(c.grad, c.mul(c.self, c.un(Op::Sigmoid, c.neg(c.in(0))))));
+  unary(Op::Sigmoid, sigmoidOf, [](D &d, NodeId v) {
+    return d.mul(v, d.mul(d.out, d.un(Op::Sigmoid, d.un(Op::Neg, d.a))));
   });
-  // d/da relu(a) = 1 if a > 0 else 0 (0 at the kink, as PyTorch)
-  unary(Op::Relu, reluOf, [](VjpContext &c) {
-    NodeId positive = c.bin(Op::Gt, c.in(0), c.konst(0.0, c.in(0)));
-    c.give(0, c.g.make(Op::Where, {positive, c.grad, c.konst(0.0, c.grad)}));
+  // d relu(a) = da where a > 0, else 0 (0 at the kink, as PyTorch)
+  unary(Op::Relu, reluOf, [](D &d, NodeId v) {
+    NodeId positive = d.g.make(Op::Gt, {d.a, d.konst(0.0)});
+    return d.g.make(Op::Where, {positive, v, d.konst(0.0)});
   });
-  // d/da |a| = sign(a) (0 at the kink, as PyTorch)
+  // d |a| = sign(a) da (0 at the kink, as PyTorch)
   unary(Op::Abs, [](double a) { return std::fabs(a); },
-        [](VjpContext &c) { c.give(0, c.mul(c.grad, c.un(Op::Sign, c.in(0)))); });
+        [](D &d, NodeId v) { return d.mul(v, d.un(Op::Sign, d.a)); });
   unary(Op::Sign, signOf, nullptr);
 
-  // add distributes: d/da (a + b) = 1, d/db = 1
-  binary(Op::Add, [](double a, double b) { return a + b; },
-         [](VjpContext &c) {
-           c.give(0, c.grad);
-           c.give(1, c.grad);
-         },
-         arithmeticShape);
-  // d/da (a - b) = 1, d/db = -1
-  binary(Op::Sub, [](double a, double b) { return a - b; },
-         [](VjpContext &c) {
-           c.give(0, c.grad);
-           if (c.needs(1))
-             c.give(1, c.neg(c.grad));
-         },
-         arithmeticShape);
-  // mul switches and scales: d/da (a b) = b, d/db = a
-  binary(Op::Mul, [](double a, double b) { return a * b; },
-         [](VjpContext &c) {
-           if (c.needs(0))
-             c.give(0, c.mul(c.grad, c.in(1)));
-           if (c.needs(1))
-             c.give(1, c.mul(c.grad, c.in(0)));
-         },
-         arithmeticShape);
-  // d/da (a / b) = 1/b, d/db = -a/b^2 = -(1/b)(a/b)
-  binary(Op::Div, [](double a, double b) { return a / b; },
-         [](VjpContext &c) {
-           NodeId ga = c.div(c.grad, c.in(1));
-           if (c.needs(0))
-             c.give(0, ga);
-           if (c.needs(1))
-             c.give(1, c.neg(c.mul(ga, c.self)));
-         },
-         arithmeticShape);
-  // d/da a^b = b a^(b-1), d/db a^b = a^b log(a)
-  binary(Op::Pow, [](double a, double b) { return std::pow(a, b); },
-         [](VjpContext &c) {
-           if (c.needs(0)) {
-             NodeId bm1 = c.sub(c.in(1), c.konst(1.0, c.in(1)));
-             c.give(0, c.mul(c.grad, c.mul(c.in(1), c.bin(Op::Pow, c.in(0), bm1))));
-           }
-           if (c.needs(1))
-             c.give(1, c.mul(c.grad, c.mul(c.self, c.un(Op::Log, c.in(0)))));
-         },
-         arithmeticShape);
+  // add distributes: d (a + b) = da + db
+  binary(
+      Op::Add, [](double a, double b) { return a + b; },
+      [](VjpContext &c) {
+        c.give(0, c.grad);
+        c.give(1, c.grad);
+      },
+      [](JvpContext &c) { return c.add(c.tangent(0), c.tangent(1)); }, arithmeticShape);
+  // d (a - b) = da - db
+  binary(
+      Op::Sub, [](double a, double b) { return a - b; },
+      [](VjpContext &c) {
+        c.give(0, c.grad);
+        if (c.needs(1))
+          c.give(1, c.neg(c.grad));
+      },
+      [](JvpContext &c) { return c.sub(c.tangent(0), c.tangent(1)); }, arithmeticShape);
+  // mul switches and scales: d (a b) = b da + a db
+  binary(
+      Op::Mul, [](double a, double b) { return a * b; },
+      [](VjpContext &c) {
+        if (c.needs(0))
+          c.give(0, c.mul(c.grad, c.in(1)));
+        if (c.needs(1))
+          c.give(1, c.mul(c.grad, c.in(0)));
+      },
+      [](JvpContext &c) {
+        return c.add(c.mul(c.tangent(0), c.in(1)), c.mul(c.in(0), c.tangent(1)));
+      },
+      arithmeticShape);
+  // d (a / b) = da / b - (a / b)(db / b)
+  binary(
+      Op::Div, [](double a, double b) { return a / b; },
+      [](VjpContext &c) {
+        NodeId ga = c.div(c.grad, c.in(1));
+        if (c.needs(0))
+          c.give(0, ga);
+        if (c.needs(1))
+          c.give(1, c.neg(c.mul(ga, c.self)));
+      },
+      [](JvpContext &c) {
+        return c.div(c.sub(c.tangent(0), c.mul(c.self, c.tangent(1))), c.in(1));
+      },
+      arithmeticShape);
+  // d a^b = b a^(b-1) da + a^b log(a) db
+  binary(
+      Op::Pow, [](double a, double b) { return std::pow(a, b); },
+      [](VjpContext &c) {
+        if (c.needs(0)) {
+          NodeId bm1 = c.sub(c.in(1), c.konst(1.0, c.in(1)));
+          c.give(0, c.mul(c.grad, c.mul(c.in(1), c.bin(Op::Pow, c.in(0), bm1))));
+        }
+        if (c.needs(1))
+          c.give(1, c.mul(c.grad, c.mul(c.self, c.un(Op::Log, c.in(0)))));
+      },
+      [](JvpContext &c) {
+        NodeId da = kNoNode, db = kNoNode;
+        if (c.tangent(0) != kNoNode) {
+          NodeId bm1 = c.bin(Op::Sub, c.in(1), c.konst(1.0, c.in(1)));
+          da = c.mul(c.tangent(0), c.mul(c.in(1), c.bin(Op::Pow, c.in(0), bm1)));
+        }
+        if (c.tangent(1) != kNoNode)
+          db = c.mul(c.tangent(1), c.mul(c.self, c.un(Op::Log, c.in(0))));
+        return c.add(da, db);
+      },
+      arithmeticShape);
   // max routes: the gradient goes to the larger input, split equally on a tie.
   // With m = tiemask(a, b) in {0, 1/2, 1}: da = g m and db = g - g m, exactly.
-  binary(Op::Max, maxOf, [](VjpContext &c) { routeToWinner(c, c.in(0), c.in(1)); },
-         arithmeticShape);
+  binary(
+      Op::Max, maxOf, [](VjpContext &c) { routeToWinner(c, c.in(0), c.in(1)); },
+      [](JvpContext &c) { return mixByWinner(c, c.in(0), c.in(1)); }, arithmeticShape);
   // min routes to the smaller input, split equally on a tie
-  binary(Op::Min, minOf, [](VjpContext &c) { routeToWinner(c, c.in(1), c.in(0)); },
-         arithmeticShape);
-  binary(Op::TieMask, tieMaskOf, nullptr, arithmeticShape);
+  binary(
+      Op::Min, minOf, [](VjpContext &c) { routeToWinner(c, c.in(1), c.in(0)); },
+      [](JvpContext &c) { return mixByWinner(c, c.in(1), c.in(0)); }, arithmeticShape);
+  binary(Op::TieMask, tieMaskOf, nullptr, nullptr, arithmeticShape);
 
-  binary(Op::Lt, [](double a, double b) { return a < b ? 1.0 : 0.0; }, nullptr, compareShape);
-  binary(Op::Le, [](double a, double b) { return a <= b ? 1.0 : 0.0; }, nullptr, compareShape);
-  binary(Op::Gt, [](double a, double b) { return a > b ? 1.0 : 0.0; }, nullptr, compareShape);
-  binary(Op::Ge, [](double a, double b) { return a >= b ? 1.0 : 0.0; }, nullptr, compareShape);
-  binary(Op::Eq, [](double a, double b) { return a == b ? 1.0 : 0.0; }, nullptr, compareShape);
-  binary(Op::Ne, [](double a, double b) { return a != b ? 1.0 : 0.0; }, nullptr, compareShape);
+  binary(Op::Lt, [](double a, double b) { return a < b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape);
+  binary(Op::Le, [](double a, double b) { return a <= b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape);
+  binary(Op::Gt, [](double a, double b) { return a > b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape);
+  binary(Op::Ge, [](double a, double b) { return a >= b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape);
+  binary(Op::Eq, [](double a, double b) { return a == b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape);
+  binary(Op::Ne, [](double a, double b) { return a != b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape);
 
-  // where routes: d/da where(c, a, b) = c, d/db = !c
+  // where routes: d where(c, a, b) = where(c, da, db)
   OpInfo &w = t[int(Op::Where)];
   w.arity = 3;
   w.elementwise = true;
@@ -246,6 +292,14 @@ void registerElementwiseOps(OpInfo *t) {
       c.give(1, c.g.make(Op::Where, {c.in(0), c.grad, zero}));
     if (c.needs(2))
       c.give(2, c.g.make(Op::Where, {c.in(0), zero, c.grad}));
+  };
+  w.jvp = [](JvpContext &c) {
+    if (c.tangent(1) == kNoNode && c.tangent(2) == kNoNode)
+      return kNoNode;
+    NodeId zero = c.konst(0.0, c.self);
+    NodeId ta = c.tangent(1) == kNoNode ? zero : c.tangent(1);
+    NodeId tb = c.tangent(2) == kNoNode ? zero : c.tangent(2);
+    return c.g.make(Op::Where, {c.in(0), ta, tb});
   };
 }
 

@@ -162,6 +162,13 @@ void vjpMatMul(VjpContext &c) {
 void registerReductionOps(OpInfo *t) {
   t[int(Op::Sum)] = {"sum", 1, false, sumShape, evalSum, vjpSum};
   t[int(Op::MatMul)] = {"matmul", 2, false, matmulShape, evalMatMul, vjpMatMul};
+  t[int(Op::Sum)].jvp = jvpLinear; // d sum(a) = sum(da)
+  // d (A @ B) = dA @ B + A @ dB
+  t[int(Op::MatMul)].jvp = [](JvpContext &c) {
+    NodeId l = c.tangent(0) == kNoNode ? kNoNode : c.bin(Op::MatMul, c.tangent(0), c.in(1));
+    NodeId r = c.tangent(1) == kNoNode ? kNoNode : c.bin(Op::MatMul, c.in(0), c.tangent(1));
+    return c.add(l, r);
+  };
 }
 
 } // namespace gradc

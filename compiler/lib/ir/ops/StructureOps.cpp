@@ -268,6 +268,9 @@ void registerStructureOps(OpInfo *t) {
   t[int(Op::Transpose)] = {"transpose", 1, false, transposeShape, evalTranspose, vjpTranspose};
   t[int(Op::Index)] = {"index", 1, false, indexShape, evalIndex, vjpIndex};
   t[int(Op::IndexGrad)] = {"index_grad", 1, false, indexGradShape, evalIndexGrad, vjpIndexGrad};
+  // All five are linear: the tangent moves exactly as the value does.
+  for (Op op : {Op::Broadcast, Op::Reshape, Op::Transpose, Op::Index, Op::IndexGrad})
+    t[int(op)].jvp = jvpLinear;
 }
 
 } // namespace gradc
