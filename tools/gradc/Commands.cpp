@@ -4,6 +4,8 @@
 #include "Output.h"
 #include "autodiff/ReverseMode.h"
 #include "interp/Interpreter.h"
+#include "pipeline/Compile.h"
+#include "pipeline/Invoke.h"
 #include "pipeline/Pipeline.h"
 
 #include <algorithm>
@@ -95,6 +97,54 @@ bool dumpStage(const std::string &stage, Function &fn) {
   return false;
 }
 
+// Compiles fn for the JIT engine; prints --stats and --dump=opt|llvm. Returns nullptr
+// after printing why (or after a dump, with exitCode kOk).
+std::unique_ptr<CompiledFunction> compileForJit(Function &fn, const CommonOptions &opts,
+                                                const std::map<int32_t, int64_t> &bound,
+                                                int &exitCode) {
+  CompileOptions co;
+  co.boundDims = bound;
+  co.opt.fastMath = opts.fastMath;
+  co.codegen.targetCpu = opts.targetCpu;
+  std::string error, ir;
+  auto cf = compileFunction(fn, co, error, opts.dump == "llvm" ? &ir : nullptr);
+  if (!cf) {
+    std::cerr << opts.file << ": error: code generation failed: " << error << "\n";
+    exitCode = kUserError;
+    return nullptr;
+  }
+  if (opts.stats) {
+    const CompileStats &st = cf->stats;
+    std::cerr << "stats: " << st.forwardNodes << " forward nodes, " << st.gradientNodes
+              << " with the gradient, " << st.optimizedNodes << " after optimization\n";
+    for (const PassStat &p : st.passes)
+      std::cerr << "stats:   " << std::left << std::setw(14) << p.pass << p.before << " -> "
+                << p.after << " nodes\n";
+    std::cerr << std::fixed << std::setprecision(1) << "stats: differentiate "
+              << st.differentiateMs << " ms, optimize graph " << st.optimizeGraphMs
+              << " ms, lower " << st.lowerMs << " ms (" << st.llvmInstructions
+              << " LLVM instructions), LLVM optimize " << st.llvmOptMs << " ms, codegen "
+              << st.codegenMs << " ms\n"
+              << std::defaultfloat;
+  }
+  if (opts.dump == "opt") {
+    std::vector<std::string> names{fn.name};
+    for (size_t i = 0; i < fn.params.size(); ++i)
+      names.push_back(fn.params[i].isConst ? "(const)" : "d_" + fn.params[i].name);
+    std::cout << "def " << fn.name << "_grad  # optimized: " << cf->stats.optimizedNodes
+              << " nodes\n";
+    cf->graph->print(std::cout, cf->roots, names);
+    exitCode = kOk;
+    return nullptr;
+  }
+  if (opts.dump == "llvm") {
+    std::cout << ir;
+    exitCode = kOk;
+    return nullptr;
+  }
+  return cf;
+}
+
 void reportRuntimeError(const CompiledSource &cs, const EvalResult &r) {
   Diagnostics d(cs.source);
   d.error(r.errorLoc, r.error);
@@ -114,25 +164,41 @@ int runCommand(const RunOptions &opts) {
   if (dumpStage(opts.common.dump, *fn))
     return kOk;
   std::string error;
+  std::map<int32_t, int64_t> bound;
+  if (!parseDims(opts.inputs.dims, *cs->program.dims, bound, error)) {
+    std::cerr << opts.common.file << ": error: " << error << "\n";
+    return kUserError;
+  }
+  if (!opts.common.dump.empty()) // opt, llvm: compile, print, stop
+    return compileForJit(*fn, opts.common, bound, code) ? kOk : code;
   auto inputs = bindInputs(*fn, *cs->program.dims, opts.inputs, error);
   if (!inputs) {
     std::cerr << opts.common.file << ": error: " << error << "\n";
     return kUserError;
   }
-  GradientGraph gg = differentiate(*fn);
-  std::vector<NodeId> roots{gg.value};
-  roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
-  EvalResult r = evaluate(*fn->graph, roots, inputs->params, inputs->dimValues);
+  EvalResult r;
+  if (opts.common.engine == "interp") {
+    GradientGraph gg = differentiate(*fn);
+    std::vector<NodeId> roots{gg.value};
+    roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
+    r = evaluate(*fn->graph, roots, inputs->params, inputs->dimValues);
+  } else {
+    auto cf = compileForJit(*fn, opts.common, bound, code);
+    if (!cf)
+      return code;
+    r = invokeCompiled(*cf, *fn, inputs->params, inputs->dimValues);
+  }
   if (!r.ok()) {
     reportRuntimeError(*cs, r);
     return kUserError;
   }
+  auto hasGrad = [&](size_t i) { return !fn->params[i].isConst; };
   if (opts.json) {
     std::cout << "{\"fn\": " << jsonString(fn->name)
               << ", \"value\": " << formatTensor(r.outputs[0], true) << ", \"grad\": {";
     bool first = true;
     for (size_t i = 0; i < fn->params.size(); ++i) {
-      if (gg.grads[i] == kNoNode)
+      if (!hasGrad(i))
         continue;
       std::cout << (first ? "" : ", ") << jsonString(fn->params[i].name) << ": "
                 << formatTensor(r.outputs[i + 1], true);
@@ -143,7 +209,7 @@ int runCommand(const RunOptions &opts) {
   }
   std::cout << fn->name << " = " << formatTensor(r.outputs[0], false) << "\n";
   for (size_t i = 0; i < fn->params.size(); ++i)
-    if (gg.grads[i] != kNoNode)
+    if (hasGrad(i))
       std::cout << "d" << fn->name << "/d" << fn->params[i].name << " = "
                 << formatTensor(r.outputs[i + 1], false) << "\n";
   return kOk;
@@ -202,9 +268,18 @@ int checkCommand(const CheckOptions &opts) {
     params.push_back(u);
   }
 
-  std::vector<NodeId> roots{gg.value};
-  roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
-  EvalResult r = evaluate(*fn->graph, roots, params, dimValues);
+  // The gradient comes from the chosen engine; the differences from the interpreter.
+  EvalResult r;
+  if (opts.common.engine == "interp") {
+    std::vector<NodeId> roots{gg.value};
+    roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
+    r = evaluate(*fn->graph, roots, params, dimValues);
+  } else {
+    auto cf = compileForJit(*fn, opts.common, {}, code);
+    if (!cf)
+      return code;
+    r = invokeCompiled(*cf, *fn, params, dimValues);
+  }
   if (!r.ok()) {
     reportRuntimeError(*cs, r);
     return kUserError;

@@ -14,8 +14,11 @@ enum ExitCode { kOk = 0, kUserError = 1, kBadCommandLine = 2, kCheckFailed = 3 }
 struct CommonOptions {
   std::string file;
   std::string fn;
-  std::string dump; // "", "ast", "ir", "grad"
-  std::string engine = "interp";
+  std::string dump; // "", "ast", "ir", "grad", "opt", "llvm"
+  std::string engine = "jit";
+  bool stats = false;     // print node counts per pass and the time of each stage
+  bool fastMath = false;  // rewrites exact only up to signed zeros and NaN
+  std::string targetCpu;  // empty: the host
 };
 
 struct RunOptions {

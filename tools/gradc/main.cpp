@@ -13,10 +13,18 @@ static void addCommon(CLI::App *cmd, CommonOptions &o) {
   cmd->add_option("FILE", o.file, "the .expr source file")->required();
   cmd->add_option("--fn", o.fn, "the function to use (may be left out when the file defines one)");
   cmd->add_option("--dump", o.dump, "print a stage and stop: ast, ir (the checked graph), grad "
-                                    "(the value-and-gradient graph)")
-      ->check(CLI::IsMember({"ast", "ir", "grad"}));
-  cmd->add_option("--engine", o.engine, "how to evaluate: interp (the reference interpreter)")
-      ->check(CLI::IsMember({"interp"}));
+                                    "(the value-and-gradient graph), opt (after graph "
+                                    "optimization), llvm (the optimized LLVM IR)")
+      ->check(CLI::IsMember({"ast", "ir", "grad", "opt", "llvm"}));
+  cmd->add_option("--engine", o.engine, "how to evaluate: jit (native code, the default) or "
+                                        "interp (the reference interpreter)")
+      ->check(CLI::IsMember({"jit", "interp"}));
+  cmd->add_flag("--stats", o.stats, "print node counts before and after each graph pass and "
+                                    "the time of each compilation stage (to stderr)");
+  cmd->add_flag("--fast-math", o.fastMath, "allow rewrites that are exact only up to signed "
+                                           "zeros and NaN (x+0 -> x, x*0 -> 0, x-x -> 0)");
+  cmd->add_option("--target-cpu", o.targetCpu, "generate code for this CPU (default: the "
+                                               "host's; 'generic' for a baseline x86-64)");
 }
 
 int main(int argc, char **argv) {

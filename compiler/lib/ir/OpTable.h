@@ -8,7 +8,14 @@
 #include <string>
 #include <vector>
 
+namespace llvm {
+class Value;
+}
+
 namespace gradc {
+
+class ElementBuilder; // backend/ElementBuilder.h
+class IndexMapper;    // backend/ElementBuilder.h
 
 /// A dense tensor of the reference interpreter (row-major, always double).
 struct Tensor {
@@ -127,6 +134,24 @@ struct LocalDerivative {
 };
 using LocalRule = NodeId (*)(LocalDerivative &d, NodeId v);
 
+/// How compiled code computes an op (backend/Lowering.cpp dispatches on it).
+enum class LoopKind : uint8_t {
+  Leaf,        // parameters, constants, dim values
+  Elementwise, // one element from the operands' elements at the same index: `element`
+  View,        // an operand's element at another index, no arithmetic: `indexMap`
+  Reshape,     // the operand's buffer read with the new shape
+  Scatter,     // zeros, with the operand written at the selected places (index_grad)
+  Reduce,      // sum over axes
+  MatMul,      // matrix products
+};
+
+/// Computes one element of an elementwise op from its operands' elements, which are
+/// already converted to the op's compute type.
+using ElementFn = llvm::Value *(*)(ElementBuilder &b, std::span<llvm::Value *const> in);
+/// Maps an index of a view's result to the index of its operand it reads.
+using IndexMapFn = void (*)(IndexMapper &m, const Node &n, std::span<llvm::Value *const> out,
+                            std::vector<llvm::Value *> &in);
+
 struct OpInfo {
   const char *name = nullptr;
   int arity = -1;            // -1: any number of operands
@@ -141,7 +166,26 @@ struct OpInfo {
   double (*scalar3)(double, double, double) = nullptr;
   JvpFn jvp = nullptr;       // null only for ops with no gradient
   LocalRule local = nullptr; // elementwise ops of one operand: their vjp and jvp use it
+  // Lowering to compiled code.
+  LoopKind loop = LoopKind::Leaf;
+  ElementFn element = nullptr;   // LoopKind::Elementwise
+  IndexMapFn indexMap = nullptr; // LoopKind::View
+  bool replicates = false;       // reads one operand element for several result elements
 };
+
+/// One axis of an index or index_grad node: an index (start) or a slice start:stop.
+/// Such nodes keep 5 ints per axis: kind (0 index, 1 slice), start (sym, off), stop (sym, off).
+struct IndexAxis {
+  bool slice;
+  Dim start, stop;
+};
+inline std::vector<IndexAxis> decodeIndexSpec(const std::vector<int64_t> &ints) {
+  std::vector<IndexAxis> axes;
+  for (size_t i = 0; i + 4 < ints.size(); i += 5)
+    axes.push_back({ints[i] != 0, Dim{static_cast<int32_t>(ints[i + 1]), ints[i + 2]},
+                    Dim{static_cast<int32_t>(ints[i + 3]), ints[i + 4]}});
+  return axes;
+}
 
 /// The JVP of an op that is linear in its one operand: the same op on the tangent.
 NodeId jvpLinear(JvpContext &c);

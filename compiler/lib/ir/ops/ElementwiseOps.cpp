@@ -2,6 +2,8 @@
 // Each op's kernel and local gradient sit together; the math is in the comment.
 #include "ir/OpTable.h"
 
+#include "backend/ElementBuilder.h"
+
 #include <cmath>
 #include <limits>
 
@@ -136,9 +138,11 @@ NodeId jvpUnary(JvpContext &c) {
 } // namespace
 
 void registerElementwiseOps(OpInfo *t) {
-  auto unary = [&](Op op, double (*f)(double), LocalRule local) {
+  auto unary = [&](Op op, double (*f)(double), LocalRule local, ElementFn lower) {
     OpInfo &i = t[int(op)];
     i.arity = 1;
+    i.loop = LoopKind::Elementwise;
+    i.element = lower;
     i.elementwise = true;
     i.shape = arithmeticShape;
     i.eval = evalElementwise<1>;
@@ -148,9 +152,12 @@ void registerElementwiseOps(OpInfo *t) {
     i.jvp = local ? jvpUnary : nullptr;
     i.noGradient = local == nullptr;
   };
-  auto binary = [&](Op op, double (*f)(double, double), VjpFn vjp, JvpFn jvp, ShapeRule shape) {
+  auto binary = [&](Op op, double (*f)(double, double), VjpFn vjp, JvpFn jvp, ShapeRule shape,
+                    ElementFn lower) {
     OpInfo &i = t[int(op)];
     i.arity = 2;
+    i.loop = LoopKind::Elementwise;
+    i.element = lower;
     i.elementwise = true;
     i.shape = shape;
     i.eval = evalElementwise<2>;
@@ -160,40 +167,60 @@ void registerElementwiseOps(OpInfo *t) {
     i.noGradient = vjp == nullptr;
   };
   using D = LocalDerivative;
+  using B = ElementBuilder;
+  using In = std::span<Val const>;
 
   // d -a = -da
-  unary(Op::Neg, [](double a) { return -a; }, [](D &d, NodeId v) { return d.un(Op::Neg, v); });
+  unary(Op::Neg, [](double a) { return -a; }, [](D &d, NodeId v) { return d.un(Op::Neg, v); },
+        [](B &b, In x) { return b.neg(x[0]); });
   // d exp(a) = exp(a) da
-  unary(Op::Exp, [](double a) { return std::exp(a); }, [](D &d, NodeId v) { return d.mul(v, d.out); });
+  unary(Op::Exp, [](double a) { return std::exp(a); }, [](D &d, NodeId v) { return d.mul(v, d.out); },
+        [](B &b, In x) { return b.math(MathFn::Exp, x[0]); });
   // d log(a) = da / a
-  unary(Op::Log, [](double a) { return std::log(a); }, [](D &d, NodeId v) { return d.div(v, d.a); });
+  unary(Op::Log, [](double a) { return std::log(a); }, [](D &d, NodeId v) { return d.div(v, d.a); },
+        [](B &b, In x) { return b.math(MathFn::Log, x[0]); });
   // d sqrt(a) = da / (2 sqrt(a))
   unary(Op::Sqrt, [](double a) { return std::sqrt(a); },
-        [](D &d, NodeId v) { return d.div(d.mul(d.konst(0.5), v), d.out); });
+        [](D &d, NodeId v) { return d.div(d.mul(d.konst(0.5), v), d.out); },
+        [](B &b, In x) { return b.math(MathFn::Sqrt, x[0]); });
   // d sin(a) = cos(a) da
   unary(Op::Sin, [](double a) { return std::sin(a); },
-        [](D &d, NodeId v) { return d.mul(v, d.un(Op::Cos, d.a)); });
+        [](D &d, NodeId v) { return d.mul(v, d.un(Op::Cos, d.a)); },
+        [](B &b, In x) { return b.math(MathFn::Sin, x[0]); });
   // d cos(a) = -sin(a) da
   unary(Op::Cos, [](double a) { return std::cos(a); },
-        [](D &d, NodeId v) { return d.un(Op::Neg, d.mul(v, d.un(Op::Sin, d.a))); });
+        [](D &d, NodeId v) { return d.un(Op::Neg, d.mul(v, d.un(Op::Sin, d.a))); },
+        [](B &b, In x) { return b.math(MathFn::Cos, x[0]); });
   // d tanh(a) = (1 - tanh(a)^2) da
   unary(Op::Tanh, [](double a) { return std::tanh(a); }, [](D &d, NodeId v) {
     return d.mul(v, d.g.make(Op::Sub, {d.konst(1.0), d.mul(d.out, d.out)}));
-  });
+  }, [](B &b, In x) { return b.math(MathFn::Tanh, x[0]); });
   // d s(a) = s(a) s(-a) da: both factors keep full relative accuracy at either tail,
   // where s(a)(1 - s(a)) loses it as s -> 1.
   unary(Op::Sigmoid, sigmoidOf, [](D &d, NodeId v) {
     return d.mul(v, d.mul(d.out, d.un(Op::Sigmoid, d.un(Op::Neg, d.a))));
+  }, [](B &b, In x) {
+    // One exp of a non-positive number, as sigmoidOf: e = exp(-|x|); x >= 0 ? 1/(1+e) : e/(1+e)
+    Val e = b.math(MathFn::Exp, b.neg(b.math(MathFn::Fabs, x[0])));
+    Val onePlus = b.add(b.konst(1.0), e);
+    return b.select(b.ge(x[0], b.konst(0.0)), b.div(b.konst(1.0), onePlus), b.div(e, onePlus));
   });
   // d relu(a) = da where a > 0, else 0 (0 at the kink, as PyTorch)
   unary(Op::Relu, reluOf, [](D &d, NodeId v) {
     NodeId positive = d.g.make(Op::Gt, {d.a, d.konst(0.0)});
     return d.g.make(Op::Where, {positive, v, d.konst(0.0)});
+  }, [](B &b, In x) { // x when x > 0 or NaN, else 0
+    return b.select(b.le(x[0], b.konst(0.0)), b.konst(0.0), x[0]);
   });
   // d |a| = sign(a) da (0 at the kink, as PyTorch)
   unary(Op::Abs, [](double a) { return std::fabs(a); },
-        [](D &d, NodeId v) { return d.mul(v, d.un(Op::Sign, d.a)); });
-  unary(Op::Sign, signOf, nullptr);
+        [](D &d, NodeId v) { return d.mul(v, d.un(Op::Sign, d.a)); },
+        [](B &b, In x) { return b.math(MathFn::Fabs, x[0]); });
+  unary(Op::Sign, signOf, nullptr, [](B &b, In x) { // 1, -1, 0 for either zero, NaN stays
+    Val zeroOrNaN = b.select(b.eq(x[0], b.konst(0.0)), b.konst(0.0), x[0]);
+    return b.select(b.gt(x[0], b.konst(0.0)), b.konst(1.0),
+                    b.select(b.lt(x[0], b.konst(0.0)), b.konst(-1.0), zeroOrNaN));
+  });
 
   // add distributes: d (a + b) = da + db
   binary(
@@ -202,7 +229,8 @@ void registerElementwiseOps(OpInfo *t) {
         c.give(0, c.grad);
         c.give(1, c.grad);
       },
-      [](JvpContext &c) { return c.add(c.tangent(0), c.tangent(1)); }, arithmeticShape);
+      [](JvpContext &c) { return c.add(c.tangent(0), c.tangent(1)); }, arithmeticShape,
+         [](B &b, In x) { return b.add(x[0], x[1]); });
   // d (a - b) = da - db
   binary(
       Op::Sub, [](double a, double b) { return a - b; },
@@ -211,7 +239,8 @@ void registerElementwiseOps(OpInfo *t) {
         if (c.needs(1))
           c.give(1, c.neg(c.grad));
       },
-      [](JvpContext &c) { return c.sub(c.tangent(0), c.tangent(1)); }, arithmeticShape);
+      [](JvpContext &c) { return c.sub(c.tangent(0), c.tangent(1)); }, arithmeticShape,
+         [](B &b, In x) { return b.sub(x[0], x[1]); });
   // mul switches and scales: d (a b) = b da + a db
   binary(
       Op::Mul, [](double a, double b) { return a * b; },
@@ -224,7 +253,8 @@ void registerElementwiseOps(OpInfo *t) {
       [](JvpContext &c) {
         return c.add(c.mul(c.tangent(0), c.in(1)), c.mul(c.in(0), c.tangent(1)));
       },
-      arithmeticShape);
+      arithmeticShape,
+         [](B &b, In x) { return b.mul(x[0], x[1]); });
   // d (a / b) = da / b - (a / b)(db / b)
   binary(
       Op::Div, [](double a, double b) { return a / b; },
@@ -238,7 +268,8 @@ void registerElementwiseOps(OpInfo *t) {
       [](JvpContext &c) {
         return c.div(c.sub(c.tangent(0), c.mul(c.self, c.tangent(1))), c.in(1));
       },
-      arithmeticShape);
+      arithmeticShape,
+         [](B &b, In x) { return b.div(x[0], x[1]); });
   // d a^b = b a^(b-1) da + a^b log(a) db
   binary(
       Op::Pow, [](double a, double b) { return std::pow(a, b); },
@@ -260,24 +291,43 @@ void registerElementwiseOps(OpInfo *t) {
           db = c.mul(c.tangent(1), c.mul(c.self, c.un(Op::Log, c.in(0))));
         return c.add(da, db);
       },
-      arithmeticShape);
+      arithmeticShape,
+         [](B &b, In x) { return b.math(MathFn::Pow, x[0], x[1]); });
   // max routes: the gradient goes to the larger input, split equally on a tie.
   // With m = tiemask(a, b) in {0, 1/2, 1}: da = g m and db = g - g m, exactly.
   binary(
       Op::Max, maxOf, [](VjpContext &c) { routeToWinner(c, c.in(0), c.in(1)); },
-      [](JvpContext &c) { return mixByWinner(c, c.in(0), c.in(1)); }, arithmeticShape);
+      [](JvpContext &c) { return mixByWinner(c, c.in(0), c.in(1)); }, arithmeticShape,
+         [](B &b, In x) { // NaN if either is NaN, else a >= b ? a : b
+        Val pick = b.select(b.ge(x[0], x[1]), x[0], x[1]);
+        return b.select(b.isNaN(x[0]), x[0], b.select(b.isNaN(x[1]), x[1], pick));
+      });
   // min routes to the smaller input, split equally on a tie
   binary(
       Op::Min, minOf, [](VjpContext &c) { routeToWinner(c, c.in(1), c.in(0)); },
-      [](JvpContext &c) { return mixByWinner(c, c.in(1), c.in(0)); }, arithmeticShape);
-  binary(Op::TieMask, tieMaskOf, nullptr, nullptr, arithmeticShape);
+      [](JvpContext &c) { return mixByWinner(c, c.in(1), c.in(0)); }, arithmeticShape,
+         [](B &b, In x) { // NaN if either is NaN, else a <= b ? a : b
+        Val pick = b.select(b.le(x[0], x[1]), x[0], x[1]);
+        return b.select(b.isNaN(x[0]), x[0], b.select(b.isNaN(x[1]), x[1], pick));
+      });
+  binary(Op::TieMask, tieMaskOf, nullptr, nullptr, arithmeticShape,
+         [](B &b, In x) { // 1 when a > b, 1/2 on a tie, else 0
+           return b.select(b.gt(x[0], x[1]), b.konst(1.0),
+                           b.select(b.eq(x[0], x[1]), b.konst(0.5), b.konst(0.0)));
+         });
 
-  binary(Op::Lt, [](double a, double b) { return a < b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape);
-  binary(Op::Le, [](double a, double b) { return a <= b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape);
-  binary(Op::Gt, [](double a, double b) { return a > b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape);
-  binary(Op::Ge, [](double a, double b) { return a >= b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape);
-  binary(Op::Eq, [](double a, double b) { return a == b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape);
-  binary(Op::Ne, [](double a, double b) { return a != b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape);
+  binary(Op::Lt, [](double a, double b) { return a < b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape,
+         [](B &b, In x) { return b.lt(x[0], x[1]); });
+  binary(Op::Le, [](double a, double b) { return a <= b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape,
+         [](B &b, In x) { return b.le(x[0], x[1]); });
+  binary(Op::Gt, [](double a, double b) { return a > b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape,
+         [](B &b, In x) { return b.gt(x[0], x[1]); });
+  binary(Op::Ge, [](double a, double b) { return a >= b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape,
+         [](B &b, In x) { return b.ge(x[0], x[1]); });
+  binary(Op::Eq, [](double a, double b) { return a == b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape,
+         [](B &b, In x) { return b.eq(x[0], x[1]); });
+  binary(Op::Ne, [](double a, double b) { return a != b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape,
+         [](B &b, In x) { return b.ne(x[0], x[1]); });
 
   // where routes: d where(c, a, b) = where(c, da, db)
   OpInfo &w = t[int(Op::Where)];
@@ -286,6 +336,8 @@ void registerElementwiseOps(OpInfo *t) {
   w.shape = whereShape;
   w.eval = evalElementwise<3>;
   w.scalar3 = [](double c, double a, double b) { return c != 0.0 ? a : b; };
+  w.loop = LoopKind::Elementwise;
+  w.element = [](B &b, In x) { return b.select(x[0], x[1], x[2]); };
   w.vjp = [](VjpContext &c) {
     NodeId zero = c.konst(0.0, c.grad);
     if (c.needs(1))

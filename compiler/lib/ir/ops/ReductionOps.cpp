@@ -163,6 +163,9 @@ void registerReductionOps(OpInfo *t) {
   t[int(Op::Sum)] = {"sum", 1, false, sumShape, evalSum, vjpSum};
   t[int(Op::MatMul)] = {"matmul", 2, false, matmulShape, evalMatMul, vjpMatMul};
   t[int(Op::Sum)].jvp = jvpLinear; // d sum(a) = sum(da)
+  t[int(Op::Sum)].loop = LoopKind::Reduce;
+  t[int(Op::MatMul)].loop = LoopKind::MatMul;
+  t[int(Op::MatMul)].replicates = true;
   // d (A @ B) = dA @ B + A @ dB
   t[int(Op::MatMul)].jvp = [](JvpContext &c) {
     NodeId l = c.tangent(0) == kNoNode ? kNoNode : c.bin(Op::MatMul, c.tangent(0), c.in(1));

@@ -1,6 +1,8 @@
 // StructureOps.cpp: ops that move values without arithmetic: broadcast, reshape,
 // transpose, indexing and its adjoint. Their gradients move the gradient back.
 #include "ir/OpTable.h"
+
+#include "backend/ElementBuilder.h"
 #include "ir/ops/TensorWalk.h"
 
 #include <algorithm>
@@ -55,6 +57,14 @@ void vjpBroadcast(VjpContext &c) {
   Attrs back;
   back.type = c.g.type(c.in(0));
   c.give(0, c.g.make(Op::Reshape, {g}, back));
+}
+
+// Compiled code reads operand axis k at I[lead + k], or at 0 where the axis was stretched.
+void mapBroadcast(IndexMapper &m, const Node &n, std::span<Val const> out, std::vector<Val> &in) {
+  const Shape &from = m.graph().type(n.operands[0]).shape;
+  size_t lead = out.size() - from.size();
+  for (size_t k = 0; k < from.size(); ++k)
+    in.push_back(from[k] == Dim::lit(1) ? m.constant(0) : out[lead + k]);
 }
 
 // --- reshape: same elements, new shape ---
@@ -126,6 +136,13 @@ void evalTranspose(EvalContext &c) {
   });
 }
 
+// Result axis k is operand axis perm[k].
+void mapTranspose(IndexMapper &, const Node &n, std::span<Val const> out, std::vector<Val> &in) {
+  in.assign(out.size(), nullptr);
+  for (size_t k = 0; k < out.size(); ++k)
+    in[static_cast<size_t>(n.ints[k])] = out[k];
+}
+
 // d transpose(a) = transpose(g) by the inverse permutation
 void vjpTranspose(VjpContext &c) {
   const auto perm = c.g.node(c.self).ints;
@@ -138,18 +155,9 @@ void vjpTranspose(VjpContext &c) {
 
 // --- index: ints hold 5 entries per axis: kind (0 index, 1 slice), start, stop ---
 
-struct AxisSpec {
-  bool slice;
-  Dim start, stop;
-};
+using AxisSpec = IndexAxis;
 
-std::vector<AxisSpec> decodeSpec(const std::vector<int64_t> &ints) {
-  std::vector<AxisSpec> axes;
-  for (size_t i = 0; i + 4 < ints.size(); i += 5)
-    axes.push_back({ints[i] != 0, Dim{static_cast<int32_t>(ints[i + 1]), ints[i + 2]},
-                    Dim{static_cast<int32_t>(ints[i + 3]), ints[i + 4]}});
-  return axes;
-}
+std::vector<AxisSpec> decodeSpec(const std::vector<int64_t> &ints) { return decodeIndexSpec(ints); }
 
 // The shape of a[spec]: indexed axes drop out, sliced axes keep stop - start.
 bool indexedShape(const Shape &in, const std::vector<int64_t> &ints, const DimTable &dims,
@@ -245,6 +253,13 @@ void evalIndexGrad(EvalContext &c) {
   });
 }
 
+// An indexed axis reads at its index, a sliced axis at start + the result's index.
+void mapIndex(IndexMapper &m, const Node &n, std::span<Val const> out, std::vector<Val> &in) {
+  size_t j = 0;
+  for (const AxisSpec &a : decodeSpec(n.ints))
+    in.push_back(a.slice ? m.add(m.dim(a.start), out[j++]) : m.dim(a.start));
+}
+
 // d a[spec]: the gradient placed back at the selected elements, zero elsewhere
 void vjpIndex(VjpContext &c) {
   Attrs a;
@@ -271,6 +286,15 @@ void registerStructureOps(OpInfo *t) {
   // All five are linear: the tangent moves exactly as the value does.
   for (Op op : {Op::Broadcast, Op::Reshape, Op::Transpose, Op::Index, Op::IndexGrad})
     t[int(op)].jvp = jvpLinear;
+  // Compiled code: broadcast, transpose and index are views (index arithmetic only);
+  // reshape reads its operand's buffer; index_grad writes its operand into zeros.
+  t[int(Op::Broadcast)].loop = t[int(Op::Transpose)].loop = t[int(Op::Index)].loop = LoopKind::View;
+  t[int(Op::Broadcast)].indexMap = mapBroadcast;
+  t[int(Op::Broadcast)].replicates = true;
+  t[int(Op::Transpose)].indexMap = mapTranspose;
+  t[int(Op::Index)].indexMap = mapIndex;
+  t[int(Op::Reshape)].loop = LoopKind::Reshape;
+  t[int(Op::IndexGrad)].loop = LoopKind::Scatter;
 }
 
 } // namespace gradc

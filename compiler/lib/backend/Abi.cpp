@@ -1,0 +1,108 @@
+// Abi.cpp: the argument lists of exported functions (DESIGN.md, "Emitted code").
+#include "backend/Abi.h"
+
+#include <set>
+
+namespace gradc {
+
+const char *cTypeName(DType t) {
+  switch (t) {
+  case DType::F64:
+    return "double";
+  case DType::F32:
+    return "float";
+  case DType::I32:
+    return "int32_t";
+  case DType::I64:
+    return "int64_t";
+  case DType::Bool:
+    return "uint8_t";
+  }
+  return "double";
+}
+
+std::string cSymbolName(const std::string &name) {
+  // C keywords, and the C library symbols compiled code may call or a C host may define.
+  static const std::set<std::string> reserved = {
+      "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+      "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+      "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
+      "typedef", "union", "unsigned", "void", "volatile", "while", "bool", "true", "false",
+      "main", "abs", "exp", "expf", "log", "logf", "sqrt", "sqrtf", "sin", "sinf", "cos",
+      "cosf", "tanh", "tanhf", "pow", "powf", "fabs", "fabsf", "memset", "memcpy", "memmove",
+      "malloc", "free", "calloc", "realloc", "abort", "exit", "printf", "max", "min", "sum",
+      "mean", "errno", "stdin", "stdout", "stderr", "assert", "NULL"};
+  return reserved.count(name) ? name + "_" : name;
+}
+
+std::string AbiFunction::prototype() const {
+  std::string s = returnsValue ? cTypeName(returnType) : "void";
+  s += " " + symbol + "(";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const AbiArg &a = args[i];
+    if (i)
+      s += ", ";
+    if (a.role == ArgRole::Workspace)
+      s += "void *";
+    else if (a.role == ArgRole::Dim)
+      s += "int64_t ";
+    else if (!a.pointer)
+      s += std::string(cTypeName(a.dtype)) + " ";
+    else
+      s += std::string(a.role == ArgRole::Param || a.role == ArgRole::DOut ? "const " : "") +
+           cTypeName(a.dtype) + " *";
+    s += a.name;
+  }
+  return s + ")";
+}
+
+AbiSet describeAbi(const Function &fn, const DimTable &dims,
+                   const std::map<int32_t, int64_t> &boundDims) {
+  AbiSet set;
+  std::string base = cSymbolName(fn.name);
+  set.value.symbol = base;
+  set.grad.symbol = base + "_grad";
+  set.workspaceSizeSymbol = base + "_workspace_size";
+
+  std::vector<AbiArg> common;
+  for (int32_t sym : fn.usedDims()) {
+    if (boundDims.count(sym))
+      continue;
+    set.dimArgs.push_back(sym);
+    common.push_back({ArgRole::Dim, cSymbolName(dims.names[static_cast<size_t>(sym)]),
+                      DType::I64, false, {}, sym});
+  }
+  for (size_t i = 0; i < fn.params.size(); ++i) {
+    const ParamInfo &p = fn.params[i];
+    common.push_back({ArgRole::Param, cSymbolName(p.name), p.type.dtype, !p.type.isScalar(),
+                      p.type.shape, static_cast<int32_t>(i)});
+  }
+  const Type &result = fn.graph->type(fn.result);
+  bool scalarResult = result.isScalar();
+  AbiArg out{ArgRole::Out, "out", result.dtype, true, result.shape, 0};
+  AbiArg ws{ArgRole::Workspace, "ws", DType::F64, true, {}, 0};
+
+  set.value.returnsValue = set.grad.returnsValue = scalarResult;
+  set.value.returnType = set.grad.returnType = result.dtype;
+  set.value.args = common;
+  if (!scalarResult)
+    set.value.args.push_back(out);
+  set.value.args.push_back(ws);
+
+  set.grad.args = common;
+  if (!scalarResult) {
+    set.grad.args.push_back({ArgRole::DOut, "d_out", result.dtype, true, result.shape, 0});
+    set.grad.args.push_back(out);
+  }
+  for (size_t i = 0; i < fn.params.size(); ++i) {
+    const ParamInfo &p = fn.params[i];
+    if (p.isConst)
+      continue;
+    set.grad.args.push_back({ArgRole::Grad, "d_" + p.name, p.type.dtype, true, p.type.shape,
+                             static_cast<int32_t>(i)});
+  }
+  set.grad.args.push_back(ws);
+  return set;
+}
+
+} // namespace gradc

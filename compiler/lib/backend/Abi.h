@@ -1,0 +1,62 @@
+// Abi.h: the C signatures of the functions gradc exports for one source function,
+// shared by the lowering, the JIT's typed lookup and (later) the emitted header.
+#pragma once
+
+#include "ir/Function.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gradc {
+
+/// What one argument of an exported function carries.
+enum class ArgRole : uint8_t {
+  Dim,       // an unbound dim, int64_t
+  Param,     // a parameter: scalar by value, array by const pointer
+  DOut,      // the upstream gradient of a non-scalar result (const pointer)
+  Out,       // the non-scalar result (pointer)
+  Grad,      // the gradient of one non-const parameter (pointer)
+  Workspace, // void *ws
+};
+
+struct AbiArg {
+  ArgRole role;
+  std::string name;  // as written in a header: "n", "W", "d_W", "out", "ws"
+  DType dtype = DType::F64;
+  bool pointer = false;
+  Shape shape;       // the array's shape (empty for scalars, dims and ws)
+  int32_t index = 0; // the dim's symbol, or the parameter's position
+};
+
+/// One exported C function.
+struct AbiFunction {
+  std::string symbol;       // "f", "f_grad" (after renaming names that clash with C)
+  bool returnsValue = true; // scalar result: returned; otherwise written to `out`
+  DType returnType = DType::F64;
+  std::vector<AbiArg> args;
+
+  /// The C prototype, e.g. "double f_grad(double x, double *d_x, void *ws)".
+  std::string prototype() const;
+};
+
+/// The functions exported for `fn`: its value, its gradient (or vector-Jacobian
+/// product) and its workspace size. Dims in `boundDims` are constants, not arguments.
+struct AbiSet {
+  AbiFunction value;
+  AbiFunction grad;
+  std::string workspaceSizeSymbol;
+  std::vector<int32_t> dimArgs; // the dim arguments of all three, in order
+};
+
+AbiSet describeAbi(const Function &fn, const DimTable &dims,
+                   const std::map<int32_t, int64_t> &boundDims);
+
+/// The C spelling of a dtype for values ("double", "int32_t").
+const char *cTypeName(DType t);
+
+/// A user name as a C symbol: names that clash with C keywords or C library symbols get
+/// a trailing underscore (`int` -> `int_`, `exp` -> `exp_`).
+std::string cSymbolName(const std::string &name);
+
+} // namespace gradc

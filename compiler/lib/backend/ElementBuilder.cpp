@@ -1,0 +1,88 @@
+// ElementBuilder.cpp: scalar and index arithmetic through LLVM's IRBuilder.
+#include "backend/ElementBuilder.h"
+
+#include "backend/LlvmTypes.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/Module.h>
+
+namespace gradc {
+
+static bool isFp(DType t) { return t == DType::F64 || t == DType::F32; }
+
+Val ElementBuilder::konst(double v) {
+  llvm::Type *t = llvmType(b_.getContext(), type_);
+  if (isFp(type_))
+    return llvm::ConstantFP::get(t, v);
+  return llvm::ConstantInt::get(t, static_cast<uint64_t>(static_cast<int64_t>(v)), true);
+}
+
+Val ElementBuilder::add(Val a, Val b) { return isFp(type_) ? b_.CreateFAdd(a, b) : b_.CreateAdd(a, b); }
+Val ElementBuilder::sub(Val a, Val b) { return isFp(type_) ? b_.CreateFSub(a, b) : b_.CreateSub(a, b); }
+Val ElementBuilder::mul(Val a, Val b) { return isFp(type_) ? b_.CreateFMul(a, b) : b_.CreateMul(a, b); }
+Val ElementBuilder::div(Val a, Val b) { return b_.CreateFDiv(a, b); }
+Val ElementBuilder::neg(Val a) { return isFp(type_) ? b_.CreateFNeg(a) : b_.CreateNeg(a); }
+
+Val ElementBuilder::math(MathFn fn, Val a, Val b) {
+  llvm::Type *t = a->getType();
+  bool f32 = t->isFloatTy();
+  switch (fn) {
+  case MathFn::Exp:
+    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::exp, a);
+  case MathFn::Log:
+    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::log, a);
+  case MathFn::Sqrt:
+    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a);
+  case MathFn::Sin:
+    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::sin, a);
+  case MathFn::Cos:
+    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::cos, a);
+  case MathFn::Fabs:
+    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a);
+  case MathFn::Pow:
+    return b_.CreateBinaryIntrinsic(llvm::Intrinsic::pow, a, b);
+  case MathFn::Tanh: {
+    // LLVM 19 has no tanh intrinsic: call the C library's, which LLVM knows is pure.
+    llvm::FunctionCallee f = m_.getOrInsertFunction(f32 ? "tanhf" : "tanh", t, t);
+    if (auto *fnDecl = llvm::dyn_cast<llvm::Function>(f.getCallee())) {
+      fnDecl->setDoesNotThrow();
+      fnDecl->setDoesNotAccessMemory();
+    }
+    llvm::CallInst *call = b_.CreateCall(f, {a});
+    call->setDoesNotAccessMemory();
+    return call;
+  }
+  }
+  return a;
+}
+
+Val ElementBuilder::compare(int fpred, int ipred, Val a, Val b) {
+  if (isFp(type_))
+    return b_.CreateFCmp(static_cast<llvm::CmpInst::Predicate>(fpred), a, b);
+  return b_.CreateICmp(static_cast<llvm::CmpInst::Predicate>(ipred), a, b);
+}
+
+Val ElementBuilder::lt(Val a, Val b) { return compare(llvm::CmpInst::FCMP_OLT, llvm::CmpInst::ICMP_SLT, a, b); }
+Val ElementBuilder::le(Val a, Val b) { return compare(llvm::CmpInst::FCMP_OLE, llvm::CmpInst::ICMP_SLE, a, b); }
+Val ElementBuilder::gt(Val a, Val b) { return compare(llvm::CmpInst::FCMP_OGT, llvm::CmpInst::ICMP_SGT, a, b); }
+Val ElementBuilder::ge(Val a, Val b) { return compare(llvm::CmpInst::FCMP_OGE, llvm::CmpInst::ICMP_SGE, a, b); }
+Val ElementBuilder::eq(Val a, Val b) { return compare(llvm::CmpInst::FCMP_OEQ, llvm::CmpInst::ICMP_EQ, a, b); }
+Val ElementBuilder::ne(Val a, Val b) { return compare(llvm::CmpInst::FCMP_UNE, llvm::CmpInst::ICMP_NE, a, b); }
+Val ElementBuilder::isNaN(Val a) {
+  if (!isFp(type_))
+    return b_.getFalse();
+  return b_.CreateFCmpUNO(a, a);
+}
+Val ElementBuilder::select(Val cond, Val a, Val b) { return b_.CreateSelect(cond, a, b); }
+
+Val IndexMapper::dim(const Dim &d) {
+  if (d.isLiteral())
+    return b_.getInt64(static_cast<uint64_t>(d.off));
+  Val v = dims_[static_cast<size_t>(d.sym)];
+  return d.off == 0 ? v : b_.CreateAdd(v, b_.getInt64(static_cast<uint64_t>(d.off)));
+}
+Val IndexMapper::constant(int64_t v) { return b_.getInt64(static_cast<uint64_t>(v)); }
+Val IndexMapper::add(Val a, Val b) { return b_.CreateAdd(a, b, "", true, true); }
+
+} // namespace gradc

@@ -1,0 +1,138 @@
+// Jit.cpp: new-pass-manager optimization for the host CPU, then ORC LLJIT.
+#include "backend/Jit.h"
+
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <chrono>
+#include <mutex>
+
+namespace gradc {
+
+void initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+}
+
+size_t instructionCount(const llvm::Module &m) {
+  size_t n = 0;
+  for (const llvm::Function &f : m)
+    n += f.getInstructionCount();
+  return n;
+}
+
+namespace {
+
+// Past this many instructions, O3 and the SelectionDAG cost more than they gain
+// (DESIGN.md, "Compile time at scale"): code that big is straight-line scalar code.
+constexpr size_t kLargeModule = 200000;
+
+double msSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+void optimize(llvm::Module &m, llvm::TargetMachine &tm, int level) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions pto;
+  pto.LoopVectorization = level >= 2;
+  pto.SLPVectorization = level >= 2;
+  llvm::PassBuilder pb(&tm, pto);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel ol = level >= 3   ? llvm::OptimizationLevel::O3
+                               : level == 2 ? llvm::OptimizationLevel::O2
+                                            : llvm::OptimizationLevel::O1;
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(ol);
+  mpm.run(m, mam);
+}
+
+} // namespace
+
+JitModule::~JitModule() = default;
+
+std::unique_ptr<JitModule> JitModule::create(std::unique_ptr<llvm::Module> m,
+                                             std::unique_ptr<llvm::LLVMContext> ctx,
+                                             const CodegenOptions &opts, std::string &error,
+                                             std::string *optimizedIr) {
+  initializeNativeTarget();
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) {
+    error = llvm::toString(jtmb.takeError());
+    return nullptr;
+  }
+  if (!opts.targetCpu.empty()) {
+    jtmb->setCPU(opts.targetCpu);
+    jtmb->getFeatures() = llvm::SubtargetFeatures();
+  }
+  int level = opts.optLevel;
+  if (level < 0)
+    level = instructionCount(*m) > kLargeModule ? 0 : 3;
+  jtmb->setCodeGenOptLevel(level >= 3   ? llvm::CodeGenOptLevel::Aggressive
+                           : level == 0 ? llvm::CodeGenOptLevel::None
+                                        : llvm::CodeGenOptLevel::Default);
+  auto tm = jtmb->createTargetMachine();
+  if (!tm) {
+    error = llvm::toString(tm.takeError());
+    return nullptr;
+  }
+  m->setDataLayout((*tm)->createDataLayout());
+  m->setTargetTriple((*tm)->getTargetTriple().str());
+
+  std::unique_ptr<JitModule> out(new JitModule());
+  auto t0 = std::chrono::steady_clock::now();
+  if (level > 0)
+    optimize(*m, **tm, level);
+  out->optimizeMs = msSince(t0);
+  if (optimizedIr) {
+    llvm::raw_string_ostream os(*optimizedIr);
+    m->print(os, nullptr);
+  }
+
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  if (!jit) {
+    error = llvm::toString(jit.takeError());
+    return nullptr;
+  }
+  out->jit_ = std::move(*jit);
+  // The C library's math functions (tanh, memset) come from the process.
+  auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      out->jit_->getDataLayout().getGlobalPrefix());
+  if (!gen) {
+    error = llvm::toString(gen.takeError());
+    return nullptr;
+  }
+  out->jit_->getMainJITDylib().addGenerator(std::move(*gen));
+  if (llvm::Error e = out->jit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx)))) {
+    error = llvm::toString(std::move(e));
+    return nullptr;
+  }
+  return out;
+}
+
+void *JitModule::lookup(const std::string &symbol, std::string &error) const {
+  auto sym = jit_->lookup(symbol);
+  if (!sym) {
+    error = llvm::toString(sym.takeError());
+    return nullptr;
+  }
+  return sym->toPtr<void *>();
+}
+
+} // namespace gradc

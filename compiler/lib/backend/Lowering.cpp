@@ -1,0 +1,813 @@
+// Lowering.cpp: emits the LLVM functions of one exported C function from its schedule.
+// Scalars are SSA values, tensors loops over row-major buffers; the op table supplies
+// each element's arithmetic (ElementFn) and each view's index map (IndexMapFn).
+#include "backend/Lowering.h"
+
+#include "backend/ElementBuilder.h"
+#include "backend/LlvmTypes.h"
+#include "backend/LoopNest.h"
+#include "backend/Schedule.h"
+#include "ir/OpTable.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <limits>
+
+namespace gradc {
+
+namespace {
+
+constexpr int64_t kBufferAlign = 64;
+
+// Emits one exported function (f or f_grad) and, for long straight-line code, its chunks.
+class FunctionEmitter {
+public:
+  FunctionEmitter(const LoweringInput &in, const AbiFunction &abi, std::vector<NodeId> roots,
+                  llvm::Module &m, const LoweringOptions &opts)
+      : in_(in), g_(*in.graph), abi_(abi), roots_(std::move(roots)), m_(m),
+        ctx_(m.getContext()), b_(ctx_), opts_(opts) {
+    std::vector<DType> rootTypes;
+    for (size_t r = 0; r < roots_.size(); ++r)
+      rootTypes.push_back(outputDtype(r));
+    s_ = scheduleFunction(g_, roots_, rootTypes);
+    mapArguments();
+    assignTape();
+  }
+
+  llvm::Function *emit();
+  /// Emits the workspace layout for `dims` (indexed by dim symbol): the bytes needed,
+  /// and each buffer's offset when `offsets` is given.
+  Val layout(llvm::IRBuilderBase &b, const std::vector<Val> &dims, std::vector<Val> *offsets);
+  llvm::FunctionType *functionType();
+
+private:
+  // --- arguments and layout ---
+  void mapArguments();
+  DType outputDtype(size_t root) const;
+  void bindArguments(llvm::Function *f);
+  Val dimValue(const Dim &d) { return IndexMapper(b_, g_, dims_).dim(d); }
+  std::vector<Val> extentsOf(const Shape &shape);
+  bool chunked() const { return s_.steps.size() > opts_.chunkThreshold; }
+
+  // --- values ---
+  Val basePointer(NodeId n);
+  Val elementPointer(Val base, DType dtype, const Shape &shape, const std::vector<Val> &idx);
+  Val loadElement(NodeId n, const std::vector<Val> &idx);
+  void storeValue(Val ptr, Val v, DType from, DType to);
+  Val element(NodeId n, const std::vector<Val> &idx);
+  Val compute(NodeId n, const std::vector<Val> &idx);
+  Val scalarOf(NodeId n);
+  Val konst(double v, DType t);
+
+  // --- steps ---
+  void emitStep(NodeId n);
+  void emitScalar(NodeId n);
+  void emitMaterialize(NodeId n);
+  Val emitReduce(NodeId n, Val out);
+  Val emitMatMul(NodeId n, Val out);
+  void emitScatter(NodeId n, Val out);
+  void fill(Val base, DType dtype, const Shape &shape, Val v);
+  void emitCopies();
+  Val boundsOk();
+  void emitFailure();
+  void assignTape();
+  void setupWorkspace(bool inChunk);
+
+  const LoweringInput &in_;
+  const Graph &g_;
+  const AbiFunction &abi_;
+  std::vector<NodeId> roots_;
+  llvm::Module &m_;
+  llvm::LLVMContext &ctx_;
+  llvm::IRBuilder<> b_;
+  const LoweringOptions &opts_;
+  Schedule s_;
+
+  std::vector<int> paramArg_;  // Param index -> argument
+  std::vector<int> outputArg_; // root index -> argument (-1: returned)
+  int wsArg_ = -1;
+  std::vector<int32_t> tapeSlot_; // chunked code: node -> tape slot
+  size_t tapeSlots_ = 0;
+
+  // State of the LLVM function being emitted.
+  llvm::Function *fn_ = nullptr;
+  std::vector<Val> dims_;
+  std::vector<Val> scalars_;
+  std::vector<Val> buffers_; // workspace slot -> pointer
+  Val tape_ = nullptr;
+  llvm::BasicBlock *tapeEntry_ = nullptr; // a chunk's entry block, where tape reads go
+  std::map<std::pair<NodeId, std::vector<Val>>, Val> memo_;
+};
+
+DType FunctionEmitter::outputDtype(size_t root) const {
+  if (root == 0)
+    return abi_.returnType;
+  return in_.fn->params[root - 1].type.dtype;
+}
+
+void FunctionEmitter::mapArguments() {
+  paramArg_.assign(in_.fn->params.size() + 1, -1);
+  outputArg_.assign(roots_.size(), -1);
+  for (size_t i = 0; i < abi_.args.size(); ++i) {
+    const AbiArg &a = abi_.args[i];
+    int idx = static_cast<int>(i);
+    switch (a.role) {
+    case ArgRole::Param:
+      paramArg_[static_cast<size_t>(a.index)] = idx;
+      break;
+    case ArgRole::DOut:
+      paramArg_[in_.fn->params.size()] = idx;
+      break;
+    case ArgRole::Out:
+      outputArg_[0] = idx;
+      break;
+    case ArgRole::Grad:
+      outputArg_[static_cast<size_t>(a.index) + 1] = idx;
+      break;
+    case ArgRole::Workspace:
+      wsArg_ = idx;
+      break;
+    case ArgRole::Dim:
+      break;
+    }
+  }
+}
+
+llvm::FunctionType *FunctionEmitter::functionType() {
+  std::vector<llvm::Type *> args;
+  for (const AbiArg &a : abi_.args) {
+    if (a.pointer || a.role == ArgRole::Workspace)
+      args.push_back(b_.getPtrTy());
+    else if (a.role == ArgRole::Dim)
+      args.push_back(b_.getInt64Ty());
+    else
+      args.push_back(llvmType(ctx_, a.dtype));
+  }
+  llvm::Type *ret = abi_.returnsValue ? llvmType(ctx_, abi_.returnType) : b_.getVoidTy();
+  if (abi_.returnsValue && abi_.returnType == DType::Bool)
+    ret = b_.getInt8Ty();
+  return llvm::FunctionType::get(ret, args, false);
+}
+
+void FunctionEmitter::bindArguments(llvm::Function *f) {
+  fn_ = f;
+  dims_.assign(g_.dims().names.size(), nullptr);
+  for (auto [sym, v] : in_.boundDims)
+    dims_[static_cast<size_t>(sym)] = b_.getInt64(static_cast<uint64_t>(v));
+  for (size_t i = 0; i < abi_.args.size(); ++i) {
+    const AbiArg &a = abi_.args[i];
+    llvm::Argument *arg = f->getArg(static_cast<unsigned>(i));
+    arg->setName(a.name);
+    if (a.role == ArgRole::Dim)
+      dims_[static_cast<size_t>(a.index)] = arg;
+    if (arg->getType()->isPointerTy() && a.role != ArgRole::Workspace)
+      arg->addAttr(llvm::Attribute::NoAlias);
+  }
+  scalars_.assign(g_.size(), nullptr);
+  buffers_.assign(s_.buffers.size(), nullptr);
+  memo_.clear();
+}
+
+std::vector<Val> FunctionEmitter::extentsOf(const Shape &shape) {
+  std::vector<Val> e;
+  for (const Dim &d : shape)
+    e.push_back(dimValue(d));
+  return e;
+}
+
+Val FunctionEmitter::konst(double v, DType t) {
+  ElementBuilder eb(b_, m_, t);
+  return eb.konst(v);
+}
+
+// --- values ---
+
+Val FunctionEmitter::basePointer(NodeId n) {
+  while (s_.storage[static_cast<size_t>(n)] == Storage::Alias)
+    n = s_.slot[static_cast<size_t>(n)];
+  size_t i = static_cast<size_t>(n);
+  switch (s_.storage[i]) {
+  case Storage::Param:
+    return fn_->getArg(static_cast<unsigned>(paramArg_[static_cast<size_t>(g_.node(n).ints[0])]));
+  case Storage::Output:
+    return fn_->getArg(static_cast<unsigned>(outputArg_[static_cast<size_t>(s_.slot[i])]));
+  case Storage::Workspace:
+    return buffers_[static_cast<size_t>(s_.slot[i])];
+  default:
+    internalError("node %" + std::to_string(n) + " has no buffer");
+  }
+}
+
+Val FunctionEmitter::elementPointer(Val base, DType dtype, const Shape &shape,
+                                    const std::vector<Val> &idx) {
+  GRADC_ASSERT(idx.size() == shape.size(), "index rank mismatch");
+  Val lin = b_.getInt64(0);
+  for (size_t k = 0; k < shape.size(); ++k) {
+    lin = k == 0 ? idx[0] : b_.CreateAdd(b_.CreateMul(lin, dimValue(shape[k]), "", true, true),
+                                         idx[k], "", true, true);
+  }
+  return b_.CreateInBoundsGEP(memoryType(ctx_, dtype), base, lin);
+}
+
+Val FunctionEmitter::loadElement(NodeId n, const std::vector<Val> &idx) {
+  const Type &t = g_.type(n);
+  Val p = elementPointer(basePointer(n), t.dtype, t.shape, idx);
+  Val v = b_.CreateAlignedLoad(memoryType(ctx_, t.dtype), p,
+                               llvm::Align(static_cast<uint64_t>(byteSize(t.dtype))));
+  return t.dtype == DType::Bool ? b_.CreateICmpNE(v, b_.getInt8(0)) : v;
+}
+
+void FunctionEmitter::storeValue(Val ptr, Val v, DType from, DType to) {
+  v = convertValue(b_, v, from, to);
+  if (to == DType::Bool)
+    v = b_.CreateZExt(v, b_.getInt8Ty());
+  b_.CreateAlignedStore(v, ptr, llvm::Align(static_cast<uint64_t>(byteSize(to))));
+}
+
+Val FunctionEmitter::scalarOf(NodeId n) {
+  size_t i = static_cast<size_t>(n);
+  const Node &node = g_.node(n);
+  if (node.op == Op::Const)
+    return konst(node.num, node.type.dtype);
+  if (node.op == Op::Param)
+    return fn_->getArg(static_cast<unsigned>(paramArg_[static_cast<size_t>(node.ints[0])]));
+  if (!scalars_[i]) {
+    // Computed in another chunk: read it from the tape. In a chunk the read is hoisted to
+    // the entry block and reused; in the main function it is read where it is used.
+    GRADC_ASSERT(chunked() && tapeSlot_[i] >= 0,
+                 "scalar %" + std::to_string(n) + " used before it is computed");
+    llvm::IRBuilder<> at(ctx_);
+    if (tapeEntry_)
+      at.SetInsertPoint(tapeEntry_->getTerminator());
+    else
+      at.SetInsertPoint(b_.GetInsertBlock(), b_.GetInsertPoint());
+    bool mask = node.type.dtype == DType::Bool;
+    Val p = at.CreateConstInBoundsGEP1_64(at.getInt64Ty(), tape_, static_cast<uint64_t>(tapeSlot_[i]));
+    Val v = at.CreateAlignedLoad(llvmType(ctx_, mask ? DType::I64 : node.type.dtype), p, llvm::Align(8));
+    if (mask)
+      v = at.CreateICmpNE(v, at.getInt64(0));
+    if (!tapeEntry_)
+      return v;
+    scalars_[i] = v;
+  }
+  return scalars_[i];
+}
+
+Val FunctionEmitter::element(NodeId n, const std::vector<Val> &idx) {
+  size_t i = static_cast<size_t>(n);
+  const Type &t = g_.type(n);
+  if (t.isScalar())
+    return scalarOf(n);
+  switch (s_.storage[i]) {
+  case Storage::Param:
+  case Storage::Output:
+  case Storage::Workspace:
+  case Storage::Alias:
+    return loadElement(n, idx);
+  default:
+    break;
+  }
+  auto key = std::make_pair(n, idx);
+  auto it = memo_.find(key);
+  if (it != memo_.end())
+    return it->second;
+  Val v = compute(n, idx);
+  memo_.emplace(std::move(key), v);
+  return v;
+}
+
+// The dtype an elementwise op computes in: its result's, except comparisons, which
+// compare in their widest operand's.
+static DType computeDtype(const Graph &g, const Node &node) {
+  static const auto rank = [](DType t) {
+    switch (t) {
+    case DType::Bool: return 0;
+    case DType::I32: return 1;
+    case DType::I64: return 2;
+    case DType::F32: return 3;
+    case DType::F64: return 4;
+    }
+    return 4;
+  };
+  if (node.type.dtype != DType::Bool || node.op == Op::Where)
+    return node.type.dtype;
+  DType widest = DType::Bool;
+  for (NodeId o : node.operands)
+    if (rank(g.type(o).dtype) > rank(widest))
+      widest = g.type(o).dtype;
+  return widest;
+}
+
+Val FunctionEmitter::compute(NodeId n, const std::vector<Val> &idx) {
+  const Node &node = g_.node(n);
+  const OpInfo &info = opInfo(node.op);
+  switch (info.loop) {
+  case LoopKind::Leaf:
+    if (node.op == Op::Const)
+      return konst(node.num, node.type.dtype);
+    if (node.op == Op::DimValue)
+      return b_.CreateSIToFP(dimValue(Dim{static_cast<int32_t>(node.ints[0]), 0}), b_.getDoubleTy());
+    break;
+  case LoopKind::Elementwise: {
+    DType ct = computeDtype(g_, node);
+    std::vector<Val> in;
+    for (size_t k = 0; k < node.operands.size(); ++k) {
+      NodeId o = node.operands[k];
+      DType want = node.op == Op::Where && k == 0 ? DType::Bool : ct;
+      in.push_back(convertValue(b_, element(o, idx), g_.type(o).dtype, want));
+    }
+    ElementBuilder eb(b_, m_, ct);
+    return info.element(eb, in);
+  }
+  case LoopKind::View: {
+    IndexMapper im(b_, g_, dims_);
+    std::vector<Val> from;
+    info.indexMap(im, node, idx, from);
+    return element(node.operands[0], from);
+  }
+  case LoopKind::Reshape: {
+    NodeId o = node.operands[0];
+    if (g_.type(o).isScalar())
+      return element(o, {});
+    // A reshape reads its operand's buffer at the same linear position.
+    Val p = elementPointer(basePointer(o), node.type.dtype, node.type.shape, idx);
+    Val v = b_.CreateAlignedLoad(memoryType(ctx_, node.type.dtype), p,
+                                 llvm::Align(static_cast<uint64_t>(byteSize(node.type.dtype))));
+    return node.type.dtype == DType::Bool ? b_.CreateICmpNE(v, b_.getInt8(0)) : v;
+  }
+  default:
+    break;
+  }
+  internalError(std::string("cannot compute '") + info.name + "' element by element");
+}
+
+// --- steps ---
+
+void FunctionEmitter::emitStep(NodeId n) {
+  memo_.clear();
+  if (g_.type(n).isScalar())
+    emitScalar(n);
+  else
+    emitMaterialize(n);
+  memo_.clear();
+}
+
+void FunctionEmitter::emitScalar(NodeId n) {
+  const Node &node = g_.node(n);
+  Val v;
+  switch (opInfo(node.op).loop) {
+  case LoopKind::Reduce:
+    v = emitReduce(n, nullptr);
+    break;
+  case LoopKind::MatMul:
+    v = emitMatMul(n, nullptr);
+    break;
+  default:
+    v = compute(n, {});
+  }
+  scalars_[static_cast<size_t>(n)] = v;
+  if (chunked() && tapeSlot_[static_cast<size_t>(n)] >= 0) {
+    Val p = b_.CreateConstInBoundsGEP1_64(b_.getInt64Ty(), tape_,
+                                          static_cast<uint64_t>(tapeSlot_[static_cast<size_t>(n)]));
+    Val stored = node.type.dtype == DType::Bool ? b_.CreateZExt(v, b_.getInt64Ty()) : v;
+    b_.CreateAlignedStore(stored, p, llvm::Align(8));
+  }
+}
+
+void FunctionEmitter::fill(Val base, DType dtype, const Shape &shape, Val v) {
+  LoopNest::forEach(b_, extentsOf(shape), [&](const std::vector<Val> &idx) {
+    storeValue(elementPointer(base, dtype, shape, idx), v, dtype, dtype);
+  });
+}
+
+void FunctionEmitter::emitMaterialize(NodeId n) {
+  const Node &node = g_.node(n);
+  Val out = basePointer(n);
+  switch (opInfo(node.op).loop) {
+  case LoopKind::Reduce:
+    emitReduce(n, out);
+    return;
+  case LoopKind::MatMul:
+    emitMatMul(n, out);
+    return;
+  case LoopKind::Scatter:
+    emitScatter(n, out);
+    return;
+  default:
+    break;
+  }
+  LoopNest::forEach(b_, extentsOf(node.type.shape), [&](const std::vector<Val> &idx) {
+    memo_.clear();
+    Val v = compute(n, idx);
+    storeValue(elementPointer(out, node.type.dtype, node.type.shape, idx), v, node.type.dtype,
+               node.type.dtype);
+    memo_.clear();
+  });
+}
+
+// Reductions add in an order of LLVM's choosing (reassociation allowed), so they vectorize;
+// DESIGN.md: "Reductions may be reordered".
+static Val reassocAdd(llvm::IRBuilderBase &b, Val a, Val c) {
+  Val s = b.CreateFAdd(a, c);
+  if (auto *inst = llvm::dyn_cast<llvm::Instruction>(s)) {
+    llvm::FastMathFlags f;
+    f.setAllowReassoc();
+    inst->setFastMathFlags(f);
+  }
+  return s;
+}
+
+Val FunctionEmitter::emitReduce(NodeId n, Val out) {
+  const Node &node = g_.node(n);
+  NodeId a = node.operands[0];
+  const Shape &inShape = g_.type(a).shape;
+  DType dt = node.type.dtype;
+  std::vector<bool> reduced(inShape.size(), false);
+  for (int64_t ax : node.ints)
+    reduced[static_cast<size_t>(ax)] = true;
+  if (!out) { // a scalar: accumulate in a register
+    Val acc = LoopNest::entryAlloca(b_, llvmType(ctx_, dt));
+    b_.CreateStore(konst(0.0, dt), acc);
+    LoopNest::forEach(b_, extentsOf(inShape), [&](const std::vector<Val> &idx) {
+      memo_.clear();
+      Val v = convertValue(b_, element(a, idx), g_.type(a).dtype, dt);
+      b_.CreateStore(reassocAdd(b_, b_.CreateLoad(llvmType(ctx_, dt), acc), v), acc);
+      memo_.clear();
+    });
+    return b_.CreateLoad(llvmType(ctx_, dt), acc);
+  }
+  fill(out, dt, node.type.shape, konst(0.0, dt));
+  LoopNest::forEach(b_, extentsOf(inShape), [&](const std::vector<Val> &idx) {
+    memo_.clear();
+    std::vector<Val> kept;
+    for (size_t k = 0; k < idx.size(); ++k)
+      if (!reduced[k])
+        kept.push_back(idx[k]);
+    Val p = elementPointer(out, dt, node.type.shape, kept);
+    Val v = convertValue(b_, element(a, idx), g_.type(a).dtype, dt);
+    b_.CreateStore(reassocAdd(b_, b_.CreateLoad(llvmType(ctx_, dt), p), v), p);
+    memo_.clear();
+  });
+  return nullptr;
+}
+
+// C = A @ B with A [m, k] or [k], B [k, n] or [k]. Rows of C are updated with a row of B
+// times one element of A, so the inner loop runs along contiguous rows and vectorizes.
+Val FunctionEmitter::emitMatMul(NodeId n, Val out) {
+  const Node &node = g_.node(n);
+  NodeId a = node.operands[0], bb = node.operands[1];
+  const Shape &as = g_.type(a).shape, &bs = g_.type(bb).shape;
+  DType dt = node.type.dtype;
+  llvm::Type *ty = llvmType(ctx_, dt);
+  auto get = [&](NodeId x, std::vector<Val> idx) {
+    return convertValue(b_, element(x, idx), g_.type(x).dtype, dt);
+  };
+  Val k = dimValue(as.back());
+  if (bs.size() == 1) { // a dot product per row of A (or one dot product)
+    auto dot = [&](std::vector<Val> row) {
+      Val acc = LoopNest::entryAlloca(b_, ty);
+      b_.CreateStore(konst(0.0, dt), acc);
+      LoopNest::forEach(b_, {k}, [&](const std::vector<Val> &p) {
+        memo_.clear();
+        std::vector<Val> ai = row;
+        ai.push_back(p[0]);
+        Val prod = b_.CreateFMul(get(a, ai), get(bb, {p[0]}));
+        b_.CreateStore(reassocAdd(b_, b_.CreateLoad(ty, acc), prod), acc);
+        memo_.clear();
+      });
+      return b_.CreateLoad(ty, acc);
+    };
+    if (as.size() == 1)
+      return dot({});
+    LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<Val> &i) {
+      Val v = dot({i[0]});
+      storeValue(elementPointer(out, dt, node.type.shape, {i[0]}), v, dt, dt);
+    });
+    return nullptr;
+  }
+  fill(out, dt, node.type.shape, konst(0.0, dt));
+  Val ncols = dimValue(bs[1]);
+  auto rowUpdate = [&](std::vector<Val> outRow, std::vector<Val> aIdx) {
+    LoopNest::forEach(b_, {k}, [&](const std::vector<Val> &p) {
+      memo_.clear();
+      std::vector<Val> ai = aIdx;
+      ai.push_back(p[0]);
+      Val av = get(a, ai);
+      LoopNest::forEach(b_, {ncols}, [&](const std::vector<Val> &j) {
+        memo_.clear();
+        std::vector<Val> ci = outRow;
+        ci.push_back(j[0]);
+        Val cp = elementPointer(out, dt, node.type.shape, ci);
+        Val prod = b_.CreateFMul(av, get(bb, {p[0], j[0]}));
+        b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(ty, cp), prod), cp);
+        memo_.clear();
+      });
+    });
+  };
+  if (as.size() == 1)
+    rowUpdate({}, {});
+  else
+    LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<Val> &i) {
+      rowUpdate({i[0]}, {i[0]});
+    });
+  return nullptr;
+}
+
+// index_grad: zeros, then the operand written at the selected places. Each selected
+// place is written once, so the operand's elements are computed in this loop.
+void FunctionEmitter::emitScatter(NodeId n, Val out) {
+  const Node &node = g_.node(n);
+  DType dt = node.type.dtype;
+  NodeId a = node.operands[0];
+  fill(out, dt, node.type.shape, konst(0.0, dt));
+  std::vector<IndexAxis> axes = decodeIndexSpec(node.ints);
+  LoopNest::forEach(b_, extentsOf(g_.type(a).shape), [&](const std::vector<Val> &sel) {
+    memo_.clear();
+    std::vector<Val> dst;
+    size_t j = 0;
+    for (const IndexAxis &ax : axes)
+      dst.push_back(ax.slice ? b_.CreateAdd(dimValue(ax.start), sel[j++], "", true, true)
+                             : dimValue(ax.start));
+    Val v = element(a, sel);
+    storeValue(elementPointer(out, dt, node.type.shape, dst), v, g_.type(a).dtype, dt);
+    memo_.clear();
+  });
+}
+
+void FunctionEmitter::emitCopies() {
+  for (size_t r : s_.copies) {
+    NodeId id = roots_[r];
+    const Type &t = g_.type(id);
+    DType to = outputDtype(r);
+    Val out = fn_->getArg(static_cast<unsigned>(outputArg_[r]));
+    LoopNest::forEach(b_, extentsOf(t.shape), [&](const std::vector<Val> &idx) {
+      memo_.clear();
+      Val v = element(id, idx);
+      storeValue(elementPointer(out, to, t.shape, idx), v, t.dtype, to);
+      memo_.clear();
+    });
+  }
+}
+
+// Every extent is non-negative and every index and slice is in range.
+Val FunctionEmitter::boundsOk() {
+  Val ok = b_.getTrue();
+  Val zero = b_.getInt64(0);
+  for (const Dim &d : s_.extents)
+    if (!d.isLiteral())
+      ok = b_.CreateAnd(ok, b_.CreateICmpSGE(dimValue(d), zero));
+  for (NodeId n : s_.indexNodes) {
+    const Node &node = g_.node(n);
+    const Shape &full = node.op == Op::Index ? g_.type(node.operands[0]).shape : node.type.shape;
+    std::vector<IndexAxis> axes = decodeIndexSpec(node.ints);
+    for (size_t k = 0; k < axes.size(); ++k) {
+      Val start = dimValue(axes[k].start);
+      Val stop = axes[k].slice ? dimValue(axes[k].stop) : b_.CreateAdd(start, b_.getInt64(1));
+      ok = b_.CreateAnd(ok, b_.CreateICmpSGE(start, zero));
+      ok = b_.CreateAnd(ok, b_.CreateICmpSLE(stop, dimValue(full[k])));
+      ok = b_.CreateAnd(ok, b_.CreateICmpSLE(start, stop));
+    }
+  }
+  return ok;
+}
+
+// An index out of range: every output is NaN (DESIGN.md), nothing is read.
+void FunctionEmitter::emitFailure() {
+  Val nan = nullptr;
+  for (size_t r = 0; r < roots_.size(); ++r) {
+    if (roots_[r] == kNoNode)
+      continue;
+    DType to = outputDtype(r);
+    nan = konst(std::numeric_limits<double>::quiet_NaN(), to);
+    const Type &t = g_.type(roots_[r]);
+    if (outputArg_[r] < 0)
+      continue;
+    Val out = fn_->getArg(static_cast<unsigned>(outputArg_[r]));
+    if (t.isScalar())
+      storeValue(out, nan, to, to);
+    else
+      fill(out, to, t.shape, nan);
+  }
+  if (abi_.returnsValue) {
+    Val v = konst(std::numeric_limits<double>::quiet_NaN(), abi_.returnType);
+    b_.CreateRet(abi_.returnType == DType::Bool ? b_.CreateZExt(v, b_.getInt8Ty()) : v);
+  } else {
+    b_.CreateRetVoid();
+  }
+}
+
+// The workspace: the tape (chunked code only), then one 64-byte aligned buffer per slot.
+Val FunctionEmitter::layout(llvm::IRBuilderBase &b, const std::vector<Val> &dims,
+                            std::vector<Val> *offsets) {
+  IndexMapper im(b, g_, dims);
+  auto align = [&](Val v) {
+    return b.CreateAnd(b.CreateAdd(v, b.getInt64(kBufferAlign - 1)),
+                       b.getInt64(static_cast<uint64_t>(~(kBufferAlign - 1))));
+  };
+  Val total = align(b.getInt64(static_cast<uint64_t>(tapeSlots_ * 8)));
+  for (NodeId n : s_.buffers) {
+    if (offsets)
+      offsets->push_back(total);
+    const Type &t = g_.type(n);
+    Val count = b.getInt64(static_cast<uint64_t>(byteSize(t.dtype)));
+    for (const Dim &d : t.shape) {
+      Val e = im.dim(d);
+      count = b.CreateMul(count, b.CreateSelect(b.CreateICmpSLT(e, b.getInt64(0)), b.getInt64(0), e));
+    }
+    total = b.CreateAdd(total, align(count));
+  }
+  return total;
+}
+
+// Chunked code keeps scalars that cross a chunk boundary, and the workspace buffers'
+// addresses, in a tape at the start of the workspace.
+void FunctionEmitter::assignTape() {
+  tapeSlot_.assign(g_.size(), -1);
+  tapeSlots_ = 0;
+  if (!chunked())
+    return;
+  int32_t next = static_cast<int32_t>(s_.buffers.size());
+  std::vector<int32_t> chunkOf(g_.size(), -1);
+  for (size_t k = 0; k < s_.steps.size(); ++k)
+    chunkOf[static_cast<size_t>(s_.steps[k])] = static_cast<int32_t>(k / opts_.chunkSteps);
+  auto keep = [&](NodeId x) {
+    if (tapeSlot_[static_cast<size_t>(x)] < 0)
+      tapeSlot_[static_cast<size_t>(x)] = next++;
+  };
+  std::vector<NodeId> stack;
+  // The scalars computing `start` reads, through the fused nodes it recomputes.
+  auto visitReads = [&](NodeId start, int32_t chunk, bool self) {
+    stack.clear();
+    if (self)
+      stack.push_back(start);
+    else
+      for (NodeId o : g_.node(start).operands)
+        stack.push_back(o);
+    while (!stack.empty()) {
+      NodeId x = stack.back();
+      stack.pop_back();
+      Storage st = s_.storage[static_cast<size_t>(x)];
+      if (st == Storage::Scalar && chunkOf[static_cast<size_t>(x)] != chunk)
+        keep(x);
+      else if (st == Storage::Inline || (st == Storage::Scalar && x == start))
+        for (NodeId o : g_.node(x).operands)
+          stack.push_back(o);
+    }
+  };
+  for (NodeId step : s_.steps)
+    visitReads(step, chunkOf[static_cast<size_t>(step)], false);
+  for (size_t r = 0; r < roots_.size(); ++r)
+    if (roots_[r] != kNoNode)
+      visitReads(roots_[r], -1, true);
+  tapeSlots_ = static_cast<size_t>(next);
+}
+
+void FunctionEmitter::setupWorkspace(bool inChunk) {
+  Val ws = fn_->getArg(static_cast<unsigned>(wsArg_));
+  tape_ = ws;
+  if (inChunk) {
+    for (size_t k = 0; k < s_.buffers.size(); ++k)
+      buffers_[k] = b_.CreateAlignedLoad(b_.getPtrTy(), b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), ws, k),
+                                         llvm::Align(8));
+    return;
+  }
+  std::vector<Val> offsets;
+  layout(b_, dims_, &offsets);
+  for (size_t k = 0; k < s_.buffers.size(); ++k) {
+    buffers_[k] = b_.CreateInBoundsGEP(b_.getInt8Ty(), ws, offsets[k]);
+    if (chunked())
+      b_.CreateAlignedStore(buffers_[k], b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), ws, k),
+                            llvm::Align(8));
+  }
+}
+
+llvm::Function *FunctionEmitter::emit() {
+  llvm::FunctionType *fty = functionType();
+  // Chunks first: each is a separate function the main body calls in order.
+  std::vector<llvm::Function *> chunks;
+  if (chunked()) {
+    for (size_t begin = 0; begin < s_.steps.size(); begin += opts_.chunkSteps) {
+      llvm::FunctionType *cty = llvm::FunctionType::get(b_.getVoidTy(), fty->params(), false);
+      auto *c = llvm::Function::Create(cty, llvm::Function::InternalLinkage,
+                                       abi_.symbol + ".chunk" + std::to_string(chunks.size()), m_);
+      c->addFnAttr(llvm::Attribute::NoInline);
+      c->setDoesNotThrow();
+      llvm::BasicBlock *entry = llvm::BasicBlock::Create(ctx_, "entry", c);
+      llvm::BasicBlock *steps = llvm::BasicBlock::Create(ctx_, "steps", c);
+      b_.SetInsertPoint(entry);
+      bindArguments(c);
+      setupWorkspace(true);
+      b_.CreateBr(steps);
+      tapeEntry_ = entry;
+      b_.SetInsertPoint(steps);
+      size_t end = std::min(s_.steps.size(), begin + opts_.chunkSteps);
+      for (size_t k = begin; k < end; ++k)
+        emitStep(s_.steps[k]);
+      b_.CreateRetVoid();
+      tapeEntry_ = nullptr;
+      chunks.push_back(c);
+    }
+  }
+  auto *f = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, abi_.symbol, m_);
+  f->setDoesNotThrow();
+  b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", f));
+  bindArguments(f);
+  llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "body", f);
+  llvm::BasicBlock *fail = llvm::BasicBlock::Create(ctx_, "out_of_range", f);
+  b_.CreateCondBr(boundsOk(), body, fail);
+  b_.SetInsertPoint(fail);
+  emitFailure();
+  b_.SetInsertPoint(body);
+  setupWorkspace(false);
+  if (chunked()) {
+    std::vector<Val> args;
+    for (llvm::Argument &a : f->args())
+      args.push_back(&a);
+    for (llvm::Function *c : chunks)
+      b_.CreateCall(c, args);
+  } else {
+    for (NodeId step : s_.steps)
+      emitStep(step);
+  }
+  emitCopies();
+  for (size_t r = 1; r < roots_.size(); ++r) {
+    NodeId id = roots_[r];
+    if (id != kNoNode && g_.type(id).isScalar())
+      storeValue(f->getArg(static_cast<unsigned>(outputArg_[r])), scalarOf(id), g_.type(id).dtype,
+                 outputDtype(r));
+  }
+  if (abi_.returnsValue) {
+    Val v = convertValue(b_, scalarOf(roots_[0]), g_.type(roots_[0]).dtype, abi_.returnType);
+    b_.CreateRet(abi_.returnType == DType::Bool ? b_.CreateZExt(v, b_.getInt8Ty()) : v);
+  } else {
+    b_.CreateRetVoid();
+  }
+  return f;
+}
+
+// `void name__packed(void **argv)`: argv[i] points at argument i's value, argv[n] at the
+// result's storage. Lets a caller that knows the ABI only at run time (gradc run) call in.
+void emitPackedEntry(llvm::Module &m, llvm::Function *target, const std::string &name) {
+  llvm::LLVMContext &c = m.getContext();
+  llvm::IRBuilder<> b(c);
+  auto *fty = llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy()}, false);
+  auto *f = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m);
+  b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", f));
+  Val argv = f->getArg(0);
+  std::vector<Val> args;
+  unsigned n = target->arg_size();
+  for (unsigned i = 0; i < n; ++i) {
+    Val slot = b.CreateAlignedLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), argv, i), llvm::Align(8));
+    args.push_back(b.CreateLoad(target->getArg(i)->getType(), slot));
+  }
+  Val r = b.CreateCall(target, args);
+  if (!target->getReturnType()->isVoidTy()) {
+    Val slot = b.CreateAlignedLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), argv, n), llvm::Align(8));
+    b.CreateStore(r, slot);
+  }
+  b.CreateRetVoid();
+}
+
+} // namespace
+
+AbiSet lowerFunction(const LoweringInput &in, llvm::Module &m, const LoweringOptions &opts) {
+  AbiSet abi = describeAbi(*in.fn, in.graph->dims(), in.boundDims);
+  FunctionEmitter value(in, abi.value, {in.value}, m, opts);
+  FunctionEmitter grad(in, abi.grad, in.gradRoots, m, opts);
+  llvm::Function *fv = value.emit();
+  llvm::Function *fg = grad.emit();
+  emitPackedEntry(m, fv, abi.value.symbol + "__packed");
+  emitPackedEntry(m, fg, abi.grad.symbol + "__packed");
+
+  // size_t f_workspace_size(dims...): enough for both f and f_grad.
+  llvm::LLVMContext &c = m.getContext();
+  llvm::IRBuilder<> b(c);
+  std::vector<llvm::Type *> dimTypes(abi.dimArgs.size(), b.getInt64Ty());
+  auto *sty = llvm::FunctionType::get(b.getInt64Ty(), dimTypes, false);
+  auto *sf = llvm::Function::Create(sty, llvm::Function::ExternalLinkage, abi.workspaceSizeSymbol, m);
+  sf->setDoesNotThrow();
+  b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", sf));
+  std::vector<Val> dims(in.graph->dims().names.size(), nullptr);
+  for (auto [sym, v] : in.boundDims)
+    dims[static_cast<size_t>(sym)] = b.getInt64(static_cast<uint64_t>(v));
+  for (size_t i = 0; i < abi.dimArgs.size(); ++i) {
+    sf->getArg(static_cast<unsigned>(i))->setName(in.graph->dims().names[static_cast<size_t>(abi.dimArgs[i])]);
+    dims[static_cast<size_t>(abi.dimArgs[i])] = sf->getArg(static_cast<unsigned>(i));
+  }
+  Val a = value.layout(b, dims, nullptr);
+  Val g = grad.layout(b, dims, nullptr);
+  // Only the tape and buffers need space: a function with neither reports 0, so ws may be NULL.
+  b.CreateRet(b.CreateSelect(b.CreateICmpUGT(a, g), a, g));
+  emitPackedEntry(m, sf, abi.workspaceSizeSymbol + "__packed");
+
+  std::string err;
+  llvm::raw_string_ostream os(err);
+  if (llvm::verifyModule(m, &os))
+    internalError("the LLVM IR gradc generated is invalid: " + os.str());
+  return abi;
+}
+
+} // namespace gradc

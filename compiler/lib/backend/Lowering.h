@@ -1,0 +1,42 @@
+// Lowering.h: IR graph -> LLVM IR. One LLVM function per exported C function (the ABI of
+// DESIGN.md), tensors as loops over row-major buffers, no allocation.
+#pragma once
+
+#include "backend/Abi.h"
+#include "ir/Function.h"
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace llvm {
+class LLVMContext;
+class Module;
+} // namespace llvm
+
+namespace gradc {
+
+/// What to compile for one source function: its optimized graph and the roots of
+/// `f` (the value) and `f_grad` (value, then one gradient per parameter, kNoNode for
+/// const parameters). `dOutParam` is the Param index of the upstream gradient.
+struct LoweringInput {
+  const Function *fn = nullptr; // for names and parameter types
+  const Graph *graph = nullptr;
+  NodeId value = kNoNode;
+  std::vector<NodeId> gradRoots; // value, then gradients
+  std::map<int32_t, int64_t> boundDims;
+};
+
+struct LoweringOptions {
+  /// Straight-line code longer than this many steps is split into noinline chunks
+  /// that exchange values through a tape in the workspace (DESIGN.md, compile time).
+  size_t chunkSteps = 256;
+  size_t chunkThreshold = 2048;
+};
+
+/// Adds f, f_grad, f_workspace_size, and packed entry points `f__packed(void **args)`
+/// (one pointer per argument, then one to the result) used by generic callers.
+/// Returns the ABI it implemented. The module is verified; a failure is an internal error.
+AbiSet lowerFunction(const LoweringInput &in, llvm::Module &m, const LoweringOptions &opts = {});
+
+} // namespace gradc

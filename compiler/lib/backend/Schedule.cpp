@@ -1,0 +1,159 @@
+// Schedule.cpp: fusion and materialization decisions, one pass over the node ids.
+#include "backend/Schedule.h"
+
+#include "ir/OpTable.h"
+
+#include <algorithm>
+#include <set>
+
+namespace gradc {
+
+namespace {
+
+// What consumers require of an operand.
+enum Need : uint8_t {
+  kNone = 0,
+  kCheap = 1,  // read at several indices per element (matmul, broadcast): no recomputation
+  kBuffer = 2, // read by linear position (reshape): a real buffer
+};
+
+} // namespace
+
+Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
+                          const std::vector<DType> &rootTypes) {
+  size_t n = g.size();
+  Schedule s;
+  s.storage.assign(n, Storage::Unused);
+  s.slot.assign(n, -1);
+
+  // Which nodes the roots need, how many distinct nodes consume each, and what they need.
+  std::vector<bool> needed(n, false);
+  for (NodeId r : roots)
+    if (r != kNoNode)
+      needed[static_cast<size_t>(r)] = true;
+  std::vector<int32_t> consumers(n, 0);
+  std::vector<uint8_t> need(n, kNone);
+  for (size_t i = n; i-- > 0;) {
+    if (!needed[i])
+      continue;
+    const Node &node = g.node(static_cast<NodeId>(i));
+    const OpInfo &info = opInfo(node.op);
+    const std::vector<NodeId> &ops = node.operands;
+    for (size_t k = 0; k < ops.size(); ++k) {
+      size_t o = static_cast<size_t>(ops[k]);
+      needed[o] = true;
+      // A node using one operand twice (x * x) reads it at one index: one consumer.
+      if (std::find(ops.begin(), ops.begin() + static_cast<long>(k), ops[k]) ==
+          ops.begin() + static_cast<long>(k))
+        ++consumers[o];
+      if (info.loop == LoopKind::Reshape)
+        need[o] |= kBuffer;
+      if (info.replicates)
+        need[o] |= kCheap;
+    }
+  }
+  std::vector<int32_t> firstRoot(n, -1);
+  for (size_t r = 0; r < roots.size(); ++r)
+    if (roots[r] != kNoNode && firstRoot[static_cast<size_t>(roots[r])] < 0 &&
+        g.type(roots[r]).dtype == rootTypes[r])
+      firstRoot[static_cast<size_t>(roots[r])] = static_cast<int32_t>(r);
+
+  // Decide in id order, so every operand is decided before its consumers.
+  std::vector<bool> cheap(n, false); // readable at any index without arithmetic on values
+  std::vector<int> depth(n, 0);      // fused elementwise ops up to this node
+  std::set<std::pair<int32_t, int64_t>> extents;
+  auto materialize = [&](size_t i) {
+    const Node &node = g.node(static_cast<NodeId>(i));
+    if (firstRoot[i] >= 0 && !node.type.isScalar()) {
+      s.storage[i] = Storage::Output;
+      s.slot[i] = firstRoot[i];
+    } else {
+      s.storage[i] = Storage::Workspace;
+      s.slot[i] = static_cast<int32_t>(s.buffers.size());
+      s.buffers.push_back(static_cast<NodeId>(i));
+    }
+    s.steps.push_back(static_cast<NodeId>(i));
+  };
+  for (size_t i = 0; i < n; ++i) {
+    if (!needed[i])
+      continue;
+    const Node &node = g.node(static_cast<NodeId>(i));
+    const OpInfo &info = opInfo(node.op);
+    for (const Dim &d : node.type.shape)
+      extents.insert({d.sym, d.off});
+    if (node.op == Op::Index || node.op == Op::IndexGrad)
+      s.indexNodes.push_back(static_cast<NodeId>(i));
+    if (node.op == Op::Param) {
+      s.storage[i] = Storage::Param;
+      cheap[i] = true;
+      continue;
+    }
+    if (node.op == Op::Const) {
+      s.storage[i] = Storage::Inline;
+      cheap[i] = true;
+      continue;
+    }
+    if (node.type.isScalar()) {
+      s.storage[i] = Storage::Scalar;
+      s.steps.push_back(static_cast<NodeId>(i));
+      cheap[i] = true;
+      continue;
+    }
+    NodeId op0 = node.operands.empty() ? kNoNode : node.operands[0];
+    bool isRoot = firstRoot[i] >= 0;
+    switch (info.loop) {
+    case LoopKind::Reshape:
+      // A reshape of a buffer reads that buffer; of a scalar, it is the scalar.
+      if (g.type(op0).isScalar()) {
+        s.storage[i] = Storage::Inline;
+      } else {
+        s.storage[i] = Storage::Alias;
+        s.slot[i] = op0;
+      }
+      cheap[i] = true;
+      break;
+    case LoopKind::Scatter:
+    case LoopKind::Reduce:
+    case LoopKind::MatMul:
+    case LoopKind::Leaf:
+      materialize(i);
+      cheap[i] = true;
+      break;
+    case LoopKind::View:
+    case LoopKind::Elementwise: {
+      bool view = info.loop == LoopKind::View;
+      int d = view ? 0 : 1;
+      bool operandsCheap = true;
+      for (NodeId o : node.operands) {
+        d = std::max(d, depth[static_cast<size_t>(o)] + (view ? 0 : 1));
+        operandsCheap = operandsCheap && cheap[static_cast<size_t>(o)];
+      }
+      bool isCheap = view && operandsCheap;
+      bool reused = consumers[i] > 1 || (need[i] & kCheap);
+      if (isRoot || (need[i] & kBuffer) || (reused && !isCheap) || d > kMaxFusionDepth) {
+        materialize(i);
+        cheap[i] = true;
+      } else {
+        s.storage[i] = Storage::Inline;
+        cheap[i] = isCheap;
+        depth[i] = d;
+      }
+      break;
+    }
+    }
+  }
+  // Roots that are not written by their own loop get a copy.
+  for (size_t r = 0; r < roots.size(); ++r) {
+    NodeId id = roots[r];
+    if (id == kNoNode || g.type(id).isScalar())
+      continue;
+    size_t i = static_cast<size_t>(id);
+    if (!(s.storage[i] == Storage::Output && s.slot[i] == static_cast<int32_t>(r)))
+      s.copies.push_back(r);
+  }
+  for (auto [sym, off] : extents)
+    s.extents.push_back(Dim{sym, off});
+  return s;
+}
+
+} // namespace gradc

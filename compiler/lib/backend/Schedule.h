@@ -1,0 +1,47 @@
+// Schedule.h: where each value of a compiled function lives. Scalars are SSA values;
+// tensors are fused into their consumer's loop when each element is needed once, and are
+// otherwise materialized in a buffer: a parameter, an output, or a workspace slot.
+#pragma once
+
+#include "ir/Graph.h"
+
+#include <vector>
+
+namespace gradc {
+
+enum class Storage : uint8_t {
+  Unused,    // not needed by any root
+  Inline,    // recomputed in each consumer's loop (fused), or a constant
+  Scalar,    // an SSA value computed once at function level
+  Param,     // the caller's argument
+  Output,    // written to the caller's output buffer `slot`
+  Workspace, // a buffer in the workspace, slot `slot`
+  Alias,     // reads the buffer of node `slot` with its own shape (reshape)
+};
+
+struct Schedule {
+  std::vector<Storage> storage; // per node
+  std::vector<int32_t> slot;    // per node: the output index, workspace slot, or aliased node
+  std::vector<NodeId> buffers;  // the workspace slots' nodes, in slot order
+  /// Nodes computed at function level in this order: scalars, and loops filling buffers.
+  std::vector<NodeId> steps;
+  /// Roots whose output is filled by a copy loop (a parameter, a constant, a reshape, or a
+  /// node already written to another output), as root indices.
+  std::vector<size_t> copies;
+  /// Index and index_grad nodes whose bounds are checked on entry, and every dim extent used.
+  std::vector<NodeId> indexNodes;
+  std::vector<Dim> extents;
+};
+
+/// The longest chain of fused elementwise ops before a value is materialized; it bounds
+/// the lowering's recursion and the size of one loop body.
+constexpr int kMaxFusionDepth = 48;
+
+/// Schedules the nodes `roots` need. A tensor root is written to output i (i = its index
+/// in `roots`); scalar roots are SSA values the caller returns or stores.
+/// `rootTypes[i]` is the dtype output i is written in; a root of another dtype is
+/// computed in the workspace and converted by its copy.
+Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
+                          const std::vector<DType> &rootTypes);
+
+} // namespace gradc

@@ -1,0 +1,35 @@
+// Passes.h: the graph optimizations run on the combined forward+backward graph.
+// Each pass is a rewrite rule in its own file; the pass manager runs them to a fixed point.
+#pragma once
+
+#include "opt/Rewrite.h"
+
+#include <string>
+#include <vector>
+
+namespace gradc {
+
+struct OptOptions {
+  /// Also rewrites that are exact only up to the sign of zero or NaN (x + 0 -> x,
+  /// x * 0 -> 0, x - x -> 0, x / x -> 1): `--fast-math`.
+  bool fastMath = false;
+};
+
+/// Node counts around one pass run (`--stats`).
+struct PassStat {
+  std::string pass;
+  size_t before = 0, after = 0;
+};
+
+// One rule per pass. Each returns the replacement of `n` built from `ops`, or kNoNode.
+NodeId constantFoldRule(Graph &g, const Node &n, const std::vector<NodeId> &ops);
+NodeId algebraicSimplifyRule(Graph &g, const Node &n, const std::vector<NodeId> &ops,
+                             const OptOptions &opts);
+NodeId commonSubexprRule(Graph &g, const Node &n, const std::vector<NodeId> &ops);
+
+/// Runs constant folding, algebraic simplification, CSE and DCE until the graph stops
+/// shrinking. `stats` (if given) receives one entry per pass run.
+RewriteResult optimizeGraph(const Graph &g, const std::vector<NodeId> &roots,
+                            const OptOptions &opts, std::vector<PassStat> *stats = nullptr);
+
+} // namespace gradc

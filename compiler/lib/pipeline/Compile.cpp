@@ -1,0 +1,81 @@
+// Compile.cpp: the stages from a checked function to callable native code.
+#include "pipeline/Compile.h"
+
+#include "autodiff/ReverseMode.h"
+
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <chrono>
+
+namespace gradc {
+
+namespace {
+
+double msSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+} // namespace
+
+std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const CompileOptions &opts,
+                                                  std::string &error, std::string *llvmIr) {
+  auto out = std::make_unique<CompiledFunction>();
+  CompileStats &st = out->stats;
+  auto t = std::chrono::steady_clock::now();
+  GradientGraph gg = differentiate(fn);
+  st.differentiateMs = msSince(t);
+  st.forwardNodes = gg.forwardNodes;
+  st.gradientNodes = gg.totalNodes;
+
+  t = std::chrono::steady_clock::now();
+  std::vector<NodeId> roots{gg.value};
+  roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
+  RewriteResult opt = optimizeGraph(*fn.graph, roots, opts.opt, &st.passes);
+  st.optimizeGraphMs = msSince(t);
+  st.optimizedNodes = reachableCount(*opt.graph, opt.roots);
+  out->graph = std::move(opt.graph);
+  out->roots = opt.roots;
+
+  t = std::chrono::steady_clock::now();
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto module = std::make_unique<llvm::Module>(fn.name, *ctx);
+  LoweringInput in;
+  in.fn = &fn;
+  in.graph = out->graph.get();
+  in.value = out->roots[0];
+  in.gradRoots = out->roots;
+  in.boundDims = opts.boundDims;
+  out->abi = lowerFunction(in, *module, opts.lowering);
+  st.lowerMs = msSince(t);
+  st.llvmInstructions = instructionCount(*module);
+
+  out->jit = JitModule::create(std::move(module), std::move(ctx), opts.codegen, error, llvmIr);
+  if (!out->jit)
+    return nullptr;
+  st.llvmOptMs = out->jit->optimizeMs;
+
+  t = std::chrono::steady_clock::now();
+  const AbiSet &abi = out->abi;
+  struct Lookup {
+    std::string name;
+    void **slot;
+  } lookups[] = {
+      {abi.value.symbol, &out->value},
+      {abi.grad.symbol, &out->grad},
+      {abi.workspaceSizeSymbol, &out->workspaceSize},
+      {abi.value.symbol + "__packed", reinterpret_cast<void **>(&out->valuePacked)},
+      {abi.grad.symbol + "__packed", reinterpret_cast<void **>(&out->gradPacked)},
+      {abi.workspaceSizeSymbol + "__packed", reinterpret_cast<void **>(&out->workspaceSizePacked)},
+  };
+  for (Lookup &l : lookups) {
+    *l.slot = out->jit->lookup(l.name, error);
+    if (!*l.slot)
+      return nullptr;
+  }
+  st.codegenMs = msSince(t);
+  return out;
+}
+
+} // namespace gradc

@@ -1,0 +1,52 @@
+// Compile.h: a checked function -> native code: differentiate, optimize the graph, lower
+// to LLVM IR, optimize and JIT-compile. What `gradc run` and the C++ API share.
+#pragma once
+
+#include "backend/Abi.h"
+#include "backend/Jit.h"
+#include "backend/Lowering.h"
+#include "opt/Passes.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gradc {
+
+struct CompileOptions {
+  std::map<int32_t, int64_t> boundDims; // dims fixed at compile time (not arguments)
+  OptOptions opt;
+  LoweringOptions lowering;
+  CodegenOptions codegen;
+};
+
+/// Wall-clock milliseconds of each stage, and sizes.
+struct CompileStats {
+  double differentiateMs = 0, optimizeGraphMs = 0, lowerMs = 0, llvmOptMs = 0, codegenMs = 0;
+  size_t forwardNodes = 0, gradientNodes = 0, optimizedNodes = 0, llvmInstructions = 0;
+  std::vector<PassStat> passes;
+};
+
+/// A function compiled in process: its ABI and entry points.
+struct CompiledFunction {
+  AbiSet abi;
+  std::unique_ptr<JitModule> jit;
+  void *value = nullptr, *grad = nullptr, *workspaceSize = nullptr;
+  // Packed entries: void (void **argv), argv[i] -> argument i, then -> the result.
+  void (*valuePacked)(void **) = nullptr;
+  void (*gradPacked)(void **) = nullptr;
+  void (*workspaceSizePacked)(void **) = nullptr;
+  CompileStats stats;
+  // The optimized graph and its roots (value, then gradients), kept for run-time checks.
+  std::unique_ptr<Graph> graph;
+  std::vector<NodeId> roots;
+};
+
+/// Compiles `fn` (its graph gains the gradient nodes). On failure returns nullptr with
+/// the reason in `error`. `llvmIr`, when given, receives the optimized LLVM module text.
+std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const CompileOptions &opts,
+                                                  std::string &error,
+                                                  std::string *llvmIr = nullptr);
+
+} // namespace gradc

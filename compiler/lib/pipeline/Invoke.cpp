@@ -1,0 +1,199 @@
+// Invoke.cpp: marshals tensors into the C ABI (per dtype) and calls the packed entries.
+#include "pipeline/Invoke.h"
+
+#include "ir/OpTable.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+namespace gradc {
+
+namespace {
+
+int64_t dimValueOf(const Dim &d, const std::vector<int64_t> &dims) {
+  return (d.sym < 0 ? 0 : dims[static_cast<size_t>(d.sym)]) + d.off;
+}
+
+int64_t elements(const Shape &s, const std::vector<int64_t> &dims) {
+  int64_t n = 1;
+  for (const Dim &d : s)
+    n *= std::max<int64_t>(0, dimValueOf(d, dims));
+  return n;
+}
+
+size_t dtypeBytes(DType t) { return t == DType::F64 || t == DType::I64 ? 8 : t == DType::Bool ? 1 : 4; }
+
+void writeAs(DType t, double v, void *p) {
+  switch (t) {
+  case DType::F64: { double x = v; std::memcpy(p, &x, 8); break; }
+  case DType::F32: { float x = static_cast<float>(v); std::memcpy(p, &x, 4); break; }
+  case DType::I32: { int32_t x = static_cast<int32_t>(v); std::memcpy(p, &x, 4); break; }
+  case DType::I64: { int64_t x = static_cast<int64_t>(v); std::memcpy(p, &x, 8); break; }
+  case DType::Bool: { uint8_t x = v != 0; std::memcpy(p, &x, 1); break; }
+  }
+}
+
+double readAs(DType t, const void *p) {
+  switch (t) {
+  case DType::F64: { double x; std::memcpy(&x, p, 8); return x; }
+  case DType::F32: { float x; std::memcpy(&x, p, 4); return x; }
+  case DType::I32: { int32_t x; std::memcpy(&x, p, 4); return x; }
+  case DType::I64: { int64_t x; std::memcpy(&x, p, 8); return static_cast<double>(x); }
+  case DType::Bool: { uint8_t x; std::memcpy(&x, p, 1); return x; }
+  }
+  return 0;
+}
+
+struct Buffer {
+  std::vector<unsigned char> bytes;
+  DType dtype = DType::F64;
+  void from(const Tensor &t, DType d) {
+    dtype = d;
+    bytes.assign(std::max<size_t>(1, t.data.size()) * dtypeBytes(d), 0);
+    for (size_t i = 0; i < t.data.size(); ++i)
+      writeAs(d, t.data[i], bytes.data() + i * dtypeBytes(d));
+  }
+  void zeros(int64_t n, DType d) {
+    dtype = d;
+    bytes.assign(static_cast<size_t>(std::max<int64_t>(1, n)) * dtypeBytes(d), 0);
+  }
+  Tensor to(std::vector<int64_t> shape, int64_t n) const {
+    Tensor t{std::move(shape), {}};
+    for (int64_t i = 0; i < n; ++i)
+      t.data.push_back(readAs(dtype, bytes.data() + static_cast<size_t>(i) * dtypeBytes(dtype)));
+    return t;
+  }
+};
+
+std::vector<int64_t> concrete(const Shape &s, const std::vector<int64_t> &dims) {
+  std::vector<int64_t> out;
+  for (const Dim &d : s)
+    out.push_back(dimValueOf(d, dims));
+  return out;
+}
+
+} // namespace
+
+bool checkIndexBounds(const Graph &g, const std::vector<NodeId> &roots,
+                      const std::vector<int64_t> &dims, std::string &error, SourceLoc &loc) {
+  std::vector<bool> needed(g.size(), false);
+  for (NodeId r : roots)
+    if (r != kNoNode)
+      needed[static_cast<size_t>(r)] = true;
+  for (size_t i = g.size(); i-- > 0;)
+    if (needed[i])
+      for (NodeId o : g.node(static_cast<NodeId>(i)).operands)
+        needed[static_cast<size_t>(o)] = true;
+  for (size_t i = 0; i < g.size(); ++i) {
+    const Node &n = g.node(static_cast<NodeId>(i));
+    if (!needed[i] || (n.op != Op::Index && n.op != Op::IndexGrad))
+      continue;
+    const Shape &full = n.op == Op::Index ? g.type(n.operands[0]).shape : n.type.shape;
+    std::vector<IndexAxis> axes = decodeIndexSpec(n.ints);
+    for (size_t k = 0; k < axes.size(); ++k) {
+      int64_t s = dimValueOf(axes[k].start, dims);
+      int64_t e = axes[k].slice ? dimValueOf(axes[k].stop, dims) : s + 1;
+      int64_t size = dimValueOf(full[k], dims);
+      if (s < 0 || e > size || e < s) {
+        error = axes[k].slice ? "slice " + std::to_string(s) + ":" + std::to_string(e)
+                              : "index " + std::to_string(s);
+        error += " is out of range for axis " + std::to_string(k) + " of size " + std::to_string(size);
+        loc = g.loc(static_cast<NodeId>(i));
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+EvalResult invokeCompiled(const CompiledFunction &cf, const Function &fn,
+                          const std::vector<Tensor> &params, const std::vector<int64_t> &dimValues,
+                          bool valueOnly) {
+  EvalResult result;
+  if (!checkIndexBounds(*cf.graph, valueOnly ? std::vector<NodeId>{cf.roots[0]} : cf.roots,
+                        dimValues, result.error, result.errorLoc))
+    return result;
+  const AbiFunction &abi = valueOnly ? cf.abi.value : cf.abi.grad;
+  size_t nargs = abi.args.size();
+  std::vector<Buffer> buffers(nargs);
+  std::vector<std::array<unsigned char, 8>> slots(nargs + 1);
+  std::vector<void *> argv(nargs + 1);
+  std::unique_ptr<void, decltype(&std::free)> ws(nullptr, &std::free);
+
+  // The workspace size, from the dims alone.
+  std::vector<int64_t> dimArgs;
+  std::vector<void *> dimArgv;
+  for (int32_t sym : cf.abi.dimArgs)
+    dimArgs.push_back(dimValues[static_cast<size_t>(sym)]);
+  for (int64_t &d : dimArgs)
+    dimArgv.push_back(&d);
+  uint64_t wsBytes = 0;
+  dimArgv.push_back(&wsBytes);
+  cf.workspaceSizePacked(dimArgv.data());
+  if (wsBytes)
+    ws.reset(std::aligned_alloc(64, (wsBytes + 63) / 64 * 64));
+
+  const Type &resultType = fn.graph->type(fn.result);
+  for (size_t i = 0; i < nargs; ++i) {
+    const AbiArg &a = abi.args[i];
+    void *slot = slots[i].data();
+    argv[i] = slot;
+    void *ptr = nullptr;
+    switch (a.role) {
+    case ArgRole::Dim: {
+      int64_t v = dimValues[static_cast<size_t>(a.index)];
+      std::memcpy(slot, &v, 8);
+      continue;
+    }
+    case ArgRole::Param:
+      if (!a.pointer) {
+        writeAs(a.dtype, params[static_cast<size_t>(a.index)].data.at(0), slot);
+        continue;
+      }
+      buffers[i].from(params[static_cast<size_t>(a.index)], a.dtype);
+      ptr = buffers[i].bytes.data();
+      break;
+    case ArgRole::DOut:
+      buffers[i].from(params[fn.params.size()], a.dtype);
+      ptr = buffers[i].bytes.data();
+      break;
+    case ArgRole::Out:
+      buffers[i].zeros(elements(resultType.shape, dimValues), a.dtype);
+      ptr = buffers[i].bytes.data();
+      break;
+    case ArgRole::Grad:
+      buffers[i].zeros(elements(a.shape, dimValues), a.dtype);
+      ptr = buffers[i].bytes.data();
+      break;
+    case ArgRole::Workspace:
+      ptr = ws.get();
+      break;
+    }
+    std::memcpy(slot, &ptr, sizeof ptr);
+  }
+  argv[nargs] = slots[nargs].data();
+  (valueOnly ? cf.valuePacked : cf.gradPacked)(argv.data());
+
+  // Collect the value, then the gradients in parameter order.
+  std::vector<int64_t> resultShape = concrete(resultType.shape, dimValues);
+  if (abi.returnsValue) {
+    result.outputs.push_back(Tensor{{}, {readAs(abi.returnType, slots[nargs].data())}});
+  } else {
+    for (size_t i = 0; i < nargs; ++i)
+      if (abi.args[i].role == ArgRole::Out)
+        result.outputs.push_back(buffers[i].to(resultShape, elements(resultType.shape, dimValues)));
+  }
+  if (valueOnly)
+    return result;
+  result.outputs.resize(fn.params.size() + 1);
+  for (size_t i = 0; i < nargs; ++i) {
+    const AbiArg &a = abi.args[i];
+    if (a.role == ArgRole::Grad)
+      result.outputs[static_cast<size_t>(a.index) + 1] =
+          buffers[i].to(concrete(a.shape, dimValues), elements(a.shape, dimValues));
+  }
+  return result;
+}
+
+} // namespace gradc
