@@ -44,7 +44,7 @@ TangentGraph forwardDerivative(Function &fn) {
   }
   out.tangent = tangent[n - 1];
   if (out.tangent == kNoNode)
-    out.tangent = g.constant(0.0, g.type(fn.result).shape);
+    out.tangent = constantLike(g, 0.0, fn.result);
   return out;
 }
 

@@ -46,7 +46,7 @@ GradientGraph differentiate(Function &fn) {
   std::vector<NodeId> adjoint(n, kNoNode);
   const Type resultType = g.type(fn.result);
   if (resultType.isScalar()) {
-    adjoint[n - 1] = g.constant(1.0);
+    adjoint[n - 1] = constantLike(g, 1.0, fn.result);
   } else {
     out.dOut = g.param(static_cast<int64_t>(fn.params.size()), resultType);
     adjoint[n - 1] = out.dOut;
@@ -86,7 +86,7 @@ GradientGraph differentiate(Function &fn) {
     bool reached = p.node != kNoNode && static_cast<size_t>(p.node) < n;
     NodeId grad = reached ? adjoint[static_cast<size_t>(p.node)] : kNoNode;
     // A parameter the value does not depend on has a zero gradient of its shape.
-    out.grads.push_back(grad != kNoNode ? grad : g.constant(0.0, p.type.shape));
+    out.grads.push_back(grad != kNoNode ? grad : g.constant(0.0, p.type.shape, p.type.dtype));
   }
   std::vector<NodeId> roots = out.grads;
   roots.push_back(out.value);

@@ -48,6 +48,13 @@ struct EvalContext {
 };
 using EvalFn = void (*)(EvalContext &c);
 
+/// A constant of `like`'s shape, in its float type (f64 for masks and integers), so that
+/// derivative rules keep an f32 computation in f32.
+inline NodeId constantLike(Graph &g, double v, NodeId like) {
+  const Type &t = g.type(like);
+  return g.constant(v, t.shape, isFloat(t.dtype) ? t.dtype : DType::F64);
+}
+
 /// What a VJP rule sees: the node, its upstream gradient, and a way to add
 /// contributions to the gradients of its operands. Contributions to one operand from
 /// several uses are summed by the caller (gradients add where a value fans out).
@@ -76,7 +83,7 @@ public:
   NodeId un(Op op, NodeId a) { return g.make(op, {a}); }
   NodeId bin(Op op, NodeId a, NodeId b) { return g.make(op, {a, b}); }
   /// A constant with the shape of `like`.
-  NodeId konst(double v, NodeId like) { return g.constant(v, g.type(like).shape); }
+  NodeId konst(double v, NodeId like) { return constantLike(g, v, like); }
 
 private:
   const std::vector<bool> &active_;
@@ -112,7 +119,7 @@ public:
   NodeId neg(NodeId a) { return a == kNoNode ? kNoNode : g.make(Op::Neg, {a}); }
   NodeId un(Op op, NodeId a) { return g.make(op, {a}); }
   NodeId bin(Op op, NodeId a, NodeId b) { return g.make(op, {a, b}); }
-  NodeId konst(double v, NodeId like) { return g.constant(v, g.type(like).shape); }
+  NodeId konst(double v, NodeId like) { return constantLike(g, v, like); }
   /// The same op, with the same attributes, applied to `operands` (for linear ops).
   NodeId same(std::vector<NodeId> operands);
 
@@ -130,7 +137,7 @@ struct LocalDerivative {
   NodeId mul(NodeId x, NodeId y) { return g.make(Op::Mul, {x, y}); }
   NodeId div(NodeId x, NodeId y) { return g.make(Op::Div, {x, y}); }
   NodeId un(Op op, NodeId x) { return g.make(op, {x}); }
-  NodeId konst(double v) { return g.constant(v, g.type(a).shape); }
+  NodeId konst(double v) { return constantLike(g, v, a); }
 };
 using LocalRule = NodeId (*)(LocalDerivative &d, NodeId v);
 

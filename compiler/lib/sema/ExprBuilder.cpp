@@ -149,6 +149,17 @@ ExprBuilder::Value ExprBuilder::name(const Expr &e) {
 
 // numpy broadcasting: shapes align on the right; sizes must match or be 1.
 bool ExprBuilder::broadcastAll(SourceLoc loc, const char *what, std::vector<NodeId> &ops) {
+  // Constants are weakly typed (as in NumPy and PyTorch): `x * 0.5` stays f32 for an f32 x.
+  bool f32 = false, f64 = false;
+  for (NodeId n : ops) {
+    bool isConst = g_.node(n).op == Op::Const;
+    f32 = f32 || (!isConst && g_.type(n).dtype == DType::F32);
+    f64 = f64 || (!isConst && g_.type(n).dtype == DType::F64);
+  }
+  if (f32 && !f64)
+    for (NodeId &n : ops)
+      if (g_.node(n).op == Op::Const && g_.type(n).dtype == DType::F64)
+        n = g_.constant(g_.node(n).num, g_.type(n).shape, DType::F32);
   Shape target;
   for (NodeId n : ops) {
     const Shape &s = g_.type(n).shape;

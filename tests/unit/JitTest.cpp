@@ -1,0 +1,276 @@
+// JitTest.cpp: the compiled engine against the interpreter (the oracle) on every op, the
+// property corpus, chunked code, bound dims, f32, the C ABI's signatures and its NaN
+// contract for indices out of range.
+#include "ProgramGenerator.h"
+#include "TestUtil.h"
+#include "pipeline/Compile.h"
+#include "pipeline/Invoke.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <random>
+
+using namespace gradc;
+using namespace gradc::test;
+
+namespace {
+
+std::unique_ptr<CompiledFunction> compileJit(Function &fn, const CompileOptions &opts = {}) {
+  std::string error;
+  auto cf = compileFunction(fn, opts, error);
+  EXPECT_TRUE(cf) << error;
+  return cf;
+}
+
+Tensor randomTensor(const std::vector<int64_t> &shape, std::mt19937_64 &rng) {
+  std::normal_distribution<double> normal;
+  Tensor t{shape, {}};
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  for (int64_t i = 0; i < n; ++i)
+    t.data.push_back(normal(rng));
+  return t;
+}
+
+// Compiles `src`'s only function and compares value and every gradient with the
+// interpreter, elementwise, to `tol` relative (absolute near zero).
+void expectEnginesAgree(const std::string &src, const std::vector<Tensor> &at,
+                        const std::vector<int64_t> &dims, const CompileOptions &opts = {},
+                        double tol = 1e-12) {
+  SCOPED_TRACE(src);
+  auto cs = compileOk(src);
+  ASSERT_TRUE(cs);
+  Function &fn = cs->program.funcs[0];
+  std::vector<Tensor> inputs = at;
+  Tensor resultShape = valueOf(fn, at, dims);
+  if (!fn.graph->type(fn.result).isScalar()) { // d_out: the VJP with a fixed direction
+    Tensor u = resultShape;
+    for (size_t i = 0; i < u.data.size(); ++i)
+      u.data[i] = 0.5 + 0.25 * static_cast<double>(i % 5);
+    inputs.push_back(u);
+  }
+  ValueGrad want = valueAndGrad(fn, inputs, dims);
+  ASSERT_TRUE(want.error.empty()) << want.error;
+  auto cf = compileJit(fn, opts);
+  ASSERT_TRUE(cf);
+  std::vector<int64_t> allDims = dims;
+  allDims.resize(fn.graph->dims().names.size(), 0);
+  EvalResult got = invokeCompiled(*cf, fn, inputs, allDims);
+  ASSERT_TRUE(got.ok()) << got.error;
+  auto same = [&](const Tensor &w, const Tensor &g, const std::string &what) {
+    ASSERT_EQ(w.shape, g.shape) << what;
+    ASSERT_EQ(w.data.size(), g.data.size()) << what;
+    for (size_t i = 0; i < w.data.size(); ++i) {
+      if (std::isnan(w.data[i])) {
+        EXPECT_TRUE(std::isnan(g.data[i])) << what << "[" << i << "]";
+        continue;
+      }
+      EXPECT_LE(relError(w.data[i], g.data[i]), tol)
+          << what << "[" << i << "]: interpreter " << w.data[i] << ", jit " << g.data[i];
+    }
+  };
+  same(want.value, got.outputs[0], "value");
+  for (size_t p = 0; p < fn.params.size(); ++p)
+    if (!fn.params[p].isConst)
+      same(want.grads[p], got.outputs[p + 1], "d_" + fn.params[p].name);
+  // f alone gives the same value as f_grad.
+  EvalResult value = invokeCompiled(*cf, fn, inputs, allDims, true);
+  ASSERT_TRUE(value.ok());
+  same(want.value, value.outputs[0], "value of f");
+}
+
+struct TensorCase {
+  const char *src;
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<int64_t> dims;
+};
+
+// Every op, with broadcasting, reductions over each axis, every matmul rank, views of
+// views, fan-out of tensors, non-scalar results, unbound dims and mixed dtypes.
+const TensorCase kTensorCases[] = {
+    {"def f(A: [3, 2], x: [2], b: [3]) = sum(tanh(A @ x + b))\n", {{3, 2}, {2}, {3}}, {}},
+    {"def f(A: [2, 3], B: [3, 4]) = (A @ B).T * 2 - sum(A, axis=1)[0]\n", {{2, 3}, {3, 4}}, {}},
+    {"dim n\ndef f(x: [n]) = sum(100*(x[1:n]-x[0:n-1]^2)^2 + (1-x[0:n-1])^2)\n", {{7}}, {7}},
+    {"dim n\ndef f(x: [n]) = x[1:n] - x[0:n-1]^2 + sqrt(x[0:n-1]^2 + 1)\n", {{5}}, {5}},
+    {"def f(x: [4], y: [4]) = where(x > y, max(x, y) * y, min(x, 0.2)) + relu(x) * abs(y)\n",
+     {{4}, {4}}, {}},
+    {"def f(A: [2, 3], c: [2, 1]) = reshape(mean(exp(-A * c), axis=0), [3, 1]) @ sigmoid(c.T)\n",
+     {{2, 3}, {2, 1}}, {}},
+    {"def f(x: [3], y: [3]) = log(x^2 + 1) / (y^2 + 1) + pow(x^2 + 0.5, y) + cos(x @ y)\n",
+     {{3}, {3}}, {}},
+    {"dim n\ndef f(W: [n, n], x: [n]) = sum((W @ x)^2)\n", {{5, 5}, {5}}, {5}},
+    {"def f(x: [3], W: [3, 4]) = x @ W\n", {{3}, {3, 4}}, {}},
+    {"def f(X: [2, 3, 4]) = sum(X, axis=1) * mean(X, axis=2)[0:2, 1:2]\n", {{2, 3, 4}}, {}},
+    {"def f(X: [2, 3, 4]) = sum(transpose(X) * 2, axis=0) + sum(X.T[1:3, 0, 0:2])\n", {{2, 3, 4}}, {}},
+    {"def f(a: [3, 1], b: [4]) = sum(sin(a + b) * cos(a - b), axis=0)\n", {{3, 1}, {4}}, {}},
+    {"def f(x: [4]) = reshape(x, [2, 2]) @ reshape(x * x, [2, 2])\n", {{4}}, {}},
+    {"def f(x: [5], s) = sum(exp(x) * s) + sum(exp(x) / (1 + s^2)) + s * x[2]\n", {{5}, {}}, {}},
+    {"dim n\ndef f(x: [n], y: [n]) = sum(abs(x) * x * y) / n + x[n-1] * y[0]\n", {{6}, {6}}, {6}},
+    {"def f(x: [2, 3]) = sum(x == x.T.T) + sum(where(x != 0.5, x, -x) * (x <= 0.1))\n",
+     {{2, 3}}, {}},
+    {"def f(x: [3], y: [3]) = sum(max(x, 0) + min(y, x) - abs(x - y) + sigmoid(x * 40))\n",
+     {{3}, {3}}, {}},
+    {"dim m\ndim k\ndef f(A: [m, k], B: [k, m]) = sum(relu(A @ B) @ A)\n", {{3, 4}, {4, 3}}, {3, 4}},
+};
+
+std::vector<Tensor> randomInputs(const TensorCase &c, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<Tensor> at;
+  for (const auto &shape : c.shapes)
+    at.push_back(randomTensor(shape, rng));
+  return at;
+}
+
+} // namespace
+
+TEST(Jit, LectureExamplesMatchTheInterpreter) {
+  expectEnginesAgree("def simple(x, y, z) = (x + y) * z\n", {scalar(-2), scalar(5), scalar(-4)}, {});
+  expectEnginesAgree("def neuron(w: [3], x: [2]) {\n  s = w[0]*x[0] + w[1]*x[1] + w[2]\n"
+                     "  return 1 / (1 + exp(-s))\n}\n",
+                     {vec({2, -3, -3}), vec({-1, -2})}, {});
+  expectEnginesAgree("def gates(x, y, z, w) = 2 * (x*y + max(z, w))\n",
+                     {scalar(3), scalar(-4), scalar(2), scalar(-1)}, {});
+}
+
+TEST(Jit, EveryTensorOpMatchesTheInterpreter) {
+  uint64_t seed = 7;
+  for (const TensorCase &c : kTensorCases)
+    expectEnginesAgree(c.src, randomInputs(c, ++seed), c.dims);
+}
+
+TEST(Jit, ChunkedCodeMatchesTheInterpreter) {
+  // Every step in its own noinline function, values exchanged through the tape.
+  CompileOptions chunked;
+  chunked.lowering.chunkThreshold = 0;
+  chunked.lowering.chunkSteps = 2;
+  uint64_t seed = 70;
+  for (const TensorCase &c : kTensorCases)
+    expectEnginesAgree(c.src, randomInputs(c, ++seed), c.dims, chunked);
+  ProgramGenerator gen(99);
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> point(-1.5, 1.5);
+  for (int program = 0; program < 20; ++program) {
+    std::string src = gen.generate(3, 40);
+    expectEnginesAgree(src, {scalar(point(rng)), scalar(point(rng)), scalar(point(rng))}, {},
+                       chunked);
+  }
+}
+
+TEST(Jit, BoundDimsSpecializeAndDropTheArgument) {
+  auto cs = compileOk("dim n\ndef l2wx(W: [n, n], x: [n]) = sum((W @ x)^2)\n");
+  ASSERT_TRUE(cs);
+  CompileOptions opts;
+  opts.boundDims[0] = 2;
+  auto cf = compileJit(cs->program.funcs[0], opts);
+  ASSERT_TRUE(cf);
+  EXPECT_EQ(cf->abi.grad.prototype(),
+            "double l2wx_grad(const double *W, const double *x, double *d_W, double *d_x, void *ws)");
+  using Grad = double (*)(const double *, const double *, double *, double *, void *);
+  double W[] = {1, 2, 3, 4}, x[] = {1, -1}, dW[4], dx[2];
+  std::vector<unsigned char> ws(reinterpret_cast<size_t (*)()>(cf->workspaceSize)() + 64);
+  double v = reinterpret_cast<Grad>(cf->grad)(W, x, dW, dx, ws.data());
+  // W x = (-1, -1): f = 2, dW = 2 (W x) x^T, dx = 2 W^T (W x)
+  EXPECT_EQ(v, 2.0);
+  EXPECT_EQ(std::vector<double>(dW, dW + 4), (std::vector<double>{-2, 2, -2, 2}));
+  EXPECT_EQ(std::vector<double>(dx, dx + 2), (std::vector<double>{-8, -12}));
+  // Unbound, n is the first argument.
+  auto cs2 = compileOk("dim n\ndef l2wx(W: [n, n], x: [n]) = sum((W @ x)^2)\n");
+  auto cf2 = compileJit(cs2->program.funcs[0]);
+  EXPECT_EQ(cf2->abi.value.prototype(),
+            "double l2wx(int64_t n, const double *W, const double *x, void *ws)");
+  EXPECT_EQ(cf2->abi.grad.prototype(), "double l2wx_grad(int64_t n, const double *W, const "
+                                       "double *x, double *d_W, double *d_x, void *ws)");
+}
+
+TEST(Jit, ScalarFunctionsFollowTheCAbiAndNeedNoWorkspace) {
+  auto cs = compileOk("def simple(x, y, z) = (x + y) * z\n");
+  auto cf = compileJit(cs->program.funcs[0]);
+  ASSERT_TRUE(cf);
+  EXPECT_EQ(cf->abi.value.prototype(), "double simple(double x, double y, double z, void *ws)");
+  EXPECT_EQ(cf->abi.grad.prototype(), "double simple_grad(double x, double y, double z, double "
+                                      "*d_x, double *d_y, double *d_z, void *ws)");
+  EXPECT_EQ(reinterpret_cast<size_t (*)()>(cf->workspaceSize)(), 0u);
+  using Grad = double (*)(double, double, double, double *, double *, double *, void *);
+  double dx, dy, dz;
+  double v = reinterpret_cast<Grad>(cf->grad)(-2, 5, -4, &dx, &dy, &dz, nullptr);
+  EXPECT_EQ(v, -12.0);
+  EXPECT_EQ(dx, -4.0);
+  EXPECT_EQ(dy, -4.0);
+  EXPECT_EQ(dz, 3.0);
+  using Value = double (*)(double, double, double, void *);
+  EXPECT_EQ(reinterpret_cast<Value>(cf->value)(-2, 5, -4, nullptr), -12.0);
+}
+
+TEST(Jit, NonScalarResultsTakeDOutAndWriteOut) {
+  auto cs = compileOk("dim n\ndef g(x: [n]) = x * x\n");
+  auto cf = compileJit(cs->program.funcs[0]);
+  ASSERT_TRUE(cf);
+  EXPECT_EQ(cf->abi.grad.prototype(),
+            "void g_grad(int64_t n, const double *x, const double *d_out, double *out, double "
+            "*d_x, void *ws)");
+  using Grad = void (*)(int64_t, const double *, const double *, double *, double *, void *);
+  double x[] = {1, 2, 3}, dOut[] = {1, 10, 100}, out[3], dx[3];
+  reinterpret_cast<Grad>(cf->grad)(3, x, dOut, out, dx, nullptr);
+  EXPECT_EQ(std::vector<double>(out, out + 3), (std::vector<double>{1, 4, 9}));
+  EXPECT_EQ(std::vector<double>(dx, dx + 3), (std::vector<double>{2, 40, 600}));
+}
+
+TEST(Jit, IndexOutOfRangeGivesNaNAndReadsNothing) {
+  auto cs = compileOk("dim n\ndef f(x: [n]) = x[3] * x[0]\n");
+  auto cf = compileJit(cs->program.funcs[0]);
+  ASSERT_TRUE(cf);
+  using Grad = double (*)(int64_t, const double *, double *, void *);
+  // A heap block of exactly two doubles: ASan reports any read past it.
+  double *x = static_cast<double *>(std::malloc(2 * sizeof(double)));
+  x[0] = 1;
+  x[1] = 2;
+  double dx[2] = {7, 7};
+  using Size = size_t (*)(int64_t);
+  std::vector<unsigned char> ws(reinterpret_cast<Size>(cf->workspaceSize)(4));
+  EXPECT_EQ(ws.size(), 2u * 64u); // two index_grad buffers of 4 doubles, 64-byte aligned
+  double v = reinterpret_cast<Grad>(cf->grad)(2, x, dx, ws.data());
+  EXPECT_TRUE(std::isnan(v));
+  EXPECT_TRUE(std::isnan(dx[0]) && std::isnan(dx[1]));
+  // In range, the same function works.
+  double y[4] = {2, 0, 0, 5}, dy[4];
+  EXPECT_EQ(reinterpret_cast<Grad>(cf->grad)(4, y, dy, ws.data()), 10.0);
+  EXPECT_EQ(std::vector<double>(dy, dy + 4), (std::vector<double>{5, 0, 0, 2}));
+  std::free(x);
+  // The caller's check names the failing index, as the interpreter does.
+  std::string error;
+  SourceLoc loc;
+  EXPECT_FALSE(checkIndexBounds(*cf->graph, cf->roots, {2}, error, loc));
+  EXPECT_EQ(error, "index 3 is out of range for axis 0 of size 2");
+  EXPECT_EQ(loc.line, 2u);
+}
+
+TEST(Jit, F32AndIntegerParameters) {
+  auto cs = compileOk("def f(x: f32[3], y: const i32[3], s: f32) = sum(sqrt(x * x + 1) * y) * s\n");
+  auto cf = compileJit(cs->program.funcs[0]);
+  ASSERT_TRUE(cf);
+  EXPECT_EQ(cf->abi.grad.prototype(), "float f_grad(const float *x, const int32_t *y, float s, "
+                                      "float *d_x, float *d_s, void *ws)");
+  expectEnginesAgree("def f(x: f32[3], y: const i32[3], s: f32) = sum(sqrt(x * x + 1) * y) * s\n",
+                     {vec({0.5, -1.25, 2}), vec({1, 2, 3}), scalar(1.5)}, {}, {}, 1e-6);
+}
+
+TEST(Jit, RandomScalarProgramsMatchTheInterpreter) {
+  // The property corpus of the foundation (PropertyTest) on the compiled engine.
+  ProgramGenerator gen(20261126);
+  std::mt19937_64 rng(1);
+  std::uniform_real_distribution<double> point(-1.5, 1.5);
+  for (int program = 0; program < 300; ++program) {
+    int params = 1 + program % 4;
+    int statements = program % 10 == 0 ? 200 : 1 + program % 25;
+    std::string src = gen.generate(params, statements);
+    std::vector<Tensor> at;
+    for (int p = 0; p < params; ++p)
+      at.push_back(scalar(point(rng)));
+    expectEnginesAgree(src, at, {});
+    if (HasFailure())
+      return;
+  }
+}
