@@ -17,7 +17,7 @@ using namespace gradc::test;
 
 namespace {
 
-std::unique_ptr<CompiledFunction> compileJit(Function &fn, const CompileOptions &opts = {}) {
+std::unique_ptr<CompiledFunction> compileJit(Function &fn, const BuildOptions &opts = {}) {
   std::string error;
   auto cf = compileFunction(fn, opts, error);
   EXPECT_TRUE(cf) << error;
@@ -38,7 +38,7 @@ Tensor randomTensor(const std::vector<int64_t> &shape, std::mt19937_64 &rng) {
 // Compiles `src`'s only function and compares value and every gradient with the
 // interpreter, elementwise, to `tol` relative (absolute near zero).
 void expectEnginesAgree(const std::string &src, const std::vector<Tensor> &at,
-                        const std::vector<int64_t> &dims, const CompileOptions &opts = {},
+                        const std::vector<int64_t> &dims, const BuildOptions &opts = {},
                         double tol = 1e-12) {
   SCOPED_TRACE(src);
   auto cs = compileOk(src);
@@ -143,7 +143,7 @@ TEST(Jit, EveryTensorOpMatchesTheInterpreter) {
 
 TEST(Jit, ChunkedCodeMatchesTheInterpreter) {
   // Every step in its own noinline function, values exchanged through the tape.
-  CompileOptions chunked;
+  BuildOptions chunked;
   chunked.lowering.chunkThreshold = 0;
   chunked.lowering.chunkSteps = 2;
   uint64_t seed = 70;
@@ -162,7 +162,7 @@ TEST(Jit, ChunkedCodeMatchesTheInterpreter) {
 TEST(Jit, BoundDimsSpecializeAndDropTheArgument) {
   auto cs = compileOk("dim n\ndef l2wx(W: [n, n], x: [n]) = sum((W @ x)^2)\n");
   ASSERT_TRUE(cs);
-  CompileOptions opts;
+  BuildOptions opts;
   opts.boundDims[0] = 2;
   auto cf = compileJit(cs->program.funcs[0], opts);
   ASSERT_TRUE(cf);

@@ -102,7 +102,7 @@ bool dumpStage(const std::string &stage, Function &fn) {
 std::unique_ptr<CompiledFunction> compileForJit(Function &fn, const CommonOptions &opts,
                                                 const std::map<int32_t, int64_t> &bound,
                                                 int &exitCode) {
-  CompileOptions co;
+  BuildOptions co;
   co.boundDims = bound;
   co.opt.fastMath = opts.fastMath;
   co.codegen.targetCpu = opts.targetCpu;

@@ -35,25 +35,39 @@ std::string cSymbolName(const std::string &name) {
   return reserved.count(name) ? name + "_" : name;
 }
 
+static std::string argType(const AbiArg &a) {
+  if (a.role == ArgRole::Workspace)
+    return "void *";
+  if (a.role == ArgRole::Dim)
+    return "int64_t";
+  if (!a.pointer)
+    return cTypeName(a.dtype);
+  return std::string(a.role == ArgRole::Param || a.role == ArgRole::DOut ? "const " : "") +
+         cTypeName(a.dtype) + " *";
+}
+
+std::vector<std::string> AbiFunction::cTypes() const {
+  std::vector<std::string> t{returnsValue ? cTypeName(returnType) : "void"};
+  for (const AbiArg &a : args)
+    t.push_back(argType(a));
+  return t;
+}
+
 std::string AbiFunction::prototype() const {
   std::string s = returnsValue ? cTypeName(returnType) : "void";
   s += " " + symbol + "(";
   for (size_t i = 0; i < args.size(); ++i) {
-    const AbiArg &a = args[i];
-    if (i)
-      s += ", ";
-    if (a.role == ArgRole::Workspace)
-      s += "void *";
-    else if (a.role == ArgRole::Dim)
-      s += "int64_t ";
-    else if (!a.pointer)
-      s += std::string(cTypeName(a.dtype)) + " ";
-    else
-      s += std::string(a.role == ArgRole::Param || a.role == ArgRole::DOut ? "const " : "") +
-           cTypeName(a.dtype) + " *";
-    s += a.name;
+    std::string t = argType(args[i]);
+    s += (i ? ", " : "") + t + (t.back() == '*' ? "" : " ") + args[i].name;
   }
   return s + ")";
+}
+
+std::string AbiSet::workspaceSizePrototype(const DimTable &dims) const {
+  std::string s = "size_t " + workspaceSizeSymbol + "(";
+  for (size_t i = 0; i < dimArgs.size(); ++i)
+    s += (i ? ", int64_t " : "int64_t ") + cSymbolName(dims.names[static_cast<size_t>(dimArgs[i])]);
+  return s + (dimArgs.empty() ? "void)" : ")");
 }
 
 AbiSet describeAbi(const Function &fn, const DimTable &dims,

@@ -38,6 +38,8 @@ struct AbiFunction {
 
   /// The C prototype, e.g. "double f_grad(double x, double *d_x, void *ws)".
   std::string prototype() const;
+  /// The C types of the result, then of each argument: {"double", "double", "double *", "void *"}.
+  std::vector<std::string> cTypes() const;
 };
 
 /// The functions exported for `fn`: its value, its gradient (or vector-Jacobian
@@ -47,6 +49,9 @@ struct AbiSet {
   AbiFunction grad;
   std::string workspaceSizeSymbol;
   std::vector<int32_t> dimArgs; // the dim arguments of all three, in order
+
+  /// The prototype of the workspace-size function: "size_t f_workspace_size(int64_t n)".
+  std::string workspaceSizePrototype(const DimTable &dims) const;
 };
 
 AbiSet describeAbi(const Function &fn, const DimTable &dims,

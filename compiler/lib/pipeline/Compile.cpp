@@ -19,7 +19,7 @@ double msSince(std::chrono::steady_clock::time_point t) {
 
 } // namespace
 
-std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const CompileOptions &opts,
+std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptions &opts,
                                                   std::string &error, std::string *llvmIr) {
   auto out = std::make_unique<CompiledFunction>();
   CompileStats &st = out->stats;

@@ -14,7 +14,7 @@
 
 namespace gradc {
 
-struct CompileOptions {
+struct BuildOptions {
   std::map<int32_t, int64_t> boundDims; // dims fixed at compile time (not arguments)
   OptOptions opt;
   LoweringOptions lowering;
@@ -45,7 +45,7 @@ struct CompiledFunction {
 
 /// Compiles `fn` (its graph gains the gradient nodes). On failure returns nullptr with
 /// the reason in `error`. `llvmIr`, when given, receives the optimized LLVM module text.
-std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const CompileOptions &opts,
+std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptions &opts,
                                                   std::string &error,
                                                   std::string *llvmIr = nullptr);
 

@@ -1,0 +1,131 @@
+/// gradc.h: the C++ API. Compile `.expr` source at run time and call the value and
+/// gradient functions as plain function pointers, with the C ABI of `docs/ABI.md`:
+///
+///   gradc::Compiler compiler;
+///   gradc::Module m = compiler.compileFile("model.expr", {.dims = {{"n", 4096}}});
+///   if (!m.ok()) { std::cerr << m.errors(); return 1; }
+///   auto grad = m.function<double(const double *, double *, void *)>("f_grad");
+///   double value = grad(x, dx, nullptr);
+///
+/// Compilation is thread-safe: any number of threads may compile at once. A Module's
+/// functions stay valid while the Module (or a copy of it) lives; the native code is
+/// freed with the last copy.
+#pragma once
+
+#include "gradc/Diagnostics.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace gradc {
+
+/// What to compile and how.
+struct CompileOptions {
+  /// Dims fixed at compile time (faster code; they are then not function arguments).
+  std::map<std::string, int64_t> dims;
+  /// Compile only this function of the file (default: all of them).
+  std::string function;
+  /// Allow rewrites exact only up to signed zeros and NaN (x + 0 -> x, x * 0 -> 0).
+  bool fastMath = false;
+  /// The CPU to generate code for: empty for the host's, "generic" for a baseline.
+  std::string targetCpu;
+};
+
+/// A compile-time error with its place in the source.
+struct SourceDiagnostic {
+  std::string file;
+  uint32_t line = 0, column = 0; // 1-based; 0 when the error has no place (a bad option)
+  std::string message;
+};
+
+/// Thrown by Module::function for a name that does not exist or a signature that does
+/// not match the function's C signature.
+class LookupError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+// The C spelling of the types a compiled function's signature may use.
+template <typename T> struct CType;
+#define GRADC_CTYPE(T, S)                                                                  \
+  template <> struct CType<T> {                                                           \
+    static constexpr const char *name = S;                                                \
+  }
+GRADC_CTYPE(void, "void");
+GRADC_CTYPE(double, "double");
+GRADC_CTYPE(float, "float");
+GRADC_CTYPE(int32_t, "int32_t");
+GRADC_CTYPE(int64_t, "int64_t");
+GRADC_CTYPE(uint8_t, "uint8_t");
+GRADC_CTYPE(size_t, "size_t");
+GRADC_CTYPE(void *, "void *");
+GRADC_CTYPE(const double *, "const double *");
+GRADC_CTYPE(double *, "double *");
+GRADC_CTYPE(const float *, "const float *");
+GRADC_CTYPE(float *, "float *");
+GRADC_CTYPE(const int32_t *, "const int32_t *");
+GRADC_CTYPE(const int64_t *, "const int64_t *");
+#undef GRADC_CTYPE
+template <typename Sig> struct Signature;
+template <typename R, typename... A> struct Signature<R(A...)> {
+  static std::vector<std::string> types() { return {CType<R>::name, CType<A>::name...}; }
+};
+} // namespace detail
+
+/// The compiled functions of one source: for each `def f`, `f`, `f_grad` and
+/// `f_workspace_size`, with the signatures of docs/ABI.md.
+class Module {
+public:
+  Module();
+  ~Module();
+  Module(const Module &);
+  Module &operator=(const Module &);
+  Module(Module &&) noexcept;
+  Module &operator=(Module &&) noexcept;
+
+  /// True when the source compiled; otherwise see diagnostics().
+  bool ok() const;
+  /// The compile errors, in source order; empty when ok().
+  const std::vector<SourceDiagnostic> &diagnostics() const;
+  /// The errors rendered as a compiler prints them: `file:line:col: error: ...`, the
+  /// source line and a caret.
+  std::string errors() const;
+
+  /// The exported C symbols (f, f_grad, f_workspace_size, ...).
+  std::vector<std::string> symbols() const;
+  /// The C prototype of a symbol, e.g. "double f_grad(double x, double *d_x, void *ws)".
+  std::string prototype(const std::string &symbol) const;
+
+  /// The function `symbol` as a typed function pointer. Throws LookupError when there is
+  /// no such symbol or when `Sig` is not its C signature (the message shows both).
+  template <typename Sig> Sig *function(const std::string &symbol) const {
+    return reinterpret_cast<Sig *>(lookup(symbol, detail::Signature<Sig>::types()));
+  }
+
+private:
+  friend class Compiler;
+  void *lookup(const std::string &symbol, const std::vector<std::string> &types) const;
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+/// Compiles `.expr` programs to native code in this process.
+class Compiler {
+public:
+  /// Compiles source text; `name` is the file name diagnostics show.
+  Module compileSource(const std::string &source, const CompileOptions &options = {},
+                       const std::string &name = "<source>") const;
+  /// Reads and compiles a file.
+  Module compileFile(const std::string &path, const CompileOptions &options = {}) const;
+};
+
+/// The gradc version, "MAJOR.MINOR.PATCH".
+const char *version();
+
+} // namespace gradc

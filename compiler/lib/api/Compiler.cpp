@@ -1,0 +1,150 @@
+// Compiler.cpp: the public C++ API over the pipeline: structured diagnostics, one JIT
+// module per function, typed lookup checked against the C ABI.
+#include "gradc/gradc.h"
+
+#include "pipeline/Compile.h"
+#include "pipeline/Pipeline.h"
+
+#include <algorithm>
+
+namespace gradc {
+
+struct Module::Impl {
+  std::vector<SourceDiagnostic> diagnostics;
+  std::string rendered;
+  std::shared_ptr<CompiledSource> source; // the program the compiled functions refer to
+  std::vector<std::unique_ptr<CompiledFunction>> functions;
+
+  struct Symbol {
+    void *address;
+    std::vector<std::string> types;
+    std::string prototype;
+  };
+  std::map<std::string, Symbol> symbols;
+};
+
+Module::Module() : impl_(std::make_shared<Impl>()) {}
+Module::~Module() = default;
+Module::Module(const Module &) = default;
+Module &Module::operator=(const Module &) = default;
+Module::Module(Module &&) noexcept = default;
+Module &Module::operator=(Module &&) noexcept = default;
+
+bool Module::ok() const { return impl_->diagnostics.empty(); }
+const std::vector<SourceDiagnostic> &Module::diagnostics() const { return impl_->diagnostics; }
+std::string Module::errors() const { return impl_->rendered; }
+
+std::vector<std::string> Module::symbols() const {
+  std::vector<std::string> out;
+  for (const auto &[name, sym] : impl_->symbols)
+    out.push_back(name);
+  return out;
+}
+
+std::string Module::prototype(const std::string &symbol) const {
+  auto it = impl_->symbols.find(symbol);
+  return it == impl_->symbols.end() ? std::string() : it->second.prototype;
+}
+
+static std::string signatureText(const std::vector<std::string> &t) {
+  std::string s = t[0] + "(";
+  for (size_t i = 1; i < t.size(); ++i)
+    s += (i > 1 ? ", " : "") + t[i];
+  return s + (t.size() == 1 ? "void)" : ")");
+}
+
+void *Module::lookup(const std::string &symbol, const std::vector<std::string> &types) const {
+  if (!ok())
+    throw LookupError("gradc: cannot look up '" + symbol + "': the module did not compile:\n" +
+                      impl_->rendered);
+  auto it = impl_->symbols.find(symbol);
+  if (it == impl_->symbols.end()) {
+    std::string names;
+    for (const auto &[name, sym] : impl_->symbols)
+      names += (names.empty() ? "" : ", ") + name;
+    throw LookupError("gradc: no function '" + symbol + "' (the module has " + names + ")");
+  }
+  if (it->second.types != types)
+    throw LookupError("gradc: '" + symbol + "' was requested as " + signatureText(types) +
+                      ", but its signature is " + signatureText(it->second.types) + ": " +
+                      it->second.prototype);
+  return it->second.address;
+}
+
+Module Compiler::compileSource(const std::string &text, const CompileOptions &options,
+                               const std::string &name) const {
+  Module m;
+  Module::Impl &impl = *m.impl_;
+  auto fail = [&](uint32_t line, uint32_t col, const std::string &message) {
+    impl.diagnostics.push_back({name, line, col, message});
+    impl.rendered += name + (line ? ":" + std::to_string(line) + ":" + std::to_string(col) : "") +
+                     ": error: " + message + "\n";
+    return m;
+  };
+  auto file = std::make_shared<SourceFile>(SourceFile{name, text});
+  Diagnostics diags(file);
+  impl.source = std::make_shared<CompiledSource>();
+  try {
+    if (text.size() > kMaxSourceBytes)
+      return fail(0, 0, "the source is larger than " + std::to_string(kMaxSourceBytes >> 20) + " MiB");
+    if (!gradc::compileSource(file, diags, *impl.source)) {
+      for (const Diagnostic &d : diags.all())
+        impl.diagnostics.push_back({name, d.loc.line, d.loc.col, d.message});
+      impl.rendered = diags.rendered();
+      return m;
+    }
+    Program &program = impl.source->program;
+    BuildOptions build;
+    build.opt.fastMath = options.fastMath;
+    build.codegen.targetCpu = options.targetCpu;
+    for (const auto &[dim, value] : options.dims) {
+      auto it = std::find(program.dims->names.begin(), program.dims->names.end(), dim);
+      if (it == program.dims->names.end())
+        return fail(0, 0, "no dim '" + dim + "' in the program");
+      if (value < 0)
+        return fail(0, 0, "dim '" + dim + "' must not be negative");
+      build.boundDims[static_cast<int32_t>(it - program.dims->names.begin())] = value;
+    }
+    if (!options.function.empty() && !program.find(options.function))
+      return fail(0, 0, "no function '" + options.function + "'");
+    for (Function &fn : program.funcs) {
+      if (!options.function.empty() && fn.name != options.function)
+        continue;
+      std::string error;
+      auto cf = compileFunction(fn, build, error);
+      if (!cf)
+        return fail(fn.loc.line, fn.loc.col, "code generation failed for '" + fn.name + "': " + error);
+      const AbiSet &abi = cf->abi;
+      impl.symbols[abi.value.symbol] = {cf->value, abi.value.cTypes(), abi.value.prototype()};
+      impl.symbols[abi.grad.symbol] = {cf->grad, abi.grad.cTypes(), abi.grad.prototype()};
+      std::vector<std::string> sizeTypes{"size_t"};
+      sizeTypes.insert(sizeTypes.end(), abi.dimArgs.size(), "int64_t");
+      impl.symbols[abi.workspaceSizeSymbol] = {cf->workspaceSize, sizeTypes,
+                                               abi.workspaceSizePrototype(*program.dims)};
+      impl.functions.push_back(std::move(cf));
+    }
+  } catch (const InternalError &e) {
+    return fail(0, 0, std::string("internal compiler error (please report it): ") + e.what());
+  } catch (const std::bad_alloc &) {
+    return fail(0, 0, "out of memory");
+  }
+  return m;
+}
+
+Module Compiler::compileFile(const std::string &path, const CompileOptions &options) const {
+  auto file = std::make_shared<SourceFile>(SourceFile{path, {}});
+  Diagnostics diags(file);
+  std::optional<std::string> text = readSourceFile(path, diags);
+  if (!text) {
+    Module m;
+    for (const Diagnostic &d : diags.all())
+      m.impl_->diagnostics.push_back({path, d.loc.line, d.loc.col, d.message});
+    m.impl_->rendered = diags.rendered();
+    return m;
+  }
+  return compileSource(*text, options, path);
+}
+
+const char *version() { return GRADC_VERSION; }
+
+} // namespace gradc
