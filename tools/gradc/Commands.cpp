@@ -9,6 +9,7 @@
 #include "pipeline/Pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <iomanip>
 #include <iostream>
@@ -32,7 +33,13 @@ std::unique_ptr<CompiledSource> load(const CommonOptions &opts, int &exitCode) {
   source->text = std::move(*text);
   Diagnostics diags(source);
   auto out = std::make_unique<CompiledSource>();
+  auto t = std::chrono::steady_clock::now();
   bool ok = compileSource(source, diags, *out, opts.dump == "ast");
+  if (opts.stats)
+    std::cerr << "stats: read " << source->text.size() << " bytes, parse and check "
+              << std::fixed << std::setprecision(1)
+              << std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count()
+              << " ms\n" << std::defaultfloat;
   if (!ok) {
     diags.render(std::cerr);
     exitCode = kUserError;
@@ -125,6 +132,9 @@ std::unique_ptr<CompiledFunction> compileForJit(Function &fn, const CommonOption
               << " ms, lower " << st.lowerMs << " ms (" << st.llvmInstructions
               << " LLVM instructions), LLVM optimize " << st.llvmOptMs << " ms, codegen "
               << st.codegenMs << " ms\n"
+              << "stats: total " << std::chrono::duration<double, std::milli>(
+                                        std::chrono::steady_clock::now() - opts.start).count()
+              << " ms from reading the file to native code\n"
               << std::defaultfloat;
   }
   if (opts.dump == "opt") {

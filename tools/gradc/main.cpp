@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <malloc.h>
 
 using namespace gradc::cli;
 
@@ -28,6 +29,11 @@ static void addCommon(CLI::App *cmd, CommonOptions &o) {
 }
 
 int main(int argc, char **argv) {
+  // Keep freed memory in the process: big graphs grow and free large arrays, and giving
+  // them back to the kernel only to fault them in again costs more than the memory.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  mallopt(M_TOP_PAD, 64 << 20);
   CLI::App app{"gradc: a compiler for differentiable math. It differentiates .expr programs in "
                "reverse mode and evaluates values and gradients.",
                "gradc"};

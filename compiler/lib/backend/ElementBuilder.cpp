@@ -28,33 +28,32 @@ Val ElementBuilder::math(MathFn fn, Val a, Val b) {
   llvm::Type *t = a->getType();
   bool f32 = t->isFloatTy();
   switch (fn) {
-  case MathFn::Exp:
-    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::exp, a);
-  case MathFn::Log:
-    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::log, a);
   case MathFn::Sqrt:
     return b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a);
-  case MathFn::Sin:
-    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::sin, a);
-  case MathFn::Cos:
-    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::cos, a);
   case MathFn::Fabs:
     return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a);
-  case MathFn::Pow:
-    return b_.CreateBinaryIntrinsic(llvm::Intrinsic::pow, a, b);
-  case MathFn::Tanh: {
-    // LLVM 19 has no tanh intrinsic: call the C library's, which LLVM knows is pure.
-    llvm::FunctionCallee f = m_.getOrInsertFunction(f32 ? "tanhf" : "tanh", t, t);
-    if (auto *fnDecl = llvm::dyn_cast<llvm::Function>(f.getCallee())) {
-      fnDecl->setDoesNotThrow();
-      fnDecl->setDoesNotAccessMemory();
-    }
-    llvm::CallInst *call = b_.CreateCall(f, {a});
-    call->setDoesNotAccessMemory();
-    return call;
+  default:
+    break;
   }
+  // The C library's functions, called by name: LLVM knows them (it folds and vectorizes
+  // them as it does its intrinsics), and fast instruction selection handles plain calls.
+  static const char *const names[][2] = {
+      {"exp", "expf"}, {"log", "logf"}, {"", ""}, {"sin", "sinf"},
+      {"cos", "cosf"}, {"tanh", "tanhf"}, {"", ""}, {"pow", "powf"}};
+  const char *name = names[static_cast<int>(fn)][f32 ? 1 : 0];
+  bool binary = fn == MathFn::Pow;
+  llvm::FunctionType *fty = binary ? llvm::FunctionType::get(t, {t, t}, false)
+                                   : llvm::FunctionType::get(t, {t}, false);
+  llvm::FunctionCallee f = m_.getOrInsertFunction(name, fty);
+  if (auto *decl = llvm::dyn_cast<llvm::Function>(f.getCallee())) {
+    // As with -fno-math-errno: no side effects, so unused calls go and calls are hoisted.
+    decl->setDoesNotThrow();
+    decl->setDoesNotAccessMemory();
+    decl->addFnAttr(llvm::Attribute::WillReturn);
   }
-  return a;
+  llvm::CallInst *call = binary ? b_.CreateCall(f, {a, b}) : b_.CreateCall(f, {a});
+  call->setDoesNotAccessMemory();
+  return call;
 }
 
 Val ElementBuilder::compare(int fpred, int ipred, Val a, Val b) {

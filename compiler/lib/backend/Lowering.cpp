@@ -97,6 +97,8 @@ private:
   std::vector<Val> dims_;
   std::vector<Val> scalars_;
   std::vector<Val> buffers_; // workspace slot -> pointer
+  std::vector<NodeId> setScalars_; // the entries of scalars_ and buffers_ this function set
+  std::vector<size_t> setBuffers_;
   Val tape_ = nullptr;
   llvm::BasicBlock *tapeEntry_ = nullptr; // a chunk's entry block, where tape reads go
   std::map<std::pair<NodeId, std::vector<Val>>, Val> memo_;
@@ -166,8 +168,18 @@ void FunctionEmitter::bindArguments(llvm::Function *f) {
     if (arg->getType()->isPointerTy() && a.role != ArgRole::Workspace)
       arg->addAttr(llvm::Attribute::NoAlias);
   }
-  scalars_.assign(g_.size(), nullptr);
-  buffers_.assign(s_.buffers.size(), nullptr);
+  // Forget the previous function's values. Only what it set is reset, so that emitting
+  // many chunks costs time linear in the program, not chunks x nodes.
+  if (scalars_.size() != g_.size())
+    scalars_.assign(g_.size(), nullptr);
+  for (NodeId n : setScalars_)
+    scalars_[static_cast<size_t>(n)] = nullptr;
+  setScalars_.clear();
+  if (buffers_.size() != s_.buffers.size())
+    buffers_.assign(s_.buffers.size(), nullptr);
+  for (size_t k : setBuffers_)
+    buffers_[k] = nullptr;
+  setBuffers_.clear();
   memo_.clear();
 }
 
@@ -194,8 +206,17 @@ Val FunctionEmitter::basePointer(NodeId n) {
     return fn_->getArg(static_cast<unsigned>(paramArg_[static_cast<size_t>(g_.node(n).ints[0])]));
   case Storage::Output:
     return fn_->getArg(static_cast<unsigned>(outputArg_[static_cast<size_t>(s_.slot[i])]));
-  case Storage::Workspace:
-    return buffers_[static_cast<size_t>(s_.slot[i])];
+  case Storage::Workspace: {
+    size_t k = static_cast<size_t>(s_.slot[i]);
+    if (!buffers_[k]) { // in a chunk: its address, from the tape, read once in the entry block
+      GRADC_ASSERT(tapeEntry_, "workspace buffer used before the layout is computed");
+      llvm::IRBuilder<> at(tapeEntry_->getTerminator());
+      buffers_[k] = at.CreateAlignedLoad(at.getPtrTy(), at.CreateConstInBoundsGEP1_64(at.getPtrTy(), tape_, k),
+                                         llvm::Align(8));
+      setBuffers_.push_back(k);
+    }
+    return buffers_[k];
+  }
   default:
     internalError("node %" + std::to_string(n) + " has no buffer");
   }
@@ -252,6 +273,7 @@ Val FunctionEmitter::scalarOf(NodeId n) {
     if (!tapeEntry_)
       return v;
     scalars_[i] = v;
+    setScalars_.push_back(n);
   }
   return scalars_[i];
 }
@@ -369,6 +391,7 @@ void FunctionEmitter::emitScalar(NodeId n) {
     v = compute(n, {});
   }
   scalars_[static_cast<size_t>(n)] = v;
+  setScalars_.push_back(n);
   if (chunked() && tapeSlot_[static_cast<size_t>(n)] >= 0) {
     Val p = b_.CreateConstInBoundsGEP1_64(b_.getInt64Ty(), tape_,
                                           static_cast<uint64_t>(tapeSlot_[static_cast<size_t>(n)]));
@@ -668,16 +691,14 @@ void FunctionEmitter::assignTape() {
 void FunctionEmitter::setupWorkspace(bool inChunk) {
   Val ws = fn_->getArg(static_cast<unsigned>(wsArg_));
   tape_ = ws;
-  if (inChunk) {
-    for (size_t k = 0; k < s_.buffers.size(); ++k)
-      buffers_[k] = b_.CreateAlignedLoad(b_.getPtrTy(), b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), ws, k),
-                                         llvm::Align(8));
-    return;
-  }
+  if (inChunk)
+    return; // buffer addresses are read from the tape when first used
+
   std::vector<Val> offsets;
   layout(b_, dims_, &offsets);
   for (size_t k = 0; k < s_.buffers.size(); ++k) {
     buffers_[k] = b_.CreateInBoundsGEP(b_.getInt8Ty(), ws, offsets[k]);
+    setBuffers_.push_back(k);
     if (chunked())
       b_.CreateAlignedStore(buffers_[k], b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), ws, k),
                             llvm::Align(8));

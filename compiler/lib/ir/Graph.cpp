@@ -10,12 +10,18 @@
 
 namespace gradc {
 
+// Mixes v into h with a full-avalanche step (splitmix64's finalizer): node ids are small
+// consecutive integers, and a weak mix leaves the hash table with long chains.
 static size_t mix(size_t h, uint64_t v) {
-  return h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+  uint64_t x = h ^ (v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
 }
 
-size_t Graph::Hash::operator()(NodeId id) const {
-  const Node &n = g->node(id);
+size_t Graph::hashOf(const Node &n) const {
   size_t h = static_cast<size_t>(n.op);
   h = mix(h, static_cast<uint64_t>(n.type.dtype));
   for (const Dim &d : n.type.shape)
@@ -28,23 +34,52 @@ size_t Graph::Hash::operator()(NodeId id) const {
   return h;
 }
 
-bool Graph::Equal::operator()(NodeId a, NodeId b) const {
-  const Node &x = g->node(a);
-  const Node &y = g->node(b);
+bool Graph::equal(const Node &x, const Node &y) const {
   // Constants compare by bits, so 0.0 and -0.0 (and NaNs) stay distinct.
   return x.op == y.op && x.type == y.type && x.operands == y.operands &&
          std::bit_cast<uint64_t>(x.num) == std::bit_cast<uint64_t>(y.num) && x.ints == y.ints;
 }
 
-NodeId Graph::intern(Node n) {
-  nodes_.push_back(std::move(n));
-  NodeId id = static_cast<NodeId>(nodes_.size() - 1);
-  auto [it, inserted] = interned_.insert(id);
-  if (!inserted) {
-    nodes_.pop_back();
-    return *it;
+void Graph::reserve(size_t n) {
+  nodes_.reserve(n);
+  while (table_.size() < 2 * n)
+    growTable();
+}
+
+void Graph::growTable() {
+  std::vector<uint64_t> old(table_.size() * 2, 0);
+  old.swap(table_);
+  size_t mask = table_.size() - 1;
+  for (uint64_t slot : old) {
+    if (!slot)
+      continue;
+    // The 32 hash bits kept in the slot place it again (tables stay below 2^32 slots).
+    size_t i = static_cast<size_t>(slot >> 32) & mask;
+    while (table_[i])
+      i = (i + 1) & mask;
+    table_[i] = slot;
   }
-  return id;
+}
+
+NodeId Graph::intern(Node n) {
+  if ((tableUsed_ + 1) * 2 > table_.size())
+    growTable();
+  uint64_t h32 = static_cast<uint32_t>(hashOf(n));
+  size_t mask = table_.size() - 1;
+  for (size_t i = static_cast<size_t>(h32) & mask;; i = (i + 1) & mask) {
+    uint64_t slot = table_[i];
+    if (!slot) {
+      nodes_.push_back(std::move(n));
+      table_[i] = (h32 << 32) | static_cast<uint64_t>(nodes_.size());
+      ++tableUsed_;
+      return static_cast<NodeId>(nodes_.size() - 1);
+    }
+    if ((slot >> 32) == h32) {
+      NodeId id = static_cast<NodeId>((slot & 0xffffffffu) - 1);
+      if (equal(nodes_[static_cast<size_t>(id)], n))
+        return id;
+    }
+  }
 }
 
 NodeId Graph::make(Op op, std::vector<NodeId> operands, Attrs attrs) {

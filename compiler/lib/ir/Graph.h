@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 namespace gradc {
@@ -38,6 +37,8 @@ class Graph {
 public:
   explicit Graph(std::shared_ptr<const DimTable> dims) : dims_(std::move(dims)) {}
   Graph(const Graph &) = delete;
+  /// Makes room for `n` nodes (a rewrite knows about how many it will build).
+  void reserve(size_t n);
   Graph &operator=(const Graph &) = delete;
 
   /// Builds (or finds) op(operands). Folds constants and trivial identities. The
@@ -71,19 +72,18 @@ private:
   NodeId simplify(Op op, const std::vector<NodeId> &operands, const Type &type);
   NodeId intern(Node n);
 
-  struct Hash {
-    const Graph *g;
-    size_t operator()(NodeId id) const;
-  };
-  struct Equal {
-    const Graph *g;
-    bool operator()(NodeId a, NodeId b) const;
-  };
+  size_t hashOf(const Node &n) const;
+  bool equal(const Node &a, const Node &b) const;
+  void growTable();
 
   std::shared_ptr<const DimTable> dims_;
   std::vector<Node> nodes_;
   std::vector<SourceLoc> locs_;
-  std::unordered_set<NodeId, Hash, Equal> interned_{16, Hash{this}, Equal{this}};
+  // The hash-consing table: open addressing with linear probing. A slot holds the node's
+  // id + 1 (0: empty) and 32 bits of its hash, so a probe touches one cache line and
+  // reads a node only when the hashes agree.
+  std::vector<uint64_t> table_ = std::vector<uint64_t>(1024, 0);
+  size_t tableUsed_ = 0;
 };
 
 } // namespace gradc

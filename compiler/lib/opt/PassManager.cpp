@@ -17,21 +17,23 @@ RewriteResult optimizeGraph(const Graph &g, const std::vector<NodeId> &roots,
          return algebraicSimplifyRule(ng, n, ops, opts);
        }},
       {"cse", commonSubexprRule},
-      // Every rewrite copies only what the roots need, so DCE is the copy with no rule.
-      {"dce", nullptr},
   };
-  RewriteResult cur = rewriteGraph(g, roots);
-  size_t size = reachableCount(*cur.graph, cur.roots);
-  if (stats)
-    stats->push_back({"dce", reachableCount(g, roots), size});
+  // Every rewrite copies only what the roots need: dead code elimination is part of each
+  // pass, and the first pass's "before" count is the graph the roots reach.
+  RewriteResult cur;
+  const Graph *in = &g;
+  const std::vector<NodeId> *inRoots = &roots;
+  size_t size = reachableCount(g, roots);
   for (int round = 0; round < 4; ++round) {
     size_t start = size;
     for (const Pass &p : passes) {
-      RewriteResult next = rewriteGraph(*cur.graph, cur.roots, p.rule);
+      RewriteResult next = rewriteGraph(*in, *inRoots, p.rule);
       size_t after = reachableCount(*next.graph, next.roots);
       if (stats)
         stats->push_back({p.name, size, after});
       cur = std::move(next);
+      in = cur.graph.get();
+      inRoots = &cur.roots;
       size = after;
     }
     if (size >= start)

@@ -1,6 +1,8 @@
 // Rewrite.cpp: copying a graph through a rule, iteratively in id order.
 #include "opt/Rewrite.h"
 
+#include <algorithm>
+
 namespace gradc {
 
 NodeId rebuildLike(Graph &g, const Node &like, std::vector<NodeId> ops) {
@@ -29,6 +31,7 @@ RewriteResult rewriteGraph(const Graph &g, const std::vector<NodeId> &roots,
 
   RewriteResult out;
   out.graph = std::make_unique<Graph>(g.dimTable());
+  out.graph->reserve(static_cast<size_t>(std::count(needed.begin(), needed.end(), true)) + 16);
   std::vector<NodeId> map(n, kNoNode);
   std::vector<NodeId> ops;
   for (size_t i = 0; i < n; ++i) {
