@@ -13,6 +13,11 @@ namespace gradc::LoopNest {
 void forEach(llvm::IRBuilderBase &b, const std::vector<llvm::Value *> &extents,
              const std::function<void(const std::vector<llvm::Value *> &)> &body);
 
+/// Like forEach, but the outermost axis runs over [begin, end) only.
+void forRange(llvm::IRBuilderBase &b, llvm::Value *begin, llvm::Value *end,
+              const std::vector<llvm::Value *> &inner,
+              const std::function<void(const std::vector<llvm::Value *> &)> &body);
+
 /// A stack slot in the function's entry block (promoted to a register by mem2reg).
 llvm::Value *entryAlloca(llvm::IRBuilderBase &b, llvm::Type *type);
 

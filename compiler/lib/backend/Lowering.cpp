@@ -14,6 +14,7 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <algorithm>
 #include <limits>
 
 namespace gradc {
@@ -59,6 +60,8 @@ private:
   void storeValue(Val ptr, Val v, DType from, DType to);
   Val element(NodeId n, const std::vector<Val> &idx);
   Val compute(NodeId n, const std::vector<Val> &idx);
+  Val gatherElement(NodeId n, const std::vector<Val> &idx);
+  std::vector<NodeId> fusedGathers(NodeId n);
   Val scalarOf(NodeId n);
   Val konst(double v, DType t);
 
@@ -102,6 +105,7 @@ private:
   Val tape_ = nullptr;
   llvm::BasicBlock *tapeEntry_ = nullptr; // a chunk's entry block, where tape reads go
   std::map<std::pair<NodeId, std::vector<Val>>, Val> memo_;
+  std::vector<NodeId> knownInside_; // gathers whose outer axis is inside in this loop
 };
 
 DType FunctionEmitter::outputDtype(size_t root) const {
@@ -350,6 +354,8 @@ Val FunctionEmitter::compute(NodeId n, const std::vector<Val> &idx) {
     info.indexMap(im, node, idx, from);
     return element(node.operands[0], from);
   }
+  case LoopKind::Scatter:
+    return gatherElement(n, idx);
   case LoopKind::Reshape: {
     NodeId o = node.operands[0];
     if (g_.type(o).isScalar())
@@ -364,6 +370,53 @@ Val FunctionEmitter::compute(NodeId n, const std::vector<Val> &idx) {
     break;
   }
   internalError(std::string("cannot compute '") + info.name + "' element by element");
+}
+
+// index_grad in gather form (DESIGN.md: "Adjoints in gather form"): element I is the
+// operand's element I - start inside the selected region and 0 outside. The operand is
+// read under a branch, so nothing outside its range is touched; LLVM vectorizes the
+// branch with masked loads or splits the loop at the region's bounds.
+Val FunctionEmitter::gatherElement(NodeId n, const std::vector<Val> &idx) {
+  const Node &node = g_.node(n);
+  DType dt = node.type.dtype;
+  Val inside = b_.getTrue();
+  std::vector<Val> src;
+  std::vector<IndexAxis> axes = decodeIndexSpec(node.ints);
+  bool outerKnown = std::find(knownInside_.begin(), knownInside_.end(), n) != knownInside_.end();
+  for (size_t k = 0; k < axes.size(); ++k) {
+    Val start = dimValue(axes[k].start);
+    if (k == 0 && outerKnown) {
+      src.push_back(b_.CreateSub(idx[k], start, "", true, true));
+      continue;
+    }
+    if (!axes[k].slice) {
+      inside = b_.CreateAnd(inside, b_.CreateICmpEQ(idx[k], start));
+      continue;
+    }
+    inside = b_.CreateAnd(inside, b_.CreateICmpSGE(idx[k], start));
+    inside = b_.CreateAnd(inside, b_.CreateICmpSLT(idx[k], dimValue(axes[k].stop)));
+    src.push_back(b_.CreateSub(idx[k], start, "", true, true));
+  }
+  NodeId a = node.operands[0];
+  if (inside == b_.getTrue()) // inside on every axis: read without a branch
+    return convertValue(b_, element(a, src), g_.type(a).dtype, dt);
+  llvm::BasicBlock *pre = b_.GetInsertBlock();
+  llvm::Function *f = pre->getParent();
+  llvm::BasicBlock *read = llvm::BasicBlock::Create(ctx_, "gather", f);
+  llvm::BasicBlock *merge = llvm::BasicBlock::Create(ctx_, "gather.end", f);
+  b_.CreateCondBr(inside, read, merge);
+  b_.SetInsertPoint(read);
+  // What is computed under the branch is not available after it.
+  auto saved = memo_;
+  Val v = convertValue(b_, element(a, src), g_.type(a).dtype, dt);
+  memo_ = std::move(saved);
+  llvm::BasicBlock *readEnd = b_.GetInsertBlock();
+  b_.CreateBr(merge);
+  b_.SetInsertPoint(merge);
+  llvm::PHINode *phi = b_.CreatePHI(llvmType(ctx_, dt), 2);
+  phi->addIncoming(v, readEnd);
+  phi->addIncoming(konst(0.0, dt), pre);
+  return phi;
 }
 
 // --- steps ---
@@ -422,13 +475,60 @@ void FunctionEmitter::emitMaterialize(NodeId n) {
   default:
     break;
   }
-  LoopNest::forEach(b_, extentsOf(node.type.shape), [&](const std::vector<Val> &idx) {
+  auto body = [&](const std::vector<Val> &idx) {
     memo_.clear();
     Val v = compute(n, idx);
     storeValue(elementPointer(out, node.type.dtype, node.type.shape, idx), v, node.type.dtype,
                node.type.dtype);
     memo_.clear();
-  });
+  };
+  std::vector<NodeId> gathers = fusedGathers(n);
+  if (gathers.empty()) {
+    LoopNest::forEach(b_, extentsOf(node.type.shape), body);
+    return;
+  }
+  // Split the outer loop where every fused gather's slice is inside: there they read
+  // their operand unconditionally, so the long middle part is branch-free and vectorizes.
+  Val extent = dimValue(node.type.shape[0]);
+  Val lo = b_.getInt64(0), hi = extent;
+  for (NodeId gnode : gathers) {
+    IndexAxis ax = decodeIndexSpec(g_.node(gnode).ints)[0];
+    Val start = dimValue(ax.start), stop = dimValue(ax.stop);
+    lo = b_.CreateSelect(b_.CreateICmpSGT(start, lo), start, lo);
+    hi = b_.CreateSelect(b_.CreateICmpSLT(stop, hi), stop, hi);
+  }
+  lo = b_.CreateSelect(b_.CreateICmpSLT(lo, extent), lo, extent);
+  hi = b_.CreateSelect(b_.CreateICmpSGT(hi, lo), hi, lo);
+  std::vector<Val> inner = extentsOf(Shape(node.type.shape.begin() + 1, node.type.shape.end()));
+  LoopNest::forRange(b_, b_.getInt64(0), lo, inner, body);
+  knownInside_ = gathers;
+  LoopNest::forRange(b_, lo, hi, inner, body);
+  knownInside_.clear();
+  LoopNest::forRange(b_, hi, extent, inner, body);
+}
+
+// The index_grads fused into n's loop (reached through elementwise ops, so in n's index
+// space) that slice the outermost axis.
+std::vector<NodeId> FunctionEmitter::fusedGathers(NodeId n) {
+  std::vector<NodeId> found, stack(g_.node(n).operands.begin(), g_.node(n).operands.end());
+  if (opInfo(g_.node(n).op).loop != LoopKind::Elementwise)
+    return found;
+  while (!stack.empty()) {
+    NodeId x = stack.back();
+    stack.pop_back();
+    if (s_.storage[static_cast<size_t>(x)] != Storage::Inline || g_.type(x).isScalar())
+      continue;
+    LoopKind kind = opInfo(g_.node(x).op).loop;
+    if (kind == LoopKind::Scatter) {
+      if (decodeIndexSpec(g_.node(x).ints)[0].slice &&
+          std::find(found.begin(), found.end(), x) == found.end())
+        found.push_back(x);
+    } else if (kind == LoopKind::Elementwise) {
+      for (NodeId o : g_.node(x).operands)
+        stack.push_back(o);
+    }
+  }
+  return found;
 }
 
 // Reductions add in an order of LLVM's choosing (reassociation allowed), so they vectorize;

@@ -61,6 +61,7 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
   // Decide in id order, so every operand is decided before its consumers.
   std::vector<bool> cheap(n, false); // readable at any index without arithmetic on values
   std::vector<int> depth(n, 0);      // fused elementwise ops up to this node
+  std::vector<int> cost(n, 0);       // ops to recompute one element of an inline node
   std::set<std::pair<int32_t, int64_t>> extents;
   auto materialize = [&](size_t i) {
     const Node &node = g.node(static_cast<NodeId>(i));
@@ -112,7 +113,6 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
       }
       cheap[i] = true;
       break;
-    case LoopKind::Scatter:
     case LoopKind::Reduce:
     case LoopKind::MatMul:
     case LoopKind::Leaf:
@@ -120,6 +120,7 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
       cheap[i] = true;
       break;
     case LoopKind::View:
+    case LoopKind::Scatter: // fused in gather form: out[i] = i selected ? a[i - start] : 0
     case LoopKind::Elementwise: {
       bool view = info.loop == LoopKind::View;
       int d = view ? 0 : 1;
@@ -129,7 +130,13 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
         operandsCheap = operandsCheap && cheap[static_cast<size_t>(o)];
       }
       bool isCheap = view && operandsCheap;
-      bool reused = consumers[i] > 1 || (need[i] & kCheap);
+      int c = view ? 0 : info.cost;
+      for (NodeId o : node.operands)
+        c += cost[static_cast<size_t>(o)];
+      // A value used by several consumers is stored once, unless recomputing it in each
+      // is cheaper than a trip through memory (a few arithmetic ops per element).
+      bool recompute = consumers[i] * c <= kRecomputeBudget && !(need[i] & kCheap);
+      bool reused = (consumers[i] > 1 && !recompute) || (need[i] & kCheap);
       if (isRoot || (need[i] & kBuffer) || (reused && !isCheap) || d > kMaxFusionDepth) {
         materialize(i);
         cheap[i] = true;
@@ -137,6 +144,7 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
         s.storage[i] = Storage::Inline;
         cheap[i] = isCheap;
         depth[i] = d;
+        cost[i] = c;
       }
       break;
     }

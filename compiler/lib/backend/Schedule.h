@@ -36,6 +36,9 @@ struct Schedule {
 /// The longest chain of fused elementwise ops before a value is materialized; it bounds
 /// the lowering's recursion and the size of one loop body.
 constexpr int kMaxFusionDepth = 48;
+/// Recompute a fused value in each consumer when consumers x its cost (in arithmetic ops,
+/// see OpInfo::cost) is at most this; otherwise store it.
+constexpr int kRecomputeBudget = 12;
 
 /// Schedules the nodes `roots` need. A tensor root is written to output i (i = its index
 /// in `roots`); scalar roots are SSA values the caller returns or stores.

@@ -178,6 +178,9 @@ struct OpInfo {
   ElementFn element = nullptr;   // LoopKind::Elementwise
   IndexMapFn indexMap = nullptr; // LoopKind::View
   bool replicates = false;       // reads one operand element for several result elements
+  /// The cost of one element, in simple arithmetic ops: what fusion weighs recomputing a
+  /// value in each consumer against storing it once (calls to the math library cost 20).
+  uint8_t cost = 1;
 };
 
 /// One axis of an index or index_grad node: an index (start) or a slice start:stop.

@@ -43,6 +43,18 @@ const Pattern kPatterns[] = {
                   ? g.make(Op::Mul, {inner(g, x[0]), inner(g, x[1])})
                   : kNoNode;
      }},
+    {"pow(x, 1) -> x", true,
+     [](Graph &g, const Node &n, const std::vector<NodeId> &x) {
+       return n.op == Op::Pow && isK(g, x[1], 1.0) && sameType(g, n, x[0]) ? x[0] : kNoNode;
+     }},
+    // (x*x is correctly rounded; LLVM makes the same rewrite of pow(x, 2.0) without
+    // fast-math. Doing it here also simplifies the derivative: 2 * pow(x, 1) -> 2 * x.)
+    {"pow(x, 2) -> x * x", true,
+     [](Graph &g, const Node &n, const std::vector<NodeId> &x) {
+       return n.op == Op::Pow && isK(g, x[1], 2.0) && sameType(g, n, x[0])
+                  ? g.make(Op::Mul, {x[0], x[0]})
+                  : kNoNode;
+     }},
     {"where(c, x, x) -> x", true,
      [](Graph &g, const Node &n, const std::vector<NodeId> &x) {
        return n.op == Op::Where && x[1] == x[2] && sameType(g, n, x[1]) ? x[1] : kNoNode;

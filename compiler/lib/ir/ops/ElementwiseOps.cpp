@@ -337,6 +337,11 @@ void registerElementwiseOps(OpInfo *t) {
   w.eval = evalElementwise<3>;
   w.scalar3 = [](double c, double a, double b) { return c != 0.0 ? a : b; };
   w.loop = LoopKind::Elementwise;
+  // Calls to the C library (or long instruction sequences) per element.
+  for (Op op : {Op::Exp, Op::Log, Op::Sin, Op::Cos, Op::Tanh, Op::Pow, Op::Sigmoid})
+    t[int(op)].cost = 20;
+  for (Op op : {Op::Sqrt, Op::Div})
+    t[int(op)].cost = 4;
   w.element = [](B &b, In x) { return b.select(x[0], x[1], x[2]); };
   w.vjp = [](VjpContext &c) {
     NodeId zero = c.konst(0.0, c.grad);
