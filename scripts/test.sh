@@ -5,10 +5,11 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scripts/install-deps.sh
+scripts/install-bench-deps.sh
 start=$SECONDS
 
-echo "== build (RelWithDebInfo)"
-scripts/build.sh
+echo "== build (RelWithDebInfo, with the benchmarks: ctest runs each once at a small size)"
+scripts/build.sh -DGRADC_BUILD_BENCHMARKS=ON
 echo "== tests"
 (cd build && ctest --output-on-failure -j2 --timeout 600)
 

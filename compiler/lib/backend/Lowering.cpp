@@ -30,6 +30,11 @@ public:
                   llvm::Module &m, const LoweringOptions &opts)
       : in_(in), g_(*in.graph), abi_(abi), roots_(std::move(roots)), m_(m),
         ctx_(m.getContext()), b_(ctx_), opts_(opts) {
+    // a*b+c may become one fused multiply-add (as C compilers do by default): rounding once
+    // instead of twice changes results in the last bit only.
+    llvm::FastMathFlags contract;
+    contract.setAllowContract();
+    b_.setFastMathFlags(contract);
     std::vector<DType> rootTypes;
     for (size_t r = 0; r < roots_.size(); ++r)
       rootTypes.push_back(outputDtype(r));

@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Runs bench_backend and prints the ratios the backend issue sets targets for, as a
+Markdown table (medians of the repetitions, all measured in the same process).
+
+usage: bench/ratios.py build/bench/bench_backend [--repetitions N] [--min-time S]
+"""
+import argparse
+import json
+import subprocess
+import sys
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("--repetitions", type=int, default=5)
+    ap.add_argument("--min-time", default="0.2")
+    args = ap.parse_args()
+    out = subprocess.run(
+        [args.binary, "--benchmark_format=json", f"--benchmark_repetitions={args.repetitions}",
+         f"--benchmark_min_time={args.min_time}", "--benchmark_report_aggregates_only=true"],
+        check=True, capture_output=True, text=True).stdout
+    data = json.loads(out)
+    t = {}
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name") == "median":
+            t[b["run_name"].split("/")[0]] = b["real_time"]  # ns
+    ctx = data["context"]
+    print(f"machine: {ctx['num_cpus']} x {ctx['mhz_per_cpu']} MHz, "
+          f"{ctx.get('host_name', '')}; medians of {args.repetitions} repetitions\n")
+    rows = [
+        ("neuron value+gradient: gradc / hand C", t["BM_neuron_grad_gradc"] / t["BM_neuron_grad_hand"], "<= 1.15"),
+        ("neuron: ADOL-C / gradc", t["BM_neuron_grad_adolc"] / t["BM_neuron_grad_gradc"], ">= 10"),
+        ("call overhead: JIT call - direct call (ns)", t["BM_call_gradc"] - t["BM_call_direct"], "< 5"),
+        ("rosenbrock gradient: gradc / hand C", t["BM_rosenbrock_grad_gradc"] / t["BM_rosenbrock_grad_hand"], "<= 1.15"),
+        ("rosenbrock: gradc gradient / gradc forward", t["BM_rosenbrock_grad_gradc"] / t["BM_rosenbrock_value_gradc"], "<= 3"),
+        ("rosenbrock: ADOL-C / gradc", t["BM_rosenbrock_grad_adolc"] / t["BM_rosenbrock_grad_gradc"], ">= 10"),
+    ]
+    print("| measure | value | target |")
+    print("|---|---|---|")
+    for name, v, target in rows:
+        print(f"| {name} | {v:.2f} | {target} |")
+    print("\n| benchmark | median ns |")
+    print("|---|---|")
+    for k, v in sorted(t.items()):
+        print(f"| {k} | {v:.1f} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
