@@ -5,9 +5,16 @@
 
 namespace gradc {
 
+static bool commutative(Op op) {
+  return op == Op::Add || op == Op::Mul || op == Op::Eq || op == Op::Ne;
+}
+
+bool commonSubexprMatches(const Graph &, const Node &n) {
+  return commutative(n.op) && n.operands[0] > n.operands[1];
+}
+
 NodeId commonSubexprRule(Graph &g, const Node &n, const std::vector<NodeId> &ops) {
-  bool commutative = n.op == Op::Add || n.op == Op::Mul || n.op == Op::Eq || n.op == Op::Ne;
-  if (!commutative || ops[0] <= ops[1])
+  if (!commutative(n.op) || ops[0] <= ops[1])
     return kNoNode;
   return rebuildLike(g, n, {ops[1], ops[0]});
 }

@@ -23,4 +23,12 @@ NodeId constantFoldRule(Graph &g, const Node &n, const std::vector<NodeId> &ops)
   return kNoNode;
 }
 
+bool constantFoldMatches(const Graph &g, const Node &n) {
+  if (n.operands.empty() || g.node(n.operands[0]).op != Op::Const)
+    return false;
+  if (n.op == Op::Transpose || n.op == Op::Index)
+    return true;
+  return (n.op == Op::IndexGrad || n.op == Op::Sum) && g.node(n.operands[0]).num == 0.0;
+}
+
 } // namespace gradc

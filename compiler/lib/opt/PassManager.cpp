@@ -3,6 +3,8 @@
 
 #include "autodiff/ReverseMode.h"
 
+#include <functional>
+
 namespace gradc {
 
 RewriteResult optimizeGraph(const Graph &g, const std::vector<NodeId> &roots,
@@ -10,13 +12,33 @@ RewriteResult optimizeGraph(const Graph &g, const std::vector<NodeId> &roots,
   struct Pass {
     const char *name;
     RewriteRule rule;
+    std::function<bool(const Graph &, const Node &)> matches;
   };
   const Pass passes[] = {
-      {"constant-fold", constantFoldRule},
-      {"simplify", [&](Graph &ng, const Node &n, const std::vector<NodeId> &ops) {
+      {"constant-fold", constantFoldRule, constantFoldMatches},
+      {"simplify",
+       [&](Graph &ng, const Node &n, const std::vector<NodeId> &ops) {
          return algebraicSimplifyRule(ng, n, ops, opts);
-       }},
-      {"cse", commonSubexprRule},
+       },
+       [&](const Graph &og, const Node &n) { return algebraicSimplifyMatches(og, n, opts); }},
+      {"cse", commonSubexprRule, commonSubexprMatches},
+  };
+  // Whether a pass would rewrite any node the roots reach (a read-only scan).
+  auto wouldChange = [](const Pass &p, const Graph &graph, const std::vector<NodeId> &rs) {
+    std::vector<bool> live(graph.size(), false);
+    for (NodeId r : rs)
+      if (r != kNoNode)
+        live[static_cast<size_t>(r)] = true;
+    for (size_t i = graph.size(); i-- > 0;) {
+      if (!live[i])
+        continue;
+      const Node &n = graph.node(static_cast<NodeId>(i));
+      if (p.matches(graph, n))
+        return true;
+      for (NodeId o : n.operands)
+        live[static_cast<size_t>(o)] = true;
+    }
+    return false;
   };
   // Every rewrite copies only what the roots need: dead code elimination is part of each
   // pass, and the first pass's "before" count is the graph the roots reach.
@@ -27,6 +49,11 @@ RewriteResult optimizeGraph(const Graph &g, const std::vector<NodeId> &roots,
   for (int round = 0; round < 4; ++round) {
     size_t start = size;
     for (const Pass &p : passes) {
+      if (!wouldChange(p, *in, *inRoots)) {
+        if (stats)
+          stats->push_back({p.name, size, size});
+        continue;
+      }
       RewriteResult next = rewriteGraph(*in, *inRoots, p.rule);
       size_t after = reachableCount(*next.graph, next.roots);
       if (stats)
@@ -39,6 +66,8 @@ RewriteResult optimizeGraph(const Graph &g, const std::vector<NodeId> &roots,
     if (size >= start)
       break;
   }
+  if (!cur.graph) // nothing changed: the copy still drops what the roots do not need
+    cur = rewriteGraph(g, roots);
   return cur;
 }
 

@@ -26,6 +26,11 @@ NodeId constantFoldRule(Graph &g, const Node &n, const std::vector<NodeId> &ops)
 NodeId algebraicSimplifyRule(Graph &g, const Node &n, const std::vector<NodeId> &ops,
                              const OptOptions &opts);
 NodeId commonSubexprRule(Graph &g, const Node &n, const std::vector<NodeId> &ops);
+// Whether the rule would rewrite node n of g (read-only), so a pass that would change
+// nothing is skipped without copying the graph.
+bool constantFoldMatches(const Graph &g, const Node &n);
+bool algebraicSimplifyMatches(const Graph &g, const Node &n, const OptOptions &opts);
+bool commonSubexprMatches(const Graph &g, const Node &n);
 
 /// Runs constant folding, algebraic simplification, CSE and DCE until the graph stops
 /// shrinking. `stats` (if given) receives one entry per pass run.
