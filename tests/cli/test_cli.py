@@ -83,6 +83,26 @@ test("--dump=ir", r.returncode == 0 and "add %0, %1" in r.stdout and "simple = %
 r = run("run", LECTURE, "--fn", "simple", "--dump", "grad")
 test("--dump=grad", r.returncode == 0 and "d_x = %" in r.stdout and "d_z = %" in r.stdout, r.stdout)
 
+r = run("run", LECTURE, "--fn", "simple", "--dump", "opt")
+test("--dump=opt", r.returncode == 0 and "def simple_grad  # optimized: 5 nodes\n" in r.stdout and "d_z = %" in r.stdout, r.stdout)
+r = run("run", LECTURE, "--fn", "simple", "--dump", "llvm")
+test("--dump=llvm", r.returncode == 0 and "define double @simple_grad(double %x, double %y, double %z, ptr" in r.stdout, r.stdout)
+r = run("run", LECTURE, "--fn", "l2wx", "--dim", "n=2", "--at", "W=1,2,3,4", "--at", "x=1,-1", "--stats")
+test("--stats", r.returncode == 0 and "stats:   simplify" in r.stderr and "ms from reading the file to native code" in r.stderr
+     and r.stdout == "l2wx = 2\ndl2wx/dW = [[-2, 2], [-2, 2]]\ndl2wx/dx = [-8, -12]\n", r.stdout + r.stderr)
+
+# Both engines print the same numbers on the lecture's examples.
+for fn, at in [("simple", ["x=-2", "y=5", "z=-4"]), ("gates", ["x=3", "y=-4", "z=2", "w=-1"]),
+               ("l2wx", ["W=0.1,0.5,-0.3,0.8", "x=0.2,0.4"])]:
+    args = ["run", LECTURE, "--fn", fn, "--json"] + [a for v in at for a in ("--at", v)]
+    jit, interp = run(*args), run(*args, "--engine", "interp")
+    test(f"engines agree on {fn}", jit.returncode == 0 and jit.stdout == interp.stdout, jit.stdout + interp.stdout)
+
+# An index out of range at run time: reported with its place, nothing read.
+src = write("dim n\ndef f(x: [n]) = x[3] * x[0]\n")
+r = run("run", src, "--at", "x=1,2")
+test("index out of range (jit)", r.returncode == 1 and ":2:18: error: index 3 is out of range for axis 0 of size 2" in r.stderr, r.stderr)
+
 r = run("--help")
 test("--help", r.returncode == 0 and "run" in r.stdout and "check" in r.stdout, r.stdout)
 r = run("--version")
