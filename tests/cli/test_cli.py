@@ -91,6 +91,9 @@ r = run("run", LECTURE, "--fn", "l2wx", "--dim", "n=2", "--at", "W=1,2,3,4", "--
 test("--stats", r.returncode == 0 and "stats:   simplify" in r.stderr and "ms from reading the file to native code" in r.stderr
      and r.stdout == "l2wx = 2\ndl2wx/dW = [[-2, 2], [-2, 2]]\ndl2wx/dx = [-8, -12]\n", r.stdout + r.stderr)
 
+r = run("run", LECTURE, "--fn", "neuron", "--at", "w=2,-3,-3", "--at", "x=-1,-2", "--target-cpu", "generic", "--json")
+test("--target-cpu generic", r.returncode == 0 and json.loads(r.stdout)["value"] == 0.7310585786300049, r.stdout + r.stderr)
+
 # Both engines print the same numbers on the lecture's examples.
 for fn, at in [("simple", ["x=-2", "y=5", "z=-4"]), ("gates", ["x=3", "y=-4", "z=2", "w=-1"]),
                ("l2wx", ["W=0.1,0.5,-0.3,0.8", "x=0.2,0.4"])]:

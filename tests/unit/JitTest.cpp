@@ -267,7 +267,7 @@ TEST(Jit, RandomScalarProgramsMatchTheInterpreter) {
   ProgramGenerator gen(20261126);
   std::mt19937_64 rng(1);
   std::uniform_real_distribution<double> point(-1.5, 1.5);
-  for (int program = 0; program < 300; ++program) {
+  for (int program = 0; program < 1000; ++program) {
     int params = 1 + program % 4;
     int statements = program % 10 == 0 ? 200 : 1 + program % 25;
     std::string src = gen.generate(params, statements);
