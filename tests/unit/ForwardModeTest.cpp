@@ -15,13 +15,7 @@ using namespace gradc::test;
 
 namespace {
 
-Tensor randomLike(const Tensor &t, std::mt19937_64 &rng) {
-  std::normal_distribution<double> normal;
-  Tensor r{t.shape, {}};
-  for (size_t i = 0; i < t.data.size(); ++i)
-    r.data.push_back(normal(rng));
-  return r;
-}
+Tensor randomLike(const Tensor &t, std::mt19937_64 &rng) { return randomTensor(t.shape, rng); }
 
 double dot(const Tensor &a, const Tensor &b) {
   double s = 0;

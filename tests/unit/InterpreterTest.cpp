@@ -28,18 +28,6 @@ static void checkGradients(const std::string &src, std::vector<Tensor> at,
   }
 }
 
-static Tensor randomTensor(std::vector<int64_t> shape, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  Tensor t{shape, {}};
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  for (int64_t i = 0; i < n; ++i)
-    t.data.push_back(normal(rng));
-  return t;
-}
-
 TEST(Interpreter, BroadcastingFollowsNumpy) {
   auto cs = compileOk("def f(A: [2, 3], b: [3], c: [2, 1]) = A + b * c\n");
   ASSERT_TRUE(cs);

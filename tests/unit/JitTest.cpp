@@ -24,17 +24,6 @@ std::unique_ptr<CompiledFunction> compileJit(Function &fn, const BuildOptions &o
   return cf;
 }
 
-Tensor randomTensor(const std::vector<int64_t> &shape, std::mt19937_64 &rng) {
-  std::normal_distribution<double> normal;
-  Tensor t{shape, {}};
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  for (int64_t i = 0; i < n; ++i)
-    t.data.push_back(normal(rng));
-  return t;
-}
-
 // Compiles `src`'s only function and compares value and every gradient with the
 // interpreter, elementwise, to `tol` relative (absolute near zero).
 void expectEnginesAgree(const std::string &src, const std::vector<Tensor> &at,

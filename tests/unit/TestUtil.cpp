@@ -35,6 +35,22 @@ Tensor vec(std::vector<double> v) {
 }
 Tensor mat(int64_t rows, int64_t cols, std::vector<double> v) { return Tensor{{rows, cols}, std::move(v)}; }
 
+Tensor randomTensor(const std::vector<int64_t> &shape, std::mt19937_64 &rng) {
+  std::normal_distribution<double> normal;
+  Tensor t{shape, {}};
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  for (int64_t i = 0; i < n; ++i)
+    t.data.push_back(normal(rng));
+  return t;
+}
+
+Tensor randomTensor(const std::vector<int64_t> &shape, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  return randomTensor(shape, rng);
+}
+
 ValueGrad valueAndGrad(Function &fn, const std::vector<Tensor> &params,
                        const std::vector<int64_t> &dimValues) {
   // Differentiating again is free of duplicates: hash-consing finds the same nodes.

@@ -6,6 +6,7 @@
 #include "pipeline/Pipeline.h"
 
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ std::string compileErrors(const std::string &text, const std::string &name = "t.
 Tensor scalar(double v);
 Tensor vec(std::vector<double> v);
 Tensor mat(int64_t rows, int64_t cols, std::vector<double> v);
+/// A tensor of the shape with N(0, 1) entries.
+Tensor randomTensor(const std::vector<int64_t> &shape, std::mt19937_64 &rng);
+Tensor randomTensor(const std::vector<int64_t> &shape, uint64_t seed);
 
 struct ValueGrad {
   Tensor value;
