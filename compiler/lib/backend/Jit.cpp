@@ -13,6 +13,7 @@
 #include <llvm/Target/TargetMachine.h>
 
 #include <chrono>
+#include <cmath>
 #include <mutex>
 
 namespace gradc {
@@ -38,6 +39,36 @@ namespace {
 // (DESIGN.md, "Compile time at scale"): code that big is straight-line scalar code, which
 // gets fast instruction selection and no IR passes, so compile time stays linear.
 constexpr size_t kLargeModule = 3000;
+
+// The C library functions compiled code calls. Fast instruction selection declines calls
+// to the ones a target might expand inline (sin, cos, exp, ...) and falls back to the slow
+// selector for each: at optimization level 0 they are called under private names instead,
+// which the JIT binds to the same functions.
+struct LibmFunction {
+  const char *name;
+  void *address;
+};
+const LibmFunction kLibm[] = {
+    {"exp", reinterpret_cast<void *>(static_cast<double (*)(double)>(&::exp))},
+    {"log", reinterpret_cast<void *>(static_cast<double (*)(double)>(&::log))},
+    {"sin", reinterpret_cast<void *>(static_cast<double (*)(double)>(&::sin))},
+    {"cos", reinterpret_cast<void *>(static_cast<double (*)(double)>(&::cos))},
+    {"tanh", reinterpret_cast<void *>(static_cast<double (*)(double)>(&::tanh))},
+    {"pow", reinterpret_cast<void *>(static_cast<double (*)(double, double)>(&::pow))},
+    {"expf", reinterpret_cast<void *>(static_cast<float (*)(float)>(&::expf))},
+    {"logf", reinterpret_cast<void *>(static_cast<float (*)(float)>(&::logf))},
+    {"sinf", reinterpret_cast<void *>(static_cast<float (*)(float)>(&::sinf))},
+    {"cosf", reinterpret_cast<void *>(static_cast<float (*)(float)>(&::cosf))},
+    {"tanhf", reinterpret_cast<void *>(static_cast<float (*)(float)>(&::tanhf))},
+    {"powf", reinterpret_cast<void *>(static_cast<float (*)(float, float)>(&::powf))},
+};
+constexpr const char *kLibmPrefix = "gradc.libm.";
+
+void renameLibmCalls(llvm::Module &m) {
+  for (const LibmFunction &f : kLibm)
+    if (llvm::Function *decl = m.getFunction(f.name); decl && decl->isDeclaration())
+      decl->setName(std::string(kLibmPrefix) + f.name);
+}
 
 double msSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
@@ -100,6 +131,8 @@ std::unique_ptr<JitModule> JitModule::create(std::unique_ptr<llvm::Module> m,
   auto t0 = std::chrono::steady_clock::now();
   if (level > 0)
     optimize(*m, **tm, level);
+  else
+    renameLibmCalls(*m);
   out->optimizeMs = msSince(t0);
   if (optimizedIr) {
     llvm::raw_string_ostream os(*optimizedIr);
@@ -120,6 +153,14 @@ std::unique_ptr<JitModule> JitModule::create(std::unique_ptr<llvm::Module> m,
     return nullptr;
   }
   out->jit_->getMainJITDylib().addGenerator(std::move(*gen));
+  llvm::orc::SymbolMap libm;
+  for (const LibmFunction &f : kLibm)
+    libm[out->jit_->mangleAndIntern(std::string(kLibmPrefix) + f.name)] = {
+        llvm::orc::ExecutorAddr::fromPtr(f.address), llvm::JITSymbolFlags::Exported};
+  if (llvm::Error e = out->jit_->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(libm)))) {
+    error = llvm::toString(std::move(e));
+    return nullptr;
+  }
   if (llvm::Error e = out->jit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx)))) {
     error = llvm::toString(std::move(e));
     return nullptr;
