@@ -153,6 +153,19 @@ TEST(Jit, ChunkedCodeMatchesTheInterpreter) {
   }
 }
 
+TEST(Jit, OptimizationLevelZeroMatchesTheInterpreter) {
+  // What big programs get: no IR passes, fast instruction selection, math library calls
+  // under the JIT's private names.
+  BuildOptions fast;
+  fast.codegen.optLevel = 0;
+  uint64_t seed = 700;
+  for (const TensorCase &c : kTensorCases)
+    expectEnginesAgree(c.src, randomInputs(c, ++seed), c.dims, fast);
+  expectEnginesAgree("def f(x, y: f32) = sin(x) * cos(x) + exp(-x) * log(x * x + 1) + tanh(x) + "
+                     "pow(x * x + 1, 0.3) + sigmoid(x) + sqrt(abs(x)) + sin(y) * exp(y)\n",
+                     {scalar(0.7), scalar(-0.4)}, {}, fast, 1e-6);
+}
+
 TEST(Jit, BoundDimsSpecializeAndDropTheArgument) {
   auto cs = compileOk("dim n\ndef l2wx(W: [n, n], x: [n]) = sum((W @ x)^2)\n");
   ASSERT_TRUE(cs);
