@@ -69,5 +69,15 @@ TEST(OpTable, EveryOpIsComplete) {
     EXPECT_FALSE((info.vjp != nullptr || info.jvp != nullptr) && info.noGradient);
     if (info.elementwise)
       EXPECT_TRUE(info.scalar1 || info.scalar2 || info.scalar3);
+    // Lowering: every op says how compiled code computes it.
+    if (info.elementwise)
+      EXPECT_TRUE(info.loop == LoopKind::Elementwise && info.element);
+    if (info.loop == LoopKind::View)
+      EXPECT_NE(info.indexMap, nullptr);
+    if (info.loop == LoopKind::Reduce)
+      EXPECT_TRUE(info.reduceCombine && info.scalar2);
+    if (info.loop == LoopKind::Leaf)
+      EXPECT_TRUE(static_cast<Op>(i) == Op::Param || static_cast<Op>(i) == Op::Const ||
+                  static_cast<Op>(i) == Op::DimValue);
   }
 }

@@ -75,6 +75,24 @@ Val ElementBuilder::isNaN(Val a) {
 }
 Val ElementBuilder::select(Val cond, Val a, Val b) { return b_.CreateSelect(cond, a, b); }
 
+Val ElementBuilder::reduceAdd(Val a, Val b) {
+  Val s = b_.CreateFAdd(a, b);
+  if (auto *inst = llvm::dyn_cast<llvm::Instruction>(s)) {
+    llvm::FastMathFlags f = inst->getFastMathFlags();
+    f.setAllowReassoc();
+    inst->setFastMathFlags(f);
+  }
+  return s;
+}
+
+Val ElementBuilder::maximum(Val a, Val b) {
+  return b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, b);
+}
+
+Val ElementBuilder::minimum(Val a, Val b) {
+  return b_.CreateBinaryIntrinsic(llvm::Intrinsic::minimum, a, b);
+}
+
 Val IndexMapper::dim(const Dim &d) {
   if (d.isLiteral())
     return b_.getInt64(static_cast<uint64_t>(d.off));

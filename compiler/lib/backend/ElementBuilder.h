@@ -44,6 +44,11 @@ public:
   Val ne(Val a, Val b);
   Val isNaN(Val a);
   Val select(Val cond, Val a, Val b);
+  /// a + b that LLVM may reassociate (reductions add in a vectorized order).
+  Val reduceAdd(Val a, Val b);
+  /// IEEE maximum/minimum that propagate NaN (LLVM's llvm.maximum: vectorizable reductions).
+  Val maximum(Val a, Val b);
+  Val minimum(Val a, Val b);
 
 private:
   Val compare(int fpred, int ipred, Val a, Val b);

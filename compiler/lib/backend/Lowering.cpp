@@ -536,38 +536,35 @@ std::vector<NodeId> FunctionEmitter::fusedGathers(NodeId n) {
   return found;
 }
 
-// Reductions add in an order of LLVM's choosing (reassociation allowed), so they vectorize;
-// DESIGN.md: "Reductions may be reordered".
-static Val reassocAdd(llvm::IRBuilderBase &b, Val a, Val c) {
-  Val s = b.CreateFAdd(a, c);
-  if (auto *inst = llvm::dyn_cast<llvm::Instruction>(s)) {
-    llvm::FastMathFlags f;
-    f.setAllowReassoc();
-    inst->setFastMathFlags(f);
-  }
-  return s;
-}
-
+// Reductions join elements in an order of LLVM's choosing (sums may reassociate), so they
+// vectorize; DESIGN.md: "Reductions may be reordered". The op table gives the start value
+// and the join.
 Val FunctionEmitter::emitReduce(NodeId n, Val out) {
   const Node &node = g_.node(n);
+  const OpInfo &info = opInfo(node.op);
   NodeId a = node.operands[0];
   const Shape &inShape = g_.type(a).shape;
   DType dt = node.type.dtype;
+  ElementBuilder eb(b_, m_, dt);
   std::vector<bool> reduced(inShape.size(), false);
   for (int64_t ax : node.ints)
     reduced[static_cast<size_t>(ax)] = true;
+  auto join = [&](Val acc, NodeId x, const std::vector<Val> &idx) {
+    Val v = convertValue(b_, element(x, idx), g_.type(x).dtype, dt);
+    Val both[] = {acc, v};
+    return info.reduceCombine(eb, std::span<Val const>(both, 2));
+  };
   if (!out) { // a scalar: accumulate in a register
     Val acc = LoopNest::entryAlloca(b_, llvmType(ctx_, dt));
-    b_.CreateStore(konst(0.0, dt), acc);
+    b_.CreateStore(konst(info.reduceInit, dt), acc);
     LoopNest::forEach(b_, extentsOf(inShape), [&](const std::vector<Val> &idx) {
       memo_.clear();
-      Val v = convertValue(b_, element(a, idx), g_.type(a).dtype, dt);
-      b_.CreateStore(reassocAdd(b_, b_.CreateLoad(llvmType(ctx_, dt), acc), v), acc);
+      b_.CreateStore(join(b_.CreateLoad(llvmType(ctx_, dt), acc), a, idx), acc);
       memo_.clear();
     });
     return b_.CreateLoad(llvmType(ctx_, dt), acc);
   }
-  fill(out, dt, node.type.shape, konst(0.0, dt));
+  fill(out, dt, node.type.shape, konst(info.reduceInit, dt));
   LoopNest::forEach(b_, extentsOf(inShape), [&](const std::vector<Val> &idx) {
     memo_.clear();
     std::vector<Val> kept;
@@ -575,8 +572,7 @@ Val FunctionEmitter::emitReduce(NodeId n, Val out) {
       if (!reduced[k])
         kept.push_back(idx[k]);
     Val p = elementPointer(out, dt, node.type.shape, kept);
-    Val v = convertValue(b_, element(a, idx), g_.type(a).dtype, dt);
-    b_.CreateStore(reassocAdd(b_, b_.CreateLoad(llvmType(ctx_, dt), p), v), p);
+    b_.CreateStore(join(b_.CreateLoad(llvmType(ctx_, dt), p), a, idx), p);
     memo_.clear();
   });
   return nullptr;
@@ -603,7 +599,7 @@ Val FunctionEmitter::emitMatMul(NodeId n, Val out) {
         std::vector<Val> ai = row;
         ai.push_back(p[0]);
         Val prod = b_.CreateFMul(get(a, ai), get(bb, {p[0]}));
-        b_.CreateStore(reassocAdd(b_, b_.CreateLoad(ty, acc), prod), acc);
+        b_.CreateStore(ElementBuilder(b_, m_, dt).reduceAdd(b_.CreateLoad(ty, acc), prod), acc);
         memo_.clear();
       });
       return b_.CreateLoad(ty, acc);

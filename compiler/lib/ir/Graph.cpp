@@ -147,8 +147,14 @@ NodeId Graph::simplify(Op op, const std::vector<NodeId> &ops, const Type &type) 
     if (node(ops[0]).op == Op::Neg)
       return node(ops[0]).operands[0];
     break;
+  case Op::Reshape: // reshape(reshape(x)) -> reshape(x)
+    if (node(ops[0]).op == Op::Reshape) {
+      Attrs a;
+      a.type = type;
+      return make(Op::Reshape, {node(ops[0]).operands[0]}, a);
+    }
+    [[fallthrough]];
   case Op::Broadcast: // broadcast(x) to x's own shape -> x; broadcast(c) -> c of the new shape
-  case Op::Reshape:
     if (type.shape == node(ops[0]).type.shape)
       return ops[0];
     if (isConst(ops[0]))

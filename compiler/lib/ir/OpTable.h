@@ -178,6 +178,9 @@ struct OpInfo {
   ElementFn element = nullptr;   // LoopKind::Elementwise
   IndexMapFn indexMap = nullptr; // LoopKind::View
   bool replicates = false;       // reads one operand element for several result elements
+  // LoopKind::Reduce: the accumulator's start and how an element joins it (acc, v).
+  double reduceInit = 0;
+  ElementFn reduceCombine = nullptr;
   /// The cost of one element, in simple arithmetic ops: what fusion weighs recomputing a
   /// value in each consumer against storing it once (calls to the math library cost 20).
   uint8_t cost = 1;

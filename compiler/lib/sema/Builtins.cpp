@@ -4,6 +4,7 @@
 #include "ir/OpTable.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 namespace gradc {
@@ -85,8 +86,9 @@ NodeId ExprBuilder::countOf(const Shape &shape, const std::vector<int64_t> &axes
   return count == kNoNode ? l : g_.make(Op::Mul, {count, l});
 }
 
-// sum/mean over one axis (negative counts from the end) or over everything.
-NodeId ExprBuilder::reduce(SourceLoc loc, NodeId x, std::optional<int64_t> axis, bool mean) {
+// A reduction (sum, reduce_max, reduce_min) over one axis (negative counts from the end)
+// or over everything; `mean` divides a sum by the count.
+NodeId ExprBuilder::reduce(SourceLoc loc, NodeId x, std::optional<int64_t> axis, bool mean, Op op) {
   const Shape shape = g_.type(x).shape;
   int64_t rank = static_cast<int64_t>(shape.size());
   Attrs a;
@@ -103,7 +105,7 @@ NodeId ExprBuilder::reduce(SourceLoc loc, NodeId x, std::optional<int64_t> axis,
       a.ints.push_back(k);
   }
   std::vector<int64_t> axes = a.ints;
-  NodeId s = make(loc, Op::Sum, {x}, a);
+  NodeId s = make(loc, op, {x}, a);
   if (s == kNoNode || !mean)
     return s;
   std::vector<NodeId> ops{s, countOf(shape, axes)};
@@ -124,6 +126,9 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
       return fail(e.loc, "'" + fn + "' takes 1 argument, got " + std::to_string(n));
     if (!kws.empty())
       return fail(ast_[kws[0]].loc, "'" + fn + "' takes no keyword arguments");
+    // log(exp(y)) -> y: what makes log(softmax(s)) the stable s - logsumexp(s).
+    if (u->second == Op::Log && g_.node(node(0)).op == Op::Exp)
+      return ok(g_.node(node(0)).operands[0]);
     return ok(make(e.loc, u->second, {node(0)}));
   }
   auto b = builtins().find(fn);
@@ -162,6 +167,10 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
   }
   if (fn == "sum" || fn == "mean")
     return ok(reduce(e.loc, node(0), axis, fn == "mean"));
+  if (fn == "max" || fn == "min")
+    return ok(reduce(e.loc, node(0), axis, false, fn == "max" ? Op::ReduceMax : Op::ReduceMin));
+  if (fn == "logsumexp" || fn == "softmax")
+    return ok(logSumExp(e.loc, node(0), axis, fn == "softmax"));
   if (fn == "transpose")
     return ok(transposeOf(e.loc, node(0)));
   if (fn == "where") {
@@ -188,9 +197,44 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
     }
     return ok(make(e.loc, Op::Reshape, {node(0)}, a));
   }
-  // max/min over axes, logsumexp, softmax and pick arrive with the tensor backend.
-  return fail(e.loc, "'" + fn + "'" + (n == 1 && (fn == "max" || fn == "min") ? " as a reduction" : "") +
-                         " is not supported yet");
+  // pick arrives with the tensor backend.
+  return fail(e.loc, "'" + fn + "' is not supported yet");
+}
+
+// logsumexp(x) = m + log(sum(exp(x - m))) with m = max(x): every exp is of a number <= 0,
+// so nothing overflows, and the largest term is exp(0) = 1, so the log's argument is >= 1.
+// m is detached: the derivative through it cancels exactly in the math, and without it the
+// gradient is exactly softmax(x). An all -inf input gives -inf (m is replaced by 0 where it
+// is infinite, as PyTorch does). softmax(x) = exp(x - logsumexp(x)), from the same parts.
+NodeId ExprBuilder::logSumExp(SourceLoc loc, NodeId x, std::optional<int64_t> axis, bool softmax) {
+  NodeId m = reduce(loc, x, axis, false, Op::ReduceMax);
+  if (m == kNoNode)
+    return kNoNode;
+  const Type &mt = g_.type(m);
+  NodeId inf = g_.constant(std::numeric_limits<double>::infinity(), mt.shape, mt.dtype);
+  NodeId zero = g_.constant(0.0, mt.shape, mt.dtype);
+  NodeId finite = g_.make(Op::Ne, {g_.make(Op::Abs, {m}), inf});
+  m = g_.make(Op::Detach, {g_.make(Op::Where, {finite, m, zero})});
+  // m back over the reduced axes (as a size-1 axis, then broadcast).
+  const Shape shape = g_.type(x).shape;
+  int64_t rank = static_cast<int64_t>(shape.size());
+  Attrs keep;
+  keep.type = Type{mt.dtype, {}};
+  for (int64_t k = 0; k < rank; ++k) {
+    bool reduced = !axis || k == (*axis < 0 ? *axis + rank : *axis);
+    keep.type.shape.push_back(reduced ? Dim::lit(1) : shape[static_cast<size_t>(k)]);
+  }
+  auto spread = [&](NodeId v) {
+    std::vector<NodeId> ops{x, g_.make(Op::Reshape, {v}, keep)};
+    broadcastAll(loc, "'logsumexp'", ops);
+    return ops[1];
+  };
+  NodeId shifted = make(loc, Op::Sub, {x, spread(m)});
+  NodeId s = reduce(loc, make(loc, Op::Exp, {shifted}), axis, false, Op::Sum);
+  NodeId lse = make(loc, Op::Add, {m, make(loc, Op::Log, {s})});
+  if (!softmax)
+    return lse;
+  return make(loc, Op::Exp, {make(loc, Op::Sub, {x, spread(lse)})});
 }
 
 } // namespace gradc

@@ -46,7 +46,8 @@ private:
   NodeId make(SourceLoc loc, Op op, std::vector<NodeId> operands, Attrs attrs = {});
   bool broadcastAll(SourceLoc loc, const char *what, std::vector<NodeId> &operands);
   NodeId transposeOf(SourceLoc loc, NodeId x);
-  NodeId reduce(SourceLoc loc, NodeId x, std::optional<int64_t> axis, bool mean);
+  NodeId reduce(SourceLoc loc, NodeId x, std::optional<int64_t> axis, bool mean, Op op = Op::Sum);
+  NodeId logSumExp(SourceLoc loc, NodeId x, std::optional<int64_t> axis, bool softmax);
   std::optional<int64_t> axisArg(const std::vector<ExprId> &kws, const char *fn, bool &ok);
   NodeId countOf(const Shape &shape, const std::vector<int64_t> &axes);
   std::optional<Dim> staticDim(ExprId id, const char *what);

@@ -216,6 +216,8 @@ void registerElementwiseOps(OpInfo *t) {
   unary(Op::Abs, [](double a) { return std::fabs(a); },
         [](D &d, NodeId v) { return d.mul(v, d.un(Op::Sign, d.a)); },
         [](B &b, In x) { return b.math(MathFn::Fabs, x[0]); });
+  // detach: the value, with no gradient (d detach(a) = 0)
+  unary(Op::Detach, [](double a) { return a; }, nullptr, [](B &, In x) { return x[0]; });
   unary(Op::Sign, signOf, nullptr, [](B &b, In x) { // 1, -1, 0 for either zero, NaN stays
     Val zeroOrNaN = b.select(b.eq(x[0], b.konst(0.0)), b.konst(0.0), x[0]);
     return b.select(b.gt(x[0], b.konst(0.0)), b.konst(1.0),

@@ -2,6 +2,10 @@
 #include "ir/OpTable.h"
 #include "ir/ops/TensorWalk.h"
 
+#include "backend/ElementBuilder.h"
+
+#include <limits>
+
 namespace gradc {
 
 namespace {
@@ -29,8 +33,10 @@ bool sumShape(const ShapeQuery &q, Type &out, std::string &error) {
   return true;
 }
 
-// The interpreter sums in source (row-major) order: it is the oracle for exactness.
-void evalSum(EvalContext &c) {
+// The interpreter reduces in source (row-major) order: it is the oracle for exactness.
+// The op's scalar2 joins an element to the accumulator, which starts at reduceInit.
+void evalReduce(EvalContext &c) {
+  const OpInfo &info = opInfo(c.node.op);
   const Tensor &a = *c.in[0];
   const auto &axes = c.node.ints;
   std::vector<bool> reduced(a.shape.size(), false);
@@ -40,7 +46,7 @@ void evalSum(EvalContext &c) {
   for (size_t k = 0; k < a.shape.size(); ++k)
     if (!reduced[k])
       c.out.shape.push_back(a.shape[k]);
-  c.out.data.assign(static_cast<size_t>(elementCount(c.out.shape)), 0.0);
+  c.out.data.assign(static_cast<size_t>(elementCount(c.out.shape)), info.reduceInit);
   std::vector<int64_t> outStride = rowMajorStrides(c.out.shape);
   forEachIndex(a.shape, [&](const std::vector<int64_t> &idx, int64_t lin) {
     int64_t dst = 0;
@@ -48,27 +54,67 @@ void evalSum(EvalContext &c) {
     for (size_t k = 0; k < idx.size(); ++k)
       if (!reduced[k])
         dst += idx[k] * outStride[j++];
-    c.out.data[static_cast<size_t>(dst)] += a.data[static_cast<size_t>(lin)];
+    double &acc = c.out.data[static_cast<size_t>(dst)];
+    acc = info.scalar2(acc, a.data[static_cast<size_t>(lin)]);
   });
+}
+
+// v (of a reduction's result shape) put back over the reduced axes: reshaped with those
+// axes as size 1, then broadcast to `in`'s shape.
+NodeId spreadBack(Graph &g, NodeId v, const Shape &in, const std::vector<int64_t> &axes) {
+  Attrs keep;
+  keep.type = Type{g.type(v).dtype, {}};
+  size_t j = 0;
+  for (size_t k = 0; k < in.size(); ++k) {
+    bool r = j < axes.size() && axes[j] == static_cast<int64_t>(k);
+    keep.type.shape.push_back(r ? Dim::lit(1) : in[k]);
+    j += r;
+  }
+  NodeId kept = g.make(Op::Reshape, {v}, keep);
+  Attrs wide;
+  wide.type = Type{keep.type.dtype, in};
+  return g.make(Op::Broadcast, {kept}, wide);
+}
+
+// max/min reductions route the gradient to the elements equal to the extreme, split
+// equally among ties (PyTorch's amax/amin): mask = (a == m), count = sum(mask),
+// da = where(mask, g / count, 0).
+struct ExtremeMask {
+  NodeId mask, count;
+};
+ExtremeMask extremeMask(Graph &g, NodeId self) {
+  const Node &n = g.node(self);
+  NodeId a = n.operands[0];
+  const auto axes = n.ints;
+  NodeId m = spreadBack(g, self, g.type(a).shape, axes);
+  NodeId mask = g.make(Op::Eq, {a, m});
+  Attrs sum;
+  sum.ints = axes;
+  return {mask, g.make(Op::Sum, {mask}, sum)};
+}
+
+void vjpExtreme(VjpContext &c) {
+  const auto axes = c.g.node(c.self).ints;
+  const Shape in = c.g.type(c.in(0)).shape;
+  ExtremeMask e = extremeMask(c.g, c.self);
+  NodeId share = spreadBack(c.g, c.div(c.grad, e.count), in, axes);
+  c.give(0, c.g.make(Op::Where, {e.mask, share, c.konst(0.0, c.in(0))}));
+}
+
+// d max(a) = sum(where(mask, da, 0)) / count
+NodeId jvpExtreme(JvpContext &c) {
+  if (c.tangent(0) == kNoNode)
+    return kNoNode;
+  ExtremeMask e = extremeMask(c.g, c.self);
+  Attrs sum;
+  sum.ints = c.g.node(c.self).ints;
+  NodeId picked = c.g.make(Op::Where, {e.mask, c.tangent(0), c.konst(0.0, c.in(0))});
+  return c.div(c.g.make(Op::Sum, {picked}, sum), e.count);
 }
 
 // d sum(a, axes): g broadcast back over the reduced axes
 void vjpSum(VjpContext &c) {
-  const Type in = c.g.type(c.in(0));
-  const auto axes = c.g.node(c.self).ints;
-  // Reinsert the reduced axes as size 1, then stretch them.
-  Attrs keep;
-  keep.type = Type{c.g.type(c.grad).dtype, {}};
-  size_t j = 0;
-  for (size_t k = 0; k < in.shape.size(); ++k) {
-    bool r = j < axes.size() && axes[j] == static_cast<int64_t>(k);
-    keep.type.shape.push_back(r ? Dim::lit(1) : in.shape[k]);
-    j += r;
-  }
-  NodeId kept = c.g.make(Op::Reshape, {c.grad}, keep);
-  Attrs wide;
-  wide.type = Type{keep.type.dtype, in.shape};
-  c.give(0, c.g.make(Op::Broadcast, {kept}, wide));
+  c.give(0, spreadBack(c.g, c.grad, c.g.type(c.in(0)).shape, c.g.node(c.self).ints));
 }
 
 // --- matmul: numpy's rule for operands of rank 1 and 2 ---
@@ -160,10 +206,28 @@ void vjpMatMul(VjpContext &c) {
 } // namespace
 
 void registerReductionOps(OpInfo *t) {
-  t[int(Op::Sum)] = {"sum", 1, false, sumShape, evalSum, vjpSum};
+  t[int(Op::Sum)] = {"sum", 1, false, sumShape, evalReduce, vjpSum};
   t[int(Op::MatMul)] = {"matmul", 2, false, matmulShape, evalMatMul, vjpMatMul};
   t[int(Op::Sum)].jvp = jvpLinear; // d sum(a) = sum(da)
   t[int(Op::Sum)].loop = LoopKind::Reduce;
+  using B = ElementBuilder;
+  using In = std::span<llvm::Value *const>;
+  t[int(Op::Sum)].scalar2 = [](double acc, double v) { return acc + v; };
+  t[int(Op::Sum)].reduceCombine = [](B &b, In x) { return b.reduceAdd(x[0], x[1]); };
+  // max/min reductions propagate NaN, as PyTorch's do.
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  t[int(Op::ReduceMax)] = {"reduce_max", 1, false, sumShape, evalReduce, vjpExtreme};
+  t[int(Op::ReduceMax)].reduceInit = -inf;
+  t[int(Op::ReduceMax)].scalar2 = [](double acc, double v) { return acc != acc || v != v ? acc + v : (v > acc ? v : acc); };
+  t[int(Op::ReduceMax)].reduceCombine = [](B &b, In x) { return b.maximum(x[0], x[1]); };
+  t[int(Op::ReduceMin)] = {"reduce_min", 1, false, sumShape, evalReduce, vjpExtreme};
+  t[int(Op::ReduceMin)].reduceInit = inf;
+  t[int(Op::ReduceMin)].scalar2 = [](double acc, double v) { return acc != acc || v != v ? acc + v : (v < acc ? v : acc); };
+  t[int(Op::ReduceMin)].reduceCombine = [](B &b, In x) { return b.minimum(x[0], x[1]); };
+  for (Op op : {Op::ReduceMax, Op::ReduceMin}) {
+    t[int(op)].jvp = jvpExtreme;
+    t[int(op)].loop = LoopKind::Reduce;
+  }
   t[int(Op::MatMul)].loop = LoopKind::MatMul;
   t[int(Op::MatMul)].replicates = true;
   // d (A @ B) = dA @ B + A @ dB
