@@ -256,6 +256,16 @@ int checkCommand(const CheckOptions &opts) {
   GradientGraph gg = differentiate(*fn);
   std::mt19937_64 rng(opts.seed);
   std::normal_distribution<double> normal(0.0, 1.0);
+  // Integer parameters are labels: uniform over the classes of the pick that reads them.
+  auto classesOf = [&](const ParamInfo &p) {
+    int64_t classes = 1;
+    for (size_t i = 0; i < fn->graph->size(); ++i) {
+      const Node &n = fn->graph->node(static_cast<NodeId>(i));
+      if (n.op == Op::Pick && n.operands[1] == p.node)
+        classes = concreteShape(fn->graph->type(n.operands[0]).shape, dimValues)[1];
+    }
+    return std::max<int64_t>(classes, 1);
+  };
   std::vector<Tensor> params;
   for (const ParamInfo &p : fn->params) {
     Tensor t;
@@ -263,8 +273,9 @@ int checkCommand(const CheckOptions &opts) {
     int64_t count = 1;
     for (int64_t d : t.shape)
       count *= d;
+    std::uniform_int_distribution<int64_t> label(0, isInteger(p.type.dtype) ? classesOf(p) - 1 : 0);
     for (int64_t i = 0; i < count; ++i)
-      t.data.push_back(isInteger(p.type.dtype) ? 0.0 : normal(rng));
+      t.data.push_back(isInteger(p.type.dtype) ? static_cast<double>(label(rng)) : normal(rng));
     params.push_back(std::move(t));
   }
   Tensor u; // the upstream gradient for a non-scalar result

@@ -361,6 +361,14 @@ Val FunctionEmitter::compute(NodeId n, const std::vector<Val> &idx) {
   }
   case LoopKind::Scatter:
     return gatherElement(n, idx);
+  case LoopKind::Iota:
+    return convertValue(b_, idx[static_cast<size_t>(node.ints[0])], DType::I64, node.type.dtype);
+  case LoopKind::Gather: { // s[i, y[i]]; the labels were checked on entry
+    NodeId y = node.operands[1];
+    Val label = convertValue(b_, element(y, {idx[0]}), g_.type(y).dtype, DType::I64);
+    NodeId sc = node.operands[0];
+    return convertValue(b_, element(sc, {idx[0], label}), g_.type(sc).dtype, node.type.dtype);
+  }
   case LoopKind::Reshape: {
     NodeId o = node.operands[0];
     if (g_.type(o).isScalar())
@@ -694,6 +702,22 @@ Val FunctionEmitter::boundsOk() {
       ok = b_.CreateAnd(ok, b_.CreateICmpSLE(stop, dimValue(full[k])));
       ok = b_.CreateAnd(ok, b_.CreateICmpSLE(start, stop));
     }
+  }
+  // Every label of every pick is a valid class: one pass over the labels.
+  for (NodeId n : s_.pickNodes) {
+    const Node &node = g_.node(n);
+    NodeId y = node.operands[1];
+    Val classes = dimValue(g_.type(node.operands[0]).shape[1]);
+    Val flag = LoopNest::entryAlloca(b_, b_.getInt1Ty());
+    b_.CreateStore(ok, flag);
+    LoopNest::forEach(b_, extentsOf(g_.type(y).shape), [&](const std::vector<Val> &i) {
+      memo_.clear();
+      Val label = convertValue(b_, element(y, i), g_.type(y).dtype, DType::I64);
+      Val good = b_.CreateAnd(b_.CreateICmpSGE(label, zero), b_.CreateICmpSLT(label, classes));
+      b_.CreateStore(b_.CreateAnd(b_.CreateLoad(b_.getInt1Ty(), flag), good), flag);
+      memo_.clear();
+    });
+    ok = b_.CreateLoad(b_.getInt1Ty(), flag);
   }
   return ok;
 }

@@ -84,6 +84,8 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
       extents.insert({d.sym, d.off});
     if (node.op == Op::Index || node.op == Op::IndexGrad)
       s.indexNodes.push_back(static_cast<NodeId>(i));
+    if (info.loop == LoopKind::Gather)
+      s.pickNodes.push_back(static_cast<NodeId>(i));
     if (node.op == Op::Param) {
       s.storage[i] = Storage::Param;
       cheap[i] = true;
@@ -119,10 +121,15 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
       materialize(i);
       cheap[i] = true;
       break;
+    case LoopKind::Iota: // its index: nothing to store
+      s.storage[i] = Storage::Inline;
+      cheap[i] = true;
+      break;
     case LoopKind::View:
+    case LoopKind::Gather:  // reads one element of each operand per element
     case LoopKind::Scatter: // fused in gather form: out[i] = i selected ? a[i - start] : 0
     case LoopKind::Elementwise: {
-      bool view = info.loop == LoopKind::View;
+      bool view = info.loop == LoopKind::View || info.loop == LoopKind::Gather;
       int d = view ? 0 : 1;
       bool operandsCheap = true;
       for (NodeId o : node.operands) {

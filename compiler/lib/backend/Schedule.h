@@ -30,6 +30,7 @@ struct Schedule {
   std::vector<size_t> copies;
   /// Index and index_grad nodes whose bounds are checked on entry, and every dim extent used.
   std::vector<NodeId> indexNodes;
+  std::vector<NodeId> pickNodes; // their labels are checked on entry
   std::vector<Dim> extents;
 };
 

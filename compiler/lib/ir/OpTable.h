@@ -144,8 +144,10 @@ using LocalRule = NodeId (*)(LocalDerivative &d, NodeId v);
 /// How compiled code computes an op (backend/Lowering.cpp dispatches on it).
 enum class LoopKind : uint8_t {
   Leaf,        // parameters, constants, dim values
+  Iota,        // an element is its own index along an axis
   Elementwise, // one element from the operands' elements at the same index: `element`
   View,        // an operand's element at another index, no arithmetic: `indexMap`
+  Gather,      // pick: operand 0 at (i, operand 1's element i), labels checked on entry
   Reshape,     // the operand's buffer read with the new shape
   Scatter,     // zeros, with the operand written at the selected places (index_grad)
   Reduce,      // sum over axes

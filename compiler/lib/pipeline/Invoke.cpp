@@ -76,7 +76,8 @@ std::vector<int64_t> concrete(const Shape &s, const std::vector<int64_t> &dims) 
 } // namespace
 
 bool checkIndexBounds(const Graph &g, const std::vector<NodeId> &roots,
-                      const std::vector<int64_t> &dims, std::string &error, SourceLoc &loc) {
+                      const std::vector<int64_t> &dims, std::string &error, SourceLoc &loc,
+                      const std::vector<Tensor> &params) {
   std::vector<bool> needed(g.size(), false);
   for (NodeId r : roots)
     if (r != kNoNode)
@@ -87,6 +88,20 @@ bool checkIndexBounds(const Graph &g, const std::vector<NodeId> &roots,
         needed[static_cast<size_t>(o)] = true;
   for (size_t i = 0; i < g.size(); ++i) {
     const Node &n = g.node(static_cast<NodeId>(i));
+    if (needed[i] && n.op == Op::Pick && !params.empty()) {
+      // The labels come from the parameters (an i32/i64 tensor is never computed).
+      EvalResult labels = evaluate(g, {n.operands[1]}, params, dims);
+      int64_t classes = dimValueOf(g.type(n.operands[0]).shape[1], dims);
+      for (size_t r = 0; labels.ok() && r < labels.outputs[0].data.size(); ++r) {
+        double label = labels.outputs[0].data[r];
+        if (!(label >= 0 && label < static_cast<double>(classes))) {
+          error = "label " + std::to_string(static_cast<int64_t>(label)) + " (row " + std::to_string(r) +
+                  ") is out of range for " + std::to_string(classes) + " classes";
+          loc = g.loc(static_cast<NodeId>(i));
+          return false;
+        }
+      }
+    }
     if (!needed[i] || (n.op != Op::Index && n.op != Op::IndexGrad))
       continue;
     const Shape &full = n.op == Op::Index ? g.type(n.operands[0]).shape : n.type.shape;
@@ -112,7 +127,7 @@ EvalResult invokeCompiled(const CompiledFunction &cf, const Function &fn,
                           bool valueOnly) {
   EvalResult result;
   if (!checkIndexBounds(*cf.graph, valueOnly ? std::vector<NodeId>{cf.roots[0]} : cf.roots,
-                        dimValues, result.error, result.errorLoc))
+                        dimValues, result.error, result.errorLoc, params))
     return result;
   const AbiFunction &abi = valueOnly ? cf.abi.value : cf.abi.grad;
   size_t nargs = abi.args.size();

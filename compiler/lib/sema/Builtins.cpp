@@ -197,7 +197,12 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
     }
     return ok(make(e.loc, Op::Reshape, {node(0)}, a));
   }
-  // pick arrives with the tensor backend.
+  if (fn == "pick") {
+    if (!isInteger(g_.type(node(1)).dtype))
+      return fail(ast_[args[1]].loc, "the labels of 'pick' must be integers: declare them as a "
+                                     "const i32 or i64 parameter");
+    return ok(make(e.loc, Op::Pick, {node(0), node(1)}));
+  }
   return fail(e.loc, "'" + fn + "' is not supported yet");
 }
 

@@ -27,6 +27,21 @@ static void evalDimValue(EvalContext &c) {
   c.out.data.assign(1, static_cast<double>(c.dimValue(Dim{static_cast<int32_t>(c.node.ints[0]), 0})));
 }
 
+// iota: attrs.type is the shape (i64), ints[0] the axis whose index each element holds.
+static void evalIota(EvalContext &c) {
+  c.out.shape = c.concrete(c.node.type.shape);
+  int64_t n = 1;
+  for (int64_t d : c.out.shape)
+    n *= d;
+  c.out.data.assign(static_cast<size_t>(n), 0.0);
+  size_t axis = static_cast<size_t>(c.node.ints[0]);
+  int64_t inner = 1;
+  for (size_t k = axis + 1; k < c.out.shape.size(); ++k)
+    inner *= c.out.shape[k];
+  for (int64_t i = 0; i < n; ++i)
+    c.out.data[static_cast<size_t>(i)] = static_cast<double>((i / inner) % c.out.shape[axis]);
+}
+
 void registerLeafOps(OpInfo *t) {
   // Parameters are bound by the caller; they have no evaluation of their own.
   t[int(Op::Param)].arity = 0;
@@ -37,6 +52,12 @@ void registerLeafOps(OpInfo *t) {
   t[int(Op::Const)].shape = typeFromAttrs;
   t[int(Op::Const)].eval = evalConst;
   t[int(Op::Const)].noGradient = true;
+
+  t[int(Op::Iota)].arity = 0;
+  t[int(Op::Iota)].shape = typeFromAttrs;
+  t[int(Op::Iota)].eval = evalIota;
+  t[int(Op::Iota)].noGradient = true;
+  t[int(Op::Iota)].loop = LoopKind::Iota;
 
   t[int(Op::DimValue)].arity = 0;
   t[int(Op::DimValue)].shape = dimValueShape;

@@ -6,6 +6,7 @@
 #include "ir/ops/TensorWalk.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 namespace gradc {
@@ -275,9 +276,66 @@ void vjpIndexGrad(VjpContext &c) {
   c.give(0, c.g.make(Op::Index, {c.grad}, a));
 }
 
+// --- pick(s, y): s [N, C], integer labels y [N] -> [N], one element per row ---
+
+bool pickShape(const ShapeQuery &q, Type &out, std::string &error) {
+  const Type &s = *q.in[0], &y = *q.in[1];
+  if (s.shape.size() != 2 || y.shape.size() != 1 || !(s.shape[0] == y.shape[0])) {
+    error = "'pick' needs scores of shape [N, C] and labels of shape [N], not " +
+            q.dims.str(s.shape) + " and " + q.dims.str(y.shape);
+    return false;
+  }
+  if (!isInteger(y.dtype)) {
+    error = "the labels of 'pick' must be integers (a const i32 or i64 parameter)";
+    return false;
+  }
+  out = Type{isFloat(s.dtype) ? s.dtype : DType::F64, {s.shape[0]}};
+  return true;
+}
+
+void evalPick(EvalContext &c) {
+  const Tensor &s = *c.in[0], &y = *c.in[1];
+  int64_t rows = s.shape[0], cols = s.shape[1];
+  c.out.shape = {rows};
+  c.out.data.assign(static_cast<size_t>(rows), std::numeric_limits<double>::quiet_NaN());
+  for (int64_t i = 0; i < rows; ++i) {
+    double label = y.data[static_cast<size_t>(i)];
+    if (!(label >= 0 && label < static_cast<double>(cols))) {
+      if (c.error.empty())
+        c.error = "label " + std::to_string(static_cast<int64_t>(label)) + " (row " +
+                  std::to_string(i) + ") is out of range for " + std::to_string(cols) + " classes";
+      continue;
+    }
+    c.out.data[static_cast<size_t>(i)] = s.data[static_cast<size_t>(i * cols + static_cast<int64_t>(label))];
+  }
+}
+
+// d pick(s, y): g[i] at (i, y[i]), zeros elsewhere, as where(iota == y, g, 0) (gather form)
+void vjpPick(VjpContext &c) {
+  Graph &g = c.g;
+  const Type st = g.type(c.in(0));
+  auto wide = [&](NodeId v) { // [N] -> [N, 1] -> [N, C]
+    Attrs col;
+    col.type = Type{g.type(v).dtype, {st.shape[0], Dim::lit(1)}};
+    Attrs full;
+    full.type = Type{g.type(v).dtype, st.shape};
+    return g.make(Op::Broadcast, {g.make(Op::Reshape, {v}, col)}, full);
+  };
+  Attrs iota;
+  iota.type = Type{DType::I64, st.shape};
+  iota.ints = {1};
+  NodeId hit = g.make(Op::Eq, {g.make(Op::Iota, {}, iota), wide(c.in(1))});
+  c.give(0, g.make(Op::Where, {hit, wide(c.grad), c.konst(0.0, c.in(0))}));
+}
+
 } // namespace
 
 void registerStructureOps(OpInfo *t) {
+  t[int(Op::Pick)] = {"pick", 2, false, pickShape, evalPick, vjpPick};
+  t[int(Op::Pick)].jvp = [](JvpContext &c) { // linear in s: pick(ds, y)
+    return c.tangent(0) == kNoNode ? kNoNode : c.g.make(Op::Pick, {c.tangent(0), c.in(1)});
+  };
+  t[int(Op::Pick)].loop = LoopKind::Gather;
   t[int(Op::Broadcast)] = {"broadcast", 1, false, broadcastShape, evalBroadcast, vjpBroadcast};
   t[int(Op::Reshape)] = {"reshape", 1, false, reshapeShape, evalReshape, vjpReshape};
   t[int(Op::Transpose)] = {"transpose", 1, false, transposeShape, evalTranspose, vjpTranspose};
