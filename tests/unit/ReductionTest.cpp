@@ -111,3 +111,15 @@ TEST(Reductions, GradientsMatchFiniteDifferences) {
             << src << " d" << fn.params[p].name << "[" << i << "]";
   }
 }
+
+TEST(Reductions, CrossEntropyOfSoftmaxIsRewrittenToTheStableForm) {
+  // -log(pick(softmax(s), y)) = logsumexp(s) - pick(s, y): finite even where the picked
+  // probability underflows to 0 (exp(-2000)).
+  ValueGrad r = bothEngines("def f(s: [2, 3], y: const i32[2]) = -sum(log(pick(softmax(s, axis=1), y)))\n",
+                            {mat(2, 3, {1000, 0, -1000, 1, 2, 3}), vec({2, 0})});
+  double row1 = std::log(std::exp(-2.0) + std::exp(-1.0) + 1.0) + 3 - 1;
+  EXPECT_NEAR(r.value.data[0], 2000.0 + row1, 1e-9);
+  for (double g : r.grads[0].data)
+    EXPECT_TRUE(std::isfinite(g));
+  EXPECT_NEAR(r.grads[0].data[2], -1.0, 1e-12); // softmax(s)[0, 2] - 1 = 0 - 1
+}

@@ -129,6 +129,13 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
     // log(exp(y)) -> y: what makes log(softmax(s)) the stable s - logsumexp(s).
     if (u->second == Op::Log && g_.node(node(0)).op == Op::Exp)
       return ok(g_.node(node(0)).operands[0]);
+    // log(pick(exp(z), y)) -> pick(z, y): so the cross-entropy -log(pick(softmax(s), y)) is
+    // the stable logsumexp(s) - pick(s, y).
+    if (u->second == Op::Log && g_.node(node(0)).op == Op::Pick) {
+      const Node &p = g_.node(node(0));
+      if (g_.node(p.operands[0]).op == Op::Exp)
+        return ok(make(e.loc, Op::Pick, {g_.node(p.operands[0]).operands[0], p.operands[1]}));
+    }
     return ok(make(e.loc, u->second, {node(0)}));
   }
   auto b = builtins().find(fn);
