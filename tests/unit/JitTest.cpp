@@ -5,6 +5,7 @@
 #include "TestUtil.h"
 #include "pipeline/Compile.h"
 #include "pipeline/Invoke.h"
+#include "backend/Schedule.h"
 
 #include <gtest/gtest.h>
 
@@ -280,4 +281,20 @@ TEST(Jit, RandomScalarProgramsMatchTheInterpreter) {
     if (HasFailure())
       return;
   }
+}
+
+TEST(Jit, WorkspaceBuffersAreReusedWhenLifetimesDoNotOverlap) {
+  // a and b are each stored once (two consumers each, exp is costly to recompute); a is
+  // dead before b is computed, so they share one buffer.
+  const char *src = "def f(x: [16]) {\n  a = exp(x)\n  u = sum(a) * sum(a * x)\n"
+                    "  b = exp(x * u)\n  return sum(b) + sum(b * x)\n}\n";
+  auto cs = compileOk(src);
+  Function &fn = cs->program.funcs[0];
+  Schedule s = scheduleFunction(*fn.graph, {fn.result}, {DType::F64});
+  size_t stored = 0;
+  for (Storage st : s.storage)
+    stored += st == Storage::Workspace;
+  EXPECT_EQ(stored, 2u);
+  EXPECT_EQ(s.buffers.size(), 1u);
+  expectEnginesAgree(src, {randomTensor({16}, 5)}, {});
 }

@@ -4,6 +4,7 @@
 #include "ir/OpTable.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace gradc {
@@ -16,6 +17,82 @@ enum Need : uint8_t {
   kCheap = 1,  // read at several indices per element (matmul, broadcast): no recomputation
   kBuffer = 2, // read by linear position (reshape): a real buffer
 };
+
+} // namespace
+
+namespace {
+
+// The workspace buffers each step reads: through the fused nodes it recomputes, and
+// through reshapes to the buffer they read.
+template <typename F>
+void forEachBufferRead(const Graph &g, const Schedule &s, NodeId start, bool self,
+                       std::vector<NodeId> &stack, F read) {
+  stack.clear();
+  if (self)
+    stack.push_back(start);
+  else
+    for (NodeId o : g.node(start).operands)
+      stack.push_back(o);
+  while (!stack.empty()) {
+    NodeId x = stack.back();
+    stack.pop_back();
+    size_t i = static_cast<size_t>(x);
+    if (s.storage[i] == Storage::Alias)
+      stack.push_back(s.slot[i]);
+    else if (s.storage[i] == Storage::Workspace)
+      read(x);
+    else if (s.storage[i] == Storage::Inline)
+      for (NodeId o : g.node(x).operands)
+        stack.push_back(o);
+  }
+}
+
+// Buffers share workspace memory when their lifetimes do not overlap: a buffer's slot is
+// free again after the last step that reads it, for a later buffer of the same shape and
+// dtype (sizes are symbolic in the dims, so only equal shapes are known to fit). A step
+// never writes into a slot it reads: a slot is reused only by a strictly later step.
+void reuseWorkspace(const Graph &g, const std::vector<NodeId> &roots, Schedule &s) {
+  size_t steps = s.steps.size();
+  std::vector<int64_t> lastUse(g.size(), -1);
+  std::vector<NodeId> stack;
+  for (size_t k = 0; k < steps; ++k)
+    forEachBufferRead(g, s, s.steps[k], false, stack,
+                      [&](NodeId b) { lastUse[static_cast<size_t>(b)] = static_cast<int64_t>(k); });
+  for (NodeId r : roots) // read by the final copies into the outputs
+    if (r != kNoNode)
+      forEachBufferRead(g, s, r, true, stack,
+                        [&](NodeId b) { lastUse[static_cast<size_t>(b)] = static_cast<int64_t>(steps); });
+
+  using Key = std::pair<std::vector<std::pair<int32_t, int64_t>>, DType>;
+  auto keyOf = [&](NodeId n) {
+    Key k{{}, g.type(n).dtype};
+    for (const Dim &d : g.type(n).shape)
+      k.first.push_back({d.sym, d.off});
+    return k;
+  };
+  std::map<Key, std::vector<int32_t>> free;
+  std::vector<std::vector<NodeId>> releaseAfter(steps + 1);
+  std::vector<NodeId> buffers;
+  for (size_t k = 0; k < steps; ++k) {
+    NodeId n = s.steps[k];
+    size_t i = static_cast<size_t>(n);
+    if (s.storage[i] == Storage::Workspace) {
+      std::vector<int32_t> &slots = free[keyOf(n)];
+      if (slots.empty()) {
+        s.slot[i] = static_cast<int32_t>(buffers.size());
+        buffers.push_back(n);
+      } else {
+        s.slot[i] = slots.back();
+        slots.pop_back();
+      }
+      size_t last = lastUse[i] < 0 ? k : static_cast<size_t>(lastUse[i]);
+      releaseAfter[last].push_back(n);
+    }
+    for (NodeId done : releaseAfter[k])
+      free[keyOf(done)].push_back(s.slot[static_cast<size_t>(done)]);
+  }
+  s.buffers = std::move(buffers);
+}
 
 } // namespace
 
@@ -168,6 +245,7 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
   }
   for (auto [sym, off] : extents)
     s.extents.push_back(Dim{sym, off});
+  reuseWorkspace(g, roots, s);
   return s;
 }
 
