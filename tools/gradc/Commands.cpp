@@ -5,6 +5,7 @@
 #include "autodiff/ReverseMode.h"
 #include "interp/Interpreter.h"
 #include "pipeline/Compile.h"
+#include "pipeline/Emit.h"
 #include "pipeline/Invoke.h"
 #include "pipeline/Pipeline.h"
 
@@ -352,6 +353,53 @@ int checkCommand(const CheckOptions &opts) {
   std::cout << (allOk ? "gradient check passed" : "gradient check FAILED") << " (tolerance "
             << opts.tolerance << ")\n";
   return allOk ? kOk : kCheckFailed;
+}
+
+// Writes OUT.h and OUT.o for every function of the file (or --fn).
+int emitCommand(const EmitOptionsCli &opts) {
+  int code = kOk;
+  if (opts.cSource) {
+    std::cerr << opts.common.file << ": error: 'gradc emit --c' (self-contained C source) is not "
+              << "supported yet; use the default --object\n";
+    return kUserError;
+  }
+  auto cs = load(opts.common, code);
+  if (!cs)
+    return code;
+  std::vector<Function *> fns;
+  if (opts.common.fn.empty()) {
+    for (Function &f : cs->program.funcs)
+      fns.push_back(&f);
+  } else {
+    Function *f = pickFunction(*cs, opts.common, code);
+    if (!f)
+      return code;
+    fns.push_back(f);
+  }
+  EmitOptions eo;
+  std::string error;
+  if (!parseDims(opts.dims, *cs->program.dims, eo.build.boundDims, error)) {
+    std::cerr << opts.common.file << ": error: " << error << "\n";
+    return kUserError;
+  }
+  eo.build.opt.fastMath = opts.common.fastMath;
+  eo.build.codegen.targetCpu = opts.common.targetCpu;
+  eo.build.codegen.triple = opts.triple;
+  eo.prefix = opts.prefix;
+  eo.sourceName = opts.common.file;
+  std::string out = opts.out;
+  if (out.empty()) {
+    out = opts.common.file;
+    if (out.size() > 5 && out.compare(out.size() - 5, 5, ".expr") == 0)
+      out.resize(out.size() - 5);
+  }
+  if (!emitObject(fns, *cs->program.dims, eo, out, error)) {
+    std::cerr << opts.common.file << ": error: " << error << "\n";
+    return kUserError;
+  }
+  if (opts.common.stats)
+    std::cerr << "stats: wrote " << out << ".h and " << out << ".o\n";
+  return kOk;
 }
 
 } // namespace gradc::cli

@@ -36,7 +36,18 @@ struct CheckOptions {
   double tolerance = 1e-6;
 };
 
+struct EmitOptionsCli {
+  CommonOptions common;
+  std::string out;           // output base: out.h and out.o (default: FILE without .expr)
+  bool objectFlag = false;   // --object: the default
+  bool cSource = false;      // --c: self-contained C (not yet)
+  std::string prefix;
+  std::vector<std::string> dims;
+  std::string triple;
+};
+
 int runCommand(const RunOptions &opts);
+int emitCommand(const EmitOptionsCli &opts);
 int checkCommand(const CheckOptions &opts);
 
 } // namespace gradc::cli

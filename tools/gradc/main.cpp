@@ -54,6 +54,22 @@ int main(int argc, char **argv) {
                      "V[,V...]: the upstream gradient for a non-scalar result (default: ones)");
   runCmd->add_flag("--json", run.json, "print one JSON object");
 
+  EmitOptionsCli emit;
+  CLI::App *emitCmd = app.add_subcommand(
+      "emit", "write a C header and an object file with the value and gradient functions of "
+              "every function in the file (the C ABI of docs/ABI.md)");
+  emitCmd->add_option("FILE", emit.common.file, "the .expr source file")->required();
+  emitCmd->add_option("--fn", emit.common.fn, "emit only this function");
+  emitCmd->add_option("-o,--output", emit.out, "OUT: write OUT.h and OUT.o (default: FILE without .expr)");
+  emitCmd->add_flag("--object", emit.objectFlag, "write OUT.h and the object file OUT.o (the default)");
+  emitCmd->add_flag("--c", emit.cSource, "write OUT.h and self-contained C source OUT.c (not yet supported)");
+  emitCmd->add_option("--prefix", emit.prefix, "P: prepend P to every exported symbol");
+  emitCmd->add_option("--dim", emit.dims, "N=SIZE: fix a dim at compile time (it is then not an argument)");
+  emitCmd->add_option("--target", emit.triple, "TRIPLE: generate code for another target (default: the host)");
+  emitCmd->add_option("--target-cpu", emit.common.targetCpu, "CPU: tune for this CPU (default: the host's; 'generic' for any)");
+  emitCmd->add_flag("--fast-math", emit.common.fastMath, "allow rewrites exact only up to signed zeros and NaN");
+  emitCmd->add_flag("--stats", emit.common.stats, "print what was written (to stderr)");
+
   CheckOptions check;
   CLI::App *checkCmd = app.add_subcommand(
       "check", "compare the gradient with central finite differences at a random point "
@@ -73,6 +89,8 @@ int main(int argc, char **argv) {
   try {
     if (runCmd->parsed())
       return runCommand(run);
+    if (emitCmd->parsed())
+      return emitCommand(emit);
     return checkCommand(check);
   } catch (const gradc::InternalError &e) {
     std::cerr << "gradc: " << e.what() << "\n(this is a bug in gradc; please report it with the "

@@ -71,9 +71,10 @@ std::string AbiSet::workspaceSizePrototype(const DimTable &dims) const {
 }
 
 AbiSet describeAbi(const Function &fn, const DimTable &dims,
-                   const std::map<int32_t, int64_t> &boundDims) {
+                   const std::map<int32_t, int64_t> &boundDims, const std::string &prefix) {
   AbiSet set;
-  std::string base = cSymbolName(fn.name);
+  // --prefix P prepends P verbatim; a prefixed name cannot clash with C, so it is kept.
+  std::string base = prefix.empty() ? cSymbolName(fn.name) : prefix + fn.name;
   set.value.symbol = base;
   set.grad.symbol = base + "_grad";
   set.workspaceSizeSymbol = base + "_workspace_size";

@@ -55,7 +55,7 @@ struct AbiSet {
 };
 
 AbiSet describeAbi(const Function &fn, const DimTable &dims,
-                   const std::map<int32_t, int64_t> &boundDims);
+                   const std::map<int32_t, int64_t> &boundDims, const std::string &prefix = "");
 
 /// The C spelling of a dtype for values ("double", "int32_t").
 const char *cTypeName(DType t);

@@ -1,6 +1,8 @@
 // Jit.cpp: new-pass-manager optimization for the host CPU, then ORC LLJIT.
 #include "backend/Jit.h"
 
+#include "backend/Optimize.h"
+
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -26,19 +28,8 @@ void initializeNativeTarget() {
   });
 }
 
-size_t instructionCount(const llvm::Module &m) {
-  size_t n = 0;
-  for (const llvm::Function &f : m)
-    n += f.getInstructionCount();
-  return n;
-}
-
 namespace {
 
-// Past this many instructions, O3 and the SelectionDAG cost more than they gain
-// (DESIGN.md, "Compile time at scale"): code that big is straight-line scalar code, which
-// gets fast instruction selection and no IR passes, so compile time stays linear.
-constexpr size_t kLargeModule = 3000;
 
 // The C library functions compiled code calls. Fast instruction selection declines calls
 // to the ones a target might expand inline (sin, cos, exp, ...) and falls back to the slow
@@ -74,27 +65,6 @@ double msSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
-void optimize(llvm::Module &m, llvm::TargetMachine &tm, int level) {
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PipelineTuningOptions pto;
-  pto.LoopVectorization = level >= 2;
-  pto.SLPVectorization = level >= 2;
-  llvm::PassBuilder pb(&tm, pto);
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::OptimizationLevel ol = level >= 3   ? llvm::OptimizationLevel::O3
-                               : level == 2 ? llvm::OptimizationLevel::O2
-                                            : llvm::OptimizationLevel::O1;
-  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(ol);
-  mpm.run(m, mam);
-}
-
 } // namespace
 
 JitModule::~JitModule() = default;
@@ -113,9 +83,7 @@ std::unique_ptr<JitModule> JitModule::create(std::unique_ptr<llvm::Module> m,
     jtmb->setCPU(opts.targetCpu);
     jtmb->getFeatures() = llvm::SubtargetFeatures();
   }
-  int level = opts.optLevel;
-  if (level < 0)
-    level = instructionCount(*m) > kLargeModule ? 0 : 3;
+  int level = chooseOptLevel(*m, opts.optLevel);
   jtmb->setCodeGenOptLevel(level >= 3   ? llvm::CodeGenOptLevel::Aggressive
                            : level == 0 ? llvm::CodeGenOptLevel::None
                                         : llvm::CodeGenOptLevel::Default);
@@ -129,9 +97,8 @@ std::unique_ptr<JitModule> JitModule::create(std::unique_ptr<llvm::Module> m,
 
   std::unique_ptr<JitModule> out(new JitModule());
   auto t0 = std::chrono::steady_clock::now();
-  if (level > 0)
-    optimize(*m, **tm, level);
-  else
+  optimizeModule(*m, **tm, level);
+  if (level == 0)
     renameLibmCalls(*m);
   out->optimizeMs = msSince(t0);
   if (optimizedIr) {

@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "backend/Optimize.h"
+
 namespace llvm {
 class LLVMContext;
 class Module;
@@ -16,6 +18,7 @@ namespace gradc {
 
 struct CodegenOptions {
   std::string targetCpu; // empty: the host CPU (and its features); "generic": baseline
+  std::string triple;    // emitted objects only: empty for the host
   /// 3: the full O3 pipeline with loop and SLP vectorization. 0: no IR optimization and
   /// fast instruction selection, for giant straight-line code. -1: chosen by module size.
   int optLevel = -1;
@@ -48,8 +51,5 @@ private:
 
 /// Initializes LLVM's native target once per process (thread-safe).
 void initializeNativeTarget();
-
-/// The instruction count of a module: what the optimization level is chosen by.
-size_t instructionCount(const llvm::Module &m);
 
 } // namespace gradc

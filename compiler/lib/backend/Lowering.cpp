@@ -920,13 +920,15 @@ void emitPackedEntry(llvm::Module &m, llvm::Function *target, const std::string 
 } // namespace
 
 AbiSet lowerFunction(const LoweringInput &in, llvm::Module &m, const LoweringOptions &opts) {
-  AbiSet abi = describeAbi(*in.fn, in.graph->dims(), in.boundDims);
+  AbiSet abi = describeAbi(*in.fn, in.graph->dims(), in.boundDims, opts.prefix);
   FunctionEmitter value(in, abi.value, {in.value}, m, opts);
   FunctionEmitter grad(in, abi.grad, in.gradRoots, m, opts);
   llvm::Function *fv = value.emit();
   llvm::Function *fg = grad.emit();
-  emitPackedEntry(m, fv, abi.value.symbol + "__packed");
-  emitPackedEntry(m, fg, abi.grad.symbol + "__packed");
+  if (opts.packedEntries) {
+    emitPackedEntry(m, fv, abi.value.symbol + "__packed");
+    emitPackedEntry(m, fg, abi.grad.symbol + "__packed");
+  }
 
   // size_t f_workspace_size(dims...): enough for both f and f_grad.
   llvm::LLVMContext &c = m.getContext();
@@ -947,7 +949,8 @@ AbiSet lowerFunction(const LoweringInput &in, llvm::Module &m, const LoweringOpt
   Val g = grad.layout(b, dims, nullptr);
   // Only the tape and buffers need space: a function with neither reports 0, so ws may be NULL.
   b.CreateRet(b.CreateSelect(b.CreateICmpUGT(a, g), a, g));
-  emitPackedEntry(m, sf, abi.workspaceSizeSymbol + "__packed");
+  if (opts.packedEntries)
+    emitPackedEntry(m, sf, abi.workspaceSizeSymbol + "__packed");
 
   std::string err;
   llvm::raw_string_ostream os(err);

@@ -32,6 +32,10 @@ struct LoweringOptions {
   /// that exchange values through a tape in the workspace (DESIGN.md, compile time).
   size_t chunkSteps = 256;
   size_t chunkThreshold = 2048;
+  /// Also emit `f__packed` entries (for callers that know the ABI only at run time).
+  bool packedEntries = true;
+  /// Prepended to every exported symbol (`gradc emit --prefix`).
+  std::string prefix;
 };
 
 /// Adds f, f_grad, f_workspace_size, and packed entry points `f__packed(void **args)`

@@ -1,0 +1,23 @@
+// HeaderWriter.h: the C header of emitted code: one prototype per exported function, with
+// its source line and argument shapes in a comment, C99 and C++ alike.
+#pragma once
+
+#include "backend/Abi.h"
+
+#include <string>
+#include <vector>
+
+namespace gradc {
+
+struct HeaderFunction {
+  const Function *fn;
+  AbiSet abi;
+};
+
+/// The header text. `guard` names the include guard, `source` the .expr file, `prefix`
+/// the symbol prefix (for the ABI version function's name).
+std::string writeHeader(const std::vector<HeaderFunction> &fns, const DimTable &dims,
+                        const std::string &guard, const std::string &source,
+                        const std::string &prefix, const std::string &objectName);
+
+} // namespace gradc

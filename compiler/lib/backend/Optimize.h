@@ -1,0 +1,25 @@
+// Optimize.h: LLVM's new-pass-manager pipelines, chosen by module size.
+#pragma once
+
+#include <cstddef>
+
+namespace llvm {
+class Module;
+class TargetMachine;
+} // namespace llvm
+
+namespace gradc {
+
+/// The instruction count of a module: what the optimization level is chosen by.
+size_t instructionCount(const llvm::Module &m);
+
+/// `requested` if >= 0; otherwise 3 (O3, loop and SLP vectorization) for modules up to a
+/// few thousand instructions, and 0 (no IR passes, fast instruction selection) beyond:
+/// code that big is straight-line scalar code, where O3 and the SelectionDAG cost more
+/// than they gain (DESIGN.md, "Compile time at scale").
+int chooseOptLevel(const llvm::Module &m, int requested);
+
+/// Runs the O1/O2/O3 pipeline for `tm`'s CPU (nothing at level 0).
+void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level);
+
+} // namespace gradc

@@ -1,0 +1,22 @@
+// Emit.h: `gradc emit`: checked functions -> an object file and its C header.
+#pragma once
+
+#include "pipeline/Compile.h"
+
+#include <string>
+#include <vector>
+
+namespace gradc {
+
+struct EmitOptions {
+  BuildOptions build;      // bound dims, graph options, target CPU/triple
+  std::string prefix;      // prepended to every symbol
+  std::string sourceName;  // the .expr file, for the header's comments
+};
+
+/// Compiles `fns` (their graphs gain gradient nodes) into one object file at
+/// `outBase.o` and its header at `outBase.h`. Returns false with `error` on failure.
+bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
+                const std::string &outBase, std::string &error);
+
+} // namespace gradc

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""gradc emit end to end: emits lecture4.expr and mlp2.expr with two prefixes, compiles the C
+host (C99, -pedantic -Wall -Wextra -Werror) and the headers as C++17, links both objects into
+one program, runs it, and compares every value and gradient with `gradc run --json` (the JIT)
+to 1e-12 relative.
+
+usage: test_emit.py GRADC EXAMPLES_DIR HERE WORK_DIR"""
+import json
+import os
+import subprocess
+import sys
+
+GRADC, EXAMPLES, HERE, WORK = sys.argv[1:5]
+os.makedirs(WORK, exist_ok=True)
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stdout}{r.stderr}")
+    return r.stdout
+
+
+run([GRADC, "emit", f"{EXAMPLES}/lecture4.expr", "-o", f"{WORK}/lecture4", "--prefix", "l4_"])
+run([GRADC, "emit", f"{EXAMPLES}/mlp2.expr", "-o", f"{WORK}/mlp2", "--prefix", "m2_"])
+cc = os.environ.get("CC", "cc")
+run([cc, "-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-I", WORK, f"{HERE}/host.c",
+     f"{WORK}/lecture4.o", f"{WORK}/mlp2.o", "-lm", "-o", f"{WORK}/host"])
+with open(f"{WORK}/both.cpp", "w") as f:
+    f.write('#include "lecture4.h"\n#include "mlp2.h"\nint main() { return l4_gradc_abi_version() - 1; }\n')
+run(["c++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-I", WORK, f"{WORK}/both.cpp",
+     f"{WORK}/lecture4.o", f"{WORK}/mlp2.o", "-lm", "-o", f"{WORK}/both"])
+run([f"{WORK}/both"])
+
+got = {}
+for line in run([f"{WORK}/host"]).splitlines():
+    name, *vals = line.split()
+    got[name] = [float(v) for v in vals]
+
+W = [0.1, 0.5, -0.3, 0.8, 0.2, -0.7, 0.4, -0.1, 0.6]
+x3 = [0.2, 0.4, -0.5]
+X = [0.5, -1.0, 0.25, 1.5, 0.75, -0.5, -0.25, 0.1, 0.9, 1.2, -0.8, 0.3]
+y = [2, 0, 1, 2]
+W1 = [0.1 * ((i % 7) - 3) for i in range(15)]
+W2 = [0.05 * ((i % 5) - 2) for i in range(15)]
+b1 = [0.01 * i for i in range(5)]
+b2 = [-0.02 * i for i in range(3)]
+Wsvm = [0.1 * ((i % 4) - 1) for i in range(9)]
+rows = lambda v, n: [v[i:i + n] for i in range(0, len(v), n)]
+cases = [
+    ("lecture4", "simple", {"x": -2, "y": 5, "z": -4}, []),
+    ("lecture4", "neuron", {"w": [2, -3, -3], "x": [-1, -2]}, []),
+    ("lecture4", "l2wx", {"W": rows(W, 3), "x": x3}, ["n=3"]),
+    ("mlp2", "mlp2", {"X": rows(X, 3), "y": y, "W1": rows(W1, 5), "b1": b1, "W2": rows(W2, 3), "b2": b2, "reg": 0.1},
+     ["N=4", "D=3", "H=5", "C=3"]),
+    ("mlp2", "svm", {"X": rows(X, 3), "y": y, "W": rows(Wsvm, 3)}, ["N=4", "D=3", "C=3"]),
+]
+failures = 0
+checked = 0
+for src, fn, at, dims in cases:
+    path = f"{WORK}/{fn}.json"
+    with open(path, "w") as f:
+        json.dump(at, f)
+    args = [GRADC, "run", f"{EXAMPLES}/{src}.expr", "--fn", fn, "--at-file", path, "--json"]
+    for d in dims:
+        args += ["--dim", d]
+    want = json.loads(run(args))
+    flat = lambda v: [v] if not isinstance(v, list) else [e for x in v for e in flat(x)]
+    expected = {fn: flat(want["value"])}
+    for p, g in want["grad"].items():
+        expected[f"{fn}.{p}"] = flat(g)
+    for key, vals in expected.items():
+        for i, (w, g) in enumerate(zip(vals, got.get(key, []))):
+            err = abs(w - g) / max(1.0, abs(w), abs(g))
+            checked += 1
+            if err > 1e-12:
+                failures += 1
+                print(f"FAIL {key}[{i}]: jit {w!r}, emitted {g!r}")
+        if len(vals) != len(got.get(key, [])):
+            failures += 1
+            print(f"FAIL {key}: {len(vals)} values from the JIT, {len(got.get(key, []))} emitted")
+print(f"{checked} values compared, {failures} failures")
+sys.exit(1 if failures or checked < 60 else 0)
