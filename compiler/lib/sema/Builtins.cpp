@@ -222,7 +222,7 @@ NodeId ExprBuilder::logSumExp(SourceLoc loc, NodeId x, std::optional<int64_t> ax
   NodeId m = reduce(loc, x, axis, false, Op::ReduceMax);
   if (m == kNoNode)
     return kNoNode;
-  const Type &mt = g_.type(m);
+  const Type mt = g_.type(m); // a copy: building nodes may move the node array
   NodeId inf = g_.constant(std::numeric_limits<double>::infinity(), mt.shape, mt.dtype);
   NodeId zero = g_.constant(0.0, mt.shape, mt.dtype);
   NodeId finite = g_.make(Op::Ne, {g_.make(Op::Abs, {m}), inf});

@@ -60,8 +60,9 @@ void evalReduce(EvalContext &c) {
 }
 
 // v (of a reduction's result shape) put back over the reduced axes: reshaped with those
-// axes as size 1, then broadcast to `in`'s shape.
-NodeId spreadBack(Graph &g, NodeId v, const Shape &in, const std::vector<int64_t> &axes) {
+// axes as size 1, then broadcast to `in`'s shape. (By value: building nodes may move the
+// graph's node array, where callers' shapes and axes live.)
+NodeId spreadBack(Graph &g, NodeId v, Shape in, std::vector<int64_t> axes) {
   Attrs keep;
   keep.type = Type{g.type(v).dtype, {}};
   size_t j = 0;
