@@ -41,7 +41,6 @@ bool Graph::equal(const Node &x, const Node &y) const {
 }
 
 void Graph::reserve(size_t n) {
-  nodes_.reserve(n);
   while (table_.size() < 2 * n)
     growTable();
 }

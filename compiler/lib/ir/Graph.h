@@ -6,6 +6,7 @@
 #include "ir/Type.h"
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,7 +38,7 @@ class Graph {
 public:
   explicit Graph(std::shared_ptr<const DimTable> dims) : dims_(std::move(dims)) {}
   Graph(const Graph &) = delete;
-  /// Makes room for `n` nodes (a rewrite knows about how many it will build).
+  /// Makes room in the hash-consing table for `n` nodes (a rewrite knows about how many).
   void reserve(size_t n);
   Graph &operator=(const Graph &) = delete;
 
@@ -77,7 +78,9 @@ private:
   void growTable();
 
   std::shared_ptr<const DimTable> dims_;
-  std::vector<Node> nodes_;
+  // A deque: adding a node never moves the others, so a reference from node() or type()
+  // stays valid while more nodes are built (VJP rules read operands while building).
+  std::deque<Node> nodes_;
   std::vector<SourceLoc> locs_;
   // The hash-consing table: open addressing with linear probing. A slot holds the node's
   // id + 1 (0: empty) and 32 bits of its hash, so a probe touches one cache line and
