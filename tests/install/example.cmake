@@ -1,0 +1,24 @@
+# Installs gradc into a temporary prefix, builds examples/EXAMPLE against the installed
+# package (find_package(gradc)), runs it, and looks for each of EXPECT (';'-separated) in
+# its output.
+# Args: -DBUILD_DIR= -DSOURCE_DIR= -DWORK_DIR= -DEXAMPLE= -DEXPECT=
+file(REMOVE_RECURSE ${WORK_DIR})
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(out "${out}" PARENT_SCOPE)
+endfunction()
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/${EXAMPLE} -B ${WORK_DIR}/build -G Ninja
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+run(${WORK_DIR}/build/${EXAMPLE})
+message("${out}")
+foreach(expected IN LISTS EXPECT)
+  string(FIND "${out}" "${expected}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "expected in the output: ${expected}")
+  endif()
+endforeach()
