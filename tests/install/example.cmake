@@ -16,6 +16,7 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/${EXAMPLE} -B ${WORK_DIR}/build -
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/${EXAMPLE})
 message("${out}")
+file(WRITE ${WORK_DIR}/output.txt "${out}")
 foreach(expected IN LISTS EXPECT)
   string(FIND "${out}" "${expected}" at)
   if(at EQUAL -1)
