@@ -72,6 +72,15 @@ int main(void) {
   print("mlp2.W2", k, 15);
   print("mlp2.b2", l, 3);
 
+  { /* the metadata a host can query */
+    int a;
+    for (a = 0; a < l4_l2wx_grad_arg_count(); ++a)
+      printf("meta.l2wx_grad %s|%s|%s\n", l4_l2wx_grad_arg_name(a), l4_l2wx_grad_arg_type(a),
+             l4_l2wx_grad_arg_shape(a));
+    if (l4_l2wx_grad_arg_name(a) != NULL || l4_l2wx_grad_arg_name(-1) != NULL)
+      return 2;
+  }
+
   ws = malloc(m2_svm_workspace_size(4, 3, 3) + 1);
   v = m2_svm_grad(4, 3, 3, X, y, Wsvm, g, ws);
   free(ws);

@@ -33,9 +33,18 @@ run(["c++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-I", WORK, f"{WORK}/bo
 run([f"{WORK}/both"])
 
 got = {}
+meta = []
 for line in run([f"{WORK}/host"]).splitlines():
+    if line.startswith("meta."):
+        meta.append(line)
+        continue
     name, *vals = line.split()
     got[name] = [float(v) for v in vals]
+want_meta = ["meta.l2wx_grad n|int64_t|", "meta.l2wx_grad W|const double *|[n, n]",
+             "meta.l2wx_grad x|const double *|[n]", "meta.l2wx_grad d_W|double *|[n, n]",
+             "meta.l2wx_grad d_x|double *|[n]", "meta.l2wx_grad ws|void *|"]
+if meta != want_meta:
+    sys.exit(f"metadata differs:\n{meta}\nexpected\n{want_meta}")
 
 W = [0.1, 0.5, -0.3, 0.8, 0.2, -0.7, 0.4, -0.1, 0.6]
 x3 = [0.2, 0.4, -0.5]

@@ -52,7 +52,10 @@ std::string writeHeader(const std::vector<HeaderFunction> &fns, const DimTable &
     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
     << "/* The version of the C ABI this code follows. */\n"
     << "#ifndef GRADC_ABI_VERSION\n#define GRADC_ABI_VERSION 1\n#endif\n"
-    << "int " << prefix << "gradc_abi_version(void);\n";
+    << "int " << prefix << "gradc_abi_version(void);\n"
+    << "/* For each function F below, what a host can ask at run time: F_arg_count(), and for\n"
+    << "   argument i its name, C type (\"const double *\") and shape (\"[n, 3]\"; \"\" for dims\n"
+    << "   and the workspace); NULL for i out of range. */\n";
   for (const HeaderFunction &hf : fns) {
     const Function &fn = *hf.fn;
     const AbiSet &abi = hf.abi;
@@ -62,6 +65,11 @@ std::string writeHeader(const std::vector<HeaderFunction> &fns, const DimTable &
       << abi.value.prototype() << ";\n"
       << abi.grad.prototype() << ";\n"
       << abi.workspaceSizePrototype(dims) << ";\n";
+    for (const AbiFunction *f : {&abi.value, &abi.grad})
+      h << "int " << f->symbol << "_arg_count(void);\n"
+        << "const char *" << f->symbol << "_arg_name(int i);\n"
+        << "const char *" << f->symbol << "_arg_type(int i);\n"
+        << "const char *" << f->symbol << "_arg_shape(int i);\n";
   }
   h << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
   return h.str();

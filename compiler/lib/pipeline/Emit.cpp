@@ -31,6 +31,59 @@ std::string guardFor(const std::string &outBase, const std::string &prefix) {
   return g;
 }
 
+// const char *NAME(int i): the i-th string of `items`, or NULL out of range.
+void emitStringTable(llvm::Module &m, const std::string &name, const std::vector<std::string> &items) {
+  llvm::LLVMContext &c = m.getContext();
+  llvm::IRBuilder<> b(c);
+  std::vector<llvm::Constant *> ptrs;
+  for (const std::string &s : items)
+    ptrs.push_back(b.CreateGlobalStringPtr(s, "", 0, &m));
+  auto *arrayTy = llvm::ArrayType::get(b.getPtrTy(), ptrs.size());
+  auto *table = new llvm::GlobalVariable(m, arrayTy, true, llvm::GlobalValue::PrivateLinkage,
+                                         llvm::ConstantArray::get(arrayTy, ptrs), name + ".table");
+  auto *f = llvm::Function::Create(llvm::FunctionType::get(b.getPtrTy(), {b.getInt32Ty()}, false),
+                                   llvm::Function::ExternalLinkage, name, m);
+  llvm::BasicBlock *entry = llvm::BasicBlock::Create(c, "entry", f);
+  llvm::BasicBlock *in = llvm::BasicBlock::Create(c, "in", f);
+  llvm::BasicBlock *out = llvm::BasicBlock::Create(c, "out", f);
+  b.SetInsertPoint(entry);
+  llvm::Value *i = f->getArg(0);
+  b.CreateCondBr(b.CreateICmpULT(i, b.getInt32(static_cast<uint32_t>(items.size()))), in, out);
+  b.SetInsertPoint(in);
+  llvm::Value *slot = b.CreateInBoundsGEP(arrayTy, table, {b.getInt32(0), i});
+  b.CreateRet(b.CreateLoad(b.getPtrTy(), slot));
+  b.SetInsertPoint(out);
+  b.CreateRet(llvm::ConstantPointerNull::get(b.getPtrTy()));
+}
+
+// int NAME(void) returning `value`.
+void emitIntFunction(llvm::Module &m, const std::string &name, int value) {
+  llvm::LLVMContext &c = m.getContext();
+  llvm::IRBuilder<> b(c);
+  auto *f = llvm::Function::Create(llvm::FunctionType::get(b.getInt32Ty(), false),
+                                   llvm::Function::ExternalLinkage, name, m);
+  b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", f));
+  b.CreateRet(b.getInt32(value));
+}
+
+// What a host can ask at run time about f_grad's arguments (f's are a prefix-free subset):
+// their number, names, C types and shapes.
+void emitMetadata(llvm::Module &m, const AbiFunction &f, const DimTable &dims) {
+  std::vector<std::string> names, types, shapes;
+  std::vector<std::string> ctypes = f.cTypes();
+  for (size_t i = 0; i < f.args.size(); ++i) {
+    names.push_back(f.args[i].name);
+    types.push_back(ctypes[i + 1]);
+    shapes.push_back(f.args[i].role == ArgRole::Workspace || f.args[i].role == ArgRole::Dim
+                         ? ""
+                         : dims.str(f.args[i].shape));
+  }
+  emitIntFunction(m, f.symbol + "_arg_count", static_cast<int>(f.args.size()));
+  emitStringTable(m, f.symbol + "_arg_name", names);
+  emitStringTable(m, f.symbol + "_arg_type", types);
+  emitStringTable(m, f.symbol + "_arg_shape", shapes);
+}
+
 } // namespace
 
 bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
@@ -56,13 +109,11 @@ bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const 
     header.push_back({fn, lowerFunction(in, module, lowering)});
     graphs.push_back(std::move(opt.graph));
   }
-  // int P_gradc_abi_version(void)
-  llvm::IRBuilder<> b(ctx);
-  auto *version = llvm::Function::Create(llvm::FunctionType::get(b.getInt32Ty(), false),
-                                         llvm::Function::ExternalLinkage,
-                                         opts.prefix + "gradc_abi_version", module);
-  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", version));
-  b.CreateRet(b.getInt32(1));
+  emitIntFunction(module, opts.prefix + "gradc_abi_version", 1);
+  for (const HeaderFunction &hf : header) {
+    emitMetadata(module, hf.abi.value, dims);
+    emitMetadata(module, hf.abi.grad, dims);
+  }
   std::string verify;
   llvm::raw_string_ostream os(verify);
   if (llvm::verifyModule(module, &os))
