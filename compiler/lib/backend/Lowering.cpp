@@ -786,24 +786,12 @@ void FunctionEmitter::assignTape() {
       tapeSlot_[static_cast<size_t>(x)] = next++;
   };
   std::vector<NodeId> stack;
-  // The scalars computing `start` reads, through the fused nodes it recomputes.
+  // The scalars computing `start` reads from another chunk go on the tape.
   auto visitReads = [&](NodeId start, int32_t chunk, bool self) {
-    stack.clear();
-    if (self)
-      stack.push_back(start);
-    else
-      for (NodeId o : g_.node(start).operands)
-        stack.push_back(o);
-    while (!stack.empty()) {
-      NodeId x = stack.back();
-      stack.pop_back();
-      Storage st = s_.storage[static_cast<size_t>(x)];
-      if (st == Storage::Scalar && chunkOf[static_cast<size_t>(x)] != chunk)
+    forEachRead(g_, s_, start, self, stack, [&](NodeId x) {
+      if (s_.storage[static_cast<size_t>(x)] == Storage::Scalar && chunkOf[static_cast<size_t>(x)] != chunk)
         keep(x);
-      else if (st == Storage::Inline || (st == Storage::Scalar && x == start))
-        for (NodeId o : g_.node(x).operands)
-          stack.push_back(o);
-    }
+    });
   };
   for (NodeId step : s_.steps)
     visitReads(step, chunkOf[static_cast<size_t>(step)], false);

@@ -22,31 +22,6 @@ enum Need : uint8_t {
 
 namespace {
 
-// The workspace buffers each step reads: through the fused nodes it recomputes, and
-// through reshapes to the buffer they read.
-template <typename F>
-void forEachBufferRead(const Graph &g, const Schedule &s, NodeId start, bool self,
-                       std::vector<NodeId> &stack, F read) {
-  stack.clear();
-  if (self)
-    stack.push_back(start);
-  else
-    for (NodeId o : g.node(start).operands)
-      stack.push_back(o);
-  while (!stack.empty()) {
-    NodeId x = stack.back();
-    stack.pop_back();
-    size_t i = static_cast<size_t>(x);
-    if (s.storage[i] == Storage::Alias)
-      stack.push_back(s.slot[i]);
-    else if (s.storage[i] == Storage::Workspace)
-      read(x);
-    else if (s.storage[i] == Storage::Inline)
-      for (NodeId o : g.node(x).operands)
-        stack.push_back(o);
-  }
-}
-
 // Buffers share workspace memory when their lifetimes do not overlap: a buffer's slot is
 // free again after the last step that reads it, for a later buffer of the same shape and
 // dtype (sizes are symbolic in the dims, so only equal shapes are known to fit). A step
@@ -56,12 +31,16 @@ void reuseWorkspace(const Graph &g, const std::vector<NodeId> &roots, Schedule &
   std::vector<int64_t> lastUse(g.size(), -1);
   std::vector<NodeId> stack;
   for (size_t k = 0; k < steps; ++k)
-    forEachBufferRead(g, s, s.steps[k], false, stack,
-                      [&](NodeId b) { lastUse[static_cast<size_t>(b)] = static_cast<int64_t>(k); });
+    forEachRead(g, s, s.steps[k], false, stack, [&](NodeId b) {
+      if (s.storage[static_cast<size_t>(b)] == Storage::Workspace)
+        lastUse[static_cast<size_t>(b)] = static_cast<int64_t>(k);
+    });
   for (NodeId r : roots) // read by the final copies into the outputs
     if (r != kNoNode)
-      forEachBufferRead(g, s, r, true, stack,
-                        [&](NodeId b) { lastUse[static_cast<size_t>(b)] = static_cast<int64_t>(steps); });
+      forEachRead(g, s, r, true, stack, [&](NodeId b) {
+        if (s.storage[static_cast<size_t>(b)] == Storage::Workspace)
+          lastUse[static_cast<size_t>(b)] = static_cast<int64_t>(steps);
+      });
 
   using Key = std::pair<std::vector<std::pair<int32_t, int64_t>>, DType>;
   auto keyOf = [&](NodeId n) {

@@ -43,6 +43,32 @@ constexpr int kRecomputeBudget = 12;
 
 /// Schedules the nodes `roots` need. A tensor root is written to output i (i = its index
 /// in `roots`); scalar roots are SSA values the caller returns or stores.
+/// Calls read(x) for every stored value (scalar, buffer, parameter) that computing `start`
+/// reads: its operands (and `start` itself when `self`), looking through the fused nodes it
+/// recomputes and through reshapes to the buffer they read. `stack` is scratch space.
+template <typename F>
+void forEachRead(const Graph &g, const Schedule &s, NodeId start, bool self,
+                 std::vector<NodeId> &stack, F read) {
+  stack.clear();
+  if (self)
+    stack.push_back(start);
+  else
+    for (NodeId o : g.node(start).operands)
+      stack.push_back(o);
+  while (!stack.empty()) {
+    NodeId x = stack.back();
+    stack.pop_back();
+    Storage st = s.storage[static_cast<size_t>(x)];
+    if (st == Storage::Alias)
+      stack.push_back(s.slot[static_cast<size_t>(x)]);
+    else if (st == Storage::Inline)
+      for (NodeId o : g.node(x).operands)
+        stack.push_back(o);
+    else
+      read(x);
+  }
+}
+
 /// `rootTypes[i]` is the dtype output i is written in; a root of another dtype is
 /// computed in the workspace and converted by its copy.
 Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
