@@ -21,3 +21,13 @@ step $gradc check $ex --fn l2wx --dim n=4
 echo
 echo "== The neuron's gradient graph: the forward pass, then the backward sweep"
 step $gradc run $ex --fn neuron --dump=grad
+echo
+echo "== Native code through LLVM (the default engine), and what each stage cost"
+step $gradc run $ex --fn neuron --at w=2,-3,-3 --at x=-1,-2 --stats
+echo
+echo "== The two-layer net of examples/mlp2.expr: its gradient against finite differences"
+step $gradc check examples/mlp2.expr --fn mlp2 --dim N=8 --dim D=4 --dim H=6 --dim C=3
+echo
+echo "== A C header and an object file for any C program (no gradc at run time)"
+step $gradc emit $ex -o build/lecture4 --prefix l4_
+step grep -A3 "^/\* neuron" build/lecture4.h
