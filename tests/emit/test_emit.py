@@ -32,6 +32,14 @@ run(["c++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-I", WORK, f"{WORK}/bo
      f"{WORK}/lecture4.o", f"{WORK}/mlp2.o", "-lm", "-o", f"{WORK}/both"])
 run([f"{WORK}/both"])
 
+# Two threads at once, each with its own workspace (ThreadSanitizer when clang is there).
+import shutil
+tsan = shutil.which("clang-19")
+threads_cc = [tsan, "-fsanitize=thread", "-g"] if tsan else [cc]
+run(threads_cc + ["-std=c99", "-Wall", "-Wextra", "-Werror", "-I", WORK, f"{HERE}/threads.c",
+                  f"{WORK}/mlp2.o", "-lm", "-pthread", "-o", f"{WORK}/threads"])
+print(run([f"{WORK}/threads"]).strip())
+
 got = {}
 meta = []
 for line in run([f"{WORK}/host"]).splitlines():
