@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 #include <gradc/gradc.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +24,7 @@ def neuron(w: [3], x: [2]) {
 def identity(x) = x
 dim n
 def rosenbrock(x: [n]) = sum(100*(x[1:n]-x[0:n-1]^2)^2 + (1-x[0:n-1])^2)
+def l2wx(W: [n, n], x: [n]) = sum((W @ x)^2)
 )";
 
 const gradc::Module &module() {
@@ -151,6 +153,59 @@ void BM_rosenbrock_grad_adolc(benchmark::State &state) {
     benchmark::ClobberMemory();
   }
 }
+
+// --- l2wx (the lecture's ||W x||^2), value and gradient, n x n (issue 4's target) ---
+
+int64_t l2wxSize() {
+  const char *s = std::getenv("GRADC_BENCH_N");
+  return s ? std::max<int64_t>(8, std::atoll(s) / 16) : 4096;
+}
+
+struct L2wxData {
+  int64_t n = l2wxSize();
+  std::vector<double> W = rosenbrockPoint(n * n), x = rosenbrockPoint(n), dW = W, dx = x, q = x;
+};
+
+void BM_l2wx_grad_gradc(benchmark::State &state) {
+  L2wxData d;
+  auto f = module().function<double(int64_t, const double *, const double *, double *, double *, void *)>(
+      "l2wx_grad");
+  std::vector<unsigned char> ws(module().function<size_t(int64_t)>("l2wx_workspace_size")(d.n) + 64);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(f(d.n, d.W.data(), d.x.data(), d.dW.data(), d.dx.data(), ws.data()));
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_l2wx_grad_gradc)->Unit(benchmark::kMicrosecond);
+
+void BM_l2wx_grad_hand(benchmark::State &state) {
+  L2wxData d;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(hand_l2wx_grad(d.n, d.W.data(), d.x.data(), d.dW.data(), d.dx.data(), d.q.data()));
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_l2wx_grad_hand)->Unit(benchmark::kMicrosecond);
+
+void BM_l2wx_grad_hand_fused(benchmark::State &state) {
+  L2wxData d;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(hand_l2wx_grad_fused(d.n, d.W.data(), d.x.data(), d.dW.data(), d.dx.data()));
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_l2wx_grad_hand_fused)->Unit(benchmark::kMicrosecond);
+
+// The memory-traffic bound of the gradient: read W once, write dW once (2 n^2 doubles).
+void BM_l2wx_memory_bound(benchmark::State &state) {
+  L2wxData d;
+  for (auto _ : state) {
+    hand_stream(d.n * d.n, d.W.data(), d.dW.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * 2 * d.n * d.n * 8);
+}
+BENCHMARK(BM_l2wx_memory_bound)->Unit(benchmark::kMicrosecond);
 
 // The size comes from GRADC_BENCH_N (the smoke test in CI uses a small one).
 int64_t benchSize() {

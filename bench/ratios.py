@@ -24,7 +24,8 @@ def main():
     t = {}
     for b in data["benchmarks"]:
         if b.get("aggregate_name") == "median":
-            t[b["run_name"].split("/")[0]] = b["real_time"]  # ns
+            unit = {"ns": 1, "us": 1e3, "ms": 1e6}[b.get("time_unit", "ns")]
+            t[b["run_name"].split("/")[0]] = b["real_time"] * unit  # ns
     ctx = data["context"]
     print(f"machine: {ctx['num_cpus']} x {ctx['mhz_per_cpu']} MHz, "
           f"{ctx.get('host_name', '')}; medians of {args.repetitions} repetitions\n")
@@ -35,6 +36,9 @@ def main():
         ("rosenbrock gradient: gradc / hand C", t["BM_rosenbrock_grad_gradc"] / t["BM_rosenbrock_grad_hand"], "<= 1.15"),
         ("rosenbrock: gradc gradient / gradc forward", t["BM_rosenbrock_grad_gradc"] / t["BM_rosenbrock_value_gradc"], "<= 3"),
         ("rosenbrock: ADOL-C / gradc", t["BM_rosenbrock_grad_adolc"] / t["BM_rosenbrock_grad_gradc"], ">= 10"),
+        ("l2wx n=4096 value+gradient: gradc / memory-traffic bound", t["BM_l2wx_grad_gradc"] / t["BM_l2wx_memory_bound"], "<= 1.25 (issue 4)"),
+        ("l2wx: gradc / hand C (three sweeps)", t["BM_l2wx_grad_gradc"] / t["BM_l2wx_grad_hand"], "<= 1 (issue 4)"),
+        ("l2wx: gradc / hand C (one fused sweep)", t["BM_l2wx_grad_gradc"] / t["BM_l2wx_grad_hand_fused"], ""),
     ]
     print("| measure | value | target |")
     print("|---|---|---|")

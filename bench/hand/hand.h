@@ -11,6 +11,11 @@ double hand_neuron_grad(const double *w, const double *x, double *d_w, double *d
 double hand_rosenbrock(int64_t n, const double *x);
 double hand_rosenbrock_grad(int64_t n, const double *x, double *d_x);
 double hand_identity(double x);
+double hand_l2wx_grad(int64_t n, const double *W, const double *x, double *d_W, double *d_x,
+                      double *q);
+double hand_l2wx_grad_fused(int64_t n, const double *W, const double *x, double *d_W,
+                            double *d_x);
+void hand_stream(int64_t count, const double *src, double *dst);
 #ifdef __cplusplus
 }
 #endif

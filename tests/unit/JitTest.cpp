@@ -104,6 +104,9 @@ const TensorCase kTensorCases[] = {
     {"def f(x: [3], y: [3]) = sum(max(x, 0) + min(y, x) - abs(x - y) + sigmoid(x * 40))\n",
      {{3}, {3}}, {}},
     {"dim m\ndim k\ndef f(A: [m, k], B: [k, m]) = sum(relu(A @ B) @ A)\n", {{3, 4}, {4, 3}}, {3, 4}},
+    // Transposed matrices in products (swept along rows), as the gradients of W @ x make them.
+    {"def f(W: [4, 3], v: [4], U: [3, 4]) = sum(tanh(W.T @ v)) + sum(W.T @ U.T * 2)\n",
+     {{4, 3}, {4}, {3, 4}}, {}},
     // Gathered gradients: disjoint, overlapping and two-axis slices; empty middles.
     {"def f(x: [6]) = sum(x[0:2] * x[3:5]) + sum(x[1:4]^2) + x[5]\n", {{6}}, {}},
     {"def f(X: [4, 3]) = sum(X[1:4, 0:2] * X[0:3, 1:3]) + sum(X[2, 0:3] * X[0:3, 1])\n", {{4, 3}}, {}},

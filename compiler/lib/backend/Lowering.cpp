@@ -76,6 +76,7 @@ private:
   void emitMaterialize(NodeId n);
   Val emitReduce(NodeId n, Val out);
   Val emitMatMul(NodeId n, Val out);
+  bool columnMajor(NodeId x) const;
   void emitScatter(NodeId n, Val out);
   void fill(Val base, DType dtype, const Shape &shape, Val v);
   void emitCopies();
@@ -614,6 +615,21 @@ Val FunctionEmitter::emitMatMul(NodeId n, Val out) {
     };
     if (as.size() == 1)
       return dot({});
+    if (columnMajor(a)) { // W^T @ v: out = sum over p of v[p] * (row p of W)
+      fill(out, dt, node.type.shape, konst(0.0, dt));
+      LoopNest::forEach(b_, {k}, [&](const std::vector<Val> &p) {
+        memo_.clear();
+        Val bv = get(bb, {p[0]});
+        LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<Val> &i) {
+          memo_.clear();
+          Val cp = elementPointer(out, dt, node.type.shape, {i[0]});
+          Val prod = b_.CreateFMul(get(a, {i[0], p[0]}), bv);
+          b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(ty, cp), prod), cp);
+          memo_.clear();
+        });
+      });
+      return nullptr;
+    }
     LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<Val> &i) {
       Val v = dot({i[0]});
       storeValue(elementPointer(out, dt, node.type.shape, {i[0]}), v, dt, dt);
@@ -639,13 +655,38 @@ Val FunctionEmitter::emitMatMul(NodeId n, Val out) {
       });
     });
   };
-  if (as.size() == 1)
+  if (as.size() == 1) {
     rowUpdate({}, {});
-  else
+  } else if (columnMajor(a)) {
+    // A is a transposed matrix (A[i, p] = W[p, i]), as in the gradient W^T @ g: sweep W's
+    // rows (p outermost) so every inner loop runs along contiguous memory.
+    LoopNest::forEach(b_, {k}, [&](const std::vector<Val> &p) {
+      LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<Val> &i) {
+        memo_.clear();
+        Val av = get(a, {i[0], p[0]});
+        LoopNest::forEach(b_, {ncols}, [&](const std::vector<Val> &j) {
+          memo_.clear();
+          Val cp = elementPointer(out, dt, node.type.shape, {i[0], j[0]});
+          Val prod = b_.CreateFMul(av, get(bb, {p[0], j[0]}));
+          b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(ty, cp), prod), cp);
+          memo_.clear();
+        });
+      });
+    });
+  } else {
     LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<Val> &i) {
       rowUpdate({i[0]}, {i[0]});
     });
+  }
   return nullptr;
+}
+
+// Whether a matrix operand is stored column by column: a transpose (fused, so read through
+// its index map) of a matrix in memory.
+bool FunctionEmitter::columnMajor(NodeId x) const {
+  const Node &n = g_.node(x);
+  return n.op == Op::Transpose && s_.storage[static_cast<size_t>(x)] == Storage::Inline &&
+         n.ints == std::vector<int64_t>{1, 0};
 }
 
 // index_grad: zeros, then the operand written at the selected places. Each selected
