@@ -142,3 +142,13 @@ TEST(MalformedInput, NulBytesAndLongLinesAreShownSafely) {
   EXPECT_EQ(err.substr(0, 40), "t.expr:1:5012: error: unknown name 'q'\n ");
   EXPECT_LT(err.size(), 500u);
 }
+
+// Inputs the fuzzers found (tests/fuzz): each once crashed or tripped a sanitizer.
+TEST(MalformedInput, FuzzerFindings) {
+  const char *found[] = {
+      // signed overflow folding a compile-time size: 9999011529 * 1504606846966
+      "def f(x: [3]) = xx[-1][-999999999999<9999011529*1504606846966]\n",
+  };
+  for (const char *src : found)
+    mustNotCrash(src, true);
+}

@@ -196,22 +196,22 @@ bool ExprBuilder::broadcastAll(SourceLoc loc, const char *what, std::vector<Node
 // Integer arithmetic on compile-time sizes: n - 1, 2 + n. Results not of the form
 // `dim + literal` are not sizes (sym -2 marks "integer, but not affine in one dim").
 static std::optional<Dim> foldDims(const std::string &op, const Dim &a, const Dim &b) {
+  const Dim notASize{-2, 0};
   if (a.sym == -2 || b.sym == -2)
-    return Dim{-2, 0};
+    return notASize;
+  // Sizes that overflow 64 bits are not sizes either (the value is still a number).
+  int64_t r;
   if (op == "+") {
-    if (a.isLiteral())
-      return Dim{b.sym, a.off + b.off};
-    if (b.isLiteral())
-      return Dim{a.sym, a.off + b.off};
+    if ((a.isLiteral() || b.isLiteral()) && !__builtin_add_overflow(a.off, b.off, &r))
+      return Dim{a.isLiteral() ? b.sym : a.sym, r};
   } else if (op == "-") {
-    if (b.isLiteral())
-      return Dim{a.sym, a.off - b.off};
-    if (a.sym == b.sym)
-      return Dim::lit(a.off - b.off);
+    if ((b.isLiteral() || a.sym == b.sym) && !__builtin_sub_overflow(a.off, b.off, &r))
+      return b.isLiteral() ? Dim{a.sym, r} : Dim::lit(r);
   } else if (op == "*" && a.isLiteral() && b.isLiteral()) {
-    return Dim::lit(a.off * b.off);
+    if (!__builtin_mul_overflow(a.off, b.off, &r))
+      return Dim::lit(r);
   }
-  return Dim{-2, 0};
+  return notASize;
 }
 
 static Op binaryOp(const std::string &s) {
