@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine, builds gradc and runs the whole test suite through ctest,
-# then again under AddressSanitizer and UndefinedBehaviorSanitizer (clang-19).
+# then again under AddressSanitizer and UndefinedBehaviorSanitizer (clang-19), which also
+# builds the libFuzzer targets and runs each for a bounded time (tests/fuzz).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
