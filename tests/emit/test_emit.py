@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""gradc emit end to end: emits lecture4.expr and mlp2.expr with two prefixes, compiles the C
-host (C99, -pedantic -Wall -Wextra -Werror) and the headers as C++17, links both objects into
-one program, runs it, and compares every value and gradient with `gradc run --json` (the JIT)
-to 1e-12 relative.
+"""gradc emit end to end: emits lecture4.expr and mlp2.expr with two prefixes, as object files
+(MODE --object) or as C source (MODE --c, compiled with gcc and with clang-19, C99 -pedantic
+-Wall -Wextra -Werror), compiles the C host (C99, same flags) and the headers as C++17, links
+both files into one program, runs it, and compares every value and gradient with
+`gradc run --json` (the JIT) to 1e-12 relative.
 
-usage: test_emit.py GRADC EXAMPLES_DIR HERE WORK_DIR"""
+usage: test_emit.py GRADC EXAMPLES_DIR HERE WORK_DIR MODE"""
 import json
 import os
 import subprocess
 import sys
 
-GRADC, EXAMPLES, HERE, WORK = sys.argv[1:5]
+import shutil
+
+GRADC, EXAMPLES, HERE, WORK, MODE = sys.argv[1:6]
 os.makedirs(WORK, exist_ok=True)
+STRICT = ["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror"]
 
 
 def run(cmd, **kw):
@@ -21,10 +25,17 @@ def run(cmd, **kw):
     return r.stdout
 
 
-run([GRADC, "emit", f"{EXAMPLES}/lecture4.expr", "-o", f"{WORK}/lecture4", "--prefix", "l4_"])
-run([GRADC, "emit", f"{EXAMPLES}/mlp2.expr", "-o", f"{WORK}/mlp2", "--prefix", "m2_"])
+run([GRADC, "emit", f"{EXAMPLES}/lecture4.expr", "-o", f"{WORK}/lecture4", "--prefix", "l4_", MODE])
+run([GRADC, "emit", f"{EXAMPLES}/mlp2.expr", "-o", f"{WORK}/mlp2", "--prefix", "m2_", MODE])
 cc = os.environ.get("CC", "cc")
-run([cc, "-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-I", WORK, f"{HERE}/host.c",
+tsan = shutil.which("clang-19")
+if MODE == "--c":
+    # The emitted C compiles warning-free under both compilers; gcc's objects are linked.
+    for name in ["lecture4", "mlp2"]:
+        run([cc] + STRICT + ["-O2", "-c", f"{WORK}/{name}.c", "-o", f"{WORK}/{name}.o"])
+        if tsan:
+            run([tsan] + STRICT + ["-O2", "-c", f"{WORK}/{name}.c", "-o", f"{WORK}/{name}.clang.o"])
+run([cc] + STRICT + ["-I", WORK, f"{HERE}/host.c",
      f"{WORK}/lecture4.o", f"{WORK}/mlp2.o", "-lm", "-o", f"{WORK}/host"])
 with open(f"{WORK}/both.cpp", "w") as f:
     f.write('#include "lecture4.h"\n#include "mlp2.h"\nint main() { return l4_gradc_abi_version() - 1; }\n')
@@ -32,12 +43,12 @@ run(["c++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-I", WORK, f"{WORK}/bo
      f"{WORK}/lecture4.o", f"{WORK}/mlp2.o", "-lm", "-o", f"{WORK}/both"])
 run([f"{WORK}/both"])
 
-# Two threads at once, each with its own workspace (ThreadSanitizer when clang is there).
-import shutil
-tsan = shutil.which("clang-19")
+# Two threads at once, each with its own workspace (ThreadSanitizer when clang is there; the
+# emitted C is then compiled with it too, so its accesses are instrumented).
 threads_cc = [tsan, "-fsanitize=thread", "-g"] if tsan else [cc]
-run(threads_cc + ["-std=c99", "-Wall", "-Wextra", "-Werror", "-I", WORK, f"{HERE}/threads.c",
-                  f"{WORK}/mlp2.o", "-lm", "-pthread", "-o", f"{WORK}/threads"])
+mlp2_code = [f"{WORK}/mlp2.c"] if MODE == "--c" else [f"{WORK}/mlp2.o"]
+run(threads_cc + ["-std=c99", "-Wall", "-Wextra", "-Werror", "-I", WORK, f"{HERE}/threads.c"] +
+    mlp2_code + ["-lm", "-pthread", "-o", f"{WORK}/threads"])
 print(run([f"{WORK}/threads"]).strip())
 
 got = {}

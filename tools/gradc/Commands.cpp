@@ -358,9 +358,8 @@ int checkCommand(const CheckOptions &opts) {
 // Writes OUT.h and OUT.o for every function of the file (or --fn).
 int emitCommand(const EmitOptionsCli &opts) {
   int code = kOk;
-  if (opts.cSource) {
-    std::cerr << opts.common.file << ": error: 'gradc emit --c' (self-contained C source) is not "
-              << "supported yet; use the default --object\n";
+  if (opts.cSource && opts.objectFlag) {
+    std::cerr << "error: --c and --object are alternatives: choose one\n";
     return kUserError;
   }
   auto cs = load(opts.common, code);
@@ -393,12 +392,14 @@ int emitCommand(const EmitOptionsCli &opts) {
     if (out.size() > 5 && out.compare(out.size() - 5, 5, ".expr") == 0)
       out.resize(out.size() - 5);
   }
-  if (!emitObject(fns, *cs->program.dims, eo, out, error)) {
+  bool written = opts.cSource ? emitCSource(fns, *cs->program.dims, eo, out, error)
+                              : emitObject(fns, *cs->program.dims, eo, out, error);
+  if (!written) {
     std::cerr << opts.common.file << ": error: " << error << "\n";
     return kUserError;
   }
   if (opts.common.stats)
-    std::cerr << "stats: wrote " << out << ".h and " << out << ".o\n";
+    std::cerr << "stats: wrote " << out << ".h and " << out << (opts.cSource ? ".c" : ".o") << "\n";
   return kOk;
 }
 

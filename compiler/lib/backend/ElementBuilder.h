@@ -1,21 +1,18 @@
 // ElementBuilder.h: what an op's lowering rule may emit: scalar arithmetic on one element
-// (ElementBuilder) and index arithmetic for views (IndexMapper). The op table's rules
-// call these; only ElementBuilder.cpp sees LLVM's IRBuilder.
+// (ElementBuilder) and index arithmetic for views (IndexMapper). The op table's rules are
+// written against these interfaces once; the LLVM lowering (LlvmElementBuilder.h) and the
+// C printer (CElementBuilder.h) implement them.
 #pragma once
 
 #include "ir/Graph.h"
 
 #include <cstdint>
 
-namespace llvm {
-class Value;
-class IRBuilderBase;
-class Module;
-} // namespace llvm
-
 namespace gradc {
 
-using Val = llvm::Value *;
+/// A value a rule computes: an LLVM value or a C expression, opaque to the rules.
+struct ValueHandle;
+using Val = ValueHandle *;
 
 /// Math library functions compiled code calls (or LLVM expands inline).
 enum class MathFn : uint8_t { Exp, Log, Sqrt, Sin, Cos, Tanh, Fabs, Pow };
@@ -24,53 +21,48 @@ enum class MathFn : uint8_t { Exp, Log, Sqrt, Sin, Cos, Tanh, Fabs, Pow };
 /// comparisons and selections). IEEE semantics: no fast-math flags.
 class ElementBuilder {
 public:
-  ElementBuilder(llvm::IRBuilderBase &b, llvm::Module &m, DType type)
-      : b_(b), m_(m), type_(type) {}
+  explicit ElementBuilder(DType type) : type_(type) {}
+  virtual ~ElementBuilder() = default;
   DType type() const { return type_; }
 
-  Val konst(double v);
-  Val add(Val a, Val b);
-  Val sub(Val a, Val b);
-  Val mul(Val a, Val b);
-  Val div(Val a, Val b);
-  Val neg(Val a);
-  Val math(MathFn fn, Val a, Val b = nullptr);
+  virtual Val konst(double v) = 0;
+  virtual Val add(Val a, Val b) = 0;
+  virtual Val sub(Val a, Val b) = 0;
+  virtual Val mul(Val a, Val b) = 0;
+  virtual Val div(Val a, Val b) = 0;
+  virtual Val neg(Val a) = 0;
+  virtual Val math(MathFn fn, Val a, Val b = nullptr) = 0;
   // Ordered comparisons (false when either side is NaN), except ne, which is true then.
-  Val lt(Val a, Val b);
-  Val le(Val a, Val b);
-  Val gt(Val a, Val b);
-  Val ge(Val a, Val b);
-  Val eq(Val a, Val b);
-  Val ne(Val a, Val b);
-  Val isNaN(Val a);
-  Val select(Val cond, Val a, Val b);
-  /// a + b that LLVM may reassociate (reductions add in a vectorized order).
-  Val reduceAdd(Val a, Val b);
-  /// IEEE maximum/minimum that propagate NaN (LLVM's llvm.maximum: vectorizable reductions).
-  Val maximum(Val a, Val b);
-  Val minimum(Val a, Val b);
+  virtual Val lt(Val a, Val b) = 0;
+  virtual Val le(Val a, Val b) = 0;
+  virtual Val gt(Val a, Val b) = 0;
+  virtual Val ge(Val a, Val b) = 0;
+  virtual Val eq(Val a, Val b) = 0;
+  virtual Val ne(Val a, Val b) = 0;
+  virtual Val isNaN(Val a) = 0;
+  virtual Val select(Val cond, Val a, Val b) = 0;
+  /// a + b that the backend may reassociate (reductions add in a vectorized order).
+  virtual Val reduceAdd(Val a, Val b) = 0;
+  /// IEEE maximum/minimum that propagate NaN.
+  virtual Val maximum(Val a, Val b) = 0;
+  virtual Val minimum(Val a, Val b) = 0;
 
-private:
-  Val compare(int fpred, int ipred, Val a, Val b);
-  llvm::IRBuilderBase &b_;
-  llvm::Module &m_;
+protected:
   DType type_;
 };
 
 /// Index arithmetic (int64) for views: dims are run-time values or constants.
 class IndexMapper {
 public:
-  IndexMapper(llvm::IRBuilderBase &b, const Graph &g, const std::vector<Val> &dimValues)
-      : b_(b), g_(g), dims_(dimValues) {}
+  explicit IndexMapper(const Graph &g) : g_(g) {}
+  virtual ~IndexMapper() = default;
   const Graph &graph() const { return g_; }
-  Val dim(const Dim &d);
-  Val constant(int64_t v);
-  Val add(Val a, Val b);
+  virtual Val dim(const Dim &d) = 0;
+  virtual Val constant(int64_t v) = 0;
+  virtual Val add(Val a, Val b) = 0;
 
 private:
-  llvm::IRBuilderBase &b_;
   const Graph &g_;
-  const std::vector<Val> &dims_;
 };
 
 } // namespace gradc

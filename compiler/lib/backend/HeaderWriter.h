@@ -15,9 +15,10 @@ struct HeaderFunction {
 };
 
 /// The header text. `guard` names the include guard, `source` the .expr file, `prefix`
-/// the symbol prefix (for the ABI version function's name).
+/// the symbol prefix (for the ABI version function's name), `codeFile` the object or C
+/// file that implements it.
 std::string writeHeader(const std::vector<HeaderFunction> &fns, const DimTable &dims,
                         const std::string &guard, const std::string &source,
-                        const std::string &prefix, const std::string &objectName);
+                        const std::string &prefix, const std::string &codeFile);
 
 } // namespace gradc

@@ -3,7 +3,7 @@
 // each element's arithmetic (ElementFn) and each view's index map (IndexMapFn).
 #include "backend/Lowering.h"
 
-#include "backend/ElementBuilder.h"
+#include "backend/LlvmElementBuilder.h"
 #include "backend/LlvmTypes.h"
 #include "backend/LoopNest.h"
 #include "backend/Schedule.h"
@@ -20,6 +20,8 @@
 namespace gradc {
 
 namespace {
+
+using LVal = llvm::Value *;
 
 constexpr int64_t kBufferAlign = 64;
 
@@ -46,7 +48,7 @@ public:
   llvm::Function *emit();
   /// Emits the workspace layout for `dims` (indexed by dim symbol): the bytes needed,
   /// and each buffer's offset when `offsets` is given.
-  Val layout(llvm::IRBuilderBase &b, const std::vector<Val> &dims, std::vector<Val> *offsets);
+  LVal layout(llvm::IRBuilderBase &b, const std::vector<LVal> &dims, std::vector<LVal> *offsets);
   llvm::FunctionType *functionType();
 
 private:
@@ -54,33 +56,33 @@ private:
   void mapArguments();
   DType outputDtype(size_t root) const;
   void bindArguments(llvm::Function *f);
-  Val dimValue(const Dim &d) { return IndexMapper(b_, g_, dims_).dim(d); }
-  std::vector<Val> extentsOf(const Shape &shape);
+  LVal dimValue(const Dim &d) { return unwrap(LlvmIndexMapper(b_, g_, dims_).dim(d)); }
+  std::vector<LVal> extentsOf(const Shape &shape);
   bool chunked() const { return s_.steps.size() > opts_.chunkThreshold; }
 
   // --- values ---
-  Val basePointer(NodeId n);
-  Val elementPointer(Val base, DType dtype, const Shape &shape, const std::vector<Val> &idx);
-  Val loadElement(NodeId n, const std::vector<Val> &idx);
-  void storeValue(Val ptr, Val v, DType from, DType to);
-  Val element(NodeId n, const std::vector<Val> &idx);
-  Val compute(NodeId n, const std::vector<Val> &idx);
-  Val gatherElement(NodeId n, const std::vector<Val> &idx);
+  LVal basePointer(NodeId n);
+  LVal elementPointer(LVal base, DType dtype, const Shape &shape, const std::vector<LVal> &idx);
+  LVal loadElement(NodeId n, const std::vector<LVal> &idx);
+  void storeValue(LVal ptr, LVal v, DType from, DType to);
+  LVal element(NodeId n, const std::vector<LVal> &idx);
+  LVal compute(NodeId n, const std::vector<LVal> &idx);
+  LVal gatherElement(NodeId n, const std::vector<LVal> &idx);
   std::vector<NodeId> fusedGathers(NodeId n);
-  Val scalarOf(NodeId n);
-  Val konst(double v, DType t);
+  LVal scalarOf(NodeId n);
+  LVal konst(double v, DType t);
 
   // --- steps ---
   void emitStep(NodeId n);
   void emitScalar(NodeId n);
   void emitMaterialize(NodeId n);
-  Val emitReduce(NodeId n, Val out);
-  Val emitMatMul(NodeId n, Val out);
+  LVal emitReduce(NodeId n, LVal out);
+  LVal emitMatMul(NodeId n, LVal out);
   bool columnMajor(NodeId x) const;
-  void emitScatter(NodeId n, Val out);
-  void fill(Val base, DType dtype, const Shape &shape, Val v);
+  void emitScatter(NodeId n, LVal out);
+  void fill(LVal base, DType dtype, const Shape &shape, LVal v);
   void emitCopies();
-  Val boundsOk();
+  LVal boundsOk();
   void emitFailure();
   void assignTape();
   void setupWorkspace(bool inChunk);
@@ -103,14 +105,14 @@ private:
 
   // State of the LLVM function being emitted.
   llvm::Function *fn_ = nullptr;
-  std::vector<Val> dims_;
-  std::vector<Val> scalars_;
-  std::vector<Val> buffers_; // workspace slot -> pointer
+  std::vector<LVal> dims_;
+  std::vector<LVal> scalars_;
+  std::vector<LVal> buffers_; // workspace slot -> pointer
   std::vector<NodeId> setScalars_; // the entries of scalars_ and buffers_ this function set
   std::vector<size_t> setBuffers_;
-  Val tape_ = nullptr;
+  LVal tape_ = nullptr;
   llvm::BasicBlock *tapeEntry_ = nullptr; // a chunk's entry block, where tape reads go
-  std::map<std::pair<NodeId, std::vector<Val>>, Val> memo_;
+  std::map<std::pair<NodeId, std::vector<LVal>>, LVal> memo_;
   std::vector<NodeId> knownInside_; // gathers whose outer axis is inside in this loop
 };
 
@@ -193,21 +195,21 @@ void FunctionEmitter::bindArguments(llvm::Function *f) {
   memo_.clear();
 }
 
-std::vector<Val> FunctionEmitter::extentsOf(const Shape &shape) {
-  std::vector<Val> e;
+std::vector<LVal> FunctionEmitter::extentsOf(const Shape &shape) {
+  std::vector<LVal> e;
   for (const Dim &d : shape)
     e.push_back(dimValue(d));
   return e;
 }
 
-Val FunctionEmitter::konst(double v, DType t) {
-  ElementBuilder eb(b_, m_, t);
-  return eb.konst(v);
+LVal FunctionEmitter::konst(double v, DType t) {
+  LlvmElementBuilder eb(b_, m_, t);
+  return unwrap(eb.konst(v));
 }
 
 // --- values ---
 
-Val FunctionEmitter::basePointer(NodeId n) {
+LVal FunctionEmitter::basePointer(NodeId n) {
   while (s_.storage[static_cast<size_t>(n)] == Storage::Alias)
     n = s_.slot[static_cast<size_t>(n)];
   size_t i = static_cast<size_t>(n);
@@ -232,10 +234,10 @@ Val FunctionEmitter::basePointer(NodeId n) {
   }
 }
 
-Val FunctionEmitter::elementPointer(Val base, DType dtype, const Shape &shape,
-                                    const std::vector<Val> &idx) {
+LVal FunctionEmitter::elementPointer(LVal base, DType dtype, const Shape &shape,
+                                    const std::vector<LVal> &idx) {
   GRADC_ASSERT(idx.size() == shape.size(), "index rank mismatch");
-  Val lin = b_.getInt64(0);
+  LVal lin = b_.getInt64(0);
   for (size_t k = 0; k < shape.size(); ++k) {
     lin = k == 0 ? idx[0] : b_.CreateAdd(b_.CreateMul(lin, dimValue(shape[k]), "", true, true),
                                          idx[k], "", true, true);
@@ -243,22 +245,22 @@ Val FunctionEmitter::elementPointer(Val base, DType dtype, const Shape &shape,
   return b_.CreateInBoundsGEP(memoryType(ctx_, dtype), base, lin);
 }
 
-Val FunctionEmitter::loadElement(NodeId n, const std::vector<Val> &idx) {
+LVal FunctionEmitter::loadElement(NodeId n, const std::vector<LVal> &idx) {
   const Type &t = g_.type(n);
-  Val p = elementPointer(basePointer(n), t.dtype, t.shape, idx);
-  Val v = b_.CreateAlignedLoad(memoryType(ctx_, t.dtype), p,
+  LVal p = elementPointer(basePointer(n), t.dtype, t.shape, idx);
+  LVal v = b_.CreateAlignedLoad(memoryType(ctx_, t.dtype), p,
                                llvm::Align(static_cast<uint64_t>(byteSize(t.dtype))));
   return t.dtype == DType::Bool ? b_.CreateICmpNE(v, b_.getInt8(0)) : v;
 }
 
-void FunctionEmitter::storeValue(Val ptr, Val v, DType from, DType to) {
+void FunctionEmitter::storeValue(LVal ptr, LVal v, DType from, DType to) {
   v = convertValue(b_, v, from, to);
   if (to == DType::Bool)
     v = b_.CreateZExt(v, b_.getInt8Ty());
   b_.CreateAlignedStore(v, ptr, llvm::Align(static_cast<uint64_t>(byteSize(to))));
 }
 
-Val FunctionEmitter::scalarOf(NodeId n) {
+LVal FunctionEmitter::scalarOf(NodeId n) {
   size_t i = static_cast<size_t>(n);
   const Node &node = g_.node(n);
   if (node.op == Op::Const)
@@ -276,8 +278,8 @@ Val FunctionEmitter::scalarOf(NodeId n) {
     else
       at.SetInsertPoint(b_.GetInsertBlock(), b_.GetInsertPoint());
     bool mask = node.type.dtype == DType::Bool;
-    Val p = at.CreateConstInBoundsGEP1_64(at.getInt64Ty(), tape_, static_cast<uint64_t>(tapeSlot_[i]));
-    Val v = at.CreateAlignedLoad(llvmType(ctx_, mask ? DType::I64 : node.type.dtype), p, llvm::Align(8));
+    LVal p = at.CreateConstInBoundsGEP1_64(at.getInt64Ty(), tape_, static_cast<uint64_t>(tapeSlot_[i]));
+    LVal v = at.CreateAlignedLoad(llvmType(ctx_, mask ? DType::I64 : node.type.dtype), p, llvm::Align(8));
     if (mask)
       v = at.CreateICmpNE(v, at.getInt64(0));
     if (!tapeEntry_)
@@ -288,7 +290,7 @@ Val FunctionEmitter::scalarOf(NodeId n) {
   return scalars_[i];
 }
 
-Val FunctionEmitter::element(NodeId n, const std::vector<Val> &idx) {
+LVal FunctionEmitter::element(NodeId n, const std::vector<LVal> &idx) {
   size_t i = static_cast<size_t>(n);
   const Type &t = g_.type(n);
   if (t.isScalar())
@@ -306,34 +308,12 @@ Val FunctionEmitter::element(NodeId n, const std::vector<Val> &idx) {
   auto it = memo_.find(key);
   if (it != memo_.end())
     return it->second;
-  Val v = compute(n, idx);
+  LVal v = compute(n, idx);
   memo_.emplace(std::move(key), v);
   return v;
 }
 
-// The dtype an elementwise op computes in: its result's, except comparisons, which
-// compare in their widest operand's.
-static DType computeDtype(const Graph &g, const Node &node) {
-  static const auto rank = [](DType t) {
-    switch (t) {
-    case DType::Bool: return 0;
-    case DType::I32: return 1;
-    case DType::I64: return 2;
-    case DType::F32: return 3;
-    case DType::F64: return 4;
-    }
-    return 4;
-  };
-  if (node.type.dtype != DType::Bool || node.op == Op::Where)
-    return node.type.dtype;
-  DType widest = DType::Bool;
-  for (NodeId o : node.operands)
-    if (rank(g.type(o).dtype) > rank(widest))
-      widest = g.type(o).dtype;
-  return widest;
-}
-
-Val FunctionEmitter::compute(NodeId n, const std::vector<Val> &idx) {
+LVal FunctionEmitter::compute(NodeId n, const std::vector<LVal> &idx) {
   const Node &node = g_.node(n);
   const OpInfo &info = opInfo(node.op);
   switch (info.loop) {
@@ -344,21 +324,24 @@ Val FunctionEmitter::compute(NodeId n, const std::vector<Val> &idx) {
       return b_.CreateSIToFP(dimValue(Dim{static_cast<int32_t>(node.ints[0]), 0}), b_.getDoubleTy());
     break;
   case LoopKind::Elementwise: {
-    DType ct = computeDtype(g_, node);
-    std::vector<Val> in;
+    DType ct = elementComputeDtype(g_, node);
+    std::vector<LVal> in;
     for (size_t k = 0; k < node.operands.size(); ++k) {
       NodeId o = node.operands[k];
       DType want = node.op == Op::Where && k == 0 ? DType::Bool : ct;
       in.push_back(convertValue(b_, element(o, idx), g_.type(o).dtype, want));
     }
-    ElementBuilder eb(b_, m_, ct);
-    return info.element(eb, in);
+    LlvmElementBuilder eb(b_, m_, ct);
+    return unwrap(info.element(eb, wrapAll(in)));
   }
   case LoopKind::View: {
-    IndexMapper im(b_, g_, dims_);
+    LlvmIndexMapper im(b_, g_, dims_);
     std::vector<Val> from;
-    info.indexMap(im, node, idx, from);
-    return element(node.operands[0], from);
+    info.indexMap(im, node, wrapAll(idx), from);
+    std::vector<LVal> at;
+    for (Val v : from)
+      at.push_back(unwrap(v));
+    return element(node.operands[0], at);
   }
   case LoopKind::Scatter:
     return gatherElement(n, idx);
@@ -366,7 +349,7 @@ Val FunctionEmitter::compute(NodeId n, const std::vector<Val> &idx) {
     return convertValue(b_, idx[static_cast<size_t>(node.ints[0])], DType::I64, node.type.dtype);
   case LoopKind::Gather: { // s[i, y[i]]; the labels were checked on entry
     NodeId y = node.operands[1];
-    Val label = convertValue(b_, element(y, {idx[0]}), g_.type(y).dtype, DType::I64);
+    LVal label = convertValue(b_, element(y, {idx[0]}), g_.type(y).dtype, DType::I64);
     NodeId sc = node.operands[0];
     return convertValue(b_, element(sc, {idx[0], label}), g_.type(sc).dtype, node.type.dtype);
   }
@@ -375,8 +358,8 @@ Val FunctionEmitter::compute(NodeId n, const std::vector<Val> &idx) {
     if (g_.type(o).isScalar())
       return element(o, {});
     // A reshape reads its operand's buffer at the same linear position.
-    Val p = elementPointer(basePointer(o), node.type.dtype, node.type.shape, idx);
-    Val v = b_.CreateAlignedLoad(memoryType(ctx_, node.type.dtype), p,
+    LVal p = elementPointer(basePointer(o), node.type.dtype, node.type.shape, idx);
+    LVal v = b_.CreateAlignedLoad(memoryType(ctx_, node.type.dtype), p,
                                  llvm::Align(static_cast<uint64_t>(byteSize(node.type.dtype))));
     return node.type.dtype == DType::Bool ? b_.CreateICmpNE(v, b_.getInt8(0)) : v;
   }
@@ -390,15 +373,15 @@ Val FunctionEmitter::compute(NodeId n, const std::vector<Val> &idx) {
 // operand's element I - start inside the selected region and 0 outside. The operand is
 // read under a branch, so nothing outside its range is touched; LLVM vectorizes the
 // branch with masked loads or splits the loop at the region's bounds.
-Val FunctionEmitter::gatherElement(NodeId n, const std::vector<Val> &idx) {
+LVal FunctionEmitter::gatherElement(NodeId n, const std::vector<LVal> &idx) {
   const Node &node = g_.node(n);
   DType dt = node.type.dtype;
-  Val inside = b_.getTrue();
-  std::vector<Val> src;
+  LVal inside = b_.getTrue();
+  std::vector<LVal> src;
   std::vector<IndexAxis> axes = decodeIndexSpec(node.ints);
   bool outerKnown = std::find(knownInside_.begin(), knownInside_.end(), n) != knownInside_.end();
   for (size_t k = 0; k < axes.size(); ++k) {
-    Val start = dimValue(axes[k].start);
+    LVal start = dimValue(axes[k].start);
     if (k == 0 && outerKnown) {
       src.push_back(b_.CreateSub(idx[k], start, "", true, true));
       continue;
@@ -422,7 +405,7 @@ Val FunctionEmitter::gatherElement(NodeId n, const std::vector<Val> &idx) {
   b_.SetInsertPoint(read);
   // What is computed under the branch is not available after it.
   auto saved = memo_;
-  Val v = convertValue(b_, element(a, src), g_.type(a).dtype, dt);
+  LVal v = convertValue(b_, element(a, src), g_.type(a).dtype, dt);
   memo_ = std::move(saved);
   llvm::BasicBlock *readEnd = b_.GetInsertBlock();
   b_.CreateBr(merge);
@@ -446,7 +429,7 @@ void FunctionEmitter::emitStep(NodeId n) {
 
 void FunctionEmitter::emitScalar(NodeId n) {
   const Node &node = g_.node(n);
-  Val v;
+  LVal v;
   switch (opInfo(node.op).loop) {
   case LoopKind::Reduce:
     v = emitReduce(n, nullptr);
@@ -460,22 +443,22 @@ void FunctionEmitter::emitScalar(NodeId n) {
   scalars_[static_cast<size_t>(n)] = v;
   setScalars_.push_back(n);
   if (chunked() && tapeSlot_[static_cast<size_t>(n)] >= 0) {
-    Val p = b_.CreateConstInBoundsGEP1_64(b_.getInt64Ty(), tape_,
+    LVal p = b_.CreateConstInBoundsGEP1_64(b_.getInt64Ty(), tape_,
                                           static_cast<uint64_t>(tapeSlot_[static_cast<size_t>(n)]));
-    Val stored = node.type.dtype == DType::Bool ? b_.CreateZExt(v, b_.getInt64Ty()) : v;
+    LVal stored = node.type.dtype == DType::Bool ? b_.CreateZExt(v, b_.getInt64Ty()) : v;
     b_.CreateAlignedStore(stored, p, llvm::Align(8));
   }
 }
 
-void FunctionEmitter::fill(Val base, DType dtype, const Shape &shape, Val v) {
-  LoopNest::forEach(b_, extentsOf(shape), [&](const std::vector<Val> &idx) {
+void FunctionEmitter::fill(LVal base, DType dtype, const Shape &shape, LVal v) {
+  LoopNest::forEach(b_, extentsOf(shape), [&](const std::vector<LVal> &idx) {
     storeValue(elementPointer(base, dtype, shape, idx), v, dtype, dtype);
   });
 }
 
 void FunctionEmitter::emitMaterialize(NodeId n) {
   const Node &node = g_.node(n);
-  Val out = basePointer(n);
+  LVal out = basePointer(n);
   switch (opInfo(node.op).loop) {
   case LoopKind::Reduce:
     emitReduce(n, out);
@@ -489,9 +472,9 @@ void FunctionEmitter::emitMaterialize(NodeId n) {
   default:
     break;
   }
-  auto body = [&](const std::vector<Val> &idx) {
+  auto body = [&](const std::vector<LVal> &idx) {
     memo_.clear();
-    Val v = compute(n, idx);
+    LVal v = compute(n, idx);
     storeValue(elementPointer(out, node.type.dtype, node.type.shape, idx), v, node.type.dtype,
                node.type.dtype);
     memo_.clear();
@@ -503,17 +486,17 @@ void FunctionEmitter::emitMaterialize(NodeId n) {
   }
   // Split the outer loop where every fused gather's slice is inside: there they read
   // their operand unconditionally, so the long middle part is branch-free and vectorizes.
-  Val extent = dimValue(node.type.shape[0]);
-  Val lo = b_.getInt64(0), hi = extent;
+  LVal extent = dimValue(node.type.shape[0]);
+  LVal lo = b_.getInt64(0), hi = extent;
   for (NodeId gnode : gathers) {
     IndexAxis ax = decodeIndexSpec(g_.node(gnode).ints)[0];
-    Val start = dimValue(ax.start), stop = dimValue(ax.stop);
+    LVal start = dimValue(ax.start), stop = dimValue(ax.stop);
     lo = b_.CreateSelect(b_.CreateICmpSGT(start, lo), start, lo);
     hi = b_.CreateSelect(b_.CreateICmpSLT(stop, hi), stop, hi);
   }
   lo = b_.CreateSelect(b_.CreateICmpSLT(lo, extent), lo, extent);
   hi = b_.CreateSelect(b_.CreateICmpSGT(hi, lo), hi, lo);
-  std::vector<Val> inner = extentsOf(Shape(node.type.shape.begin() + 1, node.type.shape.end()));
+  std::vector<LVal> inner = extentsOf(Shape(node.type.shape.begin() + 1, node.type.shape.end()));
   LoopNest::forRange(b_, b_.getInt64(0), lo, inner, body);
   knownInside_ = gathers;
   LoopNest::forRange(b_, lo, hi, inner, body);
@@ -548,25 +531,25 @@ std::vector<NodeId> FunctionEmitter::fusedGathers(NodeId n) {
 // Reductions join elements in an order of LLVM's choosing (sums may reassociate), so they
 // vectorize; DESIGN.md: "Reductions may be reordered". The op table gives the start value
 // and the join.
-Val FunctionEmitter::emitReduce(NodeId n, Val out) {
+LVal FunctionEmitter::emitReduce(NodeId n, LVal out) {
   const Node &node = g_.node(n);
   const OpInfo &info = opInfo(node.op);
   NodeId a = node.operands[0];
   const Shape &inShape = g_.type(a).shape;
   DType dt = node.type.dtype;
-  ElementBuilder eb(b_, m_, dt);
+  LlvmElementBuilder eb(b_, m_, dt);
   std::vector<bool> reduced(inShape.size(), false);
   for (int64_t ax : node.ints)
     reduced[static_cast<size_t>(ax)] = true;
-  auto join = [&](Val acc, NodeId x, const std::vector<Val> &idx) {
-    Val v = convertValue(b_, element(x, idx), g_.type(x).dtype, dt);
-    Val both[] = {acc, v};
-    return info.reduceCombine(eb, std::span<Val const>(both, 2));
+  auto join = [&](LVal acc, NodeId x, const std::vector<LVal> &idx) {
+    LVal v = convertValue(b_, element(x, idx), g_.type(x).dtype, dt);
+    Val both[] = {wrap(acc), wrap(v)};
+    return unwrap(info.reduceCombine(eb, std::span<Val const>(both, 2)));
   };
   if (!out) { // a scalar: accumulate in a register
-    Val acc = LoopNest::entryAlloca(b_, llvmType(ctx_, dt));
+    LVal acc = LoopNest::entryAlloca(b_, llvmType(ctx_, dt));
     b_.CreateStore(konst(info.reduceInit, dt), acc);
-    LoopNest::forEach(b_, extentsOf(inShape), [&](const std::vector<Val> &idx) {
+    LoopNest::forEach(b_, extentsOf(inShape), [&](const std::vector<LVal> &idx) {
       memo_.clear();
       b_.CreateStore(join(b_.CreateLoad(llvmType(ctx_, dt), acc), a, idx), acc);
       memo_.clear();
@@ -574,13 +557,13 @@ Val FunctionEmitter::emitReduce(NodeId n, Val out) {
     return b_.CreateLoad(llvmType(ctx_, dt), acc);
   }
   fill(out, dt, node.type.shape, konst(info.reduceInit, dt));
-  LoopNest::forEach(b_, extentsOf(inShape), [&](const std::vector<Val> &idx) {
+  LoopNest::forEach(b_, extentsOf(inShape), [&](const std::vector<LVal> &idx) {
     memo_.clear();
-    std::vector<Val> kept;
+    std::vector<LVal> kept;
     for (size_t k = 0; k < idx.size(); ++k)
       if (!reduced[k])
         kept.push_back(idx[k]);
-    Val p = elementPointer(out, dt, node.type.shape, kept);
+    LVal p = elementPointer(out, dt, node.type.shape, kept);
     b_.CreateStore(join(b_.CreateLoad(llvmType(ctx_, dt), p), a, idx), p);
     memo_.clear();
   });
@@ -589,26 +572,26 @@ Val FunctionEmitter::emitReduce(NodeId n, Val out) {
 
 // C = A @ B with A [m, k] or [k], B [k, n] or [k]. Rows of C are updated with a row of B
 // times one element of A, so the inner loop runs along contiguous rows and vectorizes.
-Val FunctionEmitter::emitMatMul(NodeId n, Val out) {
+LVal FunctionEmitter::emitMatMul(NodeId n, LVal out) {
   const Node &node = g_.node(n);
   NodeId a = node.operands[0], bb = node.operands[1];
   const Shape &as = g_.type(a).shape, &bs = g_.type(bb).shape;
   DType dt = node.type.dtype;
   llvm::Type *ty = llvmType(ctx_, dt);
-  auto get = [&](NodeId x, std::vector<Val> idx) {
+  auto get = [&](NodeId x, std::vector<LVal> idx) {
     return convertValue(b_, element(x, idx), g_.type(x).dtype, dt);
   };
-  Val k = dimValue(as.back());
+  LVal k = dimValue(as.back());
   if (bs.size() == 1) { // a dot product per row of A (or one dot product)
-    auto dot = [&](std::vector<Val> row) {
-      Val acc = LoopNest::entryAlloca(b_, ty);
+    auto dot = [&](std::vector<LVal> row) {
+      LVal acc = LoopNest::entryAlloca(b_, ty);
       b_.CreateStore(konst(0.0, dt), acc);
-      LoopNest::forEach(b_, {k}, [&](const std::vector<Val> &p) {
+      LoopNest::forEach(b_, {k}, [&](const std::vector<LVal> &p) {
         memo_.clear();
-        std::vector<Val> ai = row;
+        std::vector<LVal> ai = row;
         ai.push_back(p[0]);
-        Val prod = b_.CreateFMul(get(a, ai), get(bb, {p[0]}));
-        b_.CreateStore(ElementBuilder(b_, m_, dt).reduceAdd(b_.CreateLoad(ty, acc), prod), acc);
+        LVal prod = b_.CreateFMul(get(a, ai), get(bb, {p[0]}));
+        b_.CreateStore(unwrap(LlvmElementBuilder(b_, m_, dt).reduceAdd(wrap(b_.CreateLoad(ty, acc)), wrap(prod))), acc);
         memo_.clear();
       });
       return b_.CreateLoad(ty, acc);
@@ -617,39 +600,39 @@ Val FunctionEmitter::emitMatMul(NodeId n, Val out) {
       return dot({});
     if (columnMajor(a)) { // W^T @ v: out = sum over p of v[p] * (row p of W)
       fill(out, dt, node.type.shape, konst(0.0, dt));
-      LoopNest::forEach(b_, {k}, [&](const std::vector<Val> &p) {
+      LoopNest::forEach(b_, {k}, [&](const std::vector<LVal> &p) {
         memo_.clear();
-        Val bv = get(bb, {p[0]});
-        LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<Val> &i) {
+        LVal bv = get(bb, {p[0]});
+        LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<LVal> &i) {
           memo_.clear();
-          Val cp = elementPointer(out, dt, node.type.shape, {i[0]});
-          Val prod = b_.CreateFMul(get(a, {i[0], p[0]}), bv);
+          LVal cp = elementPointer(out, dt, node.type.shape, {i[0]});
+          LVal prod = b_.CreateFMul(get(a, {i[0], p[0]}), bv);
           b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(ty, cp), prod), cp);
           memo_.clear();
         });
       });
       return nullptr;
     }
-    LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<Val> &i) {
-      Val v = dot({i[0]});
+    LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<LVal> &i) {
+      LVal v = dot({i[0]});
       storeValue(elementPointer(out, dt, node.type.shape, {i[0]}), v, dt, dt);
     });
     return nullptr;
   }
   fill(out, dt, node.type.shape, konst(0.0, dt));
-  Val ncols = dimValue(bs[1]);
-  auto rowUpdate = [&](std::vector<Val> outRow, std::vector<Val> aIdx) {
-    LoopNest::forEach(b_, {k}, [&](const std::vector<Val> &p) {
+  LVal ncols = dimValue(bs[1]);
+  auto rowUpdate = [&](std::vector<LVal> outRow, std::vector<LVal> aIdx) {
+    LoopNest::forEach(b_, {k}, [&](const std::vector<LVal> &p) {
       memo_.clear();
-      std::vector<Val> ai = aIdx;
+      std::vector<LVal> ai = aIdx;
       ai.push_back(p[0]);
-      Val av = get(a, ai);
-      LoopNest::forEach(b_, {ncols}, [&](const std::vector<Val> &j) {
+      LVal av = get(a, ai);
+      LoopNest::forEach(b_, {ncols}, [&](const std::vector<LVal> &j) {
         memo_.clear();
-        std::vector<Val> ci = outRow;
+        std::vector<LVal> ci = outRow;
         ci.push_back(j[0]);
-        Val cp = elementPointer(out, dt, node.type.shape, ci);
-        Val prod = b_.CreateFMul(av, get(bb, {p[0], j[0]}));
+        LVal cp = elementPointer(out, dt, node.type.shape, ci);
+        LVal prod = b_.CreateFMul(av, get(bb, {p[0], j[0]}));
         b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(ty, cp), prod), cp);
         memo_.clear();
       });
@@ -660,21 +643,21 @@ Val FunctionEmitter::emitMatMul(NodeId n, Val out) {
   } else if (columnMajor(a)) {
     // A is a transposed matrix (A[i, p] = W[p, i]), as in the gradient W^T @ g: sweep W's
     // rows (p outermost) so every inner loop runs along contiguous memory.
-    LoopNest::forEach(b_, {k}, [&](const std::vector<Val> &p) {
-      LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<Val> &i) {
+    LoopNest::forEach(b_, {k}, [&](const std::vector<LVal> &p) {
+      LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<LVal> &i) {
         memo_.clear();
-        Val av = get(a, {i[0], p[0]});
-        LoopNest::forEach(b_, {ncols}, [&](const std::vector<Val> &j) {
+        LVal av = get(a, {i[0], p[0]});
+        LoopNest::forEach(b_, {ncols}, [&](const std::vector<LVal> &j) {
           memo_.clear();
-          Val cp = elementPointer(out, dt, node.type.shape, {i[0], j[0]});
-          Val prod = b_.CreateFMul(av, get(bb, {p[0], j[0]}));
+          LVal cp = elementPointer(out, dt, node.type.shape, {i[0], j[0]});
+          LVal prod = b_.CreateFMul(av, get(bb, {p[0], j[0]}));
           b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(ty, cp), prod), cp);
           memo_.clear();
         });
       });
     });
   } else {
-    LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<Val> &i) {
+    LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<LVal> &i) {
       rowUpdate({i[0]}, {i[0]});
     });
   }
@@ -691,20 +674,20 @@ bool FunctionEmitter::columnMajor(NodeId x) const {
 
 // index_grad: zeros, then the operand written at the selected places. Each selected
 // place is written once, so the operand's elements are computed in this loop.
-void FunctionEmitter::emitScatter(NodeId n, Val out) {
+void FunctionEmitter::emitScatter(NodeId n, LVal out) {
   const Node &node = g_.node(n);
   DType dt = node.type.dtype;
   NodeId a = node.operands[0];
   fill(out, dt, node.type.shape, konst(0.0, dt));
   std::vector<IndexAxis> axes = decodeIndexSpec(node.ints);
-  LoopNest::forEach(b_, extentsOf(g_.type(a).shape), [&](const std::vector<Val> &sel) {
+  LoopNest::forEach(b_, extentsOf(g_.type(a).shape), [&](const std::vector<LVal> &sel) {
     memo_.clear();
-    std::vector<Val> dst;
+    std::vector<LVal> dst;
     size_t j = 0;
     for (const IndexAxis &ax : axes)
       dst.push_back(ax.slice ? b_.CreateAdd(dimValue(ax.start), sel[j++], "", true, true)
                              : dimValue(ax.start));
-    Val v = element(a, sel);
+    LVal v = element(a, sel);
     storeValue(elementPointer(out, dt, node.type.shape, dst), v, g_.type(a).dtype, dt);
     memo_.clear();
   });
@@ -715,10 +698,10 @@ void FunctionEmitter::emitCopies() {
     NodeId id = roots_[r];
     const Type &t = g_.type(id);
     DType to = outputDtype(r);
-    Val out = fn_->getArg(static_cast<unsigned>(outputArg_[r]));
-    LoopNest::forEach(b_, extentsOf(t.shape), [&](const std::vector<Val> &idx) {
+    LVal out = fn_->getArg(static_cast<unsigned>(outputArg_[r]));
+    LoopNest::forEach(b_, extentsOf(t.shape), [&](const std::vector<LVal> &idx) {
       memo_.clear();
-      Val v = element(id, idx);
+      LVal v = element(id, idx);
       storeValue(elementPointer(out, to, t.shape, idx), v, t.dtype, to);
       memo_.clear();
     });
@@ -726,9 +709,9 @@ void FunctionEmitter::emitCopies() {
 }
 
 // Every extent is non-negative and every index and slice is in range.
-Val FunctionEmitter::boundsOk() {
-  Val ok = b_.getTrue();
-  Val zero = b_.getInt64(0);
+LVal FunctionEmitter::boundsOk() {
+  LVal ok = b_.getTrue();
+  LVal zero = b_.getInt64(0);
   for (const Dim &d : s_.extents)
     if (!d.isLiteral())
       ok = b_.CreateAnd(ok, b_.CreateICmpSGE(dimValue(d), zero));
@@ -737,8 +720,8 @@ Val FunctionEmitter::boundsOk() {
     const Shape &full = node.op == Op::Index ? g_.type(node.operands[0]).shape : node.type.shape;
     std::vector<IndexAxis> axes = decodeIndexSpec(node.ints);
     for (size_t k = 0; k < axes.size(); ++k) {
-      Val start = dimValue(axes[k].start);
-      Val stop = axes[k].slice ? dimValue(axes[k].stop) : b_.CreateAdd(start, b_.getInt64(1));
+      LVal start = dimValue(axes[k].start);
+      LVal stop = axes[k].slice ? dimValue(axes[k].stop) : b_.CreateAdd(start, b_.getInt64(1));
       ok = b_.CreateAnd(ok, b_.CreateICmpSGE(start, zero));
       ok = b_.CreateAnd(ok, b_.CreateICmpSLE(stop, dimValue(full[k])));
       ok = b_.CreateAnd(ok, b_.CreateICmpSLE(start, stop));
@@ -748,13 +731,13 @@ Val FunctionEmitter::boundsOk() {
   for (NodeId n : s_.pickNodes) {
     const Node &node = g_.node(n);
     NodeId y = node.operands[1];
-    Val classes = dimValue(g_.type(node.operands[0]).shape[1]);
-    Val flag = LoopNest::entryAlloca(b_, b_.getInt1Ty());
+    LVal classes = dimValue(g_.type(node.operands[0]).shape[1]);
+    LVal flag = LoopNest::entryAlloca(b_, b_.getInt1Ty());
     b_.CreateStore(ok, flag);
-    LoopNest::forEach(b_, extentsOf(g_.type(y).shape), [&](const std::vector<Val> &i) {
+    LoopNest::forEach(b_, extentsOf(g_.type(y).shape), [&](const std::vector<LVal> &i) {
       memo_.clear();
-      Val label = convertValue(b_, element(y, i), g_.type(y).dtype, DType::I64);
-      Val good = b_.CreateAnd(b_.CreateICmpSGE(label, zero), b_.CreateICmpSLT(label, classes));
+      LVal label = convertValue(b_, element(y, i), g_.type(y).dtype, DType::I64);
+      LVal good = b_.CreateAnd(b_.CreateICmpSGE(label, zero), b_.CreateICmpSLT(label, classes));
       b_.CreateStore(b_.CreateAnd(b_.CreateLoad(b_.getInt1Ty(), flag), good), flag);
       memo_.clear();
     });
@@ -765,7 +748,7 @@ Val FunctionEmitter::boundsOk() {
 
 // An index out of range: every output is NaN (DESIGN.md), nothing is read.
 void FunctionEmitter::emitFailure() {
-  Val nan = nullptr;
+  LVal nan = nullptr;
   for (size_t r = 0; r < roots_.size(); ++r) {
     if (roots_[r] == kNoNode)
       continue;
@@ -774,14 +757,14 @@ void FunctionEmitter::emitFailure() {
     const Type &t = g_.type(roots_[r]);
     if (outputArg_[r] < 0)
       continue;
-    Val out = fn_->getArg(static_cast<unsigned>(outputArg_[r]));
+    LVal out = fn_->getArg(static_cast<unsigned>(outputArg_[r]));
     if (t.isScalar())
       storeValue(out, nan, to, to);
     else
       fill(out, to, t.shape, nan);
   }
   if (abi_.returnsValue) {
-    Val v = konst(std::numeric_limits<double>::quiet_NaN(), abi_.returnType);
+    LVal v = konst(std::numeric_limits<double>::quiet_NaN(), abi_.returnType);
     b_.CreateRet(abi_.returnType == DType::Bool ? b_.CreateZExt(v, b_.getInt8Ty()) : v);
   } else {
     b_.CreateRetVoid();
@@ -789,21 +772,21 @@ void FunctionEmitter::emitFailure() {
 }
 
 // The workspace: the tape (chunked code only), then one 64-byte aligned buffer per slot.
-Val FunctionEmitter::layout(llvm::IRBuilderBase &b, const std::vector<Val> &dims,
-                            std::vector<Val> *offsets) {
-  IndexMapper im(b, g_, dims);
-  auto align = [&](Val v) {
+LVal FunctionEmitter::layout(llvm::IRBuilderBase &b, const std::vector<LVal> &dims,
+                            std::vector<LVal> *offsets) {
+  LlvmIndexMapper im(b, g_, dims);
+  auto align = [&](LVal v) {
     return b.CreateAnd(b.CreateAdd(v, b.getInt64(kBufferAlign - 1)),
                        b.getInt64(static_cast<uint64_t>(~(kBufferAlign - 1))));
   };
-  Val total = align(b.getInt64(static_cast<uint64_t>(tapeSlots_ * 8)));
+  LVal total = align(b.getInt64(static_cast<uint64_t>(tapeSlots_ * 8)));
   for (NodeId n : s_.buffers) {
     if (offsets)
       offsets->push_back(total);
     const Type &t = g_.type(n);
-    Val count = b.getInt64(static_cast<uint64_t>(byteSize(t.dtype)));
+    LVal count = b.getInt64(static_cast<uint64_t>(byteSize(t.dtype)));
     for (const Dim &d : t.shape) {
-      Val e = im.dim(d);
+      LVal e = unwrap(im.dim(d));
       count = b.CreateMul(count, b.CreateSelect(b.CreateICmpSLT(e, b.getInt64(0)), b.getInt64(0), e));
     }
     total = b.CreateAdd(total, align(count));
@@ -843,12 +826,12 @@ void FunctionEmitter::assignTape() {
 }
 
 void FunctionEmitter::setupWorkspace(bool inChunk) {
-  Val ws = fn_->getArg(static_cast<unsigned>(wsArg_));
+  LVal ws = fn_->getArg(static_cast<unsigned>(wsArg_));
   tape_ = ws;
   if (inChunk)
     return; // buffer addresses are read from the tape when first used
 
-  std::vector<Val> offsets;
+  std::vector<LVal> offsets;
   layout(b_, dims_, &offsets);
   for (size_t k = 0; k < s_.buffers.size(); ++k) {
     buffers_[k] = b_.CreateInBoundsGEP(b_.getInt8Ty(), ws, offsets[k]);
@@ -898,7 +881,7 @@ llvm::Function *FunctionEmitter::emit() {
   b_.SetInsertPoint(body);
   setupWorkspace(false);
   if (chunked()) {
-    std::vector<Val> args;
+    std::vector<LVal> args;
     for (llvm::Argument &a : f->args())
       args.push_back(&a);
     for (llvm::Function *c : chunks)
@@ -915,7 +898,7 @@ llvm::Function *FunctionEmitter::emit() {
                  outputDtype(r));
   }
   if (abi_.returnsValue) {
-    Val v = convertValue(b_, scalarOf(roots_[0]), g_.type(roots_[0]).dtype, abi_.returnType);
+    LVal v = convertValue(b_, scalarOf(roots_[0]), g_.type(roots_[0]).dtype, abi_.returnType);
     b_.CreateRet(abi_.returnType == DType::Bool ? b_.CreateZExt(v, b_.getInt8Ty()) : v);
   } else {
     b_.CreateRetVoid();
@@ -931,16 +914,16 @@ void emitPackedEntry(llvm::Module &m, llvm::Function *target, const std::string 
   auto *fty = llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy()}, false);
   auto *f = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m);
   b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", f));
-  Val argv = f->getArg(0);
-  std::vector<Val> args;
+  LVal argv = f->getArg(0);
+  std::vector<LVal> args;
   unsigned n = target->arg_size();
   for (unsigned i = 0; i < n; ++i) {
-    Val slot = b.CreateAlignedLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), argv, i), llvm::Align(8));
+    LVal slot = b.CreateAlignedLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), argv, i), llvm::Align(8));
     args.push_back(b.CreateLoad(target->getArg(i)->getType(), slot));
   }
-  Val r = b.CreateCall(target, args);
+  LVal r = b.CreateCall(target, args);
   if (!target->getReturnType()->isVoidTy()) {
-    Val slot = b.CreateAlignedLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), argv, n), llvm::Align(8));
+    LVal slot = b.CreateAlignedLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), argv, n), llvm::Align(8));
     b.CreateStore(r, slot);
   }
   b.CreateRetVoid();
@@ -967,15 +950,15 @@ AbiSet lowerFunction(const LoweringInput &in, llvm::Module &m, const LoweringOpt
   auto *sf = llvm::Function::Create(sty, llvm::Function::ExternalLinkage, abi.workspaceSizeSymbol, m);
   sf->setDoesNotThrow();
   b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", sf));
-  std::vector<Val> dims(in.graph->dims().names.size(), nullptr);
+  std::vector<LVal> dims(in.graph->dims().names.size(), nullptr);
   for (auto [sym, v] : in.boundDims)
     dims[static_cast<size_t>(sym)] = b.getInt64(static_cast<uint64_t>(v));
   for (size_t i = 0; i < abi.dimArgs.size(); ++i) {
     sf->getArg(static_cast<unsigned>(i))->setName(in.graph->dims().names[static_cast<size_t>(abi.dimArgs[i])]);
     dims[static_cast<size_t>(abi.dimArgs[i])] = sf->getArg(static_cast<unsigned>(i));
   }
-  Val a = value.layout(b, dims, nullptr);
-  Val g = grad.layout(b, dims, nullptr);
+  LVal a = value.layout(b, dims, nullptr);
+  LVal g = grad.layout(b, dims, nullptr);
   // Only the tape and buffers need space: a function with neither reports 0, so ws may be NULL.
   b.CreateRet(b.CreateSelect(b.CreateICmpUGT(a, g), a, g));
   if (opts.packedEntries)

@@ -228,4 +228,24 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
   return s;
 }
 
+DType elementComputeDtype(const Graph &g, const Node &node) {
+  static const auto rank = [](DType t) {
+    switch (t) {
+    case DType::Bool: return 0;
+    case DType::I32: return 1;
+    case DType::I64: return 2;
+    case DType::F32: return 3;
+    case DType::F64: return 4;
+    }
+    return 4;
+  };
+  if (node.type.dtype != DType::Bool || node.op == Op::Where)
+    return node.type.dtype;
+  DType widest = DType::Bool;
+  for (NodeId o : node.operands)
+    if (rank(g.type(o).dtype) > rank(widest))
+      widest = g.type(o).dtype;
+  return widest;
+}
+
 } // namespace gradc

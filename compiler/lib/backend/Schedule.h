@@ -69,6 +69,10 @@ void forEachRead(const Graph &g, const Schedule &s, NodeId start, bool self,
   }
 }
 
+/// The dtype an elementwise op computes in: its result's, except comparisons, which
+/// compare in their widest operand's.
+DType elementComputeDtype(const Graph &g, const Node &node);
+
 /// `rootTypes[i]` is the dtype output i is written in; a root of another dtype is
 /// computed in the workspace and converted by its copy.
 Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,

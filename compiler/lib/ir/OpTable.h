@@ -8,14 +8,11 @@
 #include <string>
 #include <vector>
 
-namespace llvm {
-class Value;
-}
-
 namespace gradc {
 
 class ElementBuilder; // backend/ElementBuilder.h
 class IndexMapper;    // backend/ElementBuilder.h
+struct ValueHandle;   // backend/ElementBuilder.h: a value of compiled code
 
 /// A dense tensor of the reference interpreter (row-major, always double).
 struct Tensor {
@@ -156,10 +153,10 @@ enum class LoopKind : uint8_t {
 
 /// Computes one element of an elementwise op from its operands' elements, which are
 /// already converted to the op's compute type.
-using ElementFn = llvm::Value *(*)(ElementBuilder &b, std::span<llvm::Value *const> in);
+using ElementFn = ValueHandle *(*)(ElementBuilder &b, std::span<ValueHandle *const> in);
 /// Maps an index of a view's result to the index of its operand it reads.
-using IndexMapFn = void (*)(IndexMapper &m, const Node &n, std::span<llvm::Value *const> out,
-                            std::vector<llvm::Value *> &in);
+using IndexMapFn = void (*)(IndexMapper &m, const Node &n, std::span<ValueHandle *const> out,
+                            std::vector<ValueHandle *> &in);
 
 struct OpInfo {
   const char *name = nullptr;

@@ -3,6 +3,7 @@
 #include "pipeline/Emit.h"
 
 #include "autodiff/ReverseMode.h"
+#include "backend/CPrinter.h"
 #include "backend/HeaderWriter.h"
 #include "backend/ObjectEmitter.h"
 
@@ -86,15 +87,17 @@ void emitMetadata(llvm::Module &m, const AbiFunction &f, const DimTable &dims) {
 
 } // namespace
 
-bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
-                const std::string &outBase, std::string &error) {
-  llvm::LLVMContext ctx;
-  llvm::Module module(baseName(outBase), ctx);
-  LoweringOptions lowering = opts.build.lowering;
-  lowering.packedEntries = false;
-  lowering.prefix = opts.prefix;
-  std::vector<HeaderFunction> header;
-  std::vector<std::unique_ptr<Graph>> graphs; // alive until the module is written
+namespace {
+
+// The functions' optimized graphs (differentiated, then the graph passes), as the JIT
+// compiles them: the object file and the C source are made from the same graphs.
+struct Prepared {
+  std::vector<LoweringInput> inputs;
+  std::vector<std::unique_ptr<Graph>> graphs; // what the inputs point into
+};
+
+Prepared prepare(const std::vector<Function *> &fns, const EmitOptions &opts) {
+  Prepared p;
   for (Function *fn : fns) {
     GradientGraph gg = differentiate(*fn);
     std::vector<NodeId> roots{gg.value};
@@ -106,9 +109,61 @@ bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const 
     in.value = opt.roots[0];
     in.gradRoots = opt.roots;
     in.boundDims = opts.build.boundDims;
-    header.push_back({fn, lowerFunction(in, module, lowering)});
-    graphs.push_back(std::move(opt.graph));
+    p.inputs.push_back(in);
+    p.graphs.push_back(std::move(opt.graph));
   }
+  return p;
+}
+
+bool writeText(const std::string &path, const std::string &text, std::string &error) {
+  std::ofstream f(path);
+  f << text;
+  if (!f) {
+    error = "cannot write '" + path + "'";
+    return false;
+  }
+  return true;
+}
+
+// C99 definitions of the metadata functions emitMetadata() builds in LLVM IR.
+std::string cStringTable(const std::string &name, const std::vector<std::string> &items) {
+  std::string out = "const char *" + name + "(int i) {\n";
+  if (items.empty())
+    return out + "  (void)i;\n  return NULL;\n}\n";
+  out += "  static const char *const items[] = {";
+  for (size_t k = 0; k < items.size(); ++k)
+    out += (k ? ", \"" : "\"") + items[k] + "\"";
+  return out + "};\n  return i >= 0 && i < " + std::to_string(items.size()) + " ? items[i] : NULL;\n}\n";
+}
+
+std::string cMetadata(const AbiFunction &f, const DimTable &dims) {
+  std::vector<std::string> names, types, shapes;
+  std::vector<std::string> ctypes = f.cTypes();
+  for (size_t i = 0; i < f.args.size(); ++i) {
+    names.push_back(f.args[i].name);
+    types.push_back(ctypes[i + 1]);
+    shapes.push_back(f.args[i].role == ArgRole::Workspace || f.args[i].role == ArgRole::Dim
+                         ? ""
+                         : dims.str(f.args[i].shape));
+  }
+  return "int " + f.symbol + "_arg_count(void) { return " + std::to_string(f.args.size()) + "; }\n" +
+         cStringTable(f.symbol + "_arg_name", names) + cStringTable(f.symbol + "_arg_type", types) +
+         cStringTable(f.symbol + "_arg_shape", shapes);
+}
+
+} // namespace
+
+bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
+                const std::string &outBase, std::string &error) {
+  llvm::LLVMContext ctx;
+  llvm::Module module(baseName(outBase), ctx);
+  LoweringOptions lowering = opts.build.lowering;
+  lowering.packedEntries = false;
+  lowering.prefix = opts.prefix;
+  std::vector<HeaderFunction> header;
+  Prepared prepared = prepare(fns, opts);
+  for (const LoweringInput &in : prepared.inputs)
+    header.push_back({in.fn, lowerFunction(in, module, lowering)});
   emitIntFunction(module, opts.prefix + "gradc_abi_version", 1);
   for (const HeaderFunction &hf : header) {
     emitMetadata(module, hf.abi.value, dims);
@@ -121,14 +176,34 @@ bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const 
 
   if (!emitObjectFile(module, opts.build.codegen, outBase + ".o", error))
     return false;
-  std::ofstream h(outBase + ".h");
-  h << writeHeader(header, dims, guardFor(outBase, opts.prefix), opts.sourceName, opts.prefix,
-                   baseName(outBase) + ".o");
-  if (!h) {
-    error = "cannot write '" + outBase + ".h'";
-    return false;
+  return writeText(outBase + ".h",
+                   writeHeader(header, dims, guardFor(outBase, opts.prefix), opts.sourceName, opts.prefix,
+                               baseName(outBase) + ".o"),
+                   error);
+}
+
+bool emitCSource(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
+                 const std::string &outBase, std::string &error) {
+  Prepared prepared = prepare(fns, opts);
+  std::vector<HeaderFunction> header;
+  std::string code;
+  for (const LoweringInput &in : prepared.inputs) {
+    code += "\n/* " + in.fn->name + ", " + opts.sourceName + ":" + std::to_string(in.fn->loc.line) + " */\n";
+    header.push_back({in.fn, printCFunctions(in, opts.prefix, code)});
   }
-  return true;
+  code += "\nint " + opts.prefix + "gradc_abi_version(void) { return 1; }\n";
+  for (const HeaderFunction &hf : header)
+    code += cMetadata(hf.abi.value, dims) + cMetadata(hf.abi.grad, dims);
+  std::string c = "/* Generated by gradc " GRADC_VERSION " from " + opts.sourceName +
+                  ". Do not edit.\n"
+                  "   Self-contained C99: compile it with its header beside it and link the math\n"
+                  "   library (-lm). No allocation, no global state: re-entrant. */\n"
+                  "#include \"" + baseName(outBase) + ".h\"\n\n#include <math.h>\n" + code;
+  return writeText(outBase + ".c", c, error) &&
+         writeText(outBase + ".h",
+                   writeHeader(header, dims, guardFor(outBase, opts.prefix), opts.sourceName, opts.prefix,
+                               baseName(outBase) + ".c"),
+                   error);
 }
 
 } // namespace gradc

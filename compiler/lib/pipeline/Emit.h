@@ -1,4 +1,4 @@
-// Emit.h: `gradc emit`: checked functions -> an object file and its C header.
+// Emit.h: `gradc emit`: checked functions -> an object file or C source, and its C header.
 #pragma once
 
 #include "pipeline/Compile.h"
@@ -18,5 +18,10 @@ struct EmitOptions {
 /// `outBase.o` and its header at `outBase.h`. Returns false with `error` on failure.
 bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
                 const std::string &outBase, std::string &error);
+
+/// The same functions as self-contained C99 at `outBase.c`, with the same header at
+/// `outBase.h` (`gradc emit --c`).
+bool emitCSource(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
+                 const std::string &outBase, std::string &error);
 
 } // namespace gradc

@@ -212,7 +212,7 @@ void registerReductionOps(OpInfo *t) {
   t[int(Op::Sum)].jvp = jvpLinear; // d sum(a) = sum(da)
   t[int(Op::Sum)].loop = LoopKind::Reduce;
   using B = ElementBuilder;
-  using In = std::span<llvm::Value *const>;
+  using In = std::span<Val const>;
   t[int(Op::Sum)].scalar2 = [](double acc, double v) { return acc + v; };
   t[int(Op::Sum)].reduceCombine = [](B &b, In x) { return b.reduceAdd(x[0], x[1]); };
   // max/min reductions propagate NaN, as PyTorch's do.

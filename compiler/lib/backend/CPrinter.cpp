@@ -1,0 +1,734 @@
+// CPrinter.cpp: prints one exported function (f or f_grad) as C99 from its schedule, as
+// Lowering.cpp emits it as LLVM IR: scalars are `const` temporaries, tensors loops over
+// row-major buffers, the op table supplies each element's arithmetic and each view's index
+// map. No chunking: a C compiler takes long straight-line functions as they come.
+#include "backend/CPrinter.h"
+
+#include "backend/CElementBuilder.h"
+#include "backend/LlvmTypes.h"
+#include "backend/Schedule.h"
+#include "ir/OpTable.h"
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <limits>
+#include <map>
+
+namespace gradc {
+
+namespace {
+
+constexpr int64_t kBufferAlign = 64; // as the LLVM lowering: the layouts are the same
+
+using Index = std::vector<Val>;
+
+// Whether C text reads the identifier `name`.
+bool readsName(const std::string &text, const std::string &name) {
+  auto ident = [&](size_t p) {
+    return p < text.size() && (std::isalnum(static_cast<unsigned char>(text[p])) || text[p] == '_');
+  };
+  for (size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1))
+    if (!(at > 0 && ident(at - 1)) && !ident(at + name.size()))
+      return true;
+  return false;
+}
+using Body = std::function<void(const Index &)>;
+
+class FunctionPrinter {
+public:
+  FunctionPrinter(const LoweringInput &in, const AbiFunction &abi, std::vector<NodeId> roots)
+      : in_(in), g_(*in.graph), abi_(abi), roots_(std::move(roots)) {
+    std::vector<DType> rootTypes;
+    for (size_t r = 0; r < roots_.size(); ++r)
+      rootTypes.push_back(outputDtype(r));
+    s_ = scheduleFunction(g_, roots_, rootTypes);
+  }
+
+  std::string print();
+  /// Prints the workspace layout into `c` for `dims`: returns the bytes needed, and each
+  /// buffer's offset when `offsets` is given.
+  Val layout(CBody &c, const std::vector<Val> &dims, std::vector<Val> *offsets);
+
+private:
+  DType outputDtype(size_t root) const {
+    return root == 0 ? abi_.returnType : in_.fn->params[root - 1].type.dtype;
+  }
+  Val arg(int i) { return c_.expr("a" + std::to_string(i)); }
+  Val dimValue(const Dim &d) { return CIndexMapper(c_, g_, dims_).dim(d); }
+  Val idx(int64_t v) { return CIndexMapper(c_, g_, dims_).constant(v); }
+  Val konst(double v, DType t) { return c_.expr(cLiteral(v, t)); }
+  Val ix(const std::string &text, const std::vector<Val> &deps) { return c_.expr("(" + text + ")", deps); }
+  const std::string &c(Val v) const { return c_.c(v); }
+  std::vector<Val> extentsOf(const Shape &shape) {
+    std::vector<Val> e;
+    for (const Dim &d : shape)
+      e.push_back(dimValue(d));
+    return e;
+  }
+
+  // --- loops ---
+  void forRange(Val lo, Val hi, const std::vector<Val> &inner, const Body &body);
+  void forEach(const std::vector<Val> &extents, const Body &body) {
+    if (extents.empty())
+      return body({});
+    forRange(idx(0), extents[0], std::vector<Val>(extents.begin() + 1, extents.end()), body);
+  }
+
+  // --- values ---
+  Val basePointer(NodeId n);
+  Val place(Val base, const Shape &shape, const Index &at); // base[linear index]
+  Val loadAt(Val base, DType dt, const Shape &shape, const Index &at);
+  void storeAt(Val base, const Shape &shape, const Index &at, Val v, DType from, DType to);
+  Val element(NodeId n, const Index &at);
+  Val compute(NodeId n, const Index &at);
+  Val gatherElement(NodeId n, const Index &at);
+  std::vector<NodeId> fusedGathers(NodeId n);
+  Val scalarOf(NodeId n);
+  Val get(NodeId x, const Index &at, DType dt) { return cConvert(c_, element(x, at), g_.type(x).dtype, dt); }
+
+  // --- steps ---
+  void emitStep(NodeId n);
+  void emitMaterialize(NodeId n);
+  Val emitReduce(NodeId n, Val out);
+  Val emitMatMul(NodeId n, Val out);
+  bool columnMajor(NodeId x) const;
+  void emitScatter(NodeId n, Val out);
+  void fill(Val base, DType dtype, const Shape &shape, Val v);
+  Val boundsOk();
+  void emitFailure();
+
+  const LoweringInput &in_;
+  const Graph &g_;
+  const AbiFunction &abi_;
+  std::vector<NodeId> roots_;
+  Schedule s_;
+  CBody c_;
+  std::vector<int> paramArg_, outputArg_;
+  int wsArg_ = -1;
+  std::vector<Val> dims_, scalars_, buffers_;
+  std::map<std::pair<NodeId, Index>, Val> memo_;
+  std::vector<NodeId> knownInside_;
+};
+
+void FunctionPrinter::forRange(Val lo, Val hi, const std::vector<Val> &inner, const Body &body) {
+  std::string i = c_.loopVar();
+  c_.open("for (int64_t " + i + " = " + c(lo) + "; " + i + " < " + c(hi) + "; ++" + i + ")", {lo, hi});
+  Val iv = c_.expr(i);
+  forEach(inner, [&](const Index &rest) {
+    Index all{iv};
+    all.insert(all.end(), rest.begin(), rest.end());
+    body(all);
+  });
+  c_.close();
+}
+
+Val FunctionPrinter::basePointer(NodeId n) {
+  while (s_.storage[static_cast<size_t>(n)] == Storage::Alias)
+    n = s_.slot[static_cast<size_t>(n)];
+  size_t i = static_cast<size_t>(n);
+  switch (s_.storage[i]) {
+  case Storage::Param:
+    return arg(paramArg_[static_cast<size_t>(g_.node(n).ints[0])]);
+  case Storage::Output:
+    return arg(outputArg_[static_cast<size_t>(s_.slot[i])]);
+  case Storage::Workspace:
+    return buffers_[static_cast<size_t>(s_.slot[i])];
+  default:
+    internalError("node %" + std::to_string(n) + " has no buffer");
+  }
+}
+
+Val FunctionPrinter::place(Val base, const Shape &shape, const Index &at) {
+  GRADC_ASSERT(at.size() == shape.size(), "index rank mismatch");
+  std::string lin = at.empty() ? "0" : c(at[0]);
+  for (size_t k = 1; k < shape.size(); ++k)
+    lin = "(" + lin + " * " + c(dimValue(shape[k])) + " + " + c(at[k]) + ")";
+  std::vector<Val> deps(at);
+  deps.push_back(base);
+  for (const Dim &d : shape)
+    deps.push_back(dimValue(d));
+  return c_.expr(c(base) + "[" + lin + "]", deps);
+}
+
+Val FunctionPrinter::loadAt(Val base, DType dt, const Shape &shape, const Index &at) {
+  Val p = place(base, shape, at);
+  return c_.temp(dt, dt == DType::Bool ? c(p) + " != 0" : c(p), {p});
+}
+
+void FunctionPrinter::storeAt(Val base, const Shape &shape, const Index &at, Val v, DType from, DType to) {
+  v = cConvert(c_, v, from, to);
+  Val p = place(base, shape, at);
+  c_.stmt(c(p) + " = " + c(v) + ";", {p, v});
+}
+
+Val FunctionPrinter::scalarOf(NodeId n) {
+  const Node &node = g_.node(n);
+  if (node.op == Op::Const)
+    return konst(node.num, node.type.dtype);
+  if (node.op == Op::Param)
+    return arg(paramArg_[static_cast<size_t>(node.ints[0])]);
+  Val v = scalars_[static_cast<size_t>(n)];
+  GRADC_ASSERT(v, "scalar %" + std::to_string(n) + " used before it is computed");
+  return v;
+}
+
+Val FunctionPrinter::element(NodeId n, const Index &at) {
+  const Type &t = g_.type(n);
+  if (t.isScalar())
+    return scalarOf(n);
+  switch (s_.storage[static_cast<size_t>(n)]) {
+  case Storage::Param:
+  case Storage::Output:
+  case Storage::Workspace:
+  case Storage::Alias:
+    return loadAt(basePointer(n), t.dtype, t.shape, at);
+  default:
+    break;
+  }
+  auto key = std::make_pair(n, at);
+  auto it = memo_.find(key);
+  if (it != memo_.end())
+    return it->second;
+  Val v = compute(n, at);
+  memo_.emplace(std::move(key), v);
+  return v;
+}
+
+Val FunctionPrinter::compute(NodeId n, const Index &at) {
+  const Node &node = g_.node(n);
+  const OpInfo &info = opInfo(node.op);
+  switch (info.loop) {
+  case LoopKind::Leaf:
+    if (node.op == Op::Const)
+      return konst(node.num, node.type.dtype);
+    if (node.op == Op::DimValue)
+      return cConvert(c_, dimValue(Dim{static_cast<int32_t>(node.ints[0]), 0}), DType::I64, DType::F64);
+    break;
+  case LoopKind::Elementwise: {
+    DType ct = elementComputeDtype(g_, node);
+    std::vector<Val> in;
+    for (size_t k = 0; k < node.operands.size(); ++k) {
+      NodeId o = node.operands[k];
+      in.push_back(get(o, at, node.op == Op::Where && k == 0 ? DType::Bool : ct));
+    }
+    CElementBuilder eb(c_, ct);
+    return info.element(eb, in);
+  }
+  case LoopKind::View: {
+    CIndexMapper im(c_, g_, dims_);
+    std::vector<Val> from;
+    info.indexMap(im, node, at, from);
+    return element(node.operands[0], from);
+  }
+  case LoopKind::Scatter:
+    return gatherElement(n, at);
+  case LoopKind::Iota:
+    return cConvert(c_, at[static_cast<size_t>(node.ints[0])], DType::I64, node.type.dtype);
+  case LoopKind::Gather: { // s[i, y[i]]; the labels were checked on entry
+    NodeId y = node.operands[1];
+    Val label = get(y, {at[0]}, DType::I64);
+    NodeId sc = node.operands[0];
+    return get(sc, {at[0], label}, node.type.dtype);
+  }
+  case LoopKind::Reshape: {
+    NodeId o = node.operands[0];
+    if (g_.type(o).isScalar())
+      return element(o, {});
+    // A reshape reads its operand's buffer at the same linear position.
+    return loadAt(basePointer(o), node.type.dtype, node.type.shape, at);
+  }
+  default:
+    break;
+  }
+  internalError(std::string("cannot compute '") + info.name + "' element by element");
+}
+
+// index_grad in gather form: the operand's element I - start inside the selected region,
+// 0 outside; the operand is read under a branch, so nothing outside its range is touched.
+Val FunctionPrinter::gatherElement(NodeId n, const Index &at) {
+  const Node &node = g_.node(n);
+  DType dt = node.type.dtype;
+  std::string inside;
+  std::vector<Val> deps;
+  Index src;
+  std::vector<IndexAxis> axes = decodeIndexSpec(node.ints);
+  bool outerKnown = std::find(knownInside_.begin(), knownInside_.end(), n) != knownInside_.end();
+  auto both = [&](const std::string &cond) { inside += (inside.empty() ? "" : " && ") + cond; };
+  for (size_t k = 0; k < axes.size(); ++k) {
+    Val start = dimValue(axes[k].start);
+    deps.push_back(at[k]);
+    deps.push_back(start);
+    if (!axes[k].slice && !(k == 0 && outerKnown)) {
+      both(c(at[k]) + " == " + c(start));
+      continue;
+    }
+    src.push_back(ix(c(at[k]) + " - " + c(start), {at[k], start}));
+    if (k == 0 && outerKnown)
+      continue;
+    Val stop = dimValue(axes[k].stop);
+    deps.push_back(stop);
+    both(c(at[k]) + " >= " + c(start) + " && " + c(at[k]) + " < " + c(stop));
+  }
+  NodeId a = node.operands[0];
+  if (inside.empty()) // inside on every axis: read without a branch
+    return get(a, src, dt);
+  Val cond = c_.temp(DType::Bool, inside, deps);
+  Val r = c_.var(dt, konst(0.0, dt));
+  c_.open("if (" + c(cond) + ")", {cond});
+  auto saved = memo_; // what is computed under the branch is not available after it
+  c_.assign(r, get(a, src, dt));
+  memo_ = std::move(saved);
+  c_.close();
+  return r;
+}
+
+std::vector<NodeId> FunctionPrinter::fusedGathers(NodeId n) {
+  std::vector<NodeId> found, stack(g_.node(n).operands.begin(), g_.node(n).operands.end());
+  if (opInfo(g_.node(n).op).loop != LoopKind::Elementwise)
+    return found;
+  while (!stack.empty()) {
+    NodeId x = stack.back();
+    stack.pop_back();
+    if (s_.storage[static_cast<size_t>(x)] != Storage::Inline || g_.type(x).isScalar())
+      continue;
+    LoopKind kind = opInfo(g_.node(x).op).loop;
+    if (kind == LoopKind::Scatter) {
+      if (decodeIndexSpec(g_.node(x).ints)[0].slice &&
+          std::find(found.begin(), found.end(), x) == found.end())
+        found.push_back(x);
+    } else if (kind == LoopKind::Elementwise) {
+      for (NodeId o : g_.node(x).operands)
+        stack.push_back(o);
+    }
+  }
+  return found;
+}
+
+// --- steps ---
+
+void FunctionPrinter::emitStep(NodeId n) {
+  memo_.clear();
+  if (!g_.type(n).isScalar()) {
+    emitMaterialize(n);
+  } else {
+    Val v;
+    switch (opInfo(g_.node(n).op).loop) {
+    case LoopKind::Reduce:
+      v = emitReduce(n, nullptr);
+      break;
+    case LoopKind::MatMul:
+      v = emitMatMul(n, nullptr);
+      break;
+    default:
+      v = compute(n, {});
+    }
+    scalars_[static_cast<size_t>(n)] = v;
+  }
+  memo_.clear();
+}
+
+void FunctionPrinter::fill(Val base, DType dtype, const Shape &shape, Val v) {
+  forEach(extentsOf(shape), [&](const Index &at) { storeAt(base, shape, at, v, dtype, dtype); });
+}
+
+void FunctionPrinter::emitMaterialize(NodeId n) {
+  const Node &node = g_.node(n);
+  Val out = basePointer(n);
+  switch (opInfo(node.op).loop) {
+  case LoopKind::Reduce:
+    emitReduce(n, out);
+    return;
+  case LoopKind::MatMul:
+    emitMatMul(n, out);
+    return;
+  case LoopKind::Scatter:
+    emitScatter(n, out);
+    return;
+  default:
+    break;
+  }
+  auto body = [&](const Index &at) {
+    memo_.clear();
+    storeAt(out, node.type.shape, at, compute(n, at), node.type.dtype, node.type.dtype);
+    memo_.clear();
+  };
+  std::vector<NodeId> gathers = fusedGathers(n);
+  if (gathers.empty())
+    return forEach(extentsOf(node.type.shape), body);
+  // Split the outer loop where every fused gather's slice is inside: there they read
+  // their operand unconditionally, so the long middle part is branch-free and vectorizes.
+  Val extent = dimValue(node.type.shape[0]);
+  Val lo = idx(0), hi = extent;
+  auto pick = [&](Val a, const char *op, Val b) {
+    return c_.temp(DType::I64, c(a) + op + c(b) + " ? " + c(a) + " : " + c(b), {a, b});
+  };
+  for (NodeId gnode : gathers) {
+    IndexAxis ax = decodeIndexSpec(g_.node(gnode).ints)[0];
+    lo = pick(dimValue(ax.start), " > ", lo);
+    hi = pick(dimValue(ax.stop), " < ", hi);
+  }
+  lo = pick(lo, " < ", extent);
+  hi = pick(hi, " > ", lo);
+  std::vector<Val> inner = extentsOf(Shape(node.type.shape.begin() + 1, node.type.shape.end()));
+  forRange(idx(0), lo, inner, body);
+  knownInside_ = gathers;
+  forRange(lo, hi, inner, body);
+  knownInside_.clear();
+  forRange(hi, extent, inner, body);
+}
+
+Val FunctionPrinter::emitReduce(NodeId n, Val out) {
+  const Node &node = g_.node(n);
+  const OpInfo &info = opInfo(node.op);
+  NodeId a = node.operands[0];
+  const Shape &inShape = g_.type(a).shape;
+  DType dt = node.type.dtype;
+  CElementBuilder eb(c_, dt);
+  std::vector<bool> reduced(inShape.size(), false);
+  for (int64_t ax : node.ints)
+    reduced[static_cast<size_t>(ax)] = true;
+  auto join = [&](Val acc, const Index &at) {
+    Val both[] = {acc, get(a, at, dt)};
+    return info.reduceCombine(eb, std::span<Val const>(both, 2));
+  };
+  if (!out) { // a scalar: accumulate in a variable
+    Val acc = c_.var(dt, konst(info.reduceInit, dt));
+    forEach(extentsOf(inShape), [&](const Index &at) {
+      memo_.clear();
+      c_.assign(acc, join(acc, at));
+      memo_.clear();
+    });
+    return acc;
+  }
+  fill(out, dt, node.type.shape, konst(info.reduceInit, dt));
+  forEach(extentsOf(inShape), [&](const Index &at) {
+    memo_.clear();
+    Index kept;
+    for (size_t k = 0; k < at.size(); ++k)
+      if (!reduced[k])
+        kept.push_back(at[k]);
+    storeAt(out, node.type.shape, kept, join(loadAt(out, dt, node.type.shape, kept), at), dt, dt);
+    memo_.clear();
+  });
+  return nullptr;
+}
+
+// The loops of Lowering.cpp's emitMatMul: inner loops along contiguous rows.
+Val FunctionPrinter::emitMatMul(NodeId n, Val out) {
+  const Node &node = g_.node(n);
+  NodeId a = node.operands[0], bb = node.operands[1];
+  const Shape &as = g_.type(a).shape, &bs = g_.type(bb).shape, &cs = node.type.shape;
+  DType dt = node.type.dtype;
+  CElementBuilder eb(c_, dt);
+  Val k = dimValue(as.back());
+  // out[ci] += av * B[p, j] (or B[p])
+  auto update = [&](const Index &ci, Val av, const Index &bi) {
+    memo_.clear();
+    Val sum = eb.add(loadAt(out, dt, cs, ci), eb.mul(av, get(bb, bi, dt)));
+    storeAt(out, cs, ci, sum, dt, dt);
+    memo_.clear();
+  };
+  if (bs.size() == 1) { // a dot product per row of A (or one dot product)
+    auto dot = [&](const Index &row) {
+      Val acc = c_.var(dt, konst(0.0, dt));
+      forEach({k}, [&](const Index &p) {
+        memo_.clear();
+        Index ai = row;
+        ai.push_back(p[0]);
+        c_.assign(acc, eb.reduceAdd(acc, eb.mul(get(a, ai, dt), get(bb, {p[0]}, dt))));
+        memo_.clear();
+      });
+      return acc;
+    };
+    if (as.size() == 1)
+      return dot({});
+    if (columnMajor(a)) { // W^T @ v: out = sum over p of v[p] * (row p of W)
+      fill(out, dt, cs, konst(0.0, dt));
+      forEach({k}, [&](const Index &p) {
+        memo_.clear();
+        Val bv = get(bb, {p[0]}, dt);
+        forEach({dimValue(as[0])}, [&](const Index &i) {
+          memo_.clear();
+          Val sum = eb.add(loadAt(out, dt, cs, {i[0]}), eb.mul(get(a, {i[0], p[0]}, dt), bv));
+          storeAt(out, cs, {i[0]}, sum, dt, dt);
+          memo_.clear();
+        });
+      });
+      return nullptr;
+    }
+    forEach({dimValue(as[0])}, [&](const Index &i) { storeAt(out, cs, {i[0]}, dot({i[0]}), dt, dt); });
+    return nullptr;
+  }
+  fill(out, dt, cs, konst(0.0, dt));
+  Val ncols = dimValue(bs[1]);
+  auto rowUpdate = [&](const Index &outRow, const Index &aRow) {
+    forEach({k}, [&](const Index &p) {
+      memo_.clear();
+      Index ai = aRow;
+      ai.push_back(p[0]);
+      Val av = get(a, ai, dt);
+      forEach({ncols}, [&](const Index &j) {
+        Index ci = outRow;
+        ci.push_back(j[0]);
+        update(ci, av, {p[0], j[0]});
+      });
+    });
+  };
+  if (as.size() == 1) {
+    rowUpdate({}, {});
+  } else if (columnMajor(a)) { // A[i, p] = W[p, i]: sweep W's rows, p outermost
+    forEach({k}, [&](const Index &p) {
+      forEach({dimValue(as[0])}, [&](const Index &i) {
+        memo_.clear();
+        Val av = get(a, {i[0], p[0]}, dt);
+        forEach({ncols}, [&](const Index &j) { update({i[0], j[0]}, av, {p[0], j[0]}); });
+      });
+    });
+  } else {
+    forEach({dimValue(as[0])}, [&](const Index &i) { rowUpdate({i[0]}, {i[0]}); });
+  }
+  return nullptr;
+}
+
+bool FunctionPrinter::columnMajor(NodeId x) const {
+  const Node &n = g_.node(x);
+  return n.op == Op::Transpose && s_.storage[static_cast<size_t>(x)] == Storage::Inline &&
+         n.ints == std::vector<int64_t>{1, 0};
+}
+
+void FunctionPrinter::emitScatter(NodeId n, Val out) {
+  const Node &node = g_.node(n);
+  DType dt = node.type.dtype;
+  NodeId a = node.operands[0];
+  fill(out, dt, node.type.shape, konst(0.0, dt));
+  std::vector<IndexAxis> axes = decodeIndexSpec(node.ints);
+  forEach(extentsOf(g_.type(a).shape), [&](const Index &sel) {
+    memo_.clear();
+    Index dst;
+    size_t j = 0;
+    for (const IndexAxis &ax : axes) {
+      Val start = dimValue(ax.start);
+      dst.push_back(ax.slice ? ix(c(start) + " + " + c(sel[j]), {start, sel[j++]}) : start);
+    }
+    storeAt(out, node.type.shape, dst, element(a, sel), g_.type(a).dtype, dt);
+    memo_.clear();
+  });
+}
+
+// Every extent is non-negative, every index and slice in range, every pick label a class.
+Val FunctionPrinter::boundsOk() {
+  std::vector<std::string> conds;
+  std::vector<Val> deps;
+  auto require = [&](Val a, const char *op, Val b) {
+    conds.push_back(c(a) + op + c(b));
+    deps.push_back(a);
+    deps.push_back(b);
+  };
+  for (const Dim &d : s_.extents)
+    if (!d.isLiteral())
+      require(dimValue(d), " >= ", idx(0));
+  for (NodeId n : s_.indexNodes) {
+    const Node &node = g_.node(n);
+    const Shape &full = node.op == Op::Index ? g_.type(node.operands[0]).shape : node.type.shape;
+    std::vector<IndexAxis> axes = decodeIndexSpec(node.ints);
+    for (size_t k = 0; k < axes.size(); ++k) {
+      Val start = dimValue(axes[k].start);
+      Val stop = axes[k].slice ? dimValue(axes[k].stop) : ix(c(start) + " + 1", {start});
+      require(start, " >= ", idx(0));
+      require(stop, " <= ", dimValue(full[k]));
+      require(start, " <= ", stop);
+    }
+  }
+  if (conds.empty() && s_.pickNodes.empty())
+    return nullptr; // nothing to check
+  std::string all;
+  for (const std::string &cond : conds)
+    all += (all.empty() ? "" : " && ") + cond;
+  Val ok = c_.temp(DType::Bool, all.empty() ? "1" : all, deps);
+  for (NodeId n : s_.pickNodes) {
+    const Node &node = g_.node(n);
+    NodeId y = node.operands[1];
+    Val classes = dimValue(g_.type(node.operands[0]).shape[1]);
+    Val flag = c_.var(DType::Bool, ok);
+    forEach(extentsOf(g_.type(y).shape), [&](const Index &i) {
+      memo_.clear();
+      Val label = get(y, i, DType::I64);
+      Val good = c_.temp(DType::Bool, c(flag) + " && " + c(label) + " >= 0 && " + c(label) + " < " + c(classes),
+                         {flag, label, classes});
+      c_.assign(flag, good);
+      memo_.clear();
+    });
+    ok = flag;
+  }
+  return ok;
+}
+
+// An index out of range: every output is NaN (DESIGN.md), nothing is read.
+void FunctionPrinter::emitFailure() {
+  for (size_t r = 0; r < roots_.size(); ++r) {
+    if (roots_[r] == kNoNode || outputArg_[r] < 0)
+      continue;
+    DType to = outputDtype(r);
+    Val nan = konst(std::numeric_limits<double>::quiet_NaN(), to);
+    const Type &t = g_.type(roots_[r]);
+    Val out = arg(outputArg_[r]);
+    if (t.isScalar())
+      c_.stmt("*" + c(out) + " = " + c(nan) + ";", {out});
+    else
+      fill(out, to, t.shape, nan);
+  }
+  if (abi_.returnsValue)
+    c_.stmt("return " + cLiteral(std::numeric_limits<double>::quiet_NaN(), abi_.returnType) + ";");
+  else
+    c_.stmt("return;");
+}
+
+// The workspace: one 64-byte aligned buffer per slot, as the LLVM lowering lays it out.
+Val FunctionPrinter::layout(CBody &c, const std::vector<Val> &dims, std::vector<Val> *offsets) {
+  CIndexMapper im(c, g_, dims);
+  auto align = [&](Val v) {
+    return c.temp(DType::I64, "(" + c.c(v) + " + " + std::to_string(kBufferAlign - 1) + ") & ~(int64_t)" +
+                                  std::to_string(kBufferAlign - 1),
+                  {v});
+  };
+  Val total = c.expr("(int64_t)0");
+  for (NodeId n : s_.buffers) {
+    if (offsets)
+      offsets->push_back(total);
+    const Type &t = g_.type(n);
+    std::string count = "(int64_t)" + std::to_string(byteSize(t.dtype));
+    std::vector<Val> deps;
+    for (const Dim &d : t.shape) {
+      Val e = im.dim(d);
+      deps.push_back(e);
+      count += " * (" + c.c(e) + " < 0 ? 0 : " + c.c(e) + ")";
+    }
+    Val bytes = align(c.temp(DType::I64, count, deps));
+    total = c.temp(DType::I64, c.c(total) + " + " + c.c(bytes), {total, bytes});
+  }
+  return total;
+}
+
+std::string FunctionPrinter::print() {
+  // Arguments are a0, a1, ... in the definition (the header names them as the source
+  // does), so no user name can clash with a name the printer makes up.
+  paramArg_.assign(in_.fn->params.size() + 1, -1);
+  outputArg_.assign(roots_.size(), -1);
+  dims_.assign(g_.dims().names.size(), nullptr);
+  for (auto [sym, v] : in_.boundDims)
+    dims_[static_cast<size_t>(sym)] = idx(v);
+  std::vector<std::string> types = abi_.cTypes();
+  std::string params, comment;
+  for (size_t i = 0; i < abi_.args.size(); ++i) {
+    const AbiArg &a = abi_.args[i];
+    int k = static_cast<int>(i);
+    switch (a.role) {
+    case ArgRole::Param:
+      paramArg_[static_cast<size_t>(a.index)] = k;
+      break;
+    case ArgRole::DOut:
+      paramArg_[in_.fn->params.size()] = k;
+      break;
+    case ArgRole::Out:
+      outputArg_[0] = k;
+      break;
+    case ArgRole::Grad:
+      outputArg_[static_cast<size_t>(a.index) + 1] = k;
+      break;
+    case ArgRole::Workspace:
+      wsArg_ = k;
+      break;
+    case ArgRole::Dim:
+      dims_[static_cast<size_t>(a.index)] = arg(k);
+      break;
+    }
+    const std::string &ty = types[i + 1];
+    bool restrict = a.pointer && a.role != ArgRole::Workspace;
+    params += (i ? ", " : "") + ty + (ty.back() == '*' ? "" : " ") + (restrict ? "restrict " : "") + "a" +
+              std::to_string(k);
+    comment += (i ? ", " : "") + std::string("a") + std::to_string(k) + " = " + a.name;
+  }
+  scalars_.assign(g_.size(), nullptr);
+
+  if (Val ok = boundsOk()) {
+    c_.open("if (!" + c_.c(ok) + ")", {ok});
+    emitFailure();
+    c_.close();
+  }
+  if (wsArg_ >= 0 && !s_.buffers.empty()) {
+    Val ws = c_.temp("char *const", "(char *)" + c(arg(wsArg_)), {});
+    std::vector<Val> offsets;
+    layout(c_, dims_, &offsets);
+    for (size_t k = 0; k < s_.buffers.size(); ++k) {
+      const char *ty = cTypeName(g_.type(s_.buffers[k]).dtype);
+      buffers_.push_back(c_.temp(std::string(ty) + " *const", "(" + std::string(ty) + " *)(void *)(" +
+                                                                   c(ws) + " + " + c(offsets[k]) + ")",
+                                 {ws, offsets[k]}));
+    }
+  }
+  for (NodeId step : s_.steps)
+    emitStep(step);
+  for (size_t r : s_.copies) {
+    NodeId id = roots_[r];
+    const Type &t = g_.type(id);
+    Val out = arg(outputArg_[r]);
+    forEach(extentsOf(t.shape), [&](const Index &at) {
+      memo_.clear();
+      storeAt(out, t.shape, at, element(id, at), t.dtype, outputDtype(r));
+      memo_.clear();
+    });
+  }
+  for (size_t r = 1; r < roots_.size(); ++r) {
+    NodeId id = roots_[r];
+    if (id != kNoNode && g_.type(id).isScalar()) {
+      Val v = cConvert(c_, scalarOf(id), g_.type(id).dtype, outputDtype(r));
+      c_.stmt("*a" + std::to_string(outputArg_[r]) + " = " + c(v) + ";", {v});
+    }
+  }
+  if (abi_.returnsValue) {
+    Val v = cConvert(c_, scalarOf(roots_[0]), g_.type(roots_[0]).dtype, abi_.returnType);
+    c_.stmt("return " + c(v) + ";", {v});
+  }
+  std::string body = c_.finish();
+  // Arguments the body never reads (a workspace f does not need, say) are marked used.
+  std::string unused;
+  for (size_t i = 0; i < abi_.args.size(); ++i) {
+    std::string name = "a" + std::to_string(i);
+    if (!readsName(body, name))
+      unused += "  (void)" + name + ";\n";
+  }
+  std::string ret = abi_.returnsValue ? cTypeName(abi_.returnType) : "void";
+  return "/* " + comment + " */\n" + ret + " " + abi_.symbol + "(" + params + ") {\n" + unused + body + "}\n";
+}
+
+} // namespace
+
+AbiSet printCFunctions(const LoweringInput &in, const std::string &prefix, std::string &out) {
+  AbiSet abi = describeAbi(*in.fn, in.graph->dims(), in.boundDims, prefix);
+  FunctionPrinter value(in, abi.value, {in.value});
+  FunctionPrinter grad(in, abi.grad, in.gradRoots);
+  out += value.print() + "\n" + grad.print() + "\n";
+
+  // size_t f_workspace_size(dims...): enough for both f and f_grad.
+  CBody c;
+  std::vector<Val> dims(in.graph->dims().names.size(), nullptr);
+  for (auto [sym, v] : in.boundDims)
+    dims[static_cast<size_t>(sym)] = c.expr(std::to_string(v));
+  std::string params;
+  for (size_t i = 0; i < abi.dimArgs.size(); ++i) {
+    params += (i ? ", " : "") + std::string("int64_t a") + std::to_string(i);
+    dims[static_cast<size_t>(abi.dimArgs[i])] = c.expr("a" + std::to_string(i));
+  }
+  Val a = value.layout(c, dims, nullptr);
+  Val g = grad.layout(c, dims, nullptr);
+  c.stmt("return (size_t)(" + c.c(a) + " > " + c.c(g) + " ? " + c.c(a) + " : " + c.c(g) + ");", {a, g});
+  std::string body = c.finish();
+  for (size_t i = 0; i < abi.dimArgs.size(); ++i)
+    if (!readsName(body, "a" + std::to_string(i)))
+      body = "  (void)a" + std::to_string(i) + ";\n" + body;
+  out += "size_t " + abi.workspaceSizeSymbol + "(" + (params.empty() ? "void" : params) + ") {\n" + body + "}\n";
+  return abi;
+}
+
+} // namespace gradc
