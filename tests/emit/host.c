@@ -83,8 +83,17 @@ int main(void) {
 
   ws = malloc(m2_svm_workspace_size(4, 3, 3) + 1);
   v = m2_svm_grad(4, 3, 3, X, y, Wsvm, g, ws);
-  free(ws);
   print("svm", &v, 1);
   print("svm.W", g, 9);
+  {
+    /* A label out of range (class 3 of 3): the value and every gradient are NaN. */
+    const int32_t bad[4] = {2, 0, 3, 2};
+    int nans = 0;
+    v = m2_svm_grad(4, 3, 3, X, bad, Wsvm, g, ws);
+    for (i = 0; i < 9; ++i)
+      nans += g[i] != g[i];
+    printf("badlabel %d %d\n", v != v, nans);
+  }
+  free(ws);
   return 0;
 }

@@ -59,6 +59,8 @@ for line in run([f"{WORK}/host"]).splitlines():
         continue
     name, *vals = line.split()
     got[name] = [float(v) for v in vals]
+if got.pop("badlabel", None) != [1.0, 9.0]:
+    sys.exit("a label out of range must make the value and all 9 gradients NaN")
 want_meta = ["meta.l2wx_grad n|int64_t|", "meta.l2wx_grad W|const double *|[n, n]",
              "meta.l2wx_grad x|const double *|[n]", "meta.l2wx_grad d_W|double *|[n, n]",
              "meta.l2wx_grad d_x|double *|[n]", "meta.l2wx_grad ws|void *|"]

@@ -167,7 +167,31 @@ Val CIndexMapper::constant(int64_t v) {
   return c_.expr(v < 0 ? "(" + std::to_string(v) + ")" : std::to_string(v));
 }
 
-Val CIndexMapper::add(Val a, Val b) { return c_.expr("(" + c_.c(a) + " + " + c_.c(b) + ")", {a, b}); }
+bool cIntLiteral(const std::string &text, int64_t &value) {
+  std::string t = text;
+  if (t.size() > 2 && t.front() == '(' && t.back() == ')')
+    t = t.substr(1, t.size() - 2);
+  if (t.empty() || t.find_first_not_of("-0123456789") != std::string::npos || t.find('-', 1) != std::string::npos)
+    return false;
+  try {
+    value = std::stoll(t);
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
+// Literal sums are folded, so bound dims give plain numbers.
+Val CIndexMapper::add(Val a, Val b) {
+  int64_t x, y;
+  if (cIntLiteral(c_.c(a), x) && cIntLiteral(c_.c(b), y))
+    return constant(x + y);
+  if (cIntLiteral(c_.c(a), x) && x == 0)
+    return b;
+  if (cIntLiteral(c_.c(b), y) && y == 0)
+    return a;
+  return c_.expr("(" + c_.c(a) + " + " + c_.c(b) + ")", {a, b});
+}
 
 Val cConvert(CBody &c, Val v, DType from, DType to) {
   if (from == to)

@@ -106,6 +106,9 @@ private:
   const std::vector<Val> &dims_;
 };
 
+/// Whether C text is an integer literal ("12", "(-3)"), and its value.
+bool cIntLiteral(const std::string &text, int64_t &value);
+
 /// Converts a value between dtypes as the LLVM lowering does (masks 0/1, NaN != 0 is true).
 Val cConvert(CBody &c, Val v, DType from, DType to);
 

@@ -58,7 +58,13 @@ private:
   Val dimValue(const Dim &d) { return CIndexMapper(c_, g_, dims_).dim(d); }
   Val idx(int64_t v) { return CIndexMapper(c_, g_, dims_).constant(v); }
   Val konst(double v, DType t) { return c_.expr(cLiteral(v, t)); }
-  Val ix(const std::string &text, const std::vector<Val> &deps) { return c_.expr("(" + text + ")", deps); }
+  Val add(Val a, Val b) { return CIndexMapper(c_, g_, dims_).add(a, b); }
+  Val sub(Val a, Val b) { // a - b, folded when b is 0
+    int64_t v;
+    if (cIntLiteral(c(b), v) && v == 0)
+      return a;
+    return c_.expr("(" + c(a) + " - " + c(b) + ")", {a, b});
+  }
   const std::string &c(Val v) const { return c_.c(v); }
   std::vector<Val> extentsOf(const Shape &shape) {
     std::vector<Val> e;
@@ -263,7 +269,7 @@ Val FunctionPrinter::gatherElement(NodeId n, const Index &at) {
       both(c(at[k]) + " == " + c(start));
       continue;
     }
-    src.push_back(ix(c(at[k]) + " - " + c(start), {at[k], start}));
+    src.push_back(sub(at[k], start));
     if (k == 0 && outerKnown)
       continue;
     Val stop = dimValue(axes[k].stop);
@@ -509,7 +515,12 @@ void FunctionPrinter::emitScatter(NodeId n, Val out) {
     size_t j = 0;
     for (const IndexAxis &ax : axes) {
       Val start = dimValue(ax.start);
-      dst.push_back(ax.slice ? ix(c(start) + " + " + c(sel[j]), {start, sel[j++]}) : start);
+      if (!ax.slice) {
+        dst.push_back(start);
+        continue;
+      }
+      dst.push_back(add(start, sel[j]));
+      ++j;
     }
     storeAt(out, node.type.shape, dst, element(a, sel), g_.type(a).dtype, dt);
     memo_.clear();
@@ -521,6 +532,13 @@ Val FunctionPrinter::boundsOk() {
   std::vector<std::string> conds;
   std::vector<Val> deps;
   auto require = [&](Val a, const char *op, Val b) {
+    int64_t x, y;
+    if (cIntLiteral(c(a), x) && cIntLiteral(c(b), y)) { // known now: only a failure is kept
+      bool holds = std::string(op) == " >= " ? x >= y : x <= y;
+      if (!holds)
+        conds.push_back("0");
+      return;
+    }
     conds.push_back(c(a) + op + c(b));
     deps.push_back(a);
     deps.push_back(b);
@@ -534,7 +552,7 @@ Val FunctionPrinter::boundsOk() {
     std::vector<IndexAxis> axes = decodeIndexSpec(node.ints);
     for (size_t k = 0; k < axes.size(); ++k) {
       Val start = dimValue(axes[k].start);
-      Val stop = axes[k].slice ? dimValue(axes[k].stop) : ix(c(start) + " + 1", {start});
+      Val stop = axes[k].slice ? dimValue(axes[k].stop) : add(start, idx(1));
       require(start, " >= ", idx(0));
       require(stop, " <= ", dimValue(full[k]));
       require(start, " <= ", stop);
@@ -592,7 +610,7 @@ Val FunctionPrinter::layout(CBody &c, const std::vector<Val> &dims, std::vector<
                                   std::to_string(kBufferAlign - 1),
                   {v});
   };
-  Val total = c.expr("(int64_t)0");
+  Val total = c.expr("0");
   for (NodeId n : s_.buffers) {
     if (offsets)
       offsets->push_back(total);
@@ -722,7 +740,10 @@ AbiSet printCFunctions(const LoweringInput &in, const std::string &prefix, std::
   }
   Val a = value.layout(c, dims, nullptr);
   Val g = grad.layout(c, dims, nullptr);
-  c.stmt("return (size_t)(" + c.c(a) + " > " + c.c(g) + " ? " + c.c(a) + " : " + c.c(g) + ");", {a, g});
+  if (c.c(a) == c.c(g)) // neither needs a workspace, or both the same
+    c.stmt("return (size_t)" + c.c(a) + ";", {a});
+  else
+    c.stmt("return (size_t)(" + c.c(a) + " > " + c.c(g) + " ? " + c.c(a) + " : " + c.c(g) + ");", {a, g});
   std::string body = c.finish();
   for (size_t i = 0; i < abi.dimArgs.size(); ++i)
     if (!readsName(body, "a" + std::to_string(i)))

@@ -1,0 +1,135 @@
+// TensorProgramGenerator.h: random tensor programs for property and differential tests
+// (broadcasting, every reduction, matmul of each rank, indexing and slices, pick, where,
+// softmax, fan-out) over fixed-shape parameters:
+//   def f(A: [3, 4], b: [4], c: [3, 1], s, M: [4, 3], v: [3], y: const i32[3])
+#pragma once
+
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gradc::test {
+
+// Expressions of a requested shape, built from smaller ones. Values stay moderate (every
+// log, sqrt, division and pow is of a positive, bounded argument), so that central
+// differences are accurate.
+class TensorProgramGenerator {
+public:
+  explicit TensorProgramGenerator(uint64_t seed) : rng_(seed) {}
+
+  std::string program() {
+    names_ = {{"A", "34"}, {"b", "4"}, {"c", "31"}, {"s", ""}, {"M", "43"}, {"v", "3"}};
+    std::string body;
+    for (int i = 0; i < 3; ++i) { // statements: fan-out of tensors
+      static const char *shapes[] = {"34", "4", "3", ""};
+      std::string shape = shapes[rng_() % 4];
+      std::string name = "t" + std::to_string(i);
+      body += "  " + name + " = " + expr(shape, 3) + "\n";
+      names_.push_back({name, shape});
+    }
+    bool vectorResult = rng_() % 4 == 0;
+    body += "  return " + (vectorResult ? expr("34", 2) : expr("", 3)) + "\n";
+    return "def f(A: [3, 4], b: [4], c: [3, 1], s, M: [4, 3], v: [3], y: const i32[3]) {\n" +
+           body + "}\n";
+  }
+
+private:
+  std::string pick(std::initializer_list<const char *> options) {
+    return *(options.begin() + rng_() % options.size());
+  }
+  std::string leaf(const std::string &shape) {
+    std::vector<std::string> fits;
+    for (auto &[name, sh] : names_)
+      if (sh == shape)
+        fits.push_back(name);
+    if (fits.empty())
+      return shape == "" ? "0.5" : expr(shape, 0);
+    return fits[rng_() % fits.size()];
+  }
+  std::string unary(const std::string &x) {
+    switch (rng_() % 9) {
+    case 0: return "tanh(" + x + ")";
+    case 1: return "exp(tanh(" + x + "))";
+    case 2: return "log(" + x + " * " + x + " + 1)";
+    case 3: return "sqrt(" + x + " * " + x + " + 0.25)";
+    case 4: return "sin(" + x + ")";
+    case 5: return "sigmoid(" + x + ")";
+    case 6: return "relu(" + x + ")";
+    case 7: return "abs(" + x + ")";
+    default: return "-" + x;
+    }
+  }
+  std::string binary(const std::string &x, const std::string &y) {
+    switch (rng_() % 7) {
+    case 0: return "(" + x + " + " + y + ")";
+    case 1: return "(" + x + " - " + y + ")";
+    case 2: return "(" + x + " * " + y + ")";
+    case 3: return "(" + x + " / (" + y + " * " + y + " + 1))";
+    case 4: return "max(" + x + ", " + y + ")";
+    case 5: return "where(" + x + " > " + y + ", " + x + ", " + y + " * 0.5)";
+    default: return "pow(" + x + " * " + x + " + 0.5, tanh(" + y + "))";
+    }
+  }
+  // Something of `shape` ("34", "4", "3", "31", "" for a scalar), parenthesized.
+  std::string expr(const std::string &shape, int depth) {
+    std::string e = build(shape, depth);
+    bool name = e.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.") ==
+                std::string::npos;
+    return name ? e : "(" + e + ")";
+  }
+  std::string build(const std::string &shape, int depth) {
+    if (depth == 0)
+      return leaf(shape);
+    int d = depth - 1;
+    int r = static_cast<int>(rng_() % 10);
+    if (r < 2)
+      return leaf(shape);
+    if (r < 4)
+      return unary(expr(shape, d));
+    if (r < 6) { // binary, the second operand broadcast from a smaller shape
+      std::string other = shape;
+      if (shape == "34")
+        other = pick({"34", "4", "31", ""});
+      else if (shape != "")
+        other = pick({"", shape.c_str()});
+      return binary(expr(shape, d), expr(other, d));
+    }
+    // Shape-changing constructions.
+    if (shape == "34")
+      return special34(d);
+    if (shape == "4")
+      return pick({"sum(", "max(", "mean(", "logsumexp(", "min("}) + expr("34", d) + ", axis=0)";
+    if (shape == "3")
+      switch (rng_() % 5) {
+      case 0: return expr("34", d) + " @ " + expr("4", d);
+      case 1: return "pick(" + expr("34", d) + ", y)";
+      case 2: return "logsumexp(" + expr("34", d) + ", axis=1)";
+      case 3: return expr("34", d) + "[0:3, 2]";
+      default: return "max(" + expr("34", d) + ", axis=-1)";
+      }
+    if (shape == "31")
+      return "reshape(" + expr("3", d) + ", [3, 1])";
+    switch (rng_() % 6) { // a scalar
+    case 0: return "sum(" + expr("34", d) + ")";
+    case 1: return "mean(" + expr("4", d) + ")";
+    case 2: return expr("3", d) + " @ " + expr("3", d);
+    case 3: return "logsumexp(" + expr("34", d) + ")";
+    case 4: return "max(" + expr("4", d) + ")";
+    default: return expr("34", d) + "[1, 2] + " + expr("4", d) + "[1:3][0]";
+    }
+  }
+  std::string special34(int d) {
+    switch (rng_() % 4) {
+    case 0: return "softmax(" + expr("34", d) + ", axis=1)";
+    case 1: return "(" + expr("3", d) + " @ " + expr("34", d) + ") * " + expr("34", d) + ".T.T";
+    case 2: return "reshape(M, [3, 4]) * " + expr("34", d);
+    default: return "(" + pick({"M", "tanh(M)", "M * 2"}) + ").T";
+    }
+  }
+
+  std::mt19937_64 rng_;
+  std::vector<std::pair<std::string, std::string>> names_;
+};
+
+} // namespace gradc::test
