@@ -1,7 +1,7 @@
 # Installs gradc into a temporary prefix, builds examples/EXAMPLE against the installed
 # package (find_package(gradc)), runs it, and looks for each of EXPECT (';'-separated) in
 # its output.
-# Args: -DBUILD_DIR= -DSOURCE_DIR= -DWORK_DIR= -DEXAMPLE= -DEXPECT=
+# Args: -DBUILD_DIR= -DSOURCE_DIR= -DWORK_DIR= -DEXAMPLE= -DEXPECT= [-DOPTIONS=<cmake -D args>]
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -12,7 +12,7 @@ function(run)
 endfunction()
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/${EXAMPLE} -B ${WORK_DIR}/build -G Ninja
-    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix ${OPTIONS})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/${EXAMPLE})
 message("${out}")
