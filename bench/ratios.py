@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs bench_backend and prints the ratios the backend issue sets targets for, as a
+"""Runs bench_backend and prints the ratios issues 3, 4 and 5 set targets for, as a
 Markdown table (medians of the repetitions, all measured in the same process).
 
 usage: bench/ratios.py build/bench/bench_backend [--repetitions N] [--min-time S]
@@ -40,6 +40,10 @@ def main():
         ("l2wx: gradc / hand C (three sweeps)", t["BM_l2wx_grad_gradc"] / t["BM_l2wx_grad_hand"], "<= 1 (issue 4)"),
         ("l2wx: gradc / hand C (one fused sweep)", t["BM_l2wx_grad_gradc"] / t["BM_l2wx_grad_hand_fused"], ""),
     ]
+    for model in ["neuron", "rosenbrock", "l2wx"]:
+        jit, obj, c = (t[f"BM_emit_{model}_{k}"] for k in ["jit", "object", "c"])
+        rows.append((f"{model} gradient: emitted object / JIT", obj / jit, "as fast (issue 5)"))
+        rows.append((f"{model} gradient: emitted C (gcc -O3 -march=native) / object", c / obj, "<= 1.3 (issue 5)"))
     print("| measure | value | target |")
     print("|---|---|---|")
     for name, v, target in rows:

@@ -36,6 +36,8 @@ public:
   void close();
   /// A new loop variable name.
   std::string loopVar() { return "i" + std::to_string(loops_++); }
+  /// A new name for a local array.
+  std::string arrayName() { return "v" + std::to_string(arrays_++); }
 
   const std::string &c(Val v) const;
   /// The lines, indented from one level, without the temporaries nothing reads.
@@ -61,6 +63,7 @@ private:
   int depth_ = 1;
   int temps_ = 0;
   int loops_ = 0;
+  int arrays_ = 0;
 };
 
 class CElementBuilder final : public ElementBuilder {
