@@ -51,6 +51,20 @@ run(threads_cc + ["-std=c99", "-Wall", "-Wextra", "-Werror", "-I", WORK, f"{HERE
     mlp2_code + ["-lm", "-pthread", "-o", f"{WORK}/threads"])
 print(run([f"{WORK}/threads"]).strip())
 
+# emit --check: F_gradcheck against central differences; at relu's kink it must report the
+# difference between the gradient (0) and the central difference (0.5).
+run([GRADC, "emit", f"{EXAMPLES}/mlp2.expr", "-o", f"{WORK}/mlp2_check", "--prefix", "k_", MODE, "--check"])
+run([GRADC, "emit", f"{HERE}/kink.expr", "-o", f"{WORK}/kink", MODE, "--check"])
+code = [f"{WORK}/mlp2_check.c", f"{WORK}/kink.c"] if MODE == "--c" else [f"{WORK}/mlp2_check.o", f"{WORK}/kink.o"]
+run([cc] + STRICT + ["-I", WORK, f"{HERE}/gradcheck.c"] + code + ["-lm", "-o", f"{WORK}/gradcheck"])
+checks = dict(line.split() for line in run([f"{WORK}/gradcheck"]).splitlines())
+print("gradcheck:", checks)
+for name in ["mlp2", "svm", "layer", "relu_at_1"]:
+    if not float(checks[name]) < 1e-6:
+        sys.exit(f"gradcheck {name}: worst error {checks[name]}, expected below 1e-6")
+if float(checks["relu_at_0"]) != 0.5:
+    sys.exit(f"gradcheck at relu's kink: {checks['relu_at_0']}, expected 0.5")
+
 got = {}
 meta = []
 for line in run([f"{WORK}/host"]).splitlines():

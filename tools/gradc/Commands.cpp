@@ -386,6 +386,7 @@ int emitCommand(const EmitOptionsCli &opts) {
   eo.build.codegen.triple = opts.triple;
   eo.prefix = opts.prefix;
   eo.sourceName = opts.common.file;
+  eo.gradcheck = opts.gradcheck;
   std::string out = opts.out;
   if (out.empty()) {
     out = opts.common.file;

@@ -40,7 +40,8 @@ struct EmitOptionsCli {
   CommonOptions common;
   std::string out;           // output base: out.h and out.o (default: FILE without .expr)
   bool objectFlag = false;   // --object: the default
-  bool cSource = false;      // --c: self-contained C (not yet)
+  bool cSource = false;      // --c: self-contained C99
+  bool gradcheck = false;    // --check: also f_gradcheck
   std::string prefix;
   std::vector<std::string> dims;
   std::string triple;

@@ -63,6 +63,8 @@ int main(int argc, char **argv) {
   emitCmd->add_option("-o,--output", emit.out, "OUT: write OUT.h and OUT.o (default: FILE without .expr)");
   emitCmd->add_flag("--object", emit.objectFlag, "write OUT.h and the object file OUT.o (the default)");
   emitCmd->add_flag("--c", emit.cSource, "write OUT.h and self-contained C99 source OUT.c");
+  emitCmd->add_flag("--check", emit.gradcheck,
+                    "also write F_gradcheck(...): the worst error of F_grad against central differences");
   emitCmd->add_option("--prefix", emit.prefix, "P: prepend P to every exported symbol");
   emitCmd->add_option("--dim", emit.dims, "N=SIZE: fix a dim at compile time (it is then not an argument)");
   emitCmd->add_option("--target", emit.triple, "TRIPLE: generate code for another target (default: the host)");

@@ -63,11 +63,20 @@ std::string AbiFunction::prototype() const {
   return s + ")";
 }
 
-std::string AbiSet::workspaceSizePrototype(const DimTable &dims) const {
-  std::string s = "size_t " + workspaceSizeSymbol + "(";
+static std::string sizePrototype(const std::string &symbol, const std::vector<int32_t> &dimArgs,
+                                 const DimTable &dims) {
+  std::string s = "size_t " + symbol + "(";
   for (size_t i = 0; i < dimArgs.size(); ++i)
     s += (i ? ", int64_t " : "int64_t ") + cSymbolName(dims.names[static_cast<size_t>(dimArgs[i])]);
   return s + (dimArgs.empty() ? "void)" : ")");
+}
+
+std::string AbiSet::workspaceSizePrototype(const DimTable &dims) const {
+  return sizePrototype(workspaceSizeSymbol, dimArgs, dims);
+}
+
+std::string AbiSet::gradcheckWorkspaceSizePrototype(const DimTable &dims) const {
+  return sizePrototype(gradcheckWorkspaceSizeSymbol, dimArgs, dims);
 }
 
 AbiSet describeAbi(const Function &fn, const DimTable &dims,
@@ -117,6 +126,14 @@ AbiSet describeAbi(const Function &fn, const DimTable &dims,
                              static_cast<int32_t>(i)});
   }
   set.grad.args.push_back(ws);
+
+  set.gradcheck.symbol = base + "_gradcheck";
+  set.gradcheckWorkspaceSizeSymbol = base + "_gradcheck_workspace_size";
+  set.gradcheck.returnType = DType::F64;
+  set.gradcheck.args = common;
+  if (!scalarResult)
+    set.gradcheck.args.push_back({ArgRole::DOut, "d_out", result.dtype, true, result.shape, 0});
+  set.gradcheck.args.push_back(ws);
   return set;
 }
 

@@ -49,9 +49,14 @@ struct AbiSet {
   AbiFunction grad;
   std::string workspaceSizeSymbol;
   std::vector<int32_t> dimArgs; // the dim arguments of all three, in order
+  /// `gradc emit --check`: double f_gradcheck(dims, params, [d_out,] ws), the worst error of
+  /// f_grad against central differences of f, with its own workspace-size function.
+  AbiFunction gradcheck;
+  std::string gradcheckWorkspaceSizeSymbol;
 
   /// The prototype of the workspace-size function: "size_t f_workspace_size(int64_t n)".
   std::string workspaceSizePrototype(const DimTable &dims) const;
+  std::string gradcheckWorkspaceSizePrototype(const DimTable &dims) const;
 };
 
 AbiSet describeAbi(const Function &fn, const DimTable &dims,

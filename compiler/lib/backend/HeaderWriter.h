@@ -16,9 +16,9 @@ struct HeaderFunction {
 
 /// The header text. `guard` names the include guard, `source` the .expr file, `prefix`
 /// the symbol prefix (for the ABI version function's name), `codeFile` the object or C
-/// file that implements it.
+/// file that implements it; `gradcheck` adds the f_gradcheck prototypes (emit --check).
 std::string writeHeader(const std::vector<HeaderFunction> &fns, const DimTable &dims,
                         const std::string &guard, const std::string &source,
-                        const std::string &prefix, const std::string &codeFile);
+                        const std::string &prefix, const std::string &codeFile, bool gradcheck = false);
 
 } // namespace gradc

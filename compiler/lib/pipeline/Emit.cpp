@@ -3,8 +3,10 @@
 #include "pipeline/Emit.h"
 
 #include "autodiff/ReverseMode.h"
+#include "backend/CGradCheck.h"
 #include "backend/CPrinter.h"
 #include "backend/HeaderWriter.h"
+#include "backend/LlvmGradCheck.h"
 #include "backend/ObjectEmitter.h"
 
 #include <llvm/IR/IRBuilder.h>
@@ -162,8 +164,11 @@ bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const 
   lowering.prefix = opts.prefix;
   std::vector<HeaderFunction> header;
   Prepared prepared = prepare(fns, opts);
-  for (const LoweringInput &in : prepared.inputs)
+  for (const LoweringInput &in : prepared.inputs) {
     header.push_back({in.fn, lowerFunction(in, module, lowering)});
+    if (opts.gradcheck)
+      emitGradCheck(module, *in.fn, header.back().abi, in.boundDims);
+  }
   emitIntFunction(module, opts.prefix + "gradc_abi_version", 1);
   for (const HeaderFunction &hf : header) {
     emitMetadata(module, hf.abi.value, dims);
@@ -178,7 +183,7 @@ bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const 
     return false;
   return writeText(outBase + ".h",
                    writeHeader(header, dims, guardFor(outBase, opts.prefix), opts.sourceName, opts.prefix,
-                               baseName(outBase) + ".o"),
+                               baseName(outBase) + ".o", opts.gradcheck),
                    error);
 }
 
@@ -190,6 +195,8 @@ bool emitCSource(const std::vector<Function *> &fns, const DimTable &dims, const
   for (const LoweringInput &in : prepared.inputs) {
     code += "\n/* " + in.fn->name + ", " + opts.sourceName + ":" + std::to_string(in.fn->loc.line) + " */\n";
     header.push_back({in.fn, printCFunctions(in, opts.prefix, code)});
+    if (opts.gradcheck)
+      code += "\n" + printCGradCheck(*in.fn, header.back().abi, in.boundDims);
   }
   code += "\nint " + opts.prefix + "gradc_abi_version(void) { return 1; }\n";
   for (const HeaderFunction &hf : header)
@@ -202,7 +209,7 @@ bool emitCSource(const std::vector<Function *> &fns, const DimTable &dims, const
   return writeText(outBase + ".c", c, error) &&
          writeText(outBase + ".h",
                    writeHeader(header, dims, guardFor(outBase, opts.prefix), opts.sourceName, opts.prefix,
-                               baseName(outBase) + ".c"),
+                               baseName(outBase) + ".c", opts.gradcheck),
                    error);
 }
 

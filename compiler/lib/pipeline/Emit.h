@@ -12,6 +12,7 @@ struct EmitOptions {
   BuildOptions build;      // bound dims, graph options, target CPU/triple
   std::string prefix;      // prepended to every symbol
   std::string sourceName;  // the .expr file, for the header's comments
+  bool gradcheck = false;  // also f_gradcheck (emit --check)
 };
 
 /// Compiles `fns` (their graphs gain gradient nodes) into one object file at
