@@ -62,6 +62,12 @@ bool emitObjectFile(llvm::Module &m, const CodegenOptions &opts, const std::stri
   m.setTargetTriple(triple);
   m.setDataLayout(tm->createDataLayout());
   optimizeModule(m, *tm, level);
+  // Math library calls go through the GOT, not a PLT stub (as -fno-plt): one indirect call
+  // instead of a call and a jump, which shows on small functions such as the neuron's.
+  if (tm->isPositionIndependent())
+    for (llvm::Function &f : m)
+      if (f.isDeclaration())
+        f.addFnAttr(llvm::Attribute::NonLazyBind);
 
   std::error_code ec;
   llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
