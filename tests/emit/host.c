@@ -45,6 +45,13 @@ int main(void) {
     print("neuron.x", h, 2);
   }
 
+  v = l4_gates_grad(3, -1, 2, 5, &g[0], &g[1], &g[2], &g[3], NULL);
+  print("gates", &v, 1);
+  print("gates.x", &g[0], 1);
+  print("gates.y", &g[1], 1);
+  print("gates.z", &g[2], 1);
+  print("gates.w", &g[3], 1);
+
   ws = malloc(l4_l2wx_workspace_size(3) + 1);
   v = l4_l2wx_grad(3, W, x3, g, h, ws);
   free(ws);
@@ -80,6 +87,11 @@ int main(void) {
     if (l4_l2wx_grad_arg_name(a) != NULL || l4_l2wx_grad_arg_name(-1) != NULL)
       return 2;
   }
+
+  ws = malloc(m2_scores_workspace_size(4, 3, 5, 3) + 1);
+  m2_scores(4, 3, 5, 3, X, W1, b1, W2, b2, g, ws);
+  free(ws);
+  print("scores", g, 12);
 
   ws = malloc(m2_svm_workspace_size(4, 3, 3) + 1);
   v = m2_svm_grad(4, 3, 3, X, y, Wsvm, g, ws);
