@@ -137,4 +137,35 @@ AbiSet describeAbi(const Function &fn, const DimTable &dims,
   return set;
 }
 
+ArgMetadata argMetadata(const AbiFunction &f, const DimTable &dims) {
+  ArgMetadata md;
+  std::vector<std::string> ctypes = f.cTypes();
+  for (size_t i = 0; i < f.args.size(); ++i) {
+    md.names.push_back(f.args[i].name);
+    md.types.push_back(ctypes[i + 1]);
+    bool shaped = f.args[i].role != ArgRole::Workspace && f.args[i].role != ArgRole::Dim;
+    md.shapes.push_back(shaped ? dims.str(f.args[i].shape) : "");
+  }
+  return md;
+}
+
+ArgumentMap mapArguments(const AbiFunction &f, size_t params, size_t roots) {
+  ArgumentMap m;
+  m.paramArg.assign(params + 1, -1);
+  m.outputArg.assign(roots, -1);
+  for (size_t i = 0; i < f.args.size(); ++i) {
+    const AbiArg &a = f.args[i];
+    int k = static_cast<int>(i);
+    switch (a.role) {
+    case ArgRole::Param: m.paramArg[static_cast<size_t>(a.index)] = k; break;
+    case ArgRole::DOut: m.paramArg[params] = k; break;
+    case ArgRole::Out: m.outputArg[0] = k; break;
+    case ArgRole::Grad: m.outputArg[static_cast<size_t>(a.index) + 1] = k; break;
+    case ArgRole::Workspace: m.wsArg = k; break;
+    case ArgRole::Dim: break;
+    }
+  }
+  return m;
+}
+
 } // namespace gradc

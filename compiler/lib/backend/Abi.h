@@ -62,6 +62,22 @@ struct AbiSet {
 AbiSet describeAbi(const Function &fn, const DimTable &dims,
                    const std::map<int32_t, int64_t> &boundDims, const std::string &prefix = "");
 
+/// Where a compiled function finds its values among its arguments: each Param index's
+/// argument (index `params` is d_out), each root's output argument (root 0 the value, root
+/// i + 1 parameter i's gradient; -1 when returned or absent), and the workspace's.
+struct ArgumentMap {
+  std::vector<int> paramArg, outputArg;
+  int wsArg = -1;
+};
+ArgumentMap mapArguments(const AbiFunction &f, size_t params, size_t roots);
+
+/// What a host can ask at run time about a function's arguments (F_arg_name/type/shape):
+/// per argument its name, C type ("const double *") and shape ("[n, 3]"; "" for dims and ws).
+struct ArgMetadata {
+  std::vector<std::string> names, types, shapes;
+};
+ArgMetadata argMetadata(const AbiFunction &f, const DimTable &dims);
+
 /// The C spelling of a dtype for values ("double", "int32_t").
 const char *cTypeName(DType t);
 

@@ -90,7 +90,6 @@ private:
   Val element(NodeId n, const Index &at);
   Val compute(NodeId n, const Index &at);
   Val gatherElement(NodeId n, const Index &at);
-  std::vector<NodeId> fusedGathers(NodeId n);
   Val scalarOf(NodeId n);
   Val get(NodeId x, const Index &at, DType dt) { return cConvert(c_, element(x, at), g_.type(x).dtype, dt); }
 
@@ -102,7 +101,6 @@ private:
   Val foldLanes(DType dt, Val init, const std::vector<Val> &extents,
                 const std::function<Val(const Index &)> &elementAt, const Combine &combine);
   Val emitMatMul(NodeId n, Val out);
-  bool columnMajor(NodeId x) const;
   void emitScatter(NodeId n, Val out);
   void fill(Val base, DType dtype, const Shape &shape, Val v);
   Val boundsOk();
@@ -293,28 +291,6 @@ Val FunctionPrinter::gatherElement(NodeId n, const Index &at) {
   return r;
 }
 
-std::vector<NodeId> FunctionPrinter::fusedGathers(NodeId n) {
-  std::vector<NodeId> found, stack(g_.node(n).operands.begin(), g_.node(n).operands.end());
-  if (opInfo(g_.node(n).op).loop != LoopKind::Elementwise)
-    return found;
-  while (!stack.empty()) {
-    NodeId x = stack.back();
-    stack.pop_back();
-    if (s_.storage[static_cast<size_t>(x)] != Storage::Inline || g_.type(x).isScalar())
-      continue;
-    LoopKind kind = opInfo(g_.node(x).op).loop;
-    if (kind == LoopKind::Scatter) {
-      if (decodeIndexSpec(g_.node(x).ints)[0].slice &&
-          std::find(found.begin(), found.end(), x) == found.end())
-        found.push_back(x);
-    } else if (kind == LoopKind::Elementwise) {
-      for (NodeId o : g_.node(x).operands)
-        stack.push_back(o);
-    }
-  }
-  return found;
-}
-
 // --- steps ---
 
 void FunctionPrinter::emitStep(NodeId n) {
@@ -363,7 +339,7 @@ void FunctionPrinter::emitMaterialize(NodeId n) {
     storeAt(out, node.type.shape, at, compute(n, at), node.type.dtype, node.type.dtype);
     memo_.clear();
   };
-  std::vector<NodeId> gathers = fusedGathers(n);
+  std::vector<NodeId> gathers = fusedGathers(g_, s_, n);
   if (gathers.empty())
     return forEach(extentsOf(node.type.shape), body);
   // Split the outer loop where every fused gather's slice is inside: there they read
@@ -505,7 +481,7 @@ Val FunctionPrinter::emitMatMul(NodeId n, Val out) {
     };
     if (as.size() == 1)
       return dot({});
-    if (columnMajor(a)) { // W^T @ v: out = sum over p of v[p] * (row p of W)
+    if (readsColumnMajor(g_, s_, a)) { // W^T @ v: out = sum over p of v[p] * (row p of W)
       fill(out, dt, cs, konst(0.0, dt));
       forEach({k}, [&](const Index &p) {
         memo_.clear();
@@ -539,7 +515,7 @@ Val FunctionPrinter::emitMatMul(NodeId n, Val out) {
   };
   if (as.size() == 1) {
     rowUpdate({}, {});
-  } else if (columnMajor(a)) { // A[i, p] = W[p, i]: sweep W's rows, p outermost
+  } else if (readsColumnMajor(g_, s_, a)) { // A[i, p] = W[p, i]: sweep W's rows, p outermost
     forEach({k}, [&](const Index &p) {
       forEach({dimValue(as[0])}, [&](const Index &i) {
         memo_.clear();
@@ -551,12 +527,6 @@ Val FunctionPrinter::emitMatMul(NodeId n, Val out) {
     forEach({dimValue(as[0])}, [&](const Index &i) { rowUpdate({i[0]}, {i[0]}); });
   }
   return nullptr;
-}
-
-bool FunctionPrinter::columnMajor(NodeId x) const {
-  const Node &n = g_.node(x);
-  return n.op == Op::Transpose && s_.storage[static_cast<size_t>(x)] == Storage::Inline &&
-         n.ints == std::vector<int64_t>{1, 0};
 }
 
 void FunctionPrinter::emitScatter(NodeId n, Val out) {
@@ -687,8 +657,10 @@ Val FunctionPrinter::layout(CBody &c, const std::vector<Val> &dims, std::vector<
 std::string FunctionPrinter::print() {
   // Arguments are a0, a1, ... in the definition (the header names them as the source
   // does), so no user name can clash with a name the printer makes up.
-  paramArg_.assign(in_.fn->params.size() + 1, -1);
-  outputArg_.assign(roots_.size(), -1);
+  ArgumentMap m = mapArguments(abi_, in_.fn->params.size(), roots_.size());
+  paramArg_ = std::move(m.paramArg);
+  outputArg_ = std::move(m.outputArg);
+  wsArg_ = m.wsArg;
   dims_.assign(g_.dims().names.size(), nullptr);
   for (auto [sym, v] : in_.boundDims)
     dims_[static_cast<size_t>(sym)] = idx(v);
@@ -697,26 +669,8 @@ std::string FunctionPrinter::print() {
   for (size_t i = 0; i < abi_.args.size(); ++i) {
     const AbiArg &a = abi_.args[i];
     int k = static_cast<int>(i);
-    switch (a.role) {
-    case ArgRole::Param:
-      paramArg_[static_cast<size_t>(a.index)] = k;
-      break;
-    case ArgRole::DOut:
-      paramArg_[in_.fn->params.size()] = k;
-      break;
-    case ArgRole::Out:
-      outputArg_[0] = k;
-      break;
-    case ArgRole::Grad:
-      outputArg_[static_cast<size_t>(a.index) + 1] = k;
-      break;
-    case ArgRole::Workspace:
-      wsArg_ = k;
-      break;
-    case ArgRole::Dim:
+    if (a.role == ArgRole::Dim)
       dims_[static_cast<size_t>(a.index)] = arg(k);
-      break;
-    }
     const std::string &ty = types[i + 1];
     bool restrict = a.pointer && a.role != ArgRole::Workspace;
     params += (i ? ", " : "") + ty + (ty.back() == '*' ? "" : " ") + (restrict ? "restrict " : "") + "a" +

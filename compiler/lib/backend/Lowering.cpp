@@ -68,7 +68,6 @@ private:
   LVal element(NodeId n, const std::vector<LVal> &idx);
   LVal compute(NodeId n, const std::vector<LVal> &idx);
   LVal gatherElement(NodeId n, const std::vector<LVal> &idx);
-  std::vector<NodeId> fusedGathers(NodeId n);
   LVal scalarOf(NodeId n);
   LVal konst(double v, DType t);
 
@@ -78,7 +77,6 @@ private:
   void emitMaterialize(NodeId n);
   LVal emitReduce(NodeId n, LVal out);
   LVal emitMatMul(NodeId n, LVal out);
-  bool columnMajor(NodeId x) const;
   void emitScatter(NodeId n, LVal out);
   void fill(LVal base, DType dtype, const Shape &shape, LVal v);
   void emitCopies();
@@ -123,31 +121,10 @@ DType FunctionEmitter::outputDtype(size_t root) const {
 }
 
 void FunctionEmitter::mapArguments() {
-  paramArg_.assign(in_.fn->params.size() + 1, -1);
-  outputArg_.assign(roots_.size(), -1);
-  for (size_t i = 0; i < abi_.args.size(); ++i) {
-    const AbiArg &a = abi_.args[i];
-    int idx = static_cast<int>(i);
-    switch (a.role) {
-    case ArgRole::Param:
-      paramArg_[static_cast<size_t>(a.index)] = idx;
-      break;
-    case ArgRole::DOut:
-      paramArg_[in_.fn->params.size()] = idx;
-      break;
-    case ArgRole::Out:
-      outputArg_[0] = idx;
-      break;
-    case ArgRole::Grad:
-      outputArg_[static_cast<size_t>(a.index) + 1] = idx;
-      break;
-    case ArgRole::Workspace:
-      wsArg_ = idx;
-      break;
-    case ArgRole::Dim:
-      break;
-    }
-  }
+  ArgumentMap m = gradc::mapArguments(abi_, in_.fn->params.size(), roots_.size());
+  paramArg_ = std::move(m.paramArg);
+  outputArg_ = std::move(m.outputArg);
+  wsArg_ = m.wsArg;
 }
 
 llvm::FunctionType *FunctionEmitter::functionType() {
@@ -479,7 +456,7 @@ void FunctionEmitter::emitMaterialize(NodeId n) {
                node.type.dtype);
     memo_.clear();
   };
-  std::vector<NodeId> gathers = fusedGathers(n);
+  std::vector<NodeId> gathers = fusedGathers(g_, s_, n);
   if (gathers.empty()) {
     LoopNest::forEach(b_, extentsOf(node.type.shape), body);
     return;
@@ -502,30 +479,6 @@ void FunctionEmitter::emitMaterialize(NodeId n) {
   LoopNest::forRange(b_, lo, hi, inner, body);
   knownInside_.clear();
   LoopNest::forRange(b_, hi, extent, inner, body);
-}
-
-// The index_grads fused into n's loop (reached through elementwise ops, so in n's index
-// space) that slice the outermost axis.
-std::vector<NodeId> FunctionEmitter::fusedGathers(NodeId n) {
-  std::vector<NodeId> found, stack(g_.node(n).operands.begin(), g_.node(n).operands.end());
-  if (opInfo(g_.node(n).op).loop != LoopKind::Elementwise)
-    return found;
-  while (!stack.empty()) {
-    NodeId x = stack.back();
-    stack.pop_back();
-    if (s_.storage[static_cast<size_t>(x)] != Storage::Inline || g_.type(x).isScalar())
-      continue;
-    LoopKind kind = opInfo(g_.node(x).op).loop;
-    if (kind == LoopKind::Scatter) {
-      if (decodeIndexSpec(g_.node(x).ints)[0].slice &&
-          std::find(found.begin(), found.end(), x) == found.end())
-        found.push_back(x);
-    } else if (kind == LoopKind::Elementwise) {
-      for (NodeId o : g_.node(x).operands)
-        stack.push_back(o);
-    }
-  }
-  return found;
 }
 
 // Reductions join elements in an order of LLVM's choosing (sums may reassociate), so they
@@ -598,7 +551,7 @@ LVal FunctionEmitter::emitMatMul(NodeId n, LVal out) {
     };
     if (as.size() == 1)
       return dot({});
-    if (columnMajor(a)) { // W^T @ v: out = sum over p of v[p] * (row p of W)
+    if (readsColumnMajor(g_, s_, a)) { // W^T @ v: out = sum over p of v[p] * (row p of W)
       fill(out, dt, node.type.shape, konst(0.0, dt));
       LoopNest::forEach(b_, {k}, [&](const std::vector<LVal> &p) {
         memo_.clear();
@@ -640,7 +593,7 @@ LVal FunctionEmitter::emitMatMul(NodeId n, LVal out) {
   };
   if (as.size() == 1) {
     rowUpdate({}, {});
-  } else if (columnMajor(a)) {
+  } else if (readsColumnMajor(g_, s_, a)) {
     // A is a transposed matrix (A[i, p] = W[p, i]), as in the gradient W^T @ g: sweep W's
     // rows (p outermost) so every inner loop runs along contiguous memory.
     LoopNest::forEach(b_, {k}, [&](const std::vector<LVal> &p) {
@@ -662,14 +615,6 @@ LVal FunctionEmitter::emitMatMul(NodeId n, LVal out) {
     });
   }
   return nullptr;
-}
-
-// Whether a matrix operand is stored column by column: a transpose (fused, so read through
-// its index map) of a matrix in memory.
-bool FunctionEmitter::columnMajor(NodeId x) const {
-  const Node &n = g_.node(x);
-  return n.op == Op::Transpose && s_.storage[static_cast<size_t>(x)] == Storage::Inline &&
-         n.ints == std::vector<int64_t>{1, 0};
 }
 
 // index_grad: zeros, then the operand written at the selected places. Each selected

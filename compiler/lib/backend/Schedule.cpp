@@ -248,4 +248,31 @@ DType elementComputeDtype(const Graph &g, const Node &node) {
   return widest;
 }
 
+std::vector<NodeId> fusedGathers(const Graph &g, const Schedule &s, NodeId n) {
+  std::vector<NodeId> found, stack(g.node(n).operands.begin(), g.node(n).operands.end());
+  if (opInfo(g.node(n).op).loop != LoopKind::Elementwise)
+    return found;
+  while (!stack.empty()) {
+    NodeId x = stack.back();
+    stack.pop_back();
+    if (s.storage[static_cast<size_t>(x)] != Storage::Inline || g.type(x).isScalar())
+      continue;
+    LoopKind kind = opInfo(g.node(x).op).loop;
+    if (kind == LoopKind::Scatter) {
+      if (decodeIndexSpec(g.node(x).ints)[0].slice && std::find(found.begin(), found.end(), x) == found.end())
+        found.push_back(x);
+    } else if (kind == LoopKind::Elementwise) {
+      for (NodeId o : g.node(x).operands)
+        stack.push_back(o);
+    }
+  }
+  return found;
+}
+
+bool readsColumnMajor(const Graph &g, const Schedule &s, NodeId x) {
+  const Node &n = g.node(x);
+  return n.op == Op::Transpose && s.storage[static_cast<size_t>(x)] == Storage::Inline &&
+         n.ints == std::vector<int64_t>{1, 0};
+}
+
 } // namespace gradc

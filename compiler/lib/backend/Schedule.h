@@ -73,6 +73,14 @@ void forEachRead(const Graph &g, const Schedule &s, NodeId start, bool self,
 /// compare in their widest operand's.
 DType elementComputeDtype(const Graph &g, const Node &node);
 
+/// The index_grads fused into n's loop (reached through elementwise ops, so in n's index
+/// space) that slice the outermost axis: the loop is split where all of them are inside.
+std::vector<NodeId> fusedGathers(const Graph &g, const Schedule &s, NodeId n);
+
+/// Whether matrix operand x is read column by column: a fused transpose of a matrix in
+/// memory (every W^T of a gradient), which matmuls sweep by W's rows instead.
+bool readsColumnMajor(const Graph &g, const Schedule &s, NodeId x);
+
 /// `rootTypes[i]` is the dtype output i is written in; a root of another dtype is
 /// computed in the workspace and converted by its copy.
 Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,

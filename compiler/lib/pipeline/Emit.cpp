@@ -72,19 +72,11 @@ void emitIntFunction(llvm::Module &m, const std::string &name, int value) {
 // What a host can ask at run time about f_grad's arguments (f's are a prefix-free subset):
 // their number, names, C types and shapes.
 void emitMetadata(llvm::Module &m, const AbiFunction &f, const DimTable &dims) {
-  std::vector<std::string> names, types, shapes;
-  std::vector<std::string> ctypes = f.cTypes();
-  for (size_t i = 0; i < f.args.size(); ++i) {
-    names.push_back(f.args[i].name);
-    types.push_back(ctypes[i + 1]);
-    shapes.push_back(f.args[i].role == ArgRole::Workspace || f.args[i].role == ArgRole::Dim
-                         ? ""
-                         : dims.str(f.args[i].shape));
-  }
+  ArgMetadata md = argMetadata(f, dims);
   emitIntFunction(m, f.symbol + "_arg_count", static_cast<int>(f.args.size()));
-  emitStringTable(m, f.symbol + "_arg_name", names);
-  emitStringTable(m, f.symbol + "_arg_type", types);
-  emitStringTable(m, f.symbol + "_arg_shape", shapes);
+  emitStringTable(m, f.symbol + "_arg_name", md.names);
+  emitStringTable(m, f.symbol + "_arg_type", md.types);
+  emitStringTable(m, f.symbol + "_arg_shape", md.shapes);
 }
 
 } // namespace
@@ -139,18 +131,10 @@ std::string cStringTable(const std::string &name, const std::vector<std::string>
 }
 
 std::string cMetadata(const AbiFunction &f, const DimTable &dims) {
-  std::vector<std::string> names, types, shapes;
-  std::vector<std::string> ctypes = f.cTypes();
-  for (size_t i = 0; i < f.args.size(); ++i) {
-    names.push_back(f.args[i].name);
-    types.push_back(ctypes[i + 1]);
-    shapes.push_back(f.args[i].role == ArgRole::Workspace || f.args[i].role == ArgRole::Dim
-                         ? ""
-                         : dims.str(f.args[i].shape));
-  }
+  ArgMetadata md = argMetadata(f, dims);
   return "int " + f.symbol + "_arg_count(void) { return " + std::to_string(f.args.size()) + "; }\n" +
-         cStringTable(f.symbol + "_arg_name", names) + cStringTable(f.symbol + "_arg_type", types) +
-         cStringTable(f.symbol + "_arg_shape", shapes);
+         cStringTable(f.symbol + "_arg_name", md.names) + cStringTable(f.symbol + "_arg_type", md.types) +
+         cStringTable(f.symbol + "_arg_shape", md.shapes);
 }
 
 } // namespace
