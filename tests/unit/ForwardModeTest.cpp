@@ -17,47 +17,6 @@ namespace {
 
 Tensor randomLike(const Tensor &t, std::mt19937_64 &rng) { return randomTensor(t.shape, rng); }
 
-double dot(const Tensor &a, const Tensor &b) {
-  double s = 0;
-  for (size_t i = 0; i < a.data.size(); ++i)
-    s += a.data[i] * b.data[i];
-  return s;
-}
-
-// Evaluates <J v, u> and <v, J^T u> for random u and v at `at`.
-void expectDotProductIdentity(Function &fn, const std::vector<Tensor> &at,
-                              const std::vector<int64_t> &dims, uint64_t seed, const std::string &src) {
-  std::mt19937_64 rng(seed);
-  std::vector<int64_t> dimValues = dims;
-  dimValues.resize(fn.graph->dims().names.size(), 0);
-  Tensor value = valueOf(fn, at, dimValues);
-  bool scalarResult = value.shape.empty();
-  Tensor u = scalarResult ? scalar(1.0) : randomLike(value, rng);
-
-  GradientGraph gg = differentiate(fn);
-  TangentGraph tg = forwardDerivative(fn);
-  std::vector<Tensor> inputs = at;
-  inputs.push_back(u); // d_out's slot
-  std::vector<Tensor> v;
-  for (size_t i = 0; i < at.size(); ++i) {
-    v.push_back(fn.params[i].isConst ? Tensor{} : randomLike(at[i], rng));
-    inputs.push_back(v.back());
-  }
-  std::vector<NodeId> roots{tg.tangent};
-  roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
-  EvalResult r = evaluate(*fn.graph, roots, inputs, dimValues);
-  ASSERT_TRUE(r.ok()) << r.error;
-  double forward = dot(r.outputs[0], u);
-  double reverse = 0;
-  for (size_t i = 0; i < at.size(); ++i)
-    if (!fn.params[i].isConst)
-      reverse += dot(v[i], r.outputs[i + 1]);
-  if (!std::isfinite(forward) && !std::isfinite(reverse))
-    return;
-  EXPECT_LE(relError(forward, reverse), 1e-10) << "<Jv,u> = " << forward << ", <v,J^T u> = "
-                                                << reverse << "\n" << src;
-}
-
 } // namespace
 
 // d (x y + sin x) = (y + cos x) dx + x dy

@@ -170,6 +170,24 @@ TEST(Jit, OptimizationLevelZeroMatchesTheInterpreter) {
                      {scalar(0.7), scalar(-0.4)}, {}, fast, 1e-6);
 }
 
+TEST(Jit, MaxReductionGradientFindsItsTieWhenTheOperandMayContract) {
+  // Found by the differential suite: at level 0 on an FMA machine, M.T * A + b was contracted
+  // in the min-reduction's loop and not in the gradient's equality test, so no element equaled
+  // the minimum and the gradient was 0/0. The operand of a max/min reduction is now stored once.
+  const char *src = "dim n\ndef f(A: [3, n], b: [n], M: [n, 3]) = max(min(M.T * A + b, axis=0))\n";
+  for (int level : {0, 3}) {
+    BuildOptions opts;
+    opts.codegen.optLevel = level;
+    expectEnginesAgree(src,
+                       {mat(3, 5, {1.288, 1.449, 0.066, -0.765, -1.092, 0.031, -1.022, -1.437, 0.199, 0.133,
+                                   0.546, -0.914, 0.005, -0.065, -1.506}),
+                        vec({0.538, 0.321, 2.389, 0.203, -0.145}),
+                        mat(5, 3, {1.233, 0.199, 0.909, -0.366, 0.218, 1.024, 0.696, 0.128, -1.082, 0.445,
+                                   0.077, 0.72, 0.216, 1.088, -0.052})},
+                       {5}, opts, 1e-9);
+  }
+}
+
 TEST(Jit, BoundDimsSpecializeAndDropTheArgument) {
   auto cs = compileOk("dim n\ndef l2wx(W: [n, n], x: [n]) = sum((W @ x)^2)\n");
   ASSERT_TRUE(cs);

@@ -1,7 +1,8 @@
 // TensorProgramGenerator.h: random tensor programs for property and differential tests
 // (broadcasting, every reduction, matmul of each rank, indexing and slices, pick, where,
-// softmax, fan-out) over fixed-shape parameters:
+// softmax, fan-out, every comparison) over parameters of fixed shapes,
 //   def f(A: [3, 4], b: [4], c: [3, 1], s, M: [4, 3], v: [3], y: const i32[3])
+// or, with `symbolic`, of a run-time dim n (4 in [3, 4] becomes n; run with n >= 4).
 #pragma once
 
 #include <random>
@@ -16,7 +17,7 @@ namespace gradc::test {
 // differences are accurate.
 class TensorProgramGenerator {
 public:
-  explicit TensorProgramGenerator(uint64_t seed) : rng_(seed) {}
+  explicit TensorProgramGenerator(uint64_t seed, bool symbolic = false) : rng_(seed), symbolic_(symbolic) {}
 
   std::string program() {
     names_ = {{"A", "34"}, {"b", "4"}, {"c", "31"}, {"s", ""}, {"M", "43"}, {"v", "3"}};
@@ -30,6 +31,9 @@ public:
     }
     bool vectorResult = rng_() % 4 == 0;
     body += "  return " + (vectorResult ? expr("34", 2) : expr("", 3)) + "\n";
+    if (symbolic_)
+      return "dim n\ndef f(A: [3, n], b: [n], c: [3, 1], s, M: [n, 3], v: [3], y: const i32[3]) {\n" + body +
+             "}\n";
     return "def f(A: [3, 4], b: [4], c: [3, 1], s, M: [4, 3], v: [3], y: const i32[3]) {\n" +
            body + "}\n";
   }
@@ -61,7 +65,12 @@ private:
     }
   }
   std::string binary(const std::string &x, const std::string &y) {
-    switch (rng_() % 7) {
+    switch (rng_() % 9) {
+    case 7: return "min(" + x + ", " + y + ")";
+    case 8: { // the other comparisons (== and != of random values: mostly false and true)
+      std::string op = pick({" < ", " >= ", " <= ", " == ", " != "});
+      return "where(" + x + op + y + ", " + x + " * " + y + ", " + y + ")";
+    }
     case 0: return "(" + x + " + " + y + ")";
     case 1: return "(" + x + " - " + y + ")";
     case 2: return "(" + x + " * " + y + ")";
@@ -123,12 +132,13 @@ private:
     switch (rng_() % 4) {
     case 0: return "softmax(" + expr("34", d) + ", axis=1)";
     case 1: return "(" + expr("3", d) + " @ " + expr("34", d) + ") * " + expr("34", d) + ".T.T";
-    case 2: return "reshape(M, [3, 4]) * " + expr("34", d);
+    case 2: return std::string(symbolic_ ? "reshape(M, [3, n]) * " : "reshape(M, [3, 4]) * ") + expr("34", d);
     default: return "(" + pick({"M", "tanh(M)", "M * 2"}) + ").T";
     }
   }
 
   std::mt19937_64 rng_;
+  bool symbolic_;
   std::vector<std::pair<std::string, std::string>> names_;
 };
 

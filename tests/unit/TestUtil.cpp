@@ -1,6 +1,8 @@
 // TestUtil.cpp: helpers shared by the unit tests.
 #include "TestUtil.h"
 
+#include "autodiff/ForwardMode.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -77,7 +79,7 @@ Tensor valueOf(const Function &fn, const std::vector<Tensor> &params,
 }
 
 double centralDifference(const Function &fn, std::vector<Tensor> params, size_t p, size_t i,
-                         const std::vector<int64_t> &dimValues) {
+                         const std::vector<int64_t> &dimValues, double step) {
   auto total = [&] {
     Tensor t = valueOf(fn, params, dimValues);
     double s = 0;
@@ -86,7 +88,7 @@ double centralDifference(const Function &fn, std::vector<Tensor> params, size_t 
     return s;
   };
   double x = params[p].data[i];
-  double h = 1e-6 * std::max(1.0, std::fabs(x));
+  double h = step * std::max(1.0, std::fabs(x));
   params[p].data[i] = x + h;
   double up = total();
   params[p].data[i] = x - h;
@@ -96,6 +98,46 @@ double centralDifference(const Function &fn, std::vector<Tensor> params, size_t 
 
 double relError(double a, double b) {
   return std::fabs(a - b) / std::max({1.0, std::fabs(a), std::fabs(b)});
+}
+
+static double dot(const Tensor &a, const Tensor &b) {
+  double s = 0;
+  for (size_t i = 0; i < a.data.size(); ++i)
+    s += a.data[i] * b.data[i];
+  return s;
+}
+
+void expectDotProductIdentity(Function &fn, const std::vector<Tensor> &at,
+                              const std::vector<int64_t> &dims, uint64_t seed, const std::string &src) {
+  std::mt19937_64 rng(seed);
+  std::vector<int64_t> dimValues = dims;
+  dimValues.resize(fn.graph->dims().names.size(), 0);
+  Tensor value = valueOf(fn, at, dimValues);
+  bool scalarResult = value.shape.empty();
+  Tensor u = scalarResult ? scalar(1.0) : randomTensor(value.shape, rng);
+
+  GradientGraph gg = differentiate(fn);
+  TangentGraph tg = forwardDerivative(fn);
+  std::vector<Tensor> inputs = at;
+  inputs.push_back(u); // d_out's slot
+  std::vector<Tensor> v;
+  for (size_t i = 0; i < at.size(); ++i) {
+    v.push_back(fn.params[i].isConst ? Tensor{} : randomTensor(at[i].shape, rng));
+    inputs.push_back(v.back());
+  }
+  std::vector<NodeId> roots{tg.tangent};
+  roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
+  EvalResult r = evaluate(*fn.graph, roots, inputs, dimValues);
+  ASSERT_TRUE(r.ok()) << r.error;
+  double forward = dot(r.outputs[0], u);
+  double reverse = 0;
+  for (size_t i = 0; i < at.size(); ++i)
+    if (!fn.params[i].isConst)
+      reverse += dot(v[i], r.outputs[i + 1]);
+  if (!std::isfinite(forward) && !std::isfinite(reverse))
+    return;
+  EXPECT_LE(relError(forward, reverse), 1e-10) << "<Jv,u> = " << forward << ", <v,J^T u> = "
+                                                << reverse << "\n" << src;
 }
 
 } // namespace gradc::test

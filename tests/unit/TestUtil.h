@@ -37,11 +37,17 @@ ValueGrad valueAndGrad(Function &fn, const std::vector<Tensor> &params,
 Tensor valueOf(const Function &fn, const std::vector<Tensor> &params,
                const std::vector<int64_t> &dimValues = {});
 
-/// Central difference of sum(f) (a scalar function) in parameter p, element i.
+/// Central difference of sum(f) (a scalar function) in parameter p, element i, with step
+/// `step` * max(1, |x|).
 double centralDifference(const Function &fn, std::vector<Tensor> params, size_t p, size_t i,
-                         const std::vector<int64_t> &dimValues = {});
+                         const std::vector<int64_t> &dimValues = {}, double step = 1e-6);
 
 /// |a - b| / max(1, |a|, |b|): relative for large values, absolute near zero.
 double relError(double a, double b);
+
+/// Forward mode against reverse mode: <J v, u> and <v, J^T u> for random u and v at `at`
+/// (the interpreter on the tangent and gradient graphs), equal to 1e-10 or a test failure.
+void expectDotProductIdentity(Function &fn, const std::vector<Tensor> &at,
+                              const std::vector<int64_t> &dims, uint64_t seed, const std::string &src);
 
 } // namespace gradc::test

@@ -114,6 +114,7 @@ std::unique_ptr<CompiledFunction> compileForJit(Function &fn, const CommonOption
   co.boundDims = bound;
   co.opt.fastMath = opts.fastMath;
   co.codegen.targetCpu = opts.targetCpu;
+  co.codegen.optLevel = opts.optLevel;
   std::string error, ir;
   auto cf = compileFunction(fn, co, error, opts.dump == "llvm" ? &ir : nullptr);
   if (!cf) {
@@ -383,6 +384,7 @@ int emitCommand(const EmitOptionsCli &opts) {
   }
   eo.build.opt.fastMath = opts.common.fastMath;
   eo.build.codegen.targetCpu = opts.common.targetCpu;
+  eo.build.codegen.optLevel = opts.common.optLevel;
   eo.build.codegen.triple = opts.triple;
   eo.prefix = opts.prefix;
   eo.sourceName = opts.common.file;

@@ -26,6 +26,10 @@ static void addCommon(CLI::App *cmd, CommonOptions &o) {
                                            "zeros and NaN (x+0 -> x, x*0 -> 0, x-x -> 0)");
   cmd->add_option("--target-cpu", o.targetCpu, "generate code for this CPU (default: the "
                                                "host's; 'generic' for a baseline x86-64)");
+  cmd->add_option("--opt-level", o.optLevel, "LLVM optimization: 3 (O3 with vectorization) or 0 "
+                                             "(none, fast instruction selection); default: 3, "
+                                             "or 0 for modules over 3,000 instructions")
+      ->check(CLI::IsMember({0, 3}));
 }
 
 int main(int argc, char **argv) {

@@ -16,6 +16,7 @@ enum Need : uint8_t {
   kNone = 0,
   kCheap = 1,  // read at several indices per element (matmul, broadcast): no recomputation
   kBuffer = 2, // read by linear position (reshape): a real buffer
+  kOnce = 4,   // reduced by max/min: computed once when read elsewhere too (below)
 };
 
 } // namespace
@@ -106,6 +107,12 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
         need[o] |= kBuffer;
       if (info.replicates)
         need[o] |= kCheap;
+      // The gradient of a max/min reduction finds its argmax by comparing the operand with
+      // the result for equality. A recomputed operand may round differently in another
+      // loop (a*b+c contracted to an FMA in one and not the other), find no tie, and
+      // divide 0 by 0: the operand is stored once and every loop reads the same bits.
+      if (node.op == Op::ReduceMax || node.op == Op::ReduceMin)
+        need[o] |= kOnce;
     }
   }
   std::vector<int32_t> firstRoot(n, -1);
@@ -199,7 +206,7 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
       // A value used by several consumers is stored once, unless recomputing it in each
       // is cheaper than a trip through memory (a few arithmetic ops per element).
       bool recompute = consumers[i] * c <= kRecomputeBudget && !(need[i] & kCheap);
-      bool reused = (consumers[i] > 1 && !recompute) || (need[i] & kCheap);
+      bool reused = (consumers[i] > 1 && (!recompute || (need[i] & kOnce))) || (need[i] & kCheap);
       if (isRoot || (need[i] & kBuffer) || (reused && !isCheap) || d > kMaxFusionDepth) {
         materialize(i);
         cheap[i] = true;
