@@ -1,10 +1,14 @@
 // ScaleTest.cpp: valid extreme input compiles, differentiates and runs without deep
 // recursion anywhere (parser stack, AST, sema, autodiff, interpreter).
 #include "TestUtil.h"
+#include "support/Memory.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 using namespace gradc;
 using namespace gradc::test;
@@ -84,4 +88,29 @@ TEST(Scale, TwoThousandFunctionsCallingTheirPredecessor) {
   ValueGrad r = valueAndGrad(cs->program.funcs.back(), {scalar(0)});
   EXPECT_EQ(r.value.data[0], n);
   EXPECT_EQ(r.grads[0].data[0], 1.0);
+}
+
+TEST(Scale, AHundredMegabyteSourceIsRejectedBeforeItIsRead) {
+  namespace fs = std::filesystem;
+  fs::path path = fs::temp_directory_path() / ("gradc_big_" + std::to_string(::getpid()) + ".expr");
+  { std::ofstream(path.string()) << "def f(x) = x\n"; }
+  fs::resize_file(path, 100u << 20); // sparse: nothing is written
+  auto file = std::make_shared<SourceFile>(SourceFile{path.string(), ""});
+  Diagnostics diags(file);
+  EXPECT_FALSE(readSourceFile(path.string(), diags));
+  fs::remove(path);
+  ASSERT_EQ(diags.all().size(), 1u);
+  EXPECT_EQ(diags.all()[0].message,
+            "'" + path.string() + "' is 100 MiB; the largest source gradc accepts is 64 MiB");
+}
+
+TEST(Scale, ProgramsTooBigForTheMachinesMemoryAreRefusedWithTheReason) {
+  EXPECT_EQ(checkCompileMemory(1000), "");
+  size_t available = availableMemoryBytes();
+  ASSERT_GT(available, 0u);
+  size_t nodes = available / kCompileBytesPerNode * 2;
+  std::string why = checkCompileMemory(nodes);
+  EXPECT_EQ(why.rfind("the program has " + std::to_string(nodes) + " nodes; compiling it needs about ", 0), 0u)
+      << why;
+  EXPECT_NE(why.find(" GiB are available (split the program, or use --engine=interp)"), std::string::npos) << why;
 }

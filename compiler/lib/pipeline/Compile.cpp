@@ -1,6 +1,8 @@
 // Compile.cpp: the stages from a checked function to callable native code.
 #include "pipeline/Compile.h"
 
+#include "support/Memory.h"
+
 #include "autodiff/ReverseMode.h"
 
 #include <llvm/IR/LLVMContext.h>
@@ -21,6 +23,10 @@ double msSince(std::chrono::steady_clock::time_point t) {
 
 std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptions &opts,
                                                   std::string &error, std::string *llvmIr) {
+  if (std::string tooBig = checkCompileMemory(fn.graph->size()); !tooBig.empty()) {
+    error = tooBig;
+    return nullptr;
+  }
   auto out = std::make_unique<CompiledFunction>();
   CompileStats &st = out->stats;
   auto t = std::chrono::steady_clock::now();

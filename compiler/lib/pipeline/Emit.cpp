@@ -8,6 +8,7 @@
 #include "backend/HeaderWriter.h"
 #include "backend/LlvmGradCheck.h"
 #include "backend/ObjectEmitter.h"
+#include "support/Memory.h"
 
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/LLVMContext.h>
@@ -139,8 +140,18 @@ std::string cMetadata(const AbiFunction &f, const DimTable &dims) {
 
 } // namespace
 
+// Empty when the functions fit in memory, else why not (support/Memory.h).
+static std::string checkMemory(const std::vector<Function *> &fns) {
+  size_t nodes = 0;
+  for (const Function *fn : fns)
+    nodes += fn->graph->size();
+  return checkCompileMemory(nodes);
+}
+
 bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
                 const std::string &outBase, std::string &error) {
+  if (error = checkMemory(fns); !error.empty())
+    return false;
   llvm::LLVMContext ctx;
   llvm::Module module(baseName(outBase), ctx);
   LoweringOptions lowering = opts.build.lowering;
@@ -173,6 +184,8 @@ bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const 
 
 bool emitCSource(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
                  const std::string &outBase, std::string &error) {
+  if (error = checkMemory(fns); !error.empty())
+    return false;
   Prepared prepared = prepare(fns, opts);
   std::vector<HeaderFunction> header;
   std::string code;

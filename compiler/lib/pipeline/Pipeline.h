@@ -12,7 +12,7 @@
 namespace gradc {
 
 /// Largest source accepted; larger input is rejected with a message, not an OOM kill.
-constexpr size_t kMaxSourceBytes = 256u << 20;
+constexpr size_t kMaxSourceBytes = 64u << 20;
 
 struct CompiledSource {
   std::shared_ptr<SourceFile> source;
