@@ -102,23 +102,47 @@ double sigmoidOf(double x) {
 double signOf(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : (x == 0 ? 0.0 : x); }
 double reluOf(double x) { return x > 0 ? x : (x != x ? x : 0.0); }
 // The share of a max's gradient that goes to `a`: all when it wins, half on a tie.
-double tieMaskOf(double a, double b) { return a > b ? 1.0 : (a == b ? 0.5 : 0.0); }
+// NaN on either side: all of it (PyTorch gives the gradient to both inputs then).
+double tieMaskOf(double a, double b) { return a < b ? 0.0 : (a == b ? 0.5 : 1.0); }
 
-// Gives operand 0 the share tiemask(first, second) of the gradient and operand 1 the rest.
+// Gives operand 0 the share tiemask(first, second) of the gradient and operand 1 the share
+// tiemask(second, first): all to the winner, half each on a tie, all to both when either
+// is NaN (as PyTorch's maximum/minimum). The shares are 0, 1/2 or 1, so they are exact.
 void routeToWinner(VjpContext &c, NodeId first, NodeId second) {
-  NodeId share = c.mul(c.grad, c.bin(Op::TieMask, first, second));
   if (c.needs(0))
-    c.give(0, share);
+    c.give(0, c.mul(c.grad, c.bin(Op::TieMask, first, second)));
   if (c.needs(1))
-    c.give(1, c.sub(c.grad, share));
+    c.give(1, c.mul(c.grad, c.bin(Op::TieMask, second, first)));
 }
 
-// The forward counterpart: operand 0's share is m = tiemask(first, second), so the
-// tangent is m da + (db - m db), exact for m in {0, 1/2, 1}.
+// The forward counterpart: the tangent is tiemask(first, second) da + tiemask(second, first) db.
 NodeId mixByWinner(JvpContext &c, NodeId first, NodeId second) {
-  NodeId m = c.bin(Op::TieMask, first, second);
   NodeId da = c.tangent(0), db = c.tangent(1);
-  return c.add(c.mul(da, m), c.sub(db, c.mul(db, m)));
+  NodeId fromA = da == kNoNode ? kNoNode : c.mul(da, c.bin(Op::TieMask, first, second));
+  NodeId fromB = db == kNoNode ? kNoNode : c.mul(db, c.bin(Op::TieMask, second, first));
+  return c.add(fromA, fromB);
+}
+
+// The partial derivatives of a^b, with PyTorch's conventions where the formulas give NaN:
+// d/da = b a^(b-1) is 0 where b == 0 (a^0 is 1 for every a, 0^0 included), and
+// d/db = a^b log(a) is 0 where a == 0 and b >= 0 (the limit of a^b log a).
+bool isConstant(const Graph &g, NodeId n, bool nonzero) {
+  const Node &node = g.node(n);
+  return node.op == Op::Const && (!nonzero || node.num != 0);
+}
+NodeId powDa(Graph &g, NodeId a, NodeId b) {
+  NodeId bm1 = g.make(Op::Sub, {b, constantLike(g, 1.0, b)});
+  NodeId d = g.make(Op::Mul, {b, g.make(Op::Pow, {a, bm1})});
+  if (isConstant(g, b, true)) // x^2, x^0.5: no corner to mask
+    return d;
+  NodeId zero = constantLike(g, 0.0, d);
+  return g.make(Op::Where, {g.make(Op::Eq, {b, constantLike(g, 0.0, b)}), zero, d});
+}
+NodeId powDb(Graph &g, NodeId out, NodeId a, NodeId b) {
+  NodeId d = g.make(Op::Mul, {out, g.make(Op::Log, {a})});
+  NodeId zero = constantLike(g, 0.0, d);
+  NodeId atZero = g.make(Op::Where, {g.make(Op::Ge, {b, constantLike(g, 0.0, b)}), zero, d});
+  return g.make(Op::Where, {g.make(Op::Eq, {a, constantLike(g, 0.0, a)}), atZero, d});
 }
 
 // The reverse and forward rules of every one-operand op: its local derivative applied
@@ -206,9 +230,9 @@ void registerElementwiseOps(OpInfo *t) {
     return b.select(b.ge(x[0], b.konst(0.0)), b.div(b.konst(1.0), onePlus), b.div(e, onePlus));
   });
   // d relu(a) = da where a > 0, else 0 (0 at the kink, as PyTorch)
-  unary(Op::Relu, reluOf, [](D &d, NodeId v) {
-    NodeId positive = d.g.make(Op::Gt, {d.a, d.konst(0.0)});
-    return d.g.make(Op::Where, {positive, v, d.konst(0.0)});
+  unary(Op::Relu, reluOf, [](D &d, NodeId v) { // passes where !(a <= 0): NaN too, as PyTorch
+    NodeId blocked = d.g.make(Op::Le, {d.a, d.konst(0.0)});
+    return d.g.make(Op::Where, {blocked, d.konst(0.0), v});
   }, [](B &b, In x) { // x when x > 0 or NaN, else 0
     return b.select(b.le(x[0], b.konst(0.0)), b.konst(0.0), x[0]);
   });
@@ -276,21 +300,17 @@ void registerElementwiseOps(OpInfo *t) {
   binary(
       Op::Pow, [](double a, double b) { return std::pow(a, b); },
       [](VjpContext &c) {
-        if (c.needs(0)) {
-          NodeId bm1 = c.sub(c.in(1), c.konst(1.0, c.in(1)));
-          c.give(0, c.mul(c.grad, c.mul(c.in(1), c.bin(Op::Pow, c.in(0), bm1))));
-        }
+        if (c.needs(0))
+          c.give(0, c.mul(c.grad, powDa(c.g, c.in(0), c.in(1))));
         if (c.needs(1))
-          c.give(1, c.mul(c.grad, c.mul(c.self, c.un(Op::Log, c.in(0)))));
+          c.give(1, c.mul(c.grad, powDb(c.g, c.self, c.in(0), c.in(1))));
       },
       [](JvpContext &c) {
         NodeId da = kNoNode, db = kNoNode;
-        if (c.tangent(0) != kNoNode) {
-          NodeId bm1 = c.bin(Op::Sub, c.in(1), c.konst(1.0, c.in(1)));
-          da = c.mul(c.tangent(0), c.mul(c.in(1), c.bin(Op::Pow, c.in(0), bm1)));
-        }
+        if (c.tangent(0) != kNoNode)
+          da = c.mul(c.tangent(0), powDa(c.g, c.in(0), c.in(1)));
         if (c.tangent(1) != kNoNode)
-          db = c.mul(c.tangent(1), c.mul(c.self, c.un(Op::Log, c.in(0))));
+          db = c.mul(c.tangent(1), powDb(c.g, c.self, c.in(0), c.in(1)));
         return c.add(da, db);
       },
       arithmeticShape,
@@ -313,9 +333,9 @@ void registerElementwiseOps(OpInfo *t) {
         return b.select(b.isNaN(x[0]), x[0], b.select(b.isNaN(x[1]), x[1], pick));
       });
   binary(Op::TieMask, tieMaskOf, nullptr, nullptr, arithmeticShape,
-         [](B &b, In x) { // 1 when a > b, 1/2 on a tie, else 0
-           return b.select(b.gt(x[0], x[1]), b.konst(1.0),
-                           b.select(b.eq(x[0], x[1]), b.konst(0.5), b.konst(0.0)));
+         [](B &b, In x) { // 0 when a < b, 1/2 on a tie, else (a > b, or a NaN) 1
+           return b.select(b.lt(x[0], x[1]), b.konst(0.0),
+                           b.select(b.eq(x[0], x[1]), b.konst(0.5), b.konst(1.0)));
          });
 
   binary(Op::Lt, [](double a, double b) { return a < b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape,

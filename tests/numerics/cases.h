@@ -1,0 +1,56 @@
+/* cases.h: the numerical edge cases of docs/NUMERICS.md, each as gradc source text and as
+   a PyTorch expression, at one point (x, y). Shared by tests/unit/NumericsTest.cpp (gradc,
+   against the expected values) and bench/torch_numerics.cpp (PyTorch itself). */
+#pragma once
+
+#include <limits>
+
+namespace gradc::numerics {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct EdgeCase {
+  const char *expr; // gradc's f(x, y)
+  double x, y;
+  double f, dx, dy; // what PyTorch 1.13 returns (bench/torch_numerics checks it)
+  bool divergesFromTorch = false; // documented: gradc's rewrite is stable, PyTorch's is not
+};
+
+inline const EdgeCase kEdgeCases[] = {
+    {"x / y", 1, 0, kInf, kInf, -kInf},
+    {"x / y", 0, 0, kNaN, kInf, kNaN},
+    {"x / y", kInf, kInf, kNaN, 0, kNaN},
+    {"log(x)", 0, 0, -kInf, kInf, 0},
+    {"log(x)", -1, 0, kNaN, -1, 0},
+    {"log(x)", kInf, 0, kInf, 0, 0},
+    {"sqrt(x)", 0, 0, 0, kInf, 0},
+    {"sqrt(x)", -1, 0, kNaN, kNaN, 0},
+    {"sqrt(x * x)", 0, 0, 0, kNaN, 0},
+    {"exp(x)", 1000, 0, kInf, kInf, 0},
+    {"exp(x)", -1000, 0, 0, 0, 0},
+    {"x * y", 0, kInf, kNaN, kInf, 0},
+    {"x * 2", kNaN, 0, kNaN, 2, 0},
+    {"relu(x)", kNaN, 0, kNaN, 1, 0},
+    {"relu(x)", 0, 0, 0, 0, 0},
+    {"abs(x)", 0, 0, 0, 0, 0},
+    {"max(x, y)", 1, 1, 1, 0.5, 0.5},
+    {"min(x, y)", 1, 1, 1, 0.5, 0.5},
+    {"max(x, y)", kNaN, 1, kNaN, 1, 1},
+    {"min(x, y)", kNaN, 1, kNaN, 1, 1},
+    {"pow(x, 0.5)", 0, 0, 0, kInf, 0},
+    {"pow(x, y)", 0, 0, 1, 0, 0},
+    {"pow(x, y)", 0, 2, 0, 0, 0},
+    {"pow(x, y)", 0, -1, kInf, -kInf, -kInf},
+    {"pow(x, y)", -8, 1.0 / 3, kNaN, kNaN, kNaN},
+    {"sigmoid(x)", -1000, 0, 0, 0, 0},
+    {"sigmoid(x)", 1000, 0, 1, 0, 0},
+    {"tanh(x)", 1000, 0, 1, 0, 0},
+    {"x - x", kInf, 0, kNaN, 0, 0},
+    {"x * 0", kInf, 0, kNaN, 0, 0},
+    {"sin(x)", kInf, 0, kNaN, kNaN, 0},
+    // PyTorch: log(inf) = inf, gradient NaN. gradc rewrites log(exp(y)) to y (LANGUAGE.md).
+    {"log(exp(x))", 1000, 0, 1000, 1, 0, true},
+};
+
+} // namespace gradc::numerics
