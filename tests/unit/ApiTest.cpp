@@ -63,6 +63,37 @@ TEST(Api, TypedLookupChecksTheCSignature) {
   }
 }
 
+TEST(Api, CheckedCallsNameTheLabelOutOfRange) {
+  gradc::Compiler c;
+  gradc::Module m = c.compileSource("dim n\ndef f(s: [n, 3], y: const i32[n]) = sum(pick(s, y))\n"
+                                    "def g(s: [n, 3], y: const i32[n]) = pick(s, y) * 2\n",
+                                    {}, "model.expr");
+  ASSERT_TRUE(m.ok()) << m.errors();
+  const double s[6] = {1, 2, 3, 4, 5, 6};
+  const int32_t good[2] = {2, 0}, bad[2] = {2, 5};
+  double ds[6];
+  auto f = m.checked<double(int64_t, const double *, const int32_t *, void *)>("f");
+  EXPECT_EQ(f(2, s, good, nullptr), 7.0);
+  try {
+    f(2, s, bad, nullptr);
+    ADD_FAILURE() << "no RangeError";
+  } catch (const gradc::RangeError &e) {
+    EXPECT_STREQ(e.what(), "gradc: f: label y[1] = 5 is out of range for 3 classes (model.expr:2:41)");
+  }
+  auto fGrad = m.checked<double(int64_t, const double *, const int32_t *, double *, void *)>("f_grad");
+  EXPECT_THROW(fGrad(2, s, bad, ds, nullptr), gradc::RangeError);
+  EXPECT_TRUE(std::isnan(ds[0])); // the C ABI's NaN contract holds underneath
+  // A NaN the arithmetic makes is a value, not an error.
+  const double withNaN[6] = {1, 2, NAN, 4, 5, 6};
+  EXPECT_TRUE(std::isnan(f(2, withNaN, good, nullptr)));
+  // A function with a vector result is checked through its `out`.
+  double out[2];
+  auto g = m.checked<void(int64_t, const double *, const int32_t *, double *, void *)>("g");
+  g(2, s, good, out, nullptr);
+  EXPECT_EQ(out[0], 6.0);
+  EXPECT_THROW(g(2, s, bad, out, nullptr), gradc::RangeError);
+}
+
 TEST(Api, BoundAndUnboundDims) {
   gradc::Compiler c;
   const char *src = "dim n\ndef l2wx(W: [n, n], x: [n]) = sum((W @ x)^2)\n";

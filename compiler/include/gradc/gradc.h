@@ -20,6 +20,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace gradc {
@@ -78,6 +79,16 @@ template <typename R, typename... A> struct Signature<R(A...)> {
 };
 } // namespace detail
 
+/// Thrown by a checked call (Module::checked) when an index or a `pick` label is out of range.
+class RangeError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+template <typename Sig> class Checked;
+} // namespace detail
+
 /// The compiled functions of one source: for each `def f`, `f`, `f_grad` and
 /// `f_workspace_size`, with the signatures of docs/ABI.md.
 class Module {
@@ -108,12 +119,53 @@ public:
     return reinterpret_cast<Sig *>(lookup(symbol, detail::Signature<Sig>::types()));
   }
 
+  /// Like function<Sig>(), as a callable that checks: when the value comes back NaN, it
+  /// looks for an index or `pick` label out of range in the arguments and throws RangeError
+  /// naming it, e.g. "gradc: f_grad: label y[3] = 7 is out of range for 5 classes
+  /// (model.expr:4:20)". A NaN the arithmetic made is returned as it is. The check costs
+  /// nothing unless the value is NaN.
+  template <typename Sig> detail::Checked<Sig> checked(const std::string &symbol) const;
+
 private:
   friend class Compiler;
+  template <typename> friend class detail::Checked;
   void *lookup(const std::string &symbol, const std::vector<std::string> &types) const;
+  /// After a call of `symbol` with the arguments at `args` (one address per argument):
+  /// throws RangeError when an index or label is out of range. `valueIsNaN` says whether a
+  /// returned value was NaN (false for functions that return void: their `out` is read).
+  void diagnose(const std::string &symbol, const void *const *args, bool valueIsNaN) const;
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
+
+namespace detail {
+template <typename R, typename... A> class Checked<R(A...)> {
+public:
+  Checked(Module module, std::string symbol, R (*fn)(A...))
+      : module_(std::move(module)), symbol_(std::move(symbol)), fn_(fn) {}
+  R operator()(A... args) const {
+    const void *addresses[sizeof...(A) + 1] = {static_cast<const void *>(&args)...};
+    if constexpr (std::is_void_v<R>) {
+      fn_(args...);
+      module_.diagnose(symbol_, addresses, false);
+    } else {
+      R value = fn_(args...);
+      if (value != value)
+        module_.diagnose(symbol_, addresses, true);
+      return value;
+    }
+  }
+
+private:
+  Module module_;
+  std::string symbol_;
+  R (*fn_)(A...);
+};
+} // namespace detail
+
+template <typename Sig> detail::Checked<Sig> Module::checked(const std::string &symbol) const {
+  return detail::Checked<Sig>(*this, symbol, function<Sig>(symbol));
+}
 
 /// Compiles `.expr` programs to native code in this process.
 class Compiler {

@@ -3,6 +3,7 @@
 #include "gradc/gradc.h"
 
 #include "pipeline/Compile.h"
+#include "pipeline/Invoke.h"
 #include "pipeline/Pipeline.h"
 
 #include <algorithm>
@@ -19,8 +20,13 @@ struct Module::Impl {
     void *address;
     std::vector<std::string> types;
     std::string prototype;
+    // For checked calls of f and f_grad: what was compiled, and which of the two.
+    const CompiledFunction *compiled = nullptr;
+    const Function *function = nullptr;
+    bool gradient = false;
   };
   std::map<std::string, Symbol> symbols;
+  std::map<int32_t, int64_t> boundDims;
 };
 
 Module::Module() : impl_(std::make_shared<Impl>()) {}
@@ -71,6 +77,53 @@ void *Module::lookup(const std::string &symbol, const std::vector<std::string> &
   return it->second.address;
 }
 
+void Module::diagnose(const std::string &symbol, const void *const *args, bool valueIsNaN) const {
+  auto it = impl_->symbols.find(symbol);
+  if (it == impl_->symbols.end() || !it->second.compiled)
+    return;
+  const Impl::Symbol &sym = *&it->second;
+  const CompiledFunction &cf = *sym.compiled;
+  const Function &fn = *sym.function;
+  const AbiFunction &abi = sym.gradient ? cf.abi.grad : cf.abi.value;
+  std::vector<int64_t> dims(cf.graph->dims().names.size(), 0);
+  for (auto [d, v] : impl_->boundDims)
+    dims[static_cast<size_t>(d)] = v;
+  for (size_t i = 0; i < abi.args.size(); ++i)
+    if (abi.args[i].role == ArgRole::Dim)
+      dims[static_cast<size_t>(abi.args[i].index)] = *static_cast<const int64_t *>(args[i]);
+  auto shapeOf = [&](const Shape &s) {
+    std::vector<int64_t> out;
+    for (const Dim &d : s)
+      out.push_back((d.sym < 0 ? 0 : dims[static_cast<size_t>(d.sym)]) + d.off);
+    return out;
+  };
+  std::vector<Tensor> params(fn.params.size());
+  for (size_t i = 0; i < abi.args.size(); ++i) {
+    const AbiArg &a = abi.args[i];
+    const void *at = a.pointer ? *static_cast<const void *const *>(args[i]) : args[i];
+    if (a.role == ArgRole::Out && !valueIsNaN) { // a void function: is its result NaN?
+      Tensor first = tensorFromMemory(at, a.dtype, {});
+      if (!(first.data[0] != first.data[0]))
+        return;
+      valueIsNaN = true;
+    }
+    if (a.role == ArgRole::Param)
+      params[static_cast<size_t>(a.index)] = tensorFromMemory(at, a.dtype, a.pointer ? shapeOf(a.shape) : std::vector<int64_t>{});
+  }
+  if (!valueIsNaN)
+    return;
+  std::vector<std::string> names;
+  for (const ParamInfo &p : fn.params)
+    names.push_back(p.name);
+  std::string error;
+  SourceLoc loc;
+  std::vector<NodeId> roots = sym.gradient ? cf.roots : std::vector<NodeId>{cf.roots[0]};
+  if (checkIndexBounds(*cf.graph, roots, dims, error, loc, params, names))
+    return;
+  throw RangeError("gradc: " + symbol + ": " + error + " (" + impl_->source->source->name + ":" +
+                   std::to_string(loc.line) + ":" + std::to_string(loc.col) + ")");
+}
+
 Module Compiler::compileSource(const std::string &text, const CompileOptions &options,
                                const std::string &name) const {
   Module m;
@@ -105,6 +158,7 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
         return fail(0, 0, "dim '" + dim + "' must not be negative");
       build.boundDims[static_cast<int32_t>(it - program.dims->names.begin())] = value;
     }
+    impl.boundDims = build.boundDims;
     if (!options.function.empty() && !program.find(options.function))
       return fail(0, 0, "no function '" + options.function + "'");
     for (Function &fn : program.funcs) {
@@ -115,8 +169,8 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
       if (!cf)
         return fail(fn.loc.line, fn.loc.col, "code generation failed for '" + fn.name + "': " + error);
       const AbiSet &abi = cf->abi;
-      impl.symbols[abi.value.symbol] = {cf->value, abi.value.cTypes(), abi.value.prototype()};
-      impl.symbols[abi.grad.symbol] = {cf->grad, abi.grad.cTypes(), abi.grad.prototype()};
+      impl.symbols[abi.value.symbol] = {cf->value, abi.value.cTypes(), abi.value.prototype(), cf.get(), &fn, false};
+      impl.symbols[abi.grad.symbol] = {cf->grad, abi.grad.cTypes(), abi.grad.prototype(), cf.get(), &fn, true};
       std::vector<std::string> sizeTypes{"size_t"};
       sizeTypes.insert(sizeTypes.end(), abi.dimArgs.size(), "int64_t");
       impl.symbols[abi.workspaceSizeSymbol] = {cf->workspaceSize, sizeTypes,

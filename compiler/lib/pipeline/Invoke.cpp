@@ -75,9 +75,20 @@ std::vector<int64_t> concrete(const Shape &s, const std::vector<int64_t> &dims) 
 
 } // namespace
 
+Tensor tensorFromMemory(const void *data, DType dtype, std::vector<int64_t> shape) {
+  Tensor t{std::move(shape), {}};
+  int64_t n = 1;
+  for (int64_t e : t.shape)
+    n *= std::max<int64_t>(0, e);
+  const auto *bytes = static_cast<const unsigned char *>(data);
+  for (int64_t i = 0; i < n; ++i)
+    t.data.push_back(readAs(dtype, bytes + static_cast<size_t>(i) * dtypeBytes(dtype)));
+  return t;
+}
+
 bool checkIndexBounds(const Graph &g, const std::vector<NodeId> &roots,
                       const std::vector<int64_t> &dims, std::string &error, SourceLoc &loc,
-                      const std::vector<Tensor> &params) {
+                      const std::vector<Tensor> &params, const std::vector<std::string> &paramNames) {
   std::vector<bool> needed(g.size(), false);
   for (NodeId r : roots)
     if (r != kNoNode)
@@ -95,8 +106,13 @@ bool checkIndexBounds(const Graph &g, const std::vector<NodeId> &roots,
       for (size_t r = 0; labels.ok() && r < labels.outputs[0].data.size(); ++r) {
         double label = labels.outputs[0].data[r];
         if (!(label >= 0 && label < static_cast<double>(classes))) {
-          error = "label " + std::to_string(static_cast<int64_t>(label)) + " (row " + std::to_string(r) +
-                  ") is out of range for " + std::to_string(classes) + " classes";
+          const Node &y = g.node(n.operands[1]);
+          size_t p = y.op == Op::Param ? static_cast<size_t>(y.ints[0]) : paramNames.size();
+          std::string value = std::to_string(static_cast<int64_t>(label));
+          error = p < paramNames.size()
+                      ? "label " + paramNames[p] + "[" + std::to_string(r) + "] = " + value
+                      : "label " + value + " (row " + std::to_string(r) + ")";
+          error += " is out of range for " + std::to_string(classes) + " classes";
           loc = g.loc(static_cast<NodeId>(i));
           return false;
         }
@@ -126,8 +142,11 @@ EvalResult invokeCompiled(const CompiledFunction &cf, const Function &fn,
                           const std::vector<Tensor> &params, const std::vector<int64_t> &dimValues,
                           bool valueOnly) {
   EvalResult result;
+  std::vector<std::string> names;
+  for (const ParamInfo &p : fn.params)
+    names.push_back(p.name);
   if (!checkIndexBounds(*cf.graph, valueOnly ? std::vector<NodeId>{cf.roots[0]} : cf.roots,
-                        dimValues, result.error, result.errorLoc, params))
+                        dimValues, result.error, result.errorLoc, params, names))
     return result;
   const AbiFunction &abi = valueOnly ? cf.abi.value : cf.abi.grad;
   size_t nargs = abi.args.size();

@@ -9,10 +9,15 @@ namespace gradc {
 
 /// Checks every index and slice the compiled roots read against `dimValues`, and every
 /// label of a `pick` (from `params`; skipped when it is empty): what the compiled code
-/// checks on entry, so the caller can report the failing one by its location.
+/// checks on entry, so the caller can report the failing one by its location. A label
+/// parameter is named from `paramNames` ("label y[3] = 7 is out of range for 5 classes").
 bool checkIndexBounds(const Graph &g, const std::vector<NodeId> &roots,
                       const std::vector<int64_t> &dimValues, std::string &error, SourceLoc &loc,
-                      const std::vector<Tensor> &params = {});
+                      const std::vector<Tensor> &params = {},
+                      const std::vector<std::string> &paramNames = {});
+
+/// `count` elements of `dtype` at `data` (a caller's array) as an interpreter tensor.
+Tensor tensorFromMemory(const void *data, DType dtype, std::vector<int64_t> shape);
 
 /// Calls f_grad: outputs[0] is the value, then one gradient per parameter (an empty
 /// tensor for const ones). `params` binds the parameters, then d_out for a non-scalar
