@@ -72,6 +72,7 @@ TEST(ForwardMode, AgreesWithReverseModeOnTensorPrograms) {
        "sigmoid(c.T)\n", {{2, 3}, {2, 1}}, {}},
       {"def f(x: [3], y: [3]) = log(x^2 + 1) / (y^2 + 1) + pow(x^2 + 0.5, y) + cos(x @ y)\n",
        {{3}, {3}}, {}},
+      {"def f(A: [1, 3, 4], B: [2, 4, 5], u: [3]) = tanh(u @ (A @ B))\n", {{1, 3, 4}, {2, 4, 5}, {3}}, {}},
   };
   uint64_t seed = 1;
   for (const Case &c : cases) {

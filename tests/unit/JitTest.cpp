@@ -93,6 +93,11 @@ const TensorCase kTensorCases[] = {
      {{3}, {3}}, {}},
     {"dim n\ndef f(W: [n, n], x: [n]) = sum((W @ x)^2)\n", {{5, 5}, {5}}, {5}},
     {"def f(x: [3], W: [3, 4]) = x @ W\n", {{3}, {3, 4}}, {}},
+    // Batched products: broadcast batch axes, a vector on either side, a run-time batch dim.
+    {"def f(A: [2, 3, 4], B: [2, 4, 5]) = tanh(A @ B)\n", {{2, 3, 4}, {2, 4, 5}}, {}},
+    {"def f(A: [1, 3, 4], B: [2, 4, 5], v: [5]) = sum((A @ B @ v)^2)\n", {{1, 3, 4}, {2, 4, 5}, {5}}, {}},
+    {"def f(u: [4], B: [2, 4, 5]) = sum(exp(u @ B))\n", {{4}, {2, 4, 5}}, {}},
+    {"dim b\ndef f(A: [b, 3, 4], W: [4, 2]) = sum(relu(A @ W) * (A @ W))\n", {{3, 3, 4}, {4, 2}}, {3}},
     {"def f(X: [2, 3, 4]) = sum(X, axis=1) * mean(X, axis=2)[0:2, 1:2]\n", {{2, 3, 4}}, {}},
     {"def f(X: [2, 3, 4]) = sum(transpose(X) * 2, axis=0) + sum(X.T[1:3, 0, 0:2])\n", {{2, 3, 4}}, {}},
     {"def f(a: [3, 1], b: [4]) = sum(sin(a + b) * cos(a - b), axis=0)\n", {{3, 1}, {4}}, {}},

@@ -92,3 +92,19 @@ TEST(Models, ALabelOutOfRangeGivesNaNNotARead) {
   for (double d : ds)
     EXPECT_TRUE(std::isnan(d));
 }
+
+TEST(Models, BatchedMatMulGradientsMatchFiniteDifferences) {
+  // NumPy's batched '@': broadcast batch axes, a vector on the left, a run-time batch dim.
+  auto cs = compileOk("dim b\ndef f(A: [b, 3, 4], B: [1, 4, 2], u: [3]) = sum(sigmoid(u @ (A @ B)))\n");
+  ASSERT_TRUE(cs);
+  Function &fn = cs->program.funcs[0];
+  std::mt19937_64 rng(5);
+  std::vector<Tensor> at{randomTensor({2, 3, 4}, rng), randomTensor({1, 4, 2}, rng), randomTensor({3}, rng)};
+  ValueGrad vg = valueAndGrad(fn, at, {2});
+  ASSERT_TRUE(vg.error.empty()) << vg.error;
+  for (size_t p = 0; p < at.size(); ++p) {
+    ASSERT_EQ(vg.grads[p].shape, at[p].shape);
+    for (size_t i = 0; i < at[p].data.size(); ++i)
+      EXPECT_LE(relError(vg.grads[p].data[i], centralDifference(fn, at, p, i, {2})), 1e-7) << p << "[" << i << "]";
+  }
+}

@@ -114,6 +114,59 @@ NodeId ExprBuilder::reduce(SourceLoc loc, NodeId x, std::optional<int64_t> axis,
   return make(loc, Op::Div, ops);
 }
 
+// A @ B with an operand of rank above 2: NumPy's batched product, one matrix product per
+// index of the leading axes, which broadcast (a vector operand is a one-row or one-column
+// matrix whose axis then drops out). It is built from ops that exist: A as [..., m, k, 1]
+// times B as [..., 1, k, n], summed over k. The fused loop is the row update of a matrix
+// product, and the gradient follows from the rules of reshape, broadcast, mul and sum.
+NodeId ExprBuilder::batchedMatMul(SourceLoc loc, NodeId a, NodeId b) {
+  const Type ta = g_.type(a), tb = g_.type(b); // copies: building nodes may move the array
+  const DimTable &dims = g_.dims();
+  std::string both = dims.str(ta.shape) + " @ " + dims.str(tb.shape);
+  bool vectorA = ta.shape.size() == 1, vectorB = tb.shape.size() == 1;
+  Shape sa = ta.shape, sb = tb.shape;
+  if (vectorA)
+    sa.insert(sa.begin(), Dim::lit(1));
+  if (vectorB)
+    sb.push_back(Dim::lit(1));
+  const Dim ka = sa.back(), kb = sb[sb.size() - 2];
+  if (!(ka == kb)) {
+    diags_.error(loc, "shape mismatch in '@': " + both + " (inner sizes " + dims.str(ka) + " and " +
+                          dims.str(kb) + " differ)");
+    return kNoNode;
+  }
+  Shape batchA(sa.begin(), sa.end() - 2), batchB(sb.begin(), sb.end() - 2);
+  for (size_t i = 1; i <= std::min(batchA.size(), batchB.size()); ++i) {
+    const Dim &x = batchA[batchA.size() - i], &y = batchB[batchB.size() - i];
+    if (!(x == y) && !(x == Dim::lit(1)) && !(y == Dim::lit(1))) {
+      diags_.error(loc, "the batch axes of '@' do not broadcast together: " + both);
+      return kNoNode;
+    }
+  }
+  Attrs asA, asB;
+  asA.type = Type{ta.dtype, sa};
+  asA.type.shape.push_back(Dim::lit(1)); // [..., m, k, 1]
+  asB.type = Type{tb.dtype, sb};
+  asB.type.shape.insert(asB.type.shape.end() - 2, Dim::lit(1)); // [..., 1, k, n]
+  std::vector<NodeId> ops{make(loc, Op::Reshape, {a}, asA), make(loc, Op::Reshape, {b}, asB)};
+  if (ops[0] == kNoNode || ops[1] == kNoNode || !broadcastAll(loc, "'@'", ops))
+    return kNoNode;
+  NodeId product = make(loc, Op::Sum, {make(loc, Op::Mul, ops)}, [&] {
+    Attrs k;
+    k.ints = {static_cast<int64_t>(g_.type(ops[0]).shape.size()) - 2};
+    return k;
+  }());
+  if (product == kNoNode || !(vectorA || vectorB))
+    return product;
+  Attrs squeeze;
+  squeeze.type = g_.type(product);
+  if (vectorB)
+    squeeze.type.shape.pop_back();
+  if (vectorA)
+    squeeze.type.shape.erase(squeeze.type.shape.end() - 1 - (vectorB ? 0 : 1));
+  return make(loc, Op::Reshape, {product}, squeeze);
+}
+
 ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId> &args,
                                         const std::vector<ExprId> &kws) {
   const std::string &fn = e.text;

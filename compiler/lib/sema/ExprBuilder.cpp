@@ -235,6 +235,12 @@ ExprBuilder::Value ExprBuilder::binary(const Expr &e) {
   if (a.dim && b.dim)
     v.dim = foldDims(e.text, *a.dim, *b.dim);
   Op op = binaryOp(e.text);
+  if (op == Op::MatMul && !g_.type(a.node).isScalar() && !g_.type(b.node).isScalar() &&
+      (g_.type(a.node).shape.size() > 2 || g_.type(b.node).shape.size() > 2)) {
+    v.node = batchedMatMul(e.loc, a.node, b.node);
+    v.failed = v.node == kNoNode;
+    return v;
+  }
   std::vector<NodeId> ops{a.node, b.node};
   if (op != Op::MatMul && !broadcastAll(e.loc, ("'" + e.text + "'").c_str(), ops))
     return Value{kNoNode, std::nullopt, true};

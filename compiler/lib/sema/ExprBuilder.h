@@ -47,6 +47,7 @@ private:
   bool broadcastAll(SourceLoc loc, const char *what, std::vector<NodeId> &operands);
   NodeId transposeOf(SourceLoc loc, NodeId x);
   NodeId reduce(SourceLoc loc, NodeId x, std::optional<int64_t> axis, bool mean, Op op = Op::Sum);
+  NodeId batchedMatMul(SourceLoc loc, NodeId a, NodeId b);
   NodeId logSumExp(SourceLoc loc, NodeId x, std::optional<int64_t> axis, bool softmax);
   std::optional<int64_t> axisArg(const std::vector<ExprId> &kws, const char *fn, bool &ok);
   NodeId countOf(const Shape &shape, const std::vector<int64_t> &axes);
