@@ -147,3 +147,15 @@ TEST(Api, ModulesOutliveTheirCopiesAndFreeWithTheLast) {
 }
 
 } // namespace
+
+TEST(ApiF32, MeanOfAnF32TensorStaysF32) {
+  // The element count mean divides by is weakly typed, as constants are: f32 in, f32 out.
+  gradc::Compiler c;
+  gradc::Module m = c.compileSource("dim n\ndef f(x: f32[n]) = mean(x * x)\n");
+  ASSERT_TRUE(m.ok()) << m.errors();
+  EXPECT_EQ(m.prototype("f"), "float f(int64_t n, const float *x, void *ws)");
+  const float x[4] = {1, 2, 3, 4};
+  float dx[4];
+  EXPECT_EQ((m.function<float(int64_t, const float *, float *, void *)>("f_grad")(4, x, dx, nullptr)), 7.5f);
+  EXPECT_EQ(dx[3], 2.0f);
+}

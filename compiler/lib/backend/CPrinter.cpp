@@ -211,7 +211,7 @@ Val FunctionPrinter::compute(NodeId n, const Index &at) {
     if (node.op == Op::Const)
       return konst(node.num, node.type.dtype);
     if (node.op == Op::DimValue)
-      return cConvert(c_, dimValue(Dim{static_cast<int32_t>(node.ints[0]), 0}), DType::I64, DType::F64);
+      return cConvert(c_, dimValue(Dim{static_cast<int32_t>(node.ints[0]), 0}), DType::I64, node.type.dtype);
     break;
   case LoopKind::Elementwise: {
     DType ct = elementComputeDtype(g_, node);

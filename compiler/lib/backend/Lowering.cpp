@@ -298,7 +298,7 @@ LVal FunctionEmitter::compute(NodeId n, const std::vector<LVal> &idx) {
     if (node.op == Op::Const)
       return konst(node.num, node.type.dtype);
     if (node.op == Op::DimValue)
-      return b_.CreateSIToFP(dimValue(Dim{static_cast<int32_t>(node.ints[0]), 0}), b_.getDoubleTy());
+      return b_.CreateSIToFP(dimValue(Dim{static_cast<int32_t>(node.ints[0]), 0}), llvmType(ctx_, node.type.dtype));
     break;
   case LoopKind::Elementwise: {
     DType ct = elementComputeDtype(g_, node);

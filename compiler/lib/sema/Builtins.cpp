@@ -66,7 +66,8 @@ std::optional<int64_t> ExprBuilder::axisArg(const std::vector<ExprId> &kws, cons
 }
 
 // The number of elements reduced, as a node: literal sizes fold, dims are read at run time.
-NodeId ExprBuilder::countOf(const Shape &shape, const std::vector<int64_t> &axes) {
+NodeId ExprBuilder::countOf(const Shape &shape, const std::vector<int64_t> &axes, DType dtype) {
+  dtype = dtype == DType::F32 ? DType::F32 : DType::F64; // the count is weakly typed
   double lit = 1;
   NodeId count = kNoNode;
   for (int64_t ax : axes) {
@@ -77,12 +78,13 @@ NodeId ExprBuilder::countOf(const Shape &shape, const std::vector<int64_t> &axes
     }
     Attrs a;
     a.ints = {d.sym};
+    a.type.dtype = dtype;
     NodeId n = g_.make(Op::DimValue, {}, a);
     if (d.off != 0)
-      n = g_.make(Op::Add, {n, g_.constant(static_cast<double>(d.off))});
+      n = g_.make(Op::Add, {n, g_.constant(static_cast<double>(d.off), {}, dtype)});
     count = count == kNoNode ? n : g_.make(Op::Mul, {count, n});
   }
-  NodeId l = g_.constant(lit);
+  NodeId l = g_.constant(lit, {}, dtype);
   return count == kNoNode ? l : g_.make(Op::Mul, {count, l});
 }
 
@@ -108,7 +110,7 @@ NodeId ExprBuilder::reduce(SourceLoc loc, NodeId x, std::optional<int64_t> axis,
   NodeId s = make(loc, op, {x}, a);
   if (s == kNoNode || !mean)
     return s;
-  std::vector<NodeId> ops{s, countOf(shape, axes)};
+  std::vector<NodeId> ops{s, countOf(shape, axes, g_.type(x).dtype)};
   if (!broadcastAll(loc, "'mean'", ops))
     return kNoNode;
   return make(loc, Op::Div, ops);

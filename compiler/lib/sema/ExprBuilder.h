@@ -50,7 +50,7 @@ private:
   NodeId batchedMatMul(SourceLoc loc, NodeId a, NodeId b);
   NodeId logSumExp(SourceLoc loc, NodeId x, std::optional<int64_t> axis, bool softmax);
   std::optional<int64_t> axisArg(const std::vector<ExprId> &kws, const char *fn, bool &ok);
-  NodeId countOf(const Shape &shape, const std::vector<int64_t> &axes);
+  NodeId countOf(const Shape &shape, const std::vector<int64_t> &axes, DType dtype);
   std::optional<Dim> staticDim(ExprId id, const char *what);
   Value fail(SourceLoc loc, std::string message);
   std::string shapeStr(NodeId n) const { return g_.dims().str(g_.type(n).shape); }

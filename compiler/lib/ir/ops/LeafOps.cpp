@@ -9,8 +9,10 @@ static bool typeFromAttrs(const ShapeQuery &q, Type &out, std::string &) {
 }
 
 // A dim used as a number (`sum(x) / n`): an f64 scalar.
-static bool dimValueShape(const ShapeQuery &, Type &out, std::string &) {
-  out = Type{DType::F64, {}};
+// A dim's size as a floating scalar of the requested dtype (f64 unless f32 is asked for:
+// mean of an f32 tensor divides in f32).
+static bool dimValueShape(const ShapeQuery &q, Type &out, std::string &) {
+  out = Type{q.attrs.type.dtype == DType::F32 ? DType::F32 : DType::F64, {}};
   return true;
 }
 
