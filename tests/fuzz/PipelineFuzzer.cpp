@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FuzzedDataProvider in(data, size);
   int kind = in.ConsumeIntegralInRange(0, 2); // scalar, tensor, tensor with a run-time dim
   gradc::BuildOptions build;
-  build.codegen.optLevel = in.ConsumeBool() ? 3 : 0;
+  // Level 0 for three inputs in four: O3 under ASan made 3 executions per second.
+  build.codegen.optLevel = in.ConsumeIntegralInRange(0, 3) == 0 ? 3 : 0;
   std::string src;
   if (kind == 0) {
     int params = in.ConsumeIntegralInRange(1, 4);
