@@ -302,14 +302,15 @@ LVal FunctionEmitter::compute(NodeId n, const std::vector<LVal> &idx) {
     break;
   case LoopKind::Elementwise: {
     DType ct = elementComputeDtype(g_, node);
-    std::vector<LVal> in;
+    Val in[3]; // elementwise ops have at most three operands (where)
+    GRADC_ASSERT(node.operands.size() <= 3, "an elementwise op with more than three operands");
     for (size_t k = 0; k < node.operands.size(); ++k) {
       NodeId o = node.operands[k];
       DType want = node.op == Op::Where && k == 0 ? DType::Bool : ct;
-      in.push_back(convertValue(b_, element(o, idx), g_.type(o).dtype, want));
+      in[k] = wrap(convertValue(b_, element(o, idx), g_.type(o).dtype, want));
     }
     LlvmElementBuilder eb(b_, m_, ct);
-    return unwrap(info.element(eb, wrapAll(in)));
+    return unwrap(info.element(eb, std::span<Val const>(in, node.operands.size())));
   }
   case LoopKind::View: {
     LlvmIndexMapper im(b_, g_, dims_);
