@@ -2,28 +2,17 @@
    kink.expr unprefixed) and prints each worst error for test_emit.py. */
 #include "kink.h"
 #include "mlp2_check.h"
+#include "mlp2_inputs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-static const double X[12] = {0.5, -1.0, 0.25, 1.5, 0.75, -0.5, -0.25, 0.1, 0.9, 1.2, -0.8, 0.3};
-static const int32_t y[4] = {2, 0, 1, 2};
 
 int main(void) {
   double W1[15], b1[5], W2[15], b2[3], Wsvm[9], e;
   const double W[6] = {0.3, -0.2, 0.5, 0.1, -0.4, 0.6}, x[2] = {0.7, -1.1}, u[3] = {1.0, -0.5, 2.0};
   void *ws;
-  size_t i;
-  for (i = 0; i < 15; ++i) {
-    W1[i] = 0.1 * (double)((int)(i % 7) - 3);
-    W2[i] = 0.05 * (double)((int)(i % 5) - 2);
-  }
-  for (i = 0; i < 5; ++i)
-    b1[i] = 0.01 * (double)i;
-  for (i = 0; i < 3; ++i)
-    b2[i] = -0.02 * (double)i;
-  for (i = 0; i < 9; ++i)
-    Wsvm[i] = 0.1 * (double)((int)(i % 4) - 1);
+  mlp2Weights(W1, b1, W2, b2, Wsvm);
 
   ws = malloc(k_mlp2_gradcheck_workspace_size(4, 3, 5, 3));
   printf("mlp2 %.3g\n", k_mlp2_gradcheck(4, 3, 5, 3, X, y, W1, b1, W2, b2, 0.1, ws));

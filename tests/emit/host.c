@@ -3,6 +3,7 @@
    at fixed inputs, one line each, for test_emit.py to compare with `gradc run --json`. */
 #include "lecture4.h"
 #include "mlp2.h"
+#include "mlp2_inputs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,6 @@ static void print(const char *what, const double *v, size_t n) {
 /* Inputs shared with test_emit.py. */
 static const double W[9] = {0.1, 0.5, -0.3, 0.8, 0.2, -0.7, 0.4, -0.1, 0.6};
 static const double x3[3] = {0.2, 0.4, -0.5};
-static const double X[12] = {0.5, -1.0, 0.25, 1.5, 0.75, -0.5, -0.25, 0.1, 0.9, 1.2, -0.8, 0.3};
-static const int32_t y[4] = {2, 0, 1, 2};
 
 int main(void) {
   double v, g[64], h[64], k[64], l[64];
@@ -59,16 +58,7 @@ int main(void) {
   print("l2wx.W", g, 9);
   print("l2wx.x", h, 3);
 
-  for (i = 0; i < 15; ++i) {
-    W1[i] = 0.1 * (double)((int)(i % 7) - 3);
-    W2[i] = 0.05 * (double)((int)(i % 5) - 2);
-  }
-  for (i = 0; i < 5; ++i)
-    b1[i] = 0.01 * (double)i;
-  for (i = 0; i < 3; ++i)
-    b2[i] = -0.02 * (double)i;
-  for (i = 0; i < 9; ++i)
-    Wsvm[i] = 0.1 * (double)((int)(i % 4) - 1);
+  mlp2Weights(W1, b1, W2, b2, Wsvm);
 
   ws = malloc(m2_mlp2_workspace_size(4, 3, 5, 3) + 1);
   v = m2_mlp2_grad(4, 3, 5, 3, X, y, W1, b1, W2, b2, 0.1, g, h, k, l, ws);
