@@ -5,6 +5,7 @@
 #include "TestUtil.h"
 #include "pipeline/Compile.h"
 #include "pipeline/Invoke.h"
+#include "backend/HostGemm.h"
 #include "backend/Schedule.h"
 
 #include <gtest/gtest.h>
@@ -191,6 +192,44 @@ TEST(Jit, MaxReductionGradientFindsItsTieWhenTheOperandMayContract) {
                                    0.077, 0.72, 0.216, 1.088, -0.052})},
                        {5}, opts, 1e-9);
   }
+}
+
+TEST(Jit, LargeProductsCallTheHostGemmAndMatchTheInterpreter) {
+  // The two-layer net's products, forward and in the gradient (X^T @ dH, dS @ W2^T), large
+  // enough for CBLAS when gradc is built with it (GRADC_USE_CBLAS), and small ones that stay
+  // in loops: the optimized IR shows which, and both agree with the interpreter.
+  const char *src = "dim N, D, H\ndef f(X: const [N, D], W1: [D, H], W2: [H, 3]) =\n"
+                    "  sum(tanh(relu(X @ W1) @ W2))\n";
+  for (int64_t n : {40, 4}) {
+    SCOPED_TRACE(n);
+    auto cs = compileOk(src);
+    ASSERT_TRUE(cs);
+    BuildOptions opts;
+    opts.boundDims = {{0, n}, {1, 50}, {2, 30}};
+    std::string error, ir;
+    auto cf = compileFunction(cs->program.funcs[0], opts, error, &ir);
+    ASSERT_TRUE(cf) << error;
+    // X @ W1 and X^T @ dH are n*50*30 multiply-adds: 60000 for n = 40, 6000 for n = 4.
+    bool large = n * 50 * 30 >= kHostGemmMinWork;
+    EXPECT_EQ(ir.find(kHostGemmF64) != std::string::npos, large && hostGemmAvailable());
+    expectEnginesAgree(src, {randomTensor({n, 50}, 1), randomTensor({50, 30}, 2), randomTensor({30, 3}, 3)},
+                       {n, 50, 30}, opts, 1e-11);
+  }
+  // blas = false (CompileOptions::blas, `gradc run --no-blas`): every product in generated code.
+  BuildOptions own;
+  own.blas = false;
+  std::string error, ir;
+  auto cs = compileOk(src);
+  ASSERT_TRUE(cs);
+  ASSERT_TRUE(compileFunction(cs->program.funcs[0], own, error, &ir)) << error;
+  EXPECT_EQ(ir.find(kHostGemmF64), std::string::npos);
+  expectEnginesAgree(src, {randomTensor({13, 70}, 10), randomTensor({70, 20}, 11), randomTensor({20, 3}, 12)},
+                     {13, 70, 20}, own, 1e-11);
+  // Unbound dims call the host gemm whatever the size; it runs small products as loops.
+  expectEnginesAgree(src, {randomTensor({3, 5}, 4), randomTensor({5, 2}, 5), randomTensor({2, 3}, 6)},
+                     {3, 5, 2}, {}, 1e-12);
+  expectEnginesAgree(src, {randomTensor({64, 70}, 7), randomTensor({70, 20}, 8), randomTensor({20, 3}, 9)},
+                     {64, 70, 20}, {}, 1e-11);
 }
 
 TEST(Jit, BoundDimsSpecializeAndDropTheArgument) {

@@ -115,6 +115,7 @@ std::unique_ptr<CompiledFunction> compileForJit(Function &fn, const CommonOption
   co.opt.fastMath = opts.fastMath;
   co.codegen.targetCpu = opts.targetCpu;
   co.codegen.optLevel = opts.optLevel;
+  co.blas = !opts.noBlas;
   std::string error, ir;
   auto cf = compileFunction(fn, co, error, opts.dump == "llvm" ? &ir : nullptr);
   if (!cf) {

@@ -19,6 +19,7 @@ struct CommonOptions {
   std::string engine = "jit";
   bool stats = false;     // print node counts per pass and the time of each stage
   bool fastMath = false;  // rewrites exact only up to signed zeros and NaN
+  bool noBlas = false;    // keep large matrix products in generated code
   std::string targetCpu;  // empty: the host
   int optLevel = -1;      // -1: chosen by module size
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();

@@ -35,6 +35,10 @@ struct CompileOptions {
   bool fastMath = false;
   /// The CPU to generate code for: empty for the host's, "generic" for a baseline.
   std::string targetCpu;
+  /// Large matrix products call OpenBLAS's CBLAS when gradc was built with it (the CMake
+  /// option GRADC_USE_CBLAS); they then run on OpenBLAS's threads (OPENBLAS_NUM_THREADS).
+  /// false keeps every product in gradc's own code, as emitted code always does.
+  bool blas = true;
 };
 
 /// A compile-time error with its place in the source.

@@ -150,6 +150,7 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
     BuildOptions build;
     build.opt.fastMath = options.fastMath;
     build.codegen.targetCpu = options.targetCpu;
+    build.blas = options.blas;
     for (const auto &[dim, value] : options.dims) {
       auto it = std::find(program.dims->names.begin(), program.dims->names.end(), dim);
       if (it == program.dims->names.end())

@@ -1,6 +1,8 @@
 // Jit.cpp: new-pass-manager optimization for the host CPU, then ORC LLJIT.
 #include "backend/Jit.h"
 
+#include "backend/HostGemm.h"
+
 #include "backend/Optimize.h"
 
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -124,6 +126,9 @@ std::unique_ptr<JitModule> JitModule::create(std::unique_ptr<llvm::Module> m,
   for (const LibmFunction &f : kLibm)
     libm[out->jit_->mangleAndIntern(std::string(kLibmPrefix) + f.name)] = {
         llvm::orc::ExecutorAddr::fromPtr(f.address), llvm::JITSymbolFlags::Exported};
+  for (const HostGemmSymbol &f : hostGemmSymbols())
+    libm[out->jit_->mangleAndIntern(f.name)] = {llvm::orc::ExecutorAddr::fromPtr(f.address),
+                                                llvm::JITSymbolFlags::Exported};
   if (llvm::Error e = out->jit_->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(libm)))) {
     error = llvm::toString(std::move(e));
     return nullptr;

@@ -3,6 +3,7 @@
 // each element's arithmetic (ElementFn) and each view's index map (IndexMapFn).
 #include "backend/Lowering.h"
 
+#include "backend/HostGemm.h"
 #include "backend/LlvmElementBuilder.h"
 #include "backend/LlvmTypes.h"
 #include "backend/LoopNest.h"
@@ -77,6 +78,11 @@ private:
   void emitMaterialize(NodeId n);
   LVal emitReduce(NodeId n, LVal out);
   LVal emitMatMul(NodeId n, LVal out);
+  bool emitHostGemm(NodeId n, LVal out);
+  struct StridedMatrix {
+    LVal base = nullptr, rowStride = nullptr, colStride = nullptr;
+  };
+  bool stridedMatrix(NodeId x, DType dt, StridedMatrix &m);
   void emitScatter(NodeId n, LVal out);
   void fill(LVal base, DType dtype, const Shape &shape, LVal v);
   void emitCopies();
@@ -573,6 +579,8 @@ LVal FunctionEmitter::emitMatMul(NodeId n, LVal out) {
     });
     return nullptr;
   }
+  if (emitHostGemm(n, out))
+    return nullptr;
   fill(out, dt, node.type.shape, konst(0.0, dt));
   LVal ncols = dimValue(bs[1]);
   auto rowUpdate = [&](std::vector<LVal> outRow, std::vector<LVal> aIdx) {
@@ -616,6 +624,64 @@ LVal FunctionEmitter::emitMatMul(NodeId n, LVal out) {
     });
   }
   return nullptr;
+}
+
+// A matrix read from memory: a buffer, or a transposed view of one (every W^T of a gradient).
+bool FunctionEmitter::stridedMatrix(NodeId x, DType dt, StridedMatrix &m) {
+  auto inMemory = [&](NodeId y) {
+    Storage st = s_.storage[static_cast<size_t>(y)];
+    return g_.type(y).dtype == dt && g_.type(y).shape.size() == 2 &&
+           (st == Storage::Param || st == Storage::Output || st == Storage::Workspace ||
+            st == Storage::Alias);
+  };
+  const Shape &shape = g_.type(x).shape;
+  if (inMemory(x)) {
+    m = {basePointer(x), dimValue(shape[1]), b_.getInt64(1)};
+    return true;
+  }
+  if (readsColumnMajor(g_, s_, x) && inMemory(g_.node(x).operands[0])) {
+    m = {basePointer(g_.node(x).operands[0]), b_.getInt64(1), dimValue(shape[0])};
+    return true;
+  }
+  return false;
+}
+
+// A matrix-matrix product of operands in memory, in the JIT built with CBLAS: one call to
+// the host's gemm (backend/HostGemm.h), unless its size is known to be small.
+bool FunctionEmitter::emitHostGemm(NodeId n, LVal out) {
+  const Node &node = g_.node(n);
+  DType dt = node.type.dtype;
+  NodeId a = node.operands[0], bb = node.operands[1];
+  const Shape &as = g_.type(a).shape, &bs = g_.type(bb).shape;
+  if (!opts_.hostGemm || (dt != DType::F64 && dt != DType::F32) || as.size() != 2 || bs.size() != 2)
+    return false;
+  // Dims known at compile time (literal or bound) decide here; others in the host's gemm.
+  double work = 1;
+  bool known = true;
+  for (const Dim &d : {as[0], as[1], bs[1]}) {
+    auto bound = in_.boundDims.find(d.sym);
+    if (d.isLiteral())
+      work *= static_cast<double>(d.off);
+    else if (bound != in_.boundDims.end())
+      work *= static_cast<double>(bound->second + d.off);
+    else
+      known = false;
+  }
+  if (known && work < static_cast<double>(kHostGemmMinWork))
+    return false;
+  StridedMatrix am, bm;
+  if (!stridedMatrix(a, dt, am) || !stridedMatrix(bb, dt, bm))
+    return false;
+  llvm::Type *i64 = b_.getInt64Ty(), *ptr = b_.getPtrTy();
+  auto *fty = llvm::FunctionType::get(b_.getVoidTy(), {i64, i64, i64, ptr, i64, i64, ptr, i64, i64, ptr}, false);
+  llvm::FunctionCallee callee = m_.getOrInsertFunction(dt == DType::F64 ? kHostGemmF64 : kHostGemmF32, fty);
+  if (auto *f = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
+    f->setDoesNotThrow();
+    f->setMemoryEffects(llvm::MemoryEffects::argMemOnly());
+  }
+  b_.CreateCall(callee, {dimValue(as[0]), dimValue(bs[1]), dimValue(as[1]), am.base, am.rowStride,
+                         am.colStride, bm.base, bm.rowStride, bm.colStride, out});
+  return true;
 }
 
 // index_grad: zeros, then the operand written at the selected places. Each selected

@@ -34,6 +34,9 @@ struct LoweringOptions {
   size_t chunkThreshold = 2048;
   /// Also emit `f__packed` entries (for callers that know the ABI only at run time).
   bool packedEntries = true;
+  /// Large matrix products call the JIT's host functions (backend/HostGemm.h: CBLAS). Only
+  /// the JIT sets it; emitted code never calls a library for them.
+  bool hostGemm = false;
   /// Prepended to every exported symbol (`gradc emit --prefix`).
   std::string prefix;
 };

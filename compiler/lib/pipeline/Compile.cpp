@@ -1,6 +1,7 @@
 // Compile.cpp: the stages from a checked function to callable native code.
 #include "pipeline/Compile.h"
 
+#include "backend/HostGemm.h"
 #include "support/Memory.h"
 
 #include "autodiff/ReverseMode.h"
@@ -53,7 +54,9 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   in.value = out->roots[0];
   in.gradRoots = out->roots;
   in.boundDims = opts.boundDims;
-  out->abi = lowerFunction(in, *module, opts.lowering);
+  LoweringOptions lowering = opts.lowering;
+  lowering.hostGemm = opts.blas && hostGemmAvailable();
+  out->abi = lowerFunction(in, *module, lowering);
   st.lowerMs = msSince(t);
   st.llvmInstructions = instructionCount(*module);
 

@@ -19,6 +19,8 @@ struct BuildOptions {
   OptOptions opt;
   LoweringOptions lowering;
   CodegenOptions codegen;
+  /// The JIT's large matrix products call CBLAS, when gradc is built with it.
+  bool blas = true;
 };
 
 /// Wall-clock milliseconds of each stage, and sizes.

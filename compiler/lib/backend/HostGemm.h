@@ -1,0 +1,30 @@
+// HostGemm.h: matrix products the JIT hands to a library (OpenBLAS's CBLAS when gradc is
+// built with GRADC_USE_CBLAS). Emitted code never calls these (DESIGN.md).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+namespace gradc {
+
+/// Whether the JIT's large matrix products call CBLAS: gradc was built with it.
+bool hostGemmAvailable();
+
+/// Products with fewer multiply-adds than this stay in generated loops when their size is
+/// known at compile time; below it a library call costs more than it saves.
+constexpr int64_t kHostGemmMinWork = 32 * 32 * 32;
+
+/// The functions generated code calls, by symbol, for the JIT to bind. Each computes
+/// C = A @ B for A [m, k] and B [k, n] read through strides (element (i, p) of A at
+/// A[i*rsa + p*csa]) into row-major C [m, n]:
+///   void gemm(int64_t m, int64_t n, int64_t k, const T *A, int64_t rsa, int64_t csa,
+///             const T *B, int64_t rsb, int64_t csb, T *C)
+struct HostGemmSymbol {
+  const char *name;
+  void *address;
+};
+std::span<const HostGemmSymbol> hostGemmSymbols();
+constexpr const char *kHostGemmF64 = "gradc.host.gemm.f64";
+constexpr const char *kHostGemmF32 = "gradc.host.gemm.f32";
+
+} // namespace gradc
