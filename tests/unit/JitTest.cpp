@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <random>
+#include <tuple>
 
 using namespace gradc;
 using namespace gradc::test;
@@ -194,42 +195,69 @@ TEST(Jit, MaxReductionGradientFindsItsTieWhenTheOperandMayContract) {
   }
 }
 
+// The two-layer net's products, forward and in the gradient (X^T @ dH, dS @ W2^T).
+const char *kNetProducts = "dim N, D, H\ndef f(X: const [N, D], W1: [D, H], W2: [H, 3]) =\n"
+                           "  sum(tanh(relu(X @ W1) @ W2))\n";
+
 TEST(Jit, LargeProductsCallTheHostGemmAndMatchTheInterpreter) {
-  // The two-layer net's products, forward and in the gradient (X^T @ dH, dS @ W2^T), large
-  // enough for CBLAS when gradc is built with it (GRADC_USE_CBLAS), and small ones that stay
-  // in loops: the optimized IR shows which, and both agree with the interpreter.
-  const char *src = "dim N, D, H\ndef f(X: const [N, D], W1: [D, H], W2: [H, 3]) =\n"
-                    "  sum(tanh(relu(X @ W1) @ W2))\n";
+  // Products of at least hostGemmMinWork multiply-adds call CBLAS when gradc is built with it
+  // (GRADC_USE_CBLAS); the threshold is lowered here so the interpreter can check them. The
+  // optimized IR shows which products call it; all agree with the interpreter.
+  BuildOptions opts;
+  opts.lowering.hostGemmMinWork = 32 * 32 * 32;
   for (int64_t n : {40, 4}) {
     SCOPED_TRACE(n);
-    auto cs = compileOk(src);
+    auto cs = compileOk(kNetProducts);
     ASSERT_TRUE(cs);
-    BuildOptions opts;
     opts.boundDims = {{0, n}, {1, 50}, {2, 30}};
     std::string error, ir;
-    auto cf = compileFunction(cs->program.funcs[0], opts, error, &ir);
-    ASSERT_TRUE(cf) << error;
+    ASSERT_TRUE(compileFunction(cs->program.funcs[0], opts, error, &ir)) << error;
     // X @ W1 and X^T @ dH are n*50*30 multiply-adds: 60000 for n = 40, 6000 for n = 4.
-    bool large = n * 50 * 30 >= kHostGemmMinWork;
+    bool large = n * 50 * 30 >= opts.lowering.hostGemmMinWork;
     EXPECT_EQ(ir.find(kHostGemmF64) != std::string::npos, large && hostGemmAvailable());
-    expectEnginesAgree(src, {randomTensor({n, 50}, 1), randomTensor({50, 30}, 2), randomTensor({30, 3}, 3)},
+    expectEnginesAgree(kNetProducts, {randomTensor({n, 50}, 1), randomTensor({50, 30}, 2), randomTensor({30, 3}, 3)},
                        {n, 50, 30}, opts, 1e-11);
   }
-  // blas = false (CompileOptions::blas, `gradc run --no-blas`): every product in generated code.
+  // Unbound dims: the size is tested at run time, with gradc's kernel for small products.
+  opts.boundDims.clear();
+  expectEnginesAgree(kNetProducts, {randomTensor({3, 5}, 4), randomTensor({5, 2}, 5), randomTensor({2, 3}, 6)},
+                     {3, 5, 2}, opts, 1e-12);
+  expectEnginesAgree(kNetProducts, {randomTensor({64, 70}, 7), randomTensor({70, 20}, 8), randomTensor({20, 3}, 9)},
+                     {64, 70, 20}, opts, 1e-11);
+  // blas = false (CompileOptions::blas, `gradc run --no-blas`): never a call.
+  opts.blas = false;
+  auto cs = compileOk(kNetProducts);
+  ASSERT_TRUE(cs);
+  std::string error, ir;
+  ASSERT_TRUE(compileFunction(cs->program.funcs[0], opts, error, &ir)) << error;
+  EXPECT_EQ(ir.find(kHostGemmF64), std::string::npos);
+}
+
+TEST(Jit, TiledMatMulKernelMatchesTheInterpreter) {
+  // gradc's own kernel (what emitted code runs): whole tiles of 6 rows by one vector, rows
+  // and columns left over (masked), several blocks of the shared axis (128) and of rows (42),
+  // a transposed left operand (X^T @ dH, packed), an empty shared axis, f64 and f32.
   BuildOptions own;
   own.blas = false;
   std::string error, ir;
-  auto cs = compileOk(src);
+  auto cs = compileOk(kNetProducts);
   ASSERT_TRUE(cs);
   ASSERT_TRUE(compileFunction(cs->program.funcs[0], own, error, &ir)) << error;
-  EXPECT_EQ(ir.find(kHostGemmF64), std::string::npos);
-  expectEnginesAgree(src, {randomTensor({13, 70}, 10), randomTensor({70, 20}, 11), randomTensor({20, 3}, 12)},
-                     {13, 70, 20}, own, 1e-11);
-  // Unbound dims call the host gemm whatever the size; it runs small products as loops.
-  expectEnginesAgree(src, {randomTensor({3, 5}, 4), randomTensor({5, 2}, 5), randomTensor({2, 3}, 6)},
-                     {3, 5, 2}, {}, 1e-12);
-  expectEnginesAgree(src, {randomTensor({64, 70}, 7), randomTensor({70, 20}, 8), randomTensor({20, 3}, 9)},
-                     {64, 70, 20}, {}, 1e-11);
+  EXPECT_NE(ir.find("<8 x double>"), std::string::npos) << "no vector tile in the kernel";
+  for (auto [n, d, h] : {std::tuple{13, 70, 20}, {130, 300, 37}, {6, 8, 8}, {5, 3, 7}, {50, 0, 9}, {1, 1, 1}}) {
+    SCOPED_TRACE(std::to_string(n) + "x" + std::to_string(d) + "x" + std::to_string(h));
+    int64_t nn = n, dd = d, hh = h;
+    expectEnginesAgree(kNetProducts, {randomTensor({nn, dd}, 10), randomTensor({dd, hh}, 11), randomTensor({hh, 3}, 12)},
+                       {nn, dd, hh}, own, 1e-11);
+  }
+  const char *f32 = "dim N, D, H\ndef f(X: const f32[N, D], W1: f32[D, H], W2: f32[H, 3]) =\n"
+                    "  sum(tanh(relu(X @ W1) @ W2))\n";
+  expectEnginesAgree(f32, {randomTensor({130, 300}, 16), randomTensor({300, 37}, 17), randomTensor({37, 3}, 18)},
+                     {130, 300, 37}, own, 2e-4);
+  // Bound dims: the same kernel with constant extents.
+  own.boundDims = {{0, 47}, {1, 129}, {2, 17}};
+  expectEnginesAgree(kNetProducts, {randomTensor({47, 129}, 19), randomTensor({129, 17}, 20), randomTensor({17, 3}, 21)},
+                     {47, 129, 17}, own, 1e-11);
 }
 
 TEST(Jit, BoundDimsSpecializeAndDropTheArgument) {

@@ -1,5 +1,5 @@
-// HostGemm.cpp: the JIT's matrix products through CBLAS. A layout CBLAS cannot express
-// (an operand with no unit stride, a dim beyond int) and small products run plain loops.
+// HostGemm.cpp: the JIT's large matrix products through CBLAS. A layout CBLAS cannot express
+// (an operand with no unit stride, a dim beyond int) runs plain loops.
 #include "backend/HostGemm.h"
 
 #include <algorithm>
@@ -63,7 +63,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa, int64_t csa,
     return;
 #ifdef GRADC_HAVE_CBLAS
   bool fits = m <= INT_MAX && n <= INT_MAX && k <= INT_MAX;
-  if (fits && k > 0 && m * n * k >= kHostGemmMinWork) {
+  if (fits && k > 0) {
     BlasOperand ao = blasOperand(m, k, rsa, csa), bo = blasOperand(k, n, rsb, csb);
     if (ao.ok && bo.ok) {
       blas(static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), ao, a, bo, b, c);

@@ -10,9 +10,10 @@ namespace gradc {
 /// Whether the JIT's large matrix products call CBLAS: gradc was built with it.
 bool hostGemmAvailable();
 
-/// Products with fewer multiply-adds than this stay in generated loops when their size is
-/// known at compile time; below it a library call costs more than it saves.
-constexpr int64_t kHostGemmMinWork = 32 * 32 * 32;
+/// Products with fewer multiply-adds than this stay in gradc's own kernel, which is as fast
+/// as single-threaded OpenBLAS up to about this size and faster on narrow products such as
+/// the two-layer net's (BENCHMARKS.md); beyond it OpenBLAS's packing and threads win.
+constexpr int64_t kHostGemmMinWork = int64_t{512} * 512 * 512;
 
 /// The functions generated code calls, by symbol, for the JIT to bind. Each computes
 /// C = A @ B for A [m, k] and B [k, n] read through strides (element (i, p) of A at

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "backend/Abi.h"
+#include "backend/HostGemm.h"
 #include "ir/Function.h"
 
 #include <map>
@@ -37,6 +38,7 @@ struct LoweringOptions {
   /// Large matrix products call the JIT's host functions (backend/HostGemm.h: CBLAS). Only
   /// the JIT sets it; emitted code never calls a library for them.
   bool hostGemm = false;
+  int64_t hostGemmMinWork = kHostGemmMinWork; // multiply-adds; smaller products stay ours
   /// Prepended to every exported symbol (`gradc emit --prefix`).
   std::string prefix;
 };

@@ -1,6 +1,8 @@
 // Optimize.cpp: the module pipeline of the new pass manager, for the target CPU.
 #include "backend/Optimize.h"
 
+#include <llvm/Analysis/LoopInfo.h>
+#include <llvm/IR/Dominators.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Target/TargetMachine.h>
@@ -18,10 +20,30 @@ size_t instructionCount(const llvm::Module &m) {
   return n;
 }
 
+size_t straightLineInstructionCount(const llvm::Module &m) {
+  size_t n = 0;
+  for (const llvm::Function &f : m) {
+    if (f.isDeclaration())
+      continue;
+    if (f.size() == 1) { // a chunk of straight-line code: no loop to look for
+      n += f.getInstructionCount();
+      continue;
+    }
+    llvm::DominatorTree dt(const_cast<llvm::Function &>(f));
+    llvm::LoopInfo loops(dt);
+    for (const llvm::BasicBlock &bb : f)
+      if (!loops.getLoopFor(&bb))
+        n += bb.size();
+  }
+  return n;
+}
+
 int chooseOptLevel(const llvm::Module &m, int requested) {
   if (requested >= 0)
     return requested;
-  return instructionCount(m) > kLargeModule ? 0 : 3;
+  if (instructionCount(m) <= kLargeModule)
+    return 3;
+  return straightLineInstructionCount(m) > kLargeModule ? 0 : 3;
 }
 
 void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level) {

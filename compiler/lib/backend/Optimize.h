@@ -13,10 +13,14 @@ namespace gradc {
 /// The instruction count of a module: what the optimization level is chosen by.
 size_t instructionCount(const llvm::Module &m);
 
-/// `requested` if >= 0; otherwise 3 (O3, loop and SLP vectorization) for modules up to a
-/// few thousand instructions, and 0 (no IR passes, fast instruction selection) beyond:
-/// code that big is straight-line scalar code, where O3 and the SelectionDAG cost more
-/// than they gain (DESIGN.md, "Compile time at scale").
+/// The instructions of a module outside loops: its straight-line code.
+size_t straightLineInstructionCount(const llvm::Module &m);
+
+/// `requested` if >= 0; otherwise 3 (O3, loop and SLP vectorization) for modules with up to
+/// a few thousand instructions outside loops, and 0 (no IR passes, fast instruction
+/// selection) beyond: straight-line scalar code that big is where O3 and the SelectionDAG
+/// cost more than they gain (DESIGN.md, "Compile time at scale"). Loops (tensor code, the
+/// matrix kernels) always want O3, whatever their size.
 int chooseOptLevel(const llvm::Module &m, int requested);
 
 /// Runs the O1/O2/O3 pipeline for `tm`'s CPU (nothing at level 0).

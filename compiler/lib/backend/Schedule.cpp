@@ -276,6 +276,23 @@ std::vector<NodeId> fusedGathers(const Graph &g, const Schedule &s, NodeId n) {
   return found;
 }
 
+bool matrixInMemory(const Graph &g, const Schedule &s, NodeId x, DType dt, MatrixInMemory &m) {
+  auto inMemory = [&](NodeId y) {
+    Storage st = s.storage[static_cast<size_t>(y)];
+    return g.type(y).dtype == dt && g.type(y).shape.size() == 2 &&
+           (st == Storage::Param || st == Storage::Output || st == Storage::Workspace || st == Storage::Alias);
+  };
+  if (inMemory(x)) {
+    m = {x, false};
+    return true;
+  }
+  if (readsColumnMajor(g, s, x) && inMemory(g.node(x).operands[0])) {
+    m = {g.node(x).operands[0], true};
+    return true;
+  }
+  return false;
+}
+
 bool readsColumnMajor(const Graph &g, const Schedule &s, NodeId x) {
   const Node &n = g.node(x);
   return n.op == Op::Transpose && s.storage[static_cast<size_t>(x)] == Storage::Inline &&

@@ -81,6 +81,15 @@ std::vector<NodeId> fusedGathers(const Graph &g, const Schedule &s, NodeId n);
 /// memory (every W^T of a gradient), which matmuls sweep by W's rows instead.
 bool readsColumnMajor(const Graph &g, const Schedule &s, NodeId x);
 
+/// A matrix operand a matrix kernel reads straight from memory: `buffer` (a parameter,
+/// output or workspace buffer, or a reshape of one) in dtype `dt`, or its transpose.
+struct MatrixInMemory {
+  NodeId buffer = kNoNode; // read through Schedule::storage/slot as any buffer
+  bool transposed = false; // x[i, p] = buffer[p, i]
+};
+/// Whether matrix x is such an operand (false for fused expressions and other views).
+bool matrixInMemory(const Graph &g, const Schedule &s, NodeId x, DType dt, MatrixInMemory &m);
+
 /// `rootTypes[i]` is the dtype output i is written in; a root of another dtype is
 /// computed in the workspace and converted by its copy.
 Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
