@@ -107,4 +107,37 @@ BENCHMARK(BM_emit_l2wx_jit)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_emit_l2wx_object)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_emit_l2wx_c)->Unit(benchmark::kMicrosecond);
 
+// --- mlp2, N=256, D=3072, H=100, C=10 (value and gradient of the two-layer net) ---
+using Mlp2Grad = double (*)(int64_t, int64_t, int64_t, int64_t, const double *, const int32_t *, const double *,
+                            const double *, const double *, const double *, double, double *, double *, double *,
+                            double *, void *);
+using Mlp2Ws = size_t (*)(int64_t, int64_t, int64_t, int64_t);
+void mlp2(benchmark::State &state, Mlp2Grad f, Mlp2Ws wsSize) {
+  const int64_t n = envSize(256, 16), d = envSize(3072, 48), h = 100, c = 10;
+  std::vector<double> X = point(n * d), W1 = point(d * h), b1 = point(h), W2 = point(h * c), b2 = point(c);
+  for (double &w : W1)
+    w *= 0.01;
+  std::vector<double> dW1 = W1, db1 = b1, dW2 = W2, db2 = b2;
+  std::vector<int32_t> y(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    y[static_cast<size_t>(i)] = static_cast<int32_t>(i % c);
+  std::vector<unsigned char> w(wsSize(n, d, h, c) + 64);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(f(n, d, h, c, X.data(), y.data(), W1.data(), b1.data(), W2.data(), b2.data(), 1e-3,
+                               dW1.data(), db1.data(), dW2.data(), db2.data(), w.data()));
+    benchmark::ClobberMemory();
+  }
+}
+void BM_emit_mlp2_jit(benchmark::State &s) {
+  mlp2(s, jit().function<double(int64_t, int64_t, int64_t, int64_t, const double *, const int32_t *, const double *,
+                                const double *, const double *, const double *, double, double *, double *, double *,
+                                double *, void *)>("mlp2_grad"),
+       jit().function<size_t(int64_t, int64_t, int64_t, int64_t)>("mlp2_workspace_size"));
+}
+void BM_emit_mlp2_object(benchmark::State &s) { mlp2(s, obj_mlp2_grad, obj_mlp2_workspace_size); }
+void BM_emit_mlp2_c(benchmark::State &s) { mlp2(s, c_mlp2_grad, c_mlp2_workspace_size); }
+BENCHMARK(BM_emit_mlp2_jit)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_emit_mlp2_object)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_emit_mlp2_c)->Unit(benchmark::kMicrosecond);
+
 } // namespace

@@ -40,7 +40,7 @@ def main():
         ("l2wx: gradc / hand C (three sweeps)", t["BM_l2wx_grad_gradc"] / t["BM_l2wx_grad_hand"], "<= 1 (issue 4)"),
         ("l2wx: gradc / hand C (one fused sweep)", t["BM_l2wx_grad_gradc"] / t["BM_l2wx_grad_hand_fused"], ""),
     ]
-    for model in ["neuron", "rosenbrock", "l2wx"]:
+    for model in ["neuron", "rosenbrock", "l2wx", "mlp2"]:
         jit, obj, c = (t[f"BM_emit_{model}_{k}"] for k in ["jit", "object", "c"])
         rows.append((f"{model} gradient: emitted object / JIT", obj / jit, "as fast (issue 5)"))
         rows.append((f"{model} gradient: emitted C (gcc -O3 -march=native) / object", c / obj, "<= 1.3 (issue 5)"))

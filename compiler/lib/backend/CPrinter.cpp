@@ -5,6 +5,7 @@
 #include "backend/CPrinter.h"
 
 #include "backend/CElementBuilder.h"
+#include "backend/CMatMulKernel.h"
 #include "backend/LlvmTypes.h"
 #include "backend/Schedule.h"
 #include "ir/OpTable.h"
@@ -14,6 +15,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <set>
 
 namespace gradc {
 
@@ -38,8 +40,9 @@ using Body = std::function<void(const Index &)>;
 
 class FunctionPrinter {
 public:
-  FunctionPrinter(const LoweringInput &in, const AbiFunction &abi, std::vector<NodeId> roots)
-      : in_(in), g_(*in.graph), abi_(abi), roots_(std::move(roots)) {
+  FunctionPrinter(const LoweringInput &in, const AbiFunction &abi, std::vector<NodeId> roots,
+                  const std::string &prefix, std::set<DType> &kernels)
+      : in_(in), g_(*in.graph), abi_(abi), roots_(std::move(roots)), prefix_(prefix), kernels_(kernels) {
     std::vector<DType> rootTypes;
     for (size_t r = 0; r < roots_.size(); ++r)
       rootTypes.push_back(outputDtype(r));
@@ -101,6 +104,7 @@ private:
   Val foldLanes(DType dt, Val init, const std::vector<Val> &extents,
                 const std::function<Val(const Index &)> &elementAt, const Combine &combine);
   Val emitMatMul(NodeId n, Val out);
+  bool emitMatMulKernel(NodeId n, Val out);
   void emitScatter(NodeId n, Val out);
   void fill(Val base, DType dtype, const Shape &shape, Val v);
   Val boundsOk();
@@ -110,6 +114,8 @@ private:
   const Graph &g_;
   const AbiFunction &abi_;
   std::vector<NodeId> roots_;
+  const std::string &prefix_;
+  std::set<DType> &kernels_; // the matrix kernels the code calls
   Schedule s_;
   CBody c_;
   std::vector<int> paramArg_, outputArg_;
@@ -498,6 +504,8 @@ Val FunctionPrinter::emitMatMul(NodeId n, Val out) {
     forEach({dimValue(as[0])}, [&](const Index &i) { storeAt(out, cs, {i[0]}, dot({i[0]}), dt, dt); });
     return nullptr;
   }
+  if (emitMatMulKernel(n, out))
+    return nullptr;
   fill(out, dt, cs, konst(0.0, dt));
   Val ncols = dimValue(bs[1]);
   auto rowUpdate = [&](const Index &outRow, const Index &aRow) {
@@ -527,6 +535,26 @@ Val FunctionPrinter::emitMatMul(NodeId n, Val out) {
     forEach({dimValue(as[0])}, [&](const Index &i) { rowUpdate({i[0]}, {i[0]}); });
   }
   return nullptr;
+}
+
+// Lowering.cpp's emitTiledMatMul: the same kernel, as one C function (CMatMulKernel.h).
+bool FunctionPrinter::emitMatMulKernel(NodeId n, Val out) {
+  const Node &node = g_.node(n);
+  DType dt = node.type.dtype;
+  NodeId a = node.operands[0], bb = node.operands[1];
+  const Shape &as = g_.type(a).shape, &bs = g_.type(bb).shape;
+  MatrixInMemory am, bm;
+  if ((dt != DType::F64 && dt != DType::F32) || as.size() != 2 || bs.size() != 2 ||
+      !matrixInMemory(g_, s_, a, dt, am) || !matrixInMemory(g_, s_, bb, dt, bm) || bm.transposed)
+    return false;
+  kernels_.insert(dt);
+  Val m = dimValue(as[0]), k = dimValue(as[1]), ncols = dimValue(bs[1]);
+  Val aBase = basePointer(am.buffer), bBase = basePointer(bm.buffer);
+  Val rsa = am.transposed ? idx(1) : k, csa = am.transposed ? m : idx(1);
+  c_.stmt(cMatMulKernelName(prefix_, dt) + "(" + c(m) + ", " + c(ncols) + ", " + c(k) + ", " + c(aBase) + ", " +
+              c(rsa) + ", " + c(csa) + ", " + c(bBase) + ", " + c(ncols) + ", " + c(out) + ");",
+          {m, ncols, k, aBase, rsa, csa, bBase, out});
+  return true;
 }
 
 void FunctionPrinter::emitScatter(NodeId n, Val out) {
@@ -732,10 +760,11 @@ std::string FunctionPrinter::print() {
 
 } // namespace
 
-AbiSet printCFunctions(const LoweringInput &in, const std::string &prefix, std::string &out) {
+AbiSet printCFunctions(const LoweringInput &in, const std::string &prefix, std::string &out,
+                       std::set<DType> &kernels) {
   AbiSet abi = describeAbi(*in.fn, in.graph->dims(), in.boundDims, prefix);
-  FunctionPrinter value(in, abi.value, {in.value});
-  FunctionPrinter grad(in, abi.grad, in.gradRoots);
+  FunctionPrinter value(in, abi.value, {in.value}, prefix, kernels);
+  FunctionPrinter grad(in, abi.grad, in.gradRoots, prefix, kernels);
   out += value.print() + "\n" + grad.print() + "\n";
 
   // size_t f_workspace_size(dims...): enough for both f and f_grad.

@@ -5,12 +5,16 @@
 
 #include "backend/Lowering.h"
 
+#include <set>
 #include <string>
 
 namespace gradc {
 
 /// Appends the C definitions of f, f_grad and f_workspace_size for `in` to `out`.
-/// Returns the ABI they implement (the header's prototypes come from it).
-AbiSet printCFunctions(const LoweringInput &in, const std::string &prefix, std::string &out);
+/// Returns the ABI they implement (the header's prototypes come from it). Adds to `kernels`
+/// the dtypes whose matrix kernel (CMatMulKernel.h) the code calls: the caller prints them
+/// first.
+AbiSet printCFunctions(const LoweringInput &in, const std::string &prefix, std::string &out,
+                       std::set<DType> &kernels);
 
 } // namespace gradc

@@ -4,6 +4,7 @@
 
 #include "autodiff/ReverseMode.h"
 #include "backend/CGradCheck.h"
+#include "backend/CMatMulKernel.h"
 #include "backend/CPrinter.h"
 #include "backend/HeaderWriter.h"
 #include "backend/LlvmGradCheck.h"
@@ -189,9 +190,10 @@ bool emitCSource(const std::vector<Function *> &fns, const DimTable &dims, const
   Prepared prepared = prepare(fns, opts);
   std::vector<HeaderFunction> header;
   std::string code;
+  std::set<DType> kernels;
   for (const LoweringInput &in : prepared.inputs) {
     code += "\n/* " + in.fn->name + ", " + opts.sourceName + ":" + std::to_string(in.fn->loc.line) + " */\n";
-    header.push_back({in.fn, printCFunctions(in, opts.prefix, code)});
+    header.push_back({in.fn, printCFunctions(in, opts.prefix, code, kernels)});
     if (opts.gradcheck)
       code += "\n" + printCGradCheck(*in.fn, header.back().abi, in.boundDims);
   }
@@ -202,7 +204,10 @@ bool emitCSource(const std::vector<Function *> &fns, const DimTable &dims, const
                   ". Do not edit.\n"
                   "   Self-contained C99: compile it with its header beside it and link the math\n"
                   "   library (-lm). No allocation, no global state: re-entrant. */\n"
-                  "#include \"" + baseName(outBase) + ".h\"\n\n#include <math.h>\n" + code;
+                  "#include \"" + baseName(outBase) + ".h\"\n\n#include <math.h>\n";
+  for (DType dt : kernels)
+    c += "\n" + cMatMulKernelDefinition(opts.prefix, dt);
+  c += code;
   return writeText(outBase + ".c", c, error) &&
          writeText(outBase + ".h",
                    writeHeader(header, dims, guardFor(outBase, opts.prefix), opts.sourceName, opts.prefix,
