@@ -6,6 +6,7 @@ usage: bench/ratios.py build/bench/bench_backend [--repetitions N] [--min-time S
 """
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -19,7 +20,9 @@ def main():
     out = subprocess.run(
         [args.binary, "--benchmark_format=json", f"--benchmark_repetitions={args.repetitions}",
          f"--benchmark_min_time={args.min_time}", "--benchmark_report_aggregates_only=true"],
-        check=True, capture_output=True, text=True).stdout
+        check=True, capture_output=True, text=True,
+        # One thread everywhere: the JIT hands large products to OpenBLAS when it has more.
+        env=dict(os.environ, OPENBLAS_NUM_THREADS="1")).stdout
     data = json.loads(out)
     t = {}
     for b in data["benchmarks"]:

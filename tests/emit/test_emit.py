@@ -59,7 +59,7 @@ code = [f"{WORK}/mlp2_check.c", f"{WORK}/kink.c"] if MODE == "--c" else [f"{WORK
 run([cc] + STRICT + ["-I", WORK, f"{HERE}/gradcheck.c"] + code + ["-lm", "-o", f"{WORK}/gradcheck"])
 checks = dict(line.split() for line in run([f"{WORK}/gradcheck"]).splitlines())
 print("gradcheck:", checks)
-for name in ["mlp2", "svm", "layer", "relu_at_1"]:
+for name in ["mlp2", "svm", "layer", "relu_at_1", "tiles", "tiles_value"]:
     if not float(checks[name]) < 1e-6:
         sys.exit(f"gradcheck {name}: worst error {checks[name]}, expected below 1e-6")
 if float(checks["relu_at_0"]) != 0.5:

@@ -544,8 +544,7 @@ bool FunctionPrinter::emitMatMulKernel(NodeId n, Val out) {
   NodeId a = node.operands[0], bb = node.operands[1];
   const Shape &as = g_.type(a).shape, &bs = g_.type(bb).shape;
   MatrixInMemory am, bm;
-  if ((dt != DType::F64 && dt != DType::F32) || as.size() != 2 || bs.size() != 2 ||
-      !matrixInMemory(g_, s_, a, dt, am) || !matrixInMemory(g_, s_, bb, dt, bm) || bm.transposed)
+  if (!tilesMatMul(g_, s_, n, am, bm))
     return false;
   kernels_.insert(dt);
   Val m = dimValue(as[0]), k = dimValue(as[1]), ncols = dimValue(bs[1]);

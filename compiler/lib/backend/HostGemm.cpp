@@ -100,4 +100,12 @@ bool hostGemmAvailable() {
 
 std::span<const HostGemmSymbol> hostGemmSymbols() { return kSymbols; }
 
+int64_t hostGemmMinWork() {
+#ifdef GRADC_HAVE_CBLAS
+  if (openblas_get_num_threads() > 1)
+    return kHostGemmMinWorkThreaded;
+#endif
+  return kHostGemmMinWork;
+}
+
 } // namespace gradc

@@ -12,8 +12,16 @@ bool hostGemmAvailable();
 
 /// Products with fewer multiply-adds than this stay in gradc's own kernel, which is as fast
 /// as single-threaded OpenBLAS up to about this size and faster on narrow products such as
-/// the two-layer net's (BENCHMARKS.md); beyond it OpenBLAS's packing and threads win.
+/// the two-layer net's (BENCHMARKS.md); beyond it OpenBLAS's packing wins.
 constexpr int64_t kHostGemmMinWork = int64_t{512} * 512 * 512;
+/// When OpenBLAS runs on several threads, products from this size go to it: its threads
+/// beat one core from here on.
+constexpr int64_t kHostGemmMinWorkThreaded = int64_t{64} * 64 * 64;
+
+/// The threshold for code compiled now: kHostGemmMinWorkThreaded when OpenBLAS is set to
+/// use more than one thread (OPENBLAS_NUM_THREADS, openblas_set_num_threads), else
+/// kHostGemmMinWork.
+int64_t hostGemmMinWork();
 
 /// The functions generated code calls, by symbol, for the JIT to bind. Each computes
 /// C = A @ B for A [m, k] and B [k, n] read through strides (element (i, p) of A at

@@ -694,7 +694,8 @@ bool FunctionEmitter::emitHostGemm(NodeId n, LVal out, llvm::BasicBlock *&join) 
     else
       known = false;
   }
-  if (known && work < static_cast<double>(opts_.hostGemmMinWork))
+  double minWork = static_cast<double>(opts_.hostGemmMinWork < 0 ? kHostGemmMinWork : opts_.hostGemmMinWork);
+  if (known && work < minWork)
     return false;
   StridedMatrix am, bm;
   if (!stridedMatrix(a, dt, am) || !stridedMatrix(bb, dt, bm))
@@ -709,7 +710,7 @@ bool FunctionEmitter::emitHostGemm(NodeId n, LVal out, llvm::BasicBlock *&join) 
     // In floating point: the product of three int64 dims may overflow.
     auto real = [&](LVal v) { return b_.CreateSIToFP(v, b_.getDoubleTy()); };
     LVal work = b_.CreateFMul(b_.CreateFMul(real(m), real(k)), real(ncols));
-    b_.CreateCondBr(b_.CreateFCmpOGE(work, llvm::ConstantFP::get(b_.getDoubleTy(), static_cast<double>(opts_.hostGemmMinWork))),
+    b_.CreateCondBr(b_.CreateFCmpOGE(work, llvm::ConstantFP::get(b_.getDoubleTy(), minWork)),
                     call, own);
     b_.SetInsertPoint(call);
   }
@@ -742,11 +743,12 @@ bool FunctionEmitter::emitTiledMatMul(NodeId n, LVal out) {
   DType dt = node.type.dtype;
   NodeId a = node.operands[0], bb = node.operands[1];
   const Shape &as = g_.type(a).shape, &bs = g_.type(bb).shape;
-  if ((dt != DType::F64 && dt != DType::F32) || as.size() != 2 || bs.size() != 2)
+  MatrixInMemory tiledA, tiledB;
+  if (!tilesMatMul(g_, s_, n, tiledA, tiledB))
     return false;
   StridedMatrix am, bm;
-  if (!stridedMatrix(a, dt, am) || !stridedMatrix(bb, dt, bm) || bm.colStride != b_.getInt64(1))
-    return false;
+  stridedMatrix(a, dt, am);
+  stridedMatrix(bb, dt, bm);
   const int64_t nr = 64 / byteSize(dt); // one 64-byte vector of C per row of a tile
   llvm::Type *ty = llvmType(ctx_, dt);
   auto *vecTy = llvm::FixedVectorType::get(ty, static_cast<unsigned>(nr));

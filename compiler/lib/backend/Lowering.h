@@ -38,7 +38,8 @@ struct LoweringOptions {
   /// Large matrix products call the JIT's host functions (backend/HostGemm.h: CBLAS). Only
   /// the JIT sets it; emitted code never calls a library for them.
   bool hostGemm = false;
-  int64_t hostGemmMinWork = kHostGemmMinWork; // multiply-adds; smaller products stay ours
+  /// Multiply-adds from which a product calls the host; -1: hostGemmMinWork() at compile time.
+  int64_t hostGemmMinWork = -1;
   /// Prepended to every exported symbol (`gradc emit --prefix`).
   std::string prefix;
 };

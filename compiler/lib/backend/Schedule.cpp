@@ -293,6 +293,19 @@ bool matrixInMemory(const Graph &g, const Schedule &s, NodeId x, DType dt, Matri
   return false;
 }
 
+bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a, MatrixInMemory &b) {
+  const Node &node = g.node(n);
+  DType dt = node.type.dtype;
+  NodeId x = node.operands[0], y = node.operands[1];
+  const Shape &xs = g.type(x).shape, &ys = g.type(y).shape;
+  if ((dt != DType::F64 && dt != DType::F32) || xs.size() != 2 || ys.size() != 2)
+    return false;
+  auto atLeast = [](const Dim &d, int64_t v) { return !d.isLiteral() || d.off >= v; };
+  if (!atLeast(xs[1], 8) || !atLeast(ys[1], 4))
+    return false;
+  return matrixInMemory(g, s, x, dt, a) && matrixInMemory(g, s, y, dt, b) && !b.transposed;
+}
+
 bool readsColumnMajor(const Graph &g, const Schedule &s, NodeId x) {
   const Node &n = g.node(x);
   return n.op == Op::Transpose && s.storage[static_cast<size_t>(x)] == Storage::Inline &&

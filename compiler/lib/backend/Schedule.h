@@ -90,6 +90,12 @@ struct MatrixInMemory {
 /// Whether matrix x is such an operand (false for fused expressions and other views).
 bool matrixInMemory(const Graph &g, const Schedule &s, NodeId x, DType dt, MatrixInMemory &m);
 
+/// Whether matrix product n runs the tiled matrix kernel (Lowering.cpp's emitTiledMatMul and
+/// its C twin): f32 or f64 matrices in memory, B not transposed, and neither the shared axis
+/// nor the columns known to be too short for its vectors of 64 bytes (an outer product, a
+/// matrix times a one-column matrix), which row updates do better. Gives the operands.
+bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a, MatrixInMemory &b);
+
 /// `rootTypes[i]` is the dtype output i is written in; a root of another dtype is
 /// computed in the workspace and converted by its copy.
 Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
