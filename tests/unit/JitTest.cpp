@@ -114,6 +114,12 @@ const TensorCase kTensorCases[] = {
     // Transposed matrices in products (swept along rows), as the gradients of W @ x make them.
     {"def f(W: [4, 3], v: [4], U: [3, 4]) = sum(tanh(W.T @ v)) + sum(W.T @ U.T * 2)\n",
      {{4, 3}, {4}, {3, 4}}, {}},
+    // Row-update products (too few columns to tile): the first term writes C; an empty shared
+    // axis gives zeros, a one-long one an outer product.
+    {"dim k\ndef f(A: [2, k], B: [k, 3], C: [k, 2], v: [k]) = sum(exp(A @ B)) + sum(C.T @ B) + sum(v @ B)\n",
+     {{2, 0}, {0, 3}, {0, 2}, {0}}, {0}},
+    {"dim k\ndef f(A: [2, k], B: [k, 3], C: [k, 2], v: [k]) = sum(exp(A @ B)) + sum(C.T @ B) + sum(v @ B)\n",
+     {{2, 1}, {1, 3}, {1, 2}, {1}}, {1}},
     // Gathered gradients: disjoint, overlapping and two-axis slices; empty middles.
     {"def f(x: [6]) = sum(x[0:2] * x[3:5]) + sum(x[1:4]^2) + x[5]\n", {{6}}, {}},
     {"def f(X: [4, 3]) = sum(X[1:4, 0:2] * X[0:3, 1:3]) + sum(X[2, 0:3] * X[0:3, 1])\n", {{4, 3}}, {}},

@@ -506,34 +506,47 @@ Val FunctionPrinter::emitMatMul(NodeId n, Val out) {
   }
   if (emitMatMulKernel(n, out))
     return nullptr;
+  // Lowering.cpp's emitRowUpdates: the first term writes C, the rest add; only an empty
+  // shared axis fills C with zeros.
+  c_.open("if (" + c(k) + " <= 0)", {k});
   fill(out, dt, cs, konst(0.0, dt));
+  c_.close();
+  c_.open("if (" + c(k) + " > 0)", {k});
   Val ncols = dimValue(bs[1]);
-  auto rowUpdate = [&](const Index &outRow, const Index &aRow) {
-    forEach({k}, [&](const Index &p) {
-      memo_.clear();
-      Index ai = aRow;
-      ai.push_back(p[0]);
-      Val av = get(a, ai, dt);
-      forEach({ncols}, [&](const Index &j) {
-        Index ci = outRow;
-        ci.push_back(j[0]);
-        update(ci, av, {p[0], j[0]});
-      });
+  auto term = [&](const Index &outRow, Val av, Val p, bool first) {
+    forEach({ncols}, [&](const Index &j) {
+      Index ci = outRow;
+      ci.push_back(j[0]);
+      if (first) {
+        memo_.clear();
+        storeAt(out, cs, ci, eb.mul(av, get(bb, {p, j[0]}, dt)), dt, dt);
+        memo_.clear();
+      } else {
+        update(ci, av, {p, j[0]});
+      }
     });
+  };
+  auto aAt = [&](Index ai, Val p) {
+    memo_.clear();
+    ai.push_back(p);
+    return get(a, ai, dt);
+  };
+  auto rowUpdate = [&](const Index &outRow, const Index &aRow) {
+    term(outRow, aAt(aRow, idx(0)), idx(0), true);
+    forRange(idx(1), k, {}, [&](const Index &p) { term(outRow, aAt(aRow, p[0]), p[0], false); });
   };
   if (as.size() == 1) {
     rowUpdate({}, {});
   } else if (readsColumnMajor(g_, s_, a)) { // A[i, p] = W[p, i]: sweep W's rows, p outermost
-    forEach({k}, [&](const Index &p) {
-      forEach({dimValue(as[0])}, [&](const Index &i) {
-        memo_.clear();
-        Val av = get(a, {i[0], p[0]}, dt);
-        forEach({ncols}, [&](const Index &j) { update({i[0], j[0]}, av, {p[0], j[0]}); });
-      });
-    });
+    auto sweep = [&](Val p, bool first) {
+      forEach({dimValue(as[0])}, [&](const Index &i) { term({i[0]}, aAt({i[0]}, p), p, first); });
+    };
+    sweep(idx(0), true);
+    forRange(idx(1), k, {}, [&](const Index &p) { sweep(p[0], false); });
   } else {
     forEach({dimValue(as[0])}, [&](const Index &i) { rowUpdate({i[0]}, {i[0]}); });
   }
+  c_.close();
   return nullptr;
 }
 

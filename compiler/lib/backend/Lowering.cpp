@@ -70,6 +70,9 @@ private:
   LVal element(NodeId n, const std::vector<LVal> &idx);
   LVal compute(NodeId n, const std::vector<LVal> &idx);
   LVal gatherElement(NodeId n, const std::vector<LVal> &idx);
+  LVal elementAs(NodeId n, const std::vector<LVal> &idx, DType dt) {
+    return convertValue(b_, element(n, idx), g_.type(n).dtype, dt);
+  }
   LVal scalarOf(NodeId n);
   LVal konst(double v, DType t);
 
@@ -542,17 +545,15 @@ LVal FunctionEmitter::emitReduce(NodeId n, LVal out) {
   return nullptr;
 }
 
-// C = A @ B with A [m, k] or [k], B [k, n] or [k]. Rows of C are updated with a row of B
-// times one element of A, so the inner loop runs along contiguous rows and vectorizes.
+// C = A @ B with A [m, k] or [k], B [k, n] or [k]: dot products for a vector B, and for
+// matrices the host's gemm, the tiled kernel or row updates, the first that applies.
 LVal FunctionEmitter::emitMatMul(NodeId n, LVal out) {
   const Node &node = g_.node(n);
   NodeId a = node.operands[0], bb = node.operands[1];
   const Shape &as = g_.type(a).shape, &bs = g_.type(bb).shape;
   DType dt = node.type.dtype;
   llvm::Type *ty = llvmType(ctx_, dt);
-  auto get = [&](NodeId x, std::vector<LVal> idx) {
-    return convertValue(b_, element(x, idx), g_.type(x).dtype, dt);
-  };
+  auto get = [&](NodeId x, const std::vector<LVal> &idx) { return elementAs(x, idx, dt); };
   LVal k = dimValue(as.back());
   if (bs.size() == 1) { // a dot product per row of A (or one dot product)
     auto dot = [&](std::vector<LVal> row) {
@@ -611,27 +612,42 @@ void FunctionEmitter::emitRowUpdates(NodeId n, LVal out) {
   const Shape &as = g_.type(a).shape, &bs = g_.type(bb).shape;
   DType dt = node.type.dtype;
   llvm::Type *ty = llvmType(ctx_, dt);
-  auto get = [&](NodeId x, std::vector<LVal> idx) {
-    return convertValue(b_, element(x, idx), g_.type(x).dtype, dt);
-  };
+  auto get = [&](NodeId x, const std::vector<LVal> &idx) { return elementAs(x, idx, dt); };
   LVal k = dimValue(as.back());
-  fill(out, dt, node.type.shape, konst(0.0, dt));
   LVal ncols = dimValue(bs[1]);
-  auto rowUpdate = [&](std::vector<LVal> outRow, std::vector<LVal> aIdx) {
-    LoopNest::forEach(b_, {k}, [&](const std::vector<LVal> &p) {
+  // The first term of each sum writes C and the rest add to it: no pass filling C with
+  // zeros first (for an outer product, k = 1, one pass over C instead of three). Only an
+  // empty shared axis fills.
+  llvm::Function *f = b_.GetInsertBlock()->getParent();
+  auto *empty = llvm::BasicBlock::Create(ctx_, "matmul.empty", f);
+  auto *terms = llvm::BasicBlock::Create(ctx_, "matmul.terms", f);
+  auto *done = llvm::BasicBlock::Create(ctx_, "matmul.done", f);
+  b_.CreateCondBr(b_.CreateICmpSGT(k, b_.getInt64(0)), terms, empty);
+  b_.SetInsertPoint(empty);
+  fill(out, dt, node.type.shape, konst(0.0, dt));
+  b_.CreateBr(done);
+  b_.SetInsertPoint(terms);
+  // C[ci] = (or +=) A[ai] * B[p, j] for every column j.
+  auto term = [&](const std::vector<LVal> &outRow, LVal av, LVal p, bool first) {
+    LoopNest::forEach(b_, {ncols}, [&](const std::vector<LVal> &j) {
       memo_.clear();
-      std::vector<LVal> ai = aIdx;
-      ai.push_back(p[0]);
-      LVal av = get(a, ai);
-      LoopNest::forEach(b_, {ncols}, [&](const std::vector<LVal> &j) {
-        memo_.clear();
-        std::vector<LVal> ci = outRow;
-        ci.push_back(j[0]);
-        LVal cp = elementPointer(out, dt, node.type.shape, ci);
-        LVal prod = b_.CreateFMul(av, get(bb, {p[0], j[0]}));
-        b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(ty, cp), prod), cp);
-        memo_.clear();
-      });
+      std::vector<LVal> ci = outRow;
+      ci.push_back(j[0]);
+      LVal cp = elementPointer(out, dt, node.type.shape, ci);
+      LVal prod = b_.CreateFMul(av, get(bb, {p, j[0]}));
+      b_.CreateStore(first ? prod : b_.CreateFAdd(b_.CreateLoad(ty, cp), prod), cp);
+      memo_.clear();
+    });
+  };
+  auto aAt = [&](std::vector<LVal> aIdx, LVal p) {
+    memo_.clear();
+    aIdx.push_back(p);
+    return get(a, aIdx);
+  };
+  auto rowUpdate = [&](const std::vector<LVal> &outRow, const std::vector<LVal> &aIdx) {
+    term(outRow, aAt(aIdx, b_.getInt64(0)), b_.getInt64(0), true);
+    LoopNest::forRange(b_, b_.getInt64(1), k, {}, [&](const std::vector<LVal> &p) {
+      term(outRow, aAt(aIdx, p[0]), p[0], false);
     });
   };
   if (as.size() == 1) {
@@ -639,24 +655,20 @@ void FunctionEmitter::emitRowUpdates(NodeId n, LVal out) {
   } else if (readsColumnMajor(g_, s_, a)) {
     // A is a transposed matrix (A[i, p] = W[p, i]), as in the gradient W^T @ g: sweep W's
     // rows (p outermost) so every inner loop runs along contiguous memory.
-    LoopNest::forEach(b_, {k}, [&](const std::vector<LVal> &p) {
+    auto sweep = [&](LVal p, bool first) {
       LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<LVal> &i) {
-        memo_.clear();
-        LVal av = get(a, {i[0], p[0]});
-        LoopNest::forEach(b_, {ncols}, [&](const std::vector<LVal> &j) {
-          memo_.clear();
-          LVal cp = elementPointer(out, dt, node.type.shape, {i[0], j[0]});
-          LVal prod = b_.CreateFMul(av, get(bb, {p[0], j[0]}));
-          b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(ty, cp), prod), cp);
-          memo_.clear();
-        });
+        term({i[0]}, aAt({i[0]}, p), p, first);
       });
-    });
+    };
+    sweep(b_.getInt64(0), true);
+    LoopNest::forRange(b_, b_.getInt64(1), k, {}, [&](const std::vector<LVal> &p) { sweep(p[0], false); });
   } else {
     LoopNest::forEach(b_, {dimValue(as[0])}, [&](const std::vector<LVal> &i) {
       rowUpdate({i[0]}, {i[0]});
     });
   }
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
 }
 
 // A matrix read from memory: a buffer, or a transposed view of one (every W^T of a gradient).
