@@ -133,7 +133,7 @@ public:
   void add(const std::string &src, std::mt19937_64 &rng, bool tensor, bool fullJit, bool withC);
   void emittedC();
   size_t programs = 0;
-  size_t fdChecks = 0, identities = 0, jitValues = 0, cValues = 0;
+  size_t fdChecks = 0, fdSkipped = 0, identities = 0, jitValues = 0, cValues = 0;
   std::set<Op> opsSeen;
 
 private:
@@ -183,10 +183,16 @@ void Differential::add(const std::string &src, std::mt19937_64 &rng, bool tensor
         continue;
       for (int64_t i = 0; i < c.at[p].size(); i += 1 + c.at[p].size() / 3) {
         // Two steps: their difference estimates the finite difference's own error, which
-        // is large where f oscillates fast (cos of a product of large values).
+        // is large where f oscillates fast (cos of a product of large values). Where they
+        // differ by more than 10%, a kink lies within the steps (max, abs, relu of a value
+        // within 4e-6 of its switch; seed 777 found one): the difference is no oracle there.
         double g = want.grads[p].data[static_cast<size_t>(i)];
         double fd = centralDifference(fn, c.at, p, static_cast<size_t>(i), c.dims, 1e-6);
         double coarse = centralDifference(fn, c.at, p, static_cast<size_t>(i), c.dims, 4e-6);
+        if (relError(fd, coarse) > 0.1) {
+          ++fdSkipped;
+          continue;
+        }
         EXPECT_LE(relError(g, fd), 1e-5 + 2 * relError(fd, coarse))
             << "d" << fn.params[p].name << "[" << i << "]: finite differences " << fd << " (step 1e-6), " << coarse
             << " (step 4e-6)";
@@ -337,7 +343,11 @@ TEST(Differential, RandomProgramsThroughEveryEngine) {
       missing += std::string(" ") + opInfo(static_cast<Op>(op)).name;
   EXPECT_EQ(missing, "") << "ops no generated program (or its gradient) uses";
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << diff.programs << " programs (seed " << seed << "): " << diff.fdChecks << " finite-difference checks, "
+  // Kinks within the steps are rare: a generator or rule change that makes them common would
+  // hollow the finite-difference checks out.
+  EXPECT_LT(diff.fdSkipped * 100, diff.fdChecks + 1) << diff.fdSkipped << " checks skipped at kinks";
+  std::cout << diff.programs << " programs (seed " << seed << "): " << diff.fdChecks << " finite-difference checks ("
+            << diff.fdSkipped << " skipped at kinks), "
             << diff.identities << " JVP/VJP identities, " << diff.jitValues << " JIT values, " << diff.cValues
             << " emitted-C values, " << seconds << " s\n";
 }
