@@ -98,6 +98,7 @@ private:
   void emitFailure();
   void assignTape();
   void setupWorkspace(bool inChunk);
+  void annotateBufferAliasing(llvm::Function *f);
 
   const LoweringInput &in_;
   const Graph &g_;

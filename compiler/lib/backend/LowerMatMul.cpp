@@ -160,7 +160,8 @@ bool FunctionEmitter::emitHostGemm(NodeId n, LVal out, llvm::BasicBlock *&join) 
   DType dt = node.type.dtype;
   NodeId a = node.operands[0], bb = node.operands[1];
   const Shape &as = g_.type(a).shape, &bs = g_.type(bb).shape;
-  if (!opts_.hostGemm || (dt != DType::F64 && dt != DType::F32) || as.size() != 2 || bs.size() != 2)
+  if (!opts_.hostGemm || (dt != DType::F64 && dt != DType::F32) || as.size() != 2 || bs.size() != 2 ||
+      isThinProduct(g_, n))
     return false;
   // Dims known at compile time (literal or bound) decide here; others in the host's gemm.
   double work = 1;

@@ -9,6 +9,9 @@
 #include "backend/LoopNest.h"
 #include "ir/OpTable.h"
 
+#include <llvm/IR/IntrinsicInst.h>
+#include <llvm/IR/Operator.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
@@ -649,6 +652,7 @@ llvm::Function *FunctionEmitter::emit() {
       emitStep(step);
   }
   emitCopies();
+  annotateBufferAliasing(f);
   for (size_t r = 1; r < roots_.size(); ++r) {
     NodeId id = roots_[r];
     if (id != kNoNode && g_.type(id).isScalar())
@@ -662,6 +666,59 @@ llvm::Function *FunctionEmitter::emit() {
     b_.CreateRetVoid();
   }
   return f;
+}
+
+// Workspace buffers all point into `ws`, so LLVM cannot tell them apart: a loop writing one
+// and reading another (W^T @ g with both in the workspace) reloads the other's elements after
+// every store and stays scalar. Distinct slots never overlap (the layout gives each its own
+// bytes, and slots are shared only by nodes whose lifetimes do not), so each slot gets an
+// alias scope and every load and store through it says it aliases no other slot. Chunked
+// straight-line code, and functions with very many slots, are left as they are.
+void FunctionEmitter::annotateBufferAliasing(llvm::Function *f) {
+  constexpr size_t kMaxSlots = 64;
+  if (chunked() || buffers_.size() < 2 || buffers_.size() > kMaxSlots)
+    return;
+  std::map<LVal, size_t> slotOf;
+  for (size_t k = 0; k < buffers_.size(); ++k)
+    if (buffers_[k])
+      slotOf[buffers_[k]] = k;
+  llvm::MDBuilder md(ctx_);
+  llvm::MDNode *domain = md.createAnonymousAliasScopeDomain("gradc.workspace");
+  std::vector<llvm::Metadata *> scopes;
+  for (size_t k = 0; k < buffers_.size(); ++k)
+    scopes.push_back(md.createAnonymousAliasScope(domain, "slot" + std::to_string(k)));
+  std::vector<llvm::MDNode *> own, others;
+  for (size_t k = 0; k < scopes.size(); ++k) {
+    own.push_back(llvm::MDNode::get(ctx_, {scopes[k]}));
+    std::vector<llvm::Metadata *> rest;
+    for (size_t j = 0; j < scopes.size(); ++j)
+      if (j != k)
+        rest.push_back(scopes[j]);
+    others.push_back(llvm::MDNode::get(ctx_, rest));
+  }
+  for (llvm::BasicBlock &bb : *f)
+    for (llvm::Instruction &inst : bb) {
+      LVal ptr = nullptr;
+      if (auto *load = llvm::dyn_cast<llvm::LoadInst>(&inst))
+        ptr = load->getPointerOperand();
+      else if (auto *store = llvm::dyn_cast<llvm::StoreInst>(&inst))
+        ptr = store->getPointerOperand();
+      else if (auto *call = llvm::dyn_cast<llvm::IntrinsicInst>(&inst))
+        ptr = call->getIntrinsicID() == llvm::Intrinsic::masked_load    ? call->getArgOperand(0)
+              : call->getIntrinsicID() == llvm::Intrinsic::masked_store ? call->getArgOperand(1)
+                                                                        : nullptr;
+      // Back through the element's address computation to its buffer's base (which may
+      // itself be a GEP from ws: stop at the first known base).
+      while (ptr && !slotOf.count(ptr)) {
+        auto *gep = llvm::dyn_cast<llvm::GEPOperator>(ptr);
+        ptr = gep ? gep->getPointerOperand() : nullptr;
+      }
+      auto slot = ptr ? slotOf.find(ptr) : slotOf.end();
+      if (slot == slotOf.end())
+        continue;
+      inst.setMetadata(llvm::LLVMContext::MD_alias_scope, own[slot->second]);
+      inst.setMetadata(llvm::LLVMContext::MD_noalias, others[slot->second]);
+    }
 }
 
 // `void name__packed(void **argv)`: argv[i] points at argument i's value, argv[n] at the

@@ -293,15 +293,19 @@ bool matrixInMemory(const Graph &g, const Schedule &s, NodeId x, DType dt, Matri
   return false;
 }
 
+bool isThinProduct(const Graph &g, NodeId n) {
+  const Node &node = g.node(n);
+  const Shape &xs = g.type(node.operands[0]).shape, &ys = g.type(node.operands[1]).shape;
+  auto below = [](const Dim &d, int64_t v) { return d.isLiteral() && d.off < v; };
+  return below(xs.back(), 8) || (ys.size() == 2 && below(ys[1], 4));
+}
+
 bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a, MatrixInMemory &b) {
   const Node &node = g.node(n);
   DType dt = node.type.dtype;
   NodeId x = node.operands[0], y = node.operands[1];
   const Shape &xs = g.type(x).shape, &ys = g.type(y).shape;
-  if ((dt != DType::F64 && dt != DType::F32) || xs.size() != 2 || ys.size() != 2)
-    return false;
-  auto atLeast = [](const Dim &d, int64_t v) { return !d.isLiteral() || d.off >= v; };
-  if (!atLeast(xs[1], 8) || !atLeast(ys[1], 4))
+  if ((dt != DType::F64 && dt != DType::F32) || xs.size() != 2 || ys.size() != 2 || isThinProduct(g, n))
     return false;
   return matrixInMemory(g, s, x, dt, a) && matrixInMemory(g, s, y, dt, b) && !b.transposed;
 }

@@ -90,10 +90,13 @@ struct MatrixInMemory {
 /// Whether matrix x is such an operand (false for fused expressions and other views).
 bool matrixInMemory(const Graph &g, const Schedule &s, NodeId x, DType dt, MatrixInMemory &m);
 
+/// Whether matrix-matrix product n is thin: its shared axis known to be shorter than 8 (an
+/// outer product) or fewer than 4 columns (a matrix times a one-column matrix). Those are
+/// memory-bound sweeps that row updates do as well as any kernel or library.
+bool isThinProduct(const Graph &g, NodeId n);
+
 /// Whether matrix product n runs the tiled matrix kernel (Lowering.cpp's emitTiledMatMul and
-/// its C twin): f32 or f64 matrices in memory, B not transposed, and neither the shared axis
-/// nor the columns known to be too short for its vectors of 64 bytes (an outer product, a
-/// matrix times a one-column matrix), which row updates do better. Gives the operands.
+/// its C twin): f32 or f64 matrices in memory, B not transposed, not thin. Gives the operands.
 bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a, MatrixInMemory &b);
 
 /// `rootTypes[i]` is the dtype output i is written in; a root of another dtype is
