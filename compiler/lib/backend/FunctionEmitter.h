@@ -90,7 +90,7 @@ private:
   struct StridedMatrix {
     LVal base = nullptr, rowStride = nullptr, colStride = nullptr;
   };
-  bool stridedMatrix(NodeId x, DType dt, StridedMatrix &m);
+  StridedMatrix stridedMatrix(NodeId x, const MatrixInMemory &mem);
   void emitScatter(NodeId n, LVal out);
   void fill(LVal base, DType dtype, const Shape &shape, LVal v);
   void emitCopies();

@@ -139,19 +139,15 @@ void FunctionEmitter::emitRowUpdates(NodeId n, LVal out) {
   b_.SetInsertPoint(done);
 }
 
-// A matrix read from memory: a buffer, or a transposed view of one (every W^T of a gradient).
-bool FunctionEmitter::stridedMatrix(NodeId x, DType dt, StridedMatrix &m) {
-  MatrixInMemory mem;
-  if (!matrixInMemory(g_, s_, x, dt, mem))
-    return false;
+// Where matrix operand x (a buffer or a transposed view of one, `mem`) is, and its strides.
+FunctionEmitter::StridedMatrix FunctionEmitter::stridedMatrix(NodeId x, const MatrixInMemory &mem) {
   const Shape &shape = g_.type(x).shape;
-  m = mem.transposed ? StridedMatrix{basePointer(mem.buffer), b_.getInt64(1), dimValue(shape[0])}
-                     : StridedMatrix{basePointer(mem.buffer), dimValue(shape[1]), b_.getInt64(1)};
-  return true;
+  return mem.transposed ? StridedMatrix{basePointer(mem.buffer), b_.getInt64(1), dimValue(shape[0])}
+                        : StridedMatrix{basePointer(mem.buffer), dimValue(shape[1]), b_.getInt64(1)};
 }
 
 // A matrix-matrix product of operands in memory, in the JIT built with CBLAS: a call to the
-// host's gemm (backend/HostGemm.h) when it has at least kHostGemmMinWork multiply-adds. When
+// host's gemm (backend/HostGemm.h) when it has at least hostGemmMinWork() multiply-adds. When
 // the dims are known that is decided here (true: the call is all); otherwise the call is
 // one side of a branch, the builder is left in the other for gradc's own kernel, and
 // `join` is where the two meet.
@@ -163,25 +159,24 @@ bool FunctionEmitter::emitHostGemm(NodeId n, LVal out, llvm::BasicBlock *&join) 
   if (!opts_.hostGemm || (dt != DType::F64 && dt != DType::F32) || as.size() != 2 || bs.size() != 2 ||
       isThinProduct(g_, n))
     return false;
-  // Dims known at compile time (literal or bound) decide here; others in the host's gemm.
+  MatrixInMemory aMem, bMem;
+  if (!matrixInMemory(g_, s_, a, dt, aMem) || !matrixInMemory(g_, s_, bb, dt, bMem))
+    return false;
+  // Dims known at compile time (literal or bound: constants here) decide now; others at run
+  // time.
+  LVal m = dimValue(as[0]), k = dimValue(as[1]), ncols = dimValue(bs[1]);
   double work = 1;
   bool known = true;
-  for (const Dim &d : {as[0], as[1], bs[1]}) {
-    auto bound = in_.boundDims.find(d.sym);
-    if (d.isLiteral())
-      work *= static_cast<double>(d.off);
-    else if (bound != in_.boundDims.end())
-      work *= static_cast<double>(bound->second + d.off);
+  for (LVal d : {m, k, ncols}) {
+    if (auto *extent = llvm::dyn_cast<llvm::ConstantInt>(d))
+      work *= static_cast<double>(extent->getSExtValue());
     else
       known = false;
   }
-  double minWork = static_cast<double>(opts_.hostGemmMinWork < 0 ? kHostGemmMinWork : opts_.hostGemmMinWork);
+  double minWork = static_cast<double>(opts_.hostGemmMinWork < 0 ? hostGemmMinWork() : opts_.hostGemmMinWork);
   if (known && work < minWork)
     return false;
-  StridedMatrix am, bm;
-  if (!stridedMatrix(a, dt, am) || !stridedMatrix(bb, dt, bm))
-    return false;
-  LVal m = dimValue(as[0]), k = dimValue(as[1]), ncols = dimValue(bs[1]);
+  StridedMatrix am = stridedMatrix(a, aMem), bm = stridedMatrix(bb, bMem);
   llvm::BasicBlock *own = nullptr;
   if (!known) {
     llvm::Function *f = b_.GetInsertBlock()->getParent();
@@ -224,12 +219,10 @@ bool FunctionEmitter::emitTiledMatMul(NodeId n, LVal out) {
   DType dt = node.type.dtype;
   NodeId a = node.operands[0], bb = node.operands[1];
   const Shape &as = g_.type(a).shape, &bs = g_.type(bb).shape;
-  MatrixInMemory tiledA, tiledB;
-  if (!tilesMatMul(g_, s_, n, tiledA, tiledB))
+  MatrixInMemory aMem, bMem;
+  if (!tilesMatMul(g_, s_, n, aMem, bMem))
     return false;
-  StridedMatrix am, bm;
-  stridedMatrix(a, dt, am);
-  stridedMatrix(bb, dt, bm);
+  StridedMatrix am = stridedMatrix(a, aMem), bm = stridedMatrix(bb, bMem);
   const int64_t nr = 64 / byteSize(dt); // one 64-byte vector of C per row of a tile
   llvm::Type *ty = llvmType(ctx_, dt);
   auto *vecTy = llvm::FixedVectorType::get(ty, static_cast<unsigned>(nr));
@@ -255,7 +248,7 @@ bool FunctionEmitter::emitTiledMatMul(NodeId n, LVal out) {
   // One tile: rows i0.., columns j0.. of C over [p0, p1); `mask` marks the columns of a
   // last, partial vector (nullptr: a whole vector).
   auto tile = [&](LVal i0, LVal t, LVal j0, LVal p0, LVal p1, LVal mask) {
-    std::vector<LVal> cRow, sums(static_cast<size_t>(kTileRows));
+    std::vector<LVal> cRow;
     for (int64_t r = 0; r < kTileRows; ++r)
       cRow.push_back(at(out, add(mul(add(i0, c(r)), ncols), j0)));
     // The first block starts from zero, so C is written, never read first.

@@ -56,8 +56,6 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   in.boundDims = opts.boundDims;
   LoweringOptions lowering = opts.lowering;
   lowering.hostGemm = opts.blas && hostGemmAvailable();
-  if (lowering.hostGemmMinWork < 0)
-    lowering.hostGemmMinWork = hostGemmMinWork();
   out->abi = lowerFunction(in, *module, lowering);
   st.lowerMs = msSince(t);
   st.llvmInstructions = instructionCount(*module);
