@@ -266,6 +266,41 @@ TEST(Jit, TiledMatMulKernelMatchesTheInterpreter) {
                      {47, 129, 17}, own, 1e-11);
 }
 
+TEST(Jit, RowSweepMatchesTheInterpreter) {
+  // q = W @ x with an elementwise adjoint: one sweep over W's rows computes q, dW's rows and
+  // dx (Schedule.h's RowSweep): blocks of 4 rows and rows left over, whole vectors of
+  // columns and a masked tail, and non-temporal stores of dW from 16 MiB (n * 8 a multiple
+  // of 64; a head of columns aligns dW's rows).
+  const char *layer = "dim m, n\ndef f(W: [m, n], x: [n], y: [m]) = sum(tanh(W @ x) * y)\n";
+  BuildOptions opts;
+  for (auto [m, n] : {std::pair{2051, 1024}, {37, 1027}, {4, 8}, {3, 5}, {1, 1}, {9, 17}}) {
+    SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n));
+    int64_t mm = m, nn = n;
+    expectEnginesAgree(layer, {randomTensor({mm, nn}, 30), randomTensor({nn}, 31), randomTensor({mm}, 32)}, {mm, nn},
+                       opts, 1e-11);
+  }
+  // Outer products as wide as W (fused) and of another width (not), in the forward pass.
+  const char *outer = "dim m, n, k\ndef f(W: [m, n], x: [n], u: [k]) =\n"
+                      "  reshape(W @ x, [m, 1]) @ reshape(x, [1, n]) + sum(reshape(W @ x, [m, 1]) @ reshape(u, [1, k]))\n";
+  expectEnginesAgree(outer, {randomTensor({37, 21}, 38), randomTensor({21}, 39), randomTensor({5}, 40)}, {37, 21, 5},
+                     opts, 1e-11);
+  const char *f32 = "dim m, n\ndef f(W: f32[m, n], x: f32[n], y: f32[m]) = sum(tanh(W @ x) * y)\n";
+  expectEnginesAgree(f32, {randomTensor({70, 300}, 33), randomTensor({300}, 34), randomTensor({70}, 35)}, {70, 300},
+                     opts, 2e-4);
+  // The non-temporal stores are the sweep's: a gradient whose adjoint needs all of q first
+  // (a scalar of q scales it) sweeps three times, with ordinary stores, and agrees too.
+  const char *whole = "dim m, n\ndef f(W: [m, n], x: [n]) = log(sum((W @ x)^2))\n";
+  opts.boundDims = {{0, 2051}, {1, 1024}};
+  for (auto [src, sweeps] : {std::pair{layer, true}, {whole, false}}) {
+    auto cs = compileOk(src);
+    ASSERT_TRUE(cs);
+    std::string error, ir;
+    ASSERT_TRUE(compileFunction(cs->program.funcs[0], opts, error, &ir)) << error;
+    EXPECT_EQ(ir.find("!nontemporal") != std::string::npos, sweeps) << src;
+  }
+  expectEnginesAgree(whole, {randomTensor({2051, 1024}, 36), randomTensor({1024}, 37)}, {2051, 1024}, opts, 1e-11);
+}
+
 TEST(Jit, BoundDimsSpecializeAndDropTheArgument) {
   auto cs = compileOk("dim n\ndef l2wx(W: [n, n], x: [n]) = sum((W @ x)^2)\n");
   ASSERT_TRUE(cs);

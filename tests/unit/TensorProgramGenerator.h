@@ -119,8 +119,10 @@ private:
       }
     if (shape == "31")
       return "reshape(" + expr("3", d) + ", [3, 1])";
-    switch (rng_() % 6) { // a scalar
+    switch (rng_() % 7) { // a scalar
     case 0: return "sum(" + expr("34", d) + ")";
+    // A matrix in memory times a vector, its adjoint elementwise: the gradient's row sweep.
+    case 6: return "sum(" + unary("(A @ " + leaf("4") + ")") + " * " + expr("3", d) + ")";
     case 1: return "mean(" + expr("4", d) + ")";
     case 2: return expr("3", d) + " @ " + expr("3", d);
     case 3: return "logsumexp(" + expr("34", d) + ")";

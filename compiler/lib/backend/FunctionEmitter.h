@@ -91,6 +91,7 @@ private:
     LVal base = nullptr, rowStride = nullptr, colStride = nullptr;
   };
   StridedMatrix stridedMatrix(NodeId x, const MatrixInMemory &mem);
+  void emitRowSweep(const RowSweep &sw);
   void emitScatter(NodeId n, LVal out);
   void fill(LVal base, DType dtype, const Shape &shape, LVal v);
   void emitCopies();

@@ -306,6 +306,16 @@ LVal FunctionEmitter::gatherElement(NodeId n, const std::vector<LVal> &idx) {
 // --- steps ---
 
 void FunctionEmitter::emitStep(NodeId n) {
+  if (int32_t sweep = s_.sweepOf[static_cast<size_t>(n)]; sweep >= 0) {
+    // A row sweep's steps are all emitted at its matvec.
+    const RowSweep &sw = s_.rowSweeps[static_cast<size_t>(sweep)];
+    if (n == sw.matvec) {
+      memo_.clear();
+      emitRowSweep(sw);
+      memo_.clear();
+    }
+    return;
+  }
   memo_.clear();
   if (g_.type(n).isScalar())
     emitScalar(n);
@@ -564,8 +574,14 @@ void FunctionEmitter::assignTape() {
     return;
   int32_t next = static_cast<int32_t>(s_.buffers.size());
   std::vector<int32_t> chunkOf(g_.size(), -1);
-  for (size_t k = 0; k < s_.steps.size(); ++k)
-    chunkOf[static_cast<size_t>(s_.steps[k])] = static_cast<int32_t>(k / opts_.chunkSteps);
+  for (size_t k = 0; k < s_.steps.size(); ++k) {
+    size_t step = static_cast<size_t>(s_.steps[k]);
+    int32_t sweep = s_.sweepOf[step];
+    // A row sweep's steps run in its matvec's chunk.
+    chunkOf[step] = sweep >= 0 && s_.rowSweeps[static_cast<size_t>(sweep)].matvec != s_.steps[k]
+                        ? chunkOf[static_cast<size_t>(s_.rowSweeps[static_cast<size_t>(sweep)].matvec)]
+                        : static_cast<int32_t>(k / opts_.chunkSteps);
+  }
   auto keep = [&](NodeId x) {
     if (tapeSlot_[static_cast<size_t>(x)] < 0)
       tapeSlot_[static_cast<size_t>(x)] = next++;

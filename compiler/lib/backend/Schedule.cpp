@@ -26,9 +26,17 @@ namespace {
 // Buffers share workspace memory when their lifetimes do not overlap: a buffer's slot is
 // free again after the last step that reads it, for a later buffer of the same shape and
 // dtype (sizes are symbolic in the dims, so only equal shapes are known to fit). A step
-// never writes into a slot it reads: a slot is reused only by a strictly later step.
+// never writes into a slot it reads: a slot is reused only by a strictly later step. The
+// steps of a row sweep run together, as one step.
 void reuseWorkspace(const Graph &g, const std::vector<NodeId> &roots, Schedule &s) {
   size_t steps = s.steps.size();
+  std::vector<size_t> groupEnd(steps + 1);
+  for (size_t k = steps + 1; k-- > 0;) {
+    int32_t sweep = k < steps ? s.sweepOf[static_cast<size_t>(s.steps[k])] : -1;
+    groupEnd[k] = k + 1 < steps && sweep >= 0 && s.sweepOf[static_cast<size_t>(s.steps[k + 1])] == sweep
+                      ? groupEnd[k + 1]
+                      : k;
+  }
   std::vector<int64_t> lastUse(g.size(), -1);
   std::vector<NodeId> stack;
   for (size_t k = 0; k < steps; ++k)
@@ -66,7 +74,7 @@ void reuseWorkspace(const Graph &g, const std::vector<NodeId> &roots, Schedule &
         slots.pop_back();
       }
       size_t last = lastUse[i] < 0 ? k : static_cast<size_t>(lastUse[i]);
-      releaseAfter[last].push_back(n);
+      releaseAfter[groupEnd[last]].push_back(n);
     }
     for (NodeId done : releaseAfter[k])
       free[keyOf(done)].push_back(s.slot[static_cast<size_t>(done)]);
@@ -231,6 +239,7 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
   }
   for (auto [sym, off] : extents)
     s.extents.push_back(Dim{sym, off});
+  fuseRowSweeps(g, s);
   reuseWorkspace(g, roots, s);
   return s;
 }

@@ -19,6 +19,20 @@ enum class Storage : uint8_t {
   Alias,     // reads the buffer of node `slot` with its own shape (reshape)
 };
 
+/// A matrix-vector product q = W @ x (W [m, n] row-major in memory, x a vector in memory) and
+/// the steps that use q row by row, all computed in one sweep over W's rows (DESIGN.md: fuse
+/// sweeps over big operands): while rows i are in cache, the vectors computed elementwise
+/// from q (`rowValues`: element i from q[i], scalars, constants and vectors computed
+/// before), rows i of outer products g v^T, and the terms g[i] W[i, :] of products W^T g,
+/// for g any such vector. The reverse sweep of a layer `W @ x` whose adjoint is elementwise
+/// (sum((W @ x)^2), a loss per element) reads W once instead of three times.
+struct RowSweep {
+  NodeId matvec = kNoNode;
+  std::vector<NodeId> rowValues;  // [m] vectors, in step order
+  std::vector<NodeId> outers;     // C [m, n] = g [m, 1] @ v^T [1, n], v in memory
+  std::vector<NodeId> transposed; // r [n] or [n, 1] = W^T @ g
+};
+
 struct Schedule {
   std::vector<Storage> storage; // per node
   std::vector<int32_t> slot;    // per node: the output index, workspace slot, or aliased node
@@ -32,6 +46,10 @@ struct Schedule {
   std::vector<NodeId> indexNodes;
   std::vector<NodeId> pickNodes; // their labels are checked on entry
   std::vector<Dim> extents;
+  /// The steps of a row sweep follow its matvec in `steps`; backends that fuse emit them all
+  /// at the matvec, others in order (their operands are ready there).
+  std::vector<RowSweep> rowSweeps;
+  std::vector<int32_t> sweepOf; // per node: its row sweep, or -1
 };
 
 /// The longest chain of fused elementwise ops before a value is materialized; it bounds
@@ -98,6 +116,10 @@ bool isThinProduct(const Graph &g, NodeId n);
 /// Whether matrix product n runs the tiled matrix kernel (Lowering.cpp's emitTiledMatMul and
 /// its C twin): f32 or f64 matrices in memory, B not transposed, not thin. Gives the operands.
 bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a, MatrixInMemory &b);
+
+/// Finds the row sweeps (see RowSweep) among the steps, moves their steps after the matvec
+/// and records them in s.rowSweeps and s.sweepOf. Runs before workspace slots are shared.
+void fuseRowSweeps(const Graph &g, Schedule &s);
 
 /// `rootTypes[i]` is the dtype output i is written in; a root of another dtype is
 /// computed in the workspace and converted by its copy.
