@@ -18,8 +18,11 @@ def main():
     ap.add_argument("--min-time", default="0.2")
     args = ap.parse_args()
     out = subprocess.run(
+        # Repetitions interleaved in random order: a slow phase of the VM (its memory
+        # bandwidth varies by up to 1.5x over minutes) then hits every benchmark alike.
         [args.binary, "--benchmark_format=json", f"--benchmark_repetitions={args.repetitions}",
-         f"--benchmark_min_time={args.min_time}", "--benchmark_report_aggregates_only=true"],
+         f"--benchmark_min_time={args.min_time}", "--benchmark_report_aggregates_only=true",
+         "--benchmark_enable_random_interleaving=true"],
         check=True, capture_output=True, text=True,
         # One thread everywhere: the JIT hands large products to OpenBLAS when it has more.
         env=dict(os.environ, OPENBLAS_NUM_THREADS="1")).stdout

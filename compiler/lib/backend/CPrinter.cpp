@@ -105,6 +105,7 @@ private:
                 const std::function<Val(const Index &)> &elementAt, const Combine &combine);
   Val emitMatMul(NodeId n, Val out);
   bool emitMatMulKernel(NodeId n, Val out);
+  void emitRowSweep(const RowSweep &sw);
   void emitScatter(NodeId n, Val out);
   void fill(Val base, DType dtype, const Shape &shape, Val v);
   Val boundsOk();
@@ -300,6 +301,16 @@ Val FunctionPrinter::gatherElement(NodeId n, const Index &at) {
 // --- steps ---
 
 void FunctionPrinter::emitStep(NodeId n) {
+  if (int32_t sweep = s_.sweepOf[static_cast<size_t>(n)]; sweep >= 0) {
+    // A row sweep's steps are all printed at its matvec.
+    const RowSweep &sw = s_.rowSweeps[static_cast<size_t>(sweep)];
+    if (n == sw.matvec) {
+      memo_.clear();
+      emitRowSweep(sw);
+      memo_.clear();
+    }
+    return;
+  }
   memo_.clear();
   if (!g_.type(n).isScalar()) {
     emitMaterialize(n);
@@ -567,6 +578,78 @@ bool FunctionPrinter::emitMatMulKernel(NodeId n, Val out) {
               c(rsa) + ", " + c(csa) + ", " + c(bBase) + ", " + c(ncols) + ", " + c(out) + ");",
           {m, ncols, k, aBase, rsa, csa, bBase, out});
   return true;
+}
+
+// A row sweep (Schedule.h) in blocks of 4 rows: q[i] for each (a dot product in lanes), the
+// row values there, then one loop along the rows for the rows of the outer products and the
+// terms of the W^T products, while W's rows are in cache. (The LLVM lowering also overlaps
+// the next rows' reads with these writes; here the C compiler gets plain loops.)
+void FunctionPrinter::emitRowSweep(const RowSweep &sw) {
+  constexpr int64_t kRows = 4;
+  const Node &mv = g_.node(sw.matvec);
+  DType dt = mv.type.dtype;
+  CElementBuilder eb(c_, dt);
+  NodeId w = mv.operands[0], x = mv.operands[1];
+  const Shape &ws = g_.type(w).shape;
+  Val m = dimValue(ws[0]), n = dimValue(ws[1]);
+  Val q = basePointer(sw.matvec);
+  for (NodeId t : sw.transposed)
+    fill(basePointer(t), dt, g_.type(t).shape, konst(0.0, dt));
+  auto once = [&](Val v) { return c_.temp(dt, c(v), {v}); }; // not reloaded in the rows' loop
+  auto rows = [&](const std::vector<Val> &is) {
+    for (Val i : is) {
+      memo_.clear();
+      Val dot = foldLanes(dt, konst(0.0, dt), {n},
+                          [&](const Index &j) { return eb.mul(get(w, {i, j[0]}, dt), get(x, {j[0]}, dt)); },
+                          [&](Val a, Val b) { return eb.reduceAdd(a, b); });
+      storeAt(q, mv.type.shape, {i}, dot, dt, dt);
+    }
+    for (Val i : is)
+      for (NodeId e : sw.rowValues) {
+        memo_.clear();
+        storeAt(basePointer(e), g_.type(e).shape, {i}, compute(e, {i}), g_.type(e).dtype, g_.type(e).dtype);
+      }
+    memo_.clear();
+    std::vector<std::vector<Val>> go(sw.outers.size()), gt(sw.transposed.size());
+    for (Val i : is) {
+      for (size_t o = 0; o < sw.outers.size(); ++o)
+        go[o].push_back(once(get(g_.node(sw.outers[o]).operands[0], {i, idx(0)}, dt)));
+      for (size_t t = 0; t < sw.transposed.size(); ++t) {
+        NodeId gv = g_.node(sw.transposed[t]).operands[1];
+        gt[t].push_back(once(get(gv, g_.type(gv).shape.size() == 2 ? Index{i, idx(0)} : Index{i}, dt)));
+      }
+    }
+    memo_.clear();
+    forEach({n}, [&](const Index &j) {
+      memo_.clear();
+      for (size_t o = 0; o < sw.outers.size(); ++o) {
+        NodeId on = sw.outers[o];
+        Val v = get(g_.node(on).operands[1], {idx(0), j[0]}, dt);
+        for (size_t k = 0; k < is.size(); ++k)
+          storeAt(basePointer(on), g_.type(on).shape, {is[k], j[0]}, eb.mul(go[o][k], v), dt, dt);
+      }
+      for (size_t t = 0; t < sw.transposed.size(); ++t) {
+        NodeId tn = sw.transposed[t];
+        Val r = basePointer(tn);
+        Index ri = g_.type(tn).shape.size() == 2 ? Index{j[0], idx(0)} : Index{j[0]};
+        Val sum = loadAt(r, dt, g_.type(tn).shape, ri);
+        for (size_t k = 0; k < is.size(); ++k)
+          sum = eb.add(sum, eb.mul(gt[t][k], get(w, {is[k], j[0]}, dt)));
+        storeAt(r, g_.type(tn).shape, ri, sum, dt, dt);
+      }
+      memo_.clear();
+    });
+  };
+  Val blocks = c_.temp(DType::I64, c(m) + " / " + std::to_string(kRows), {m});
+  forEach({blocks}, [&](const Index &b) {
+    Val i0 = c_.temp(DType::I64, c(b[0]) + " * " + std::to_string(kRows), {b[0]});
+    std::vector<Val> is;
+    for (int64_t k = 0; k < kRows; ++k)
+      is.push_back(add(i0, idx(k)));
+    rows(is);
+  });
+  forRange(c_.temp(DType::I64, c(blocks) + " * " + std::to_string(kRows), {blocks}), m, {},
+           [&](const Index &i) { rows({i[0]}); });
 }
 
 void FunctionPrinter::emitScatter(NodeId n, Val out) {
