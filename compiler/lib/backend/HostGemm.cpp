@@ -1,5 +1,9 @@
 // HostGemm.cpp: the JIT's large matrix products through CBLAS. A layout CBLAS cannot express
 // (an operand with no unit stride, a dim beyond int) runs plain loops.
+//
+// OpenBLAS is opened when a compiled product first needs it, not linked: loading it starts its
+// thread pool, whose threads spin for a while (on 2 cores, a compile of 10,000 scalar nodes
+// ran 4% slower beside them). A process that never compiles a large product never loads it.
 #include "backend/HostGemm.h"
 
 #include <algorithm>
@@ -7,11 +11,40 @@
 
 #ifdef GRADC_HAVE_CBLAS
 #include <cblas.h>
+#include <dlfcn.h>
 #endif
 
 namespace gradc {
 
 namespace {
+
+#ifdef GRADC_HAVE_CBLAS
+struct Cblas {
+  decltype(&cblas_dgemm) dgemm = nullptr;
+  decltype(&cblas_sgemm) sgemm = nullptr;
+  decltype(&openblas_get_num_threads) threads = nullptr;
+};
+
+// The library by its soname (the one a program linking OpenBLAS itself has loaded, so both
+// share one thread pool and its settings), else by the path found at configure time.
+const Cblas &cblas() {
+  static const Cblas lib = [] {
+    Cblas c;
+    void *h = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+      h = dlopen(GRADC_OPENBLAS_PATH, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+      return c;
+    c.dgemm = reinterpret_cast<decltype(c.dgemm)>(dlsym(h, "cblas_dgemm"));
+    c.sgemm = reinterpret_cast<decltype(c.sgemm)>(dlsym(h, "cblas_sgemm"));
+    c.threads = reinterpret_cast<decltype(c.threads)>(dlsym(h, "openblas_get_num_threads"));
+    if (!c.dgemm || !c.sgemm || !c.threads)
+      c = Cblas{};
+    return c;
+  }();
+  return lib;
+}
+#endif
 
 template <typename T>
 void loops(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa, int64_t csa, const T *b,
@@ -48,11 +81,11 @@ BlasOperand blasOperand(int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
 
 void blas(int m, int n, int k, const BlasOperand &a, const double *ap, const BlasOperand &b,
           const double *bp, double *c) {
-  cblas_dgemm(CblasRowMajor, a.trans, b.trans, m, n, k, 1.0, ap, a.ld, bp, b.ld, 0.0, c, std::max(1, n));
+  cblas().dgemm(CblasRowMajor, a.trans, b.trans, m, n, k, 1.0, ap, a.ld, bp, b.ld, 0.0, c, std::max(1, n));
 }
 void blas(int m, int n, int k, const BlasOperand &a, const float *ap, const BlasOperand &b,
           const float *bp, float *c) {
-  cblas_sgemm(CblasRowMajor, a.trans, b.trans, m, n, k, 1.0f, ap, a.ld, bp, b.ld, 0.0f, c, std::max(1, n));
+  cblas().sgemm(CblasRowMajor, a.trans, b.trans, m, n, k, 1.0f, ap, a.ld, bp, b.ld, 0.0f, c, std::max(1, n));
 }
 #endif
 
@@ -62,7 +95,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa, int64_t csa,
   if (m <= 0 || n <= 0)
     return;
 #ifdef GRADC_HAVE_CBLAS
-  bool fits = m <= INT_MAX && n <= INT_MAX && k <= INT_MAX;
+  bool fits = m <= INT_MAX && n <= INT_MAX && k <= INT_MAX && cblas().dgemm;
   if (fits && k > 0) {
     BlasOperand ao = blasOperand(m, k, rsa, csa), bo = blasOperand(k, n, rsb, csb);
     if (ao.ok && bo.ok) {
@@ -92,7 +125,7 @@ const HostGemmSymbol kSymbols[] = {
 
 bool hostGemmAvailable() {
 #ifdef GRADC_HAVE_CBLAS
-  return true;
+  return cblas().dgemm != nullptr;
 #else
   return false;
 #endif
@@ -102,7 +135,7 @@ std::span<const HostGemmSymbol> hostGemmSymbols() { return kSymbols; }
 
 int64_t hostGemmMinWork() {
 #ifdef GRADC_HAVE_CBLAS
-  if (openblas_get_num_threads() > 1)
+  if (cblas().threads && cblas().threads() > 1)
     return kHostGemmMinWorkThreaded;
 #endif
   return kHostGemmMinWork;

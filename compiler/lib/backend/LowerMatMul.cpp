@@ -160,7 +160,7 @@ bool FunctionEmitter::emitHostGemm(NodeId n, LVal out, llvm::BasicBlock *&join) 
       isThinProduct(g_, n))
     return false;
   MatrixInMemory aMem, bMem;
-  if (!matrixInMemory(g_, s_, a, dt, aMem) || !matrixInMemory(g_, s_, bb, dt, bMem))
+  if (!matrixInMemory(g_, s_, a, dt, aMem) || !matrixInMemory(g_, s_, bb, dt, bMem) || !hostGemmAvailable())
     return false;
   // Dims known at compile time (literal or bound: constants here) decide now; others at run
   // time.

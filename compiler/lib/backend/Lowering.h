@@ -35,8 +35,9 @@ struct LoweringOptions {
   size_t chunkThreshold = 2048;
   /// Also emit `f__packed` entries (for callers that know the ABI only at run time).
   bool packedEntries = true;
-  /// Large matrix products call the JIT's host functions (backend/HostGemm.h: CBLAS). Only
-  /// the JIT sets it; emitted code never calls a library for them.
+  /// Large matrix products call the JIT's host functions (backend/HostGemm.h: CBLAS) when
+  /// the host has them (hostGemmAvailable(), asked at the first such product). Only the JIT
+  /// sets it; emitted code never calls a library for them.
   bool hostGemm = false;
   /// Multiply-adds from which a product calls the host; -1: hostGemmMinWork() at compile time.
   int64_t hostGemmMinWork = -1;

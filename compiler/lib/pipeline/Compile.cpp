@@ -1,7 +1,6 @@
 // Compile.cpp: the stages from a checked function to callable native code.
 #include "pipeline/Compile.h"
 
-#include "backend/HostGemm.h"
 #include "support/Memory.h"
 
 #include "autodiff/ReverseMode.h"
@@ -55,7 +54,7 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   in.gradRoots = out->roots;
   in.boundDims = opts.boundDims;
   LoweringOptions lowering = opts.lowering;
-  lowering.hostGemm = opts.blas && hostGemmAvailable();
+  lowering.hostGemm = opts.blas;
   out->abi = lowerFunction(in, *module, lowering);
   st.lowerMs = msSince(t);
   st.llvmInstructions = instructionCount(*module);
