@@ -20,30 +20,28 @@ size_t instructionCount(const llvm::Module &m) {
   return n;
 }
 
-size_t straightLineInstructionCount(const llvm::Module &m) {
+bool straightLineInstructionsExceed(const llvm::Module &m, size_t limit) {
   size_t n = 0;
+  // Counting stops at the limit: a giant module of chunks is decided after a few of them.
   for (const llvm::Function &f : m) {
     if (f.isDeclaration())
       continue;
-    if (f.size() == 1) { // a chunk of straight-line code: no loop to look for
-      n += f.getInstructionCount();
-      continue;
-    }
     llvm::DominatorTree dt(const_cast<llvm::Function &>(f));
     llvm::LoopInfo loops(dt);
-    for (const llvm::BasicBlock &bb : f)
+    for (const llvm::BasicBlock &bb : f) {
       if (!loops.getLoopFor(&bb))
         n += bb.size();
+      if (n > limit)
+        return true;
+    }
   }
-  return n;
+  return false;
 }
 
 int chooseOptLevel(const llvm::Module &m, int requested) {
   if (requested >= 0)
     return requested;
-  if (instructionCount(m) <= kLargeModule)
-    return 3;
-  return straightLineInstructionCount(m) > kLargeModule ? 0 : 3;
+  return straightLineInstructionsExceed(m, kLargeModule) ? 0 : 3;
 }
 
 void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level) {

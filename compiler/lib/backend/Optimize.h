@@ -13,8 +13,8 @@ namespace gradc {
 /// The instruction count of a module: what the optimization level is chosen by.
 size_t instructionCount(const llvm::Module &m);
 
-/// The instructions of a module outside loops: its straight-line code.
-size_t straightLineInstructionCount(const llvm::Module &m);
+/// Whether a module has more than `limit` instructions outside loops (straight-line code).
+bool straightLineInstructionsExceed(const llvm::Module &m, size_t limit);
 
 /// `requested` if >= 0; otherwise 3 (O3, loop and SLP vectorization) for modules with up to
 /// a few thousand instructions outside loops, and 0 (no IR passes, fast instruction
