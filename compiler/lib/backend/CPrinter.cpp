@@ -103,6 +103,12 @@ private:
   using Combine = std::function<Val(Val, Val)>;
   Val foldLanes(DType dt, Val init, const std::vector<Val> &extents,
                 const std::function<Val(const Index &)> &elementAt, const Combine &combine);
+  // foldLanes' parts: an array of kLanes partial results; one loop along an axis that joins
+  // element elementAt(k, i) into array k and runs also(i) for each i; an array's result.
+  std::string laneArray(DType dt, Val init);
+  void laneLoop(Val extent, const std::vector<std::string> &lanes, const std::function<Val(size_t, Val)> &elementAt,
+                const Combine &combine, const std::function<void(Val)> &also = nullptr);
+  Val foldArray(const std::string &lanes, const Combine &combine);
   Val emitMatMul(NodeId n, Val out);
   bool emitMatMulKernel(NodeId n, Val out);
   void emitRowSweep(const RowSweep &sw);
@@ -426,8 +432,7 @@ Val FunctionPrinter::emitReduce(NodeId n, Val out) {
 // 32 lanes, measured with gcc 12 -O3 -march=native: with 8 or 16, gcc unrolls the lane loop
 // completely and vectorizes the outer loop with strided loads (rosenbrock's sum 3-5x slower);
 // with 32 it vectorizes the lane loop itself.
-Val FunctionPrinter::foldLanes(DType dt, Val init, const std::vector<Val> &extents,
-                               const std::function<Val(const Index &)> &elementAt, const Combine &combine) {
+std::string FunctionPrinter::laneArray(DType dt, Val init) {
   std::string lanes = c_.arrayName();
   std::string inits = c(init); // the rest are zero-initialized when init is 0
   if (c(init) != cLiteral(0.0, dt))
@@ -435,30 +440,37 @@ Val FunctionPrinter::foldLanes(DType dt, Val init, const std::vector<Val> &exten
       inits += ", " + c(init);
   c_.stmt(std::string(cRegisterType(dt)) + " " + lanes + "[" + std::to_string(kLanes) + "] = {" + inits + "};",
           {init});
-  std::vector<Val> outer(extents.begin(), extents.end() - 1);
-  Val inner = extents.back();
-  auto step = [&](const Index &o, Val i, const std::string &lane) {
+  return lanes;
+}
+
+void FunctionPrinter::laneLoop(Val extent, const std::vector<std::string> &lanes,
+                               const std::function<Val(size_t, Val)> &elementAt, const Combine &combine,
+                               const std::function<void(Val)> &also) {
+  auto step = [&](Val i, const std::string &lane) {
     memo_.clear();
-    Index at = o;
-    at.push_back(i);
-    Val slot = c_.expr(lanes + "[" + lane + "]");
-    Val v = combine(slot, elementAt(at));
-    c_.stmt(c(slot) + " = " + c(v) + ";", {v});
+    for (size_t k = 0; k < lanes.size(); ++k) {
+      Val slot = c_.expr(lanes[k] + "[" + lane + "]");
+      Val v = combine(slot, elementAt(k, i));
+      c_.stmt(c(slot) + " = " + c(v) + ";", {v});
+    }
+    if (also)
+      also(i);
     memo_.clear();
   };
-  forEach(outer, [&](const Index &o) {
-    std::string i = c_.loopVar(), l = c_.loopVar();
-    std::string width = std::to_string(kLanes);
-    c_.stmt("int64_t " + i + " = 0;");
-    c_.open("for (; " + i + " + " + width + " <= " + c(inner) + "; " + i + " += " + width + ")", {inner});
-    c_.open("for (int " + l + " = 0; " + l + " < " + width + "; ++" + l + ")");
-    step(o, c_.expr("(" + i + " + " + l + ")"), l);
-    c_.close();
-    c_.close();
-    c_.open("for (; " + i + " < " + c(inner) + "; ++" + i + ")", {inner});
-    step(o, c_.expr(i), "0");
-    c_.close();
-  });
+  std::string i = c_.loopVar(), l = c_.loopVar();
+  std::string width = std::to_string(kLanes);
+  c_.stmt("int64_t " + i + " = 0;");
+  c_.open("for (; " + i + " + " + width + " <= " + c(extent) + "; " + i + " += " + width + ")", {extent});
+  c_.open("for (int " + l + " = 0; " + l + " < " + width + "; ++" + l + ")");
+  step(c_.expr("(" + i + " + " + l + ")"), l);
+  c_.close();
+  c_.close();
+  c_.open("for (; " + i + " < " + c(extent) + "; ++" + i + ")", {extent});
+  step(c_.expr(i), "0");
+  c_.close();
+}
+
+Val FunctionPrinter::foldArray(const std::string &lanes, const Combine &combine) {
   std::vector<Val> parts;
   for (int l = 0; l < kLanes; ++l)
     parts.push_back(c_.expr(lanes + "[" + std::to_string(l) + "]"));
@@ -469,6 +481,20 @@ Val FunctionPrinter::foldLanes(DType dt, Val init, const std::vector<Val> &exten
     parts = std::move(next);
   }
   return parts[0];
+}
+
+Val FunctionPrinter::foldLanes(DType dt, Val init, const std::vector<Val> &extents,
+                               const std::function<Val(const Index &)> &elementAt, const Combine &combine) {
+  std::string lanes = laneArray(dt, init);
+  std::vector<Val> outer(extents.begin(), extents.end() - 1);
+  forEach(outer, [&](const Index &o) {
+    laneLoop(extents.back(), {lanes}, [&](size_t, Val i) {
+      Index at = o;
+      at.push_back(i);
+      return elementAt(at);
+    }, combine);
+  });
+  return foldArray(lanes, combine);
 }
 
 // The loops of Lowering.cpp's emitMatMul: inner loops along contiguous rows.
@@ -580,10 +606,10 @@ bool FunctionPrinter::emitMatMulKernel(NodeId n, Val out) {
   return true;
 }
 
-// A row sweep (Schedule.h) in blocks of 4 rows: q[i] for each (a dot product in lanes), the
-// row values there, then one loop along the rows for the rows of the outer products and the
-// terms of the W^T products, while W's rows are in cache. (The LLVM lowering also overlaps
-// the next rows' reads with these writes; here the C compiler gets plain loops.)
+// A row sweep (Schedule.h), as the LLVM lowering does it: blocks of 4 rows, whose row values
+// and updates (rows of the outer products written, terms added to the W^T products) run in
+// one loop along the rows with the next block's dot products (in lanes), so W's rows are read
+// from memory once, and again from cache.
 void FunctionPrinter::emitRowSweep(const RowSweep &sw) {
   constexpr int64_t kRows = 4;
   const Node &mv = g_.node(sw.matvec);
@@ -593,63 +619,98 @@ void FunctionPrinter::emitRowSweep(const RowSweep &sw) {
   const Shape &ws = g_.type(w).shape;
   Val m = dimValue(ws[0]), n = dimValue(ws[1]);
   Val q = basePointer(sw.matvec);
+  Combine plus = [&](Val a, Val b) { return eb.reduceAdd(a, b); };
   for (NodeId t : sw.transposed)
     fill(basePointer(t), dt, g_.type(t).shape, konst(0.0, dt));
-  auto once = [&](Val v) { return c_.temp(dt, c(v), {v}); }; // not reloaded in the rows' loop
-  auto rows = [&](const std::vector<Val> &is) {
-    for (Val i : is) {
-      memo_.clear();
-      Val dot = foldLanes(dt, konst(0.0, dt), {n},
-                          [&](const Index &j) { return eb.mul(get(w, {i, j[0]}, dt), get(x, {j[0]}, dt)); },
-                          [&](Val a, Val b) { return eb.reduceAdd(a, b); });
-      storeAt(q, mv.type.shape, {i}, dot, dt, dt);
-    }
+
+  // The row values of rows `is`, and the g of each product there (read once per row).
+  struct Updates {
+    std::vector<Val> rows;
+    std::vector<std::vector<Val>> go, gt; // per product, per row
+  };
+  auto prepare = [&](const std::vector<Val> &is) {
     for (Val i : is)
       for (NodeId e : sw.rowValues) {
         memo_.clear();
         storeAt(basePointer(e), g_.type(e).shape, {i}, compute(e, {i}), g_.type(e).dtype, g_.type(e).dtype);
       }
     memo_.clear();
-    std::vector<std::vector<Val>> go(sw.outers.size()), gt(sw.transposed.size());
+    Updates u{is, std::vector<std::vector<Val>>(sw.outers.size()), std::vector<std::vector<Val>>(sw.transposed.size())};
+    auto once = [&](Val v) { return c_.temp(dt, c(v), {v}); };
     for (Val i : is) {
       for (size_t o = 0; o < sw.outers.size(); ++o)
-        go[o].push_back(once(get(g_.node(sw.outers[o]).operands[0], {i, idx(0)}, dt)));
+        u.go[o].push_back(once(get(g_.node(sw.outers[o]).operands[0], {i, idx(0)}, dt)));
       for (size_t t = 0; t < sw.transposed.size(); ++t) {
         NodeId gv = g_.node(sw.transposed[t]).operands[1];
-        gt[t].push_back(once(get(gv, g_.type(gv).shape.size() == 2 ? Index{i, idx(0)} : Index{i}, dt)));
+        u.gt[t].push_back(once(get(gv, g_.type(gv).shape.size() == 2 ? Index{i, idx(0)} : Index{i}, dt)));
       }
     }
     memo_.clear();
-    forEach({n}, [&](const Index &j) {
-      memo_.clear();
-      for (size_t o = 0; o < sw.outers.size(); ++o) {
-        NodeId on = sw.outers[o];
-        Val v = get(g_.node(on).operands[1], {idx(0), j[0]}, dt);
-        for (size_t k = 0; k < is.size(); ++k)
-          storeAt(basePointer(on), g_.type(on).shape, {is[k], j[0]}, eb.mul(go[o][k], v), dt, dt);
-      }
-      for (size_t t = 0; t < sw.transposed.size(); ++t) {
-        NodeId tn = sw.transposed[t];
-        Val r = basePointer(tn);
-        Index ri = g_.type(tn).shape.size() == 2 ? Index{j[0], idx(0)} : Index{j[0]};
-        Val sum = loadAt(r, dt, g_.type(tn).shape, ri);
-        for (size_t k = 0; k < is.size(); ++k)
-          sum = eb.add(sum, eb.mul(gt[t][k], get(w, {is[k], j[0]}, dt)));
-        storeAt(r, g_.type(tn).shape, ri, sum, dt, dt);
-      }
-      memo_.clear();
-    });
+    return u;
   };
+  // Column j of the updates.
+  auto update = [&](const Updates &u, Val j) {
+    for (size_t o = 0; o < sw.outers.size(); ++o) {
+      NodeId on = sw.outers[o];
+      Val v = get(g_.node(on).operands[1], {idx(0), j}, dt);
+      for (size_t k = 0; k < u.rows.size(); ++k)
+        storeAt(basePointer(on), g_.type(on).shape, {u.rows[k], j}, eb.mul(u.go[o][k], v), dt, dt);
+    }
+    for (size_t t = 0; t < sw.transposed.size(); ++t) {
+      NodeId tn = sw.transposed[t];
+      Val r = basePointer(tn);
+      Index ri = g_.type(tn).shape.size() == 2 ? Index{j, idx(0)} : Index{j};
+      Val sum = loadAt(r, dt, g_.type(tn).shape, ri);
+      for (size_t k = 0; k < u.rows.size(); ++k)
+        sum = eb.add(sum, eb.mul(u.gt[t][k], get(w, {u.rows[k], j}, dt)));
+      storeAt(r, g_.type(tn).shape, ri, sum, dt, dt);
+    }
+  };
+  // q for rows `dots` (rows past the last recompute it: the same value, stored again), in the
+  // loop of `upd`'s updates when given.
+  auto sweep = [&](const std::vector<Val> &dots, const Updates *upd) {
+    std::vector<std::string> lanes;
+    for (size_t k = 0; k < dots.size(); ++k)
+      lanes.push_back(laneArray(dt, konst(0.0, dt)));
+    laneLoop(n, lanes, [&](size_t k, Val j) { return eb.mul(get(w, {dots[k], j}, dt), get(x, {j}, dt)); }, plus,
+             [&](Val j) {
+               if (upd)
+                 update(*upd, j);
+             });
+    for (size_t k = 0; k < dots.size(); ++k)
+      storeAt(q, mv.type.shape, {dots[k]}, foldArray(lanes[k], plus), dt, dt);
+  };
+  Val last = c_.temp(DType::I64, c(m) + " - 1", {m});
+  auto dotRows = [&](Val i0) {
+    std::vector<Val> rows;
+    for (int64_t k = 0; k < kRows; ++k) {
+      Val i = add(i0, idx(k));
+      rows.push_back(c_.expr("(" + c(i) + " < " + c(last) + " ? " + c(i) + " : " + c(last) + ")", {i, last}));
+    }
+    return rows;
+  };
+
+  c_.open("if (" + c(m) + " > 0)", {m}); // the first block's dot products
+  sweep(dotRows(idx(0)), nullptr);
+  c_.close();
   Val blocks = c_.temp(DType::I64, c(m) + " / " + std::to_string(kRows), {m});
   forEach({blocks}, [&](const Index &b) {
     Val i0 = c_.temp(DType::I64, c(b[0]) + " * " + std::to_string(kRows), {b[0]});
     std::vector<Val> is;
     for (int64_t k = 0; k < kRows; ++k)
       is.push_back(add(i0, idx(k)));
-    rows(is);
+    Updates u = prepare(is);
+    sweep(dotRows(add(i0, idx(kRows))), &u);
   });
-  forRange(c_.temp(DType::I64, c(blocks) + " * " + std::to_string(kRows), {blocks}), m, {},
-           [&](const Index &i) { rows({i[0]}); });
+  // The rows after the last whole block, one by one (their q are known).
+  forRange(c_.temp(DType::I64, c(blocks) + " * " + std::to_string(kRows), {blocks}), m, {}, [&](const Index &i) {
+    Updates u = prepare({i[0]});
+    forEach({n}, [&](const Index &j) {
+      memo_.clear();
+      update(u, j[0]);
+      memo_.clear();
+    });
+  });
 }
 
 void FunctionPrinter::emitScatter(NodeId n, Val out) {
