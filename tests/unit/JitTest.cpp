@@ -301,6 +301,37 @@ TEST(Jit, RowSweepMatchesTheInterpreter) {
   expectEnginesAgree(whole, {randomTensor({2051, 1024}, 36), randomTensor({1024}, 37)}, {2051, 1024}, opts, 1e-11);
 }
 
+// The row sweeps the schedule of f_grad finds (Schedule.h's RowSweep).
+std::vector<RowSweep> rowSweepsOf(const std::string &src) {
+  auto cs = compileOk(src);
+  if (!cs)
+    return {};
+  Function &fn = cs->program.funcs[0];
+  GradientGraph gg = differentiate(fn);
+  std::vector<NodeId> roots{gg.value};
+  roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
+  RewriteResult r = optimizeGraph(*fn.graph, roots, {});
+  return scheduleFunction(*r.graph, r.roots, std::vector<DType>(r.roots.size(), DType::F64)).rowSweeps;
+}
+
+TEST(Jit, RowSweepsTakeTheStepsElementwiseInTheMatvec) {
+  // l2wx: g = 2q, dW = g x^T and dx = W^T g all join the sweep of q = W @ x.
+  std::vector<RowSweep> l2 = rowSweepsOf("dim n\ndef l2wx(W: [n, n], x: [n]) = sum((W @ x)^2)\n");
+  ASSERT_EQ(l2.size(), 1u);
+  EXPECT_EQ(l2[0].rowValues.size(), 1u);
+  EXPECT_EQ(l2[0].outers.size(), 1u);
+  EXPECT_EQ(l2[0].transposed.size(), 1u);
+  // A const x has no gradient: the sweep writes dW only.
+  std::vector<RowSweep> layer = rowSweepsOf("dim m, n\ndef f(W: [m, n], x: const [n]) = sum(tanh(W @ x))\n");
+  ASSERT_EQ(layer.size(), 1u);
+  EXPECT_EQ(layer[0].outers.size(), 1u);
+  EXPECT_EQ(layer[0].transposed.size(), 0u);
+  // An adjoint scaled by a scalar of all of q is known only after the matvec: no sweep.
+  EXPECT_TRUE(rowSweepsOf("dim n\ndef f(W: [n, n], x: [n]) = log(sum((W @ x)^2))\n").empty());
+  // Nor for a transposed matrix (its rows are W's columns).
+  EXPECT_TRUE(rowSweepsOf("dim n\ndef f(W: [n, n], x: [n]) = sum((W.T @ x)^2)\n").empty());
+}
+
 TEST(Jit, BoundDimsSpecializeAndDropTheArgument) {
   auto cs = compileOk("dim n\ndef l2wx(W: [n, n], x: [n]) = sum((W @ x)^2)\n");
   ASSERT_TRUE(cs);
