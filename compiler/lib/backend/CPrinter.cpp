@@ -307,17 +307,12 @@ Val FunctionPrinter::gatherElement(NodeId n, const Index &at) {
 // --- steps ---
 
 void FunctionPrinter::emitStep(NodeId n) {
-  if (int32_t sweep = s_.sweepOf[static_cast<size_t>(n)]; sweep >= 0) {
-    // A row sweep's steps are all printed at its matvec.
-    const RowSweep &sw = s_.rowSweeps[static_cast<size_t>(sweep)];
-    if (n == sw.matvec) {
-      memo_.clear();
-      emitRowSweep(sw);
-      memo_.clear();
-    }
+  memo_.clear();
+  if (const RowSweep *sw = s_.rowSweepOf(n)) {
+    if (n == sw->matvec) // a row sweep's other steps are printed with its matvec
+      emitRowSweep(*sw);
     return;
   }
-  memo_.clear();
   if (!g_.type(n).isScalar()) {
     emitMaterialize(n);
   } else {

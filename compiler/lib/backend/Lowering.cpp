@@ -306,17 +306,12 @@ LVal FunctionEmitter::gatherElement(NodeId n, const std::vector<LVal> &idx) {
 // --- steps ---
 
 void FunctionEmitter::emitStep(NodeId n) {
-  if (int32_t sweep = s_.sweepOf[static_cast<size_t>(n)]; sweep >= 0) {
-    // A row sweep's steps are all emitted at its matvec.
-    const RowSweep &sw = s_.rowSweeps[static_cast<size_t>(sweep)];
-    if (n == sw.matvec) {
-      memo_.clear();
-      emitRowSweep(sw);
-      memo_.clear();
-    }
+  memo_.clear();
+  if (const RowSweep *sw = s_.rowSweepOf(n)) {
+    if (n == sw->matvec) // a row sweep's other steps are emitted with its matvec
+      emitRowSweep(*sw);
     return;
   }
-  memo_.clear();
   if (g_.type(n).isScalar())
     emitScalar(n);
   else
@@ -575,12 +570,11 @@ void FunctionEmitter::assignTape() {
   int32_t next = static_cast<int32_t>(s_.buffers.size());
   std::vector<int32_t> chunkOf(g_.size(), -1);
   for (size_t k = 0; k < s_.steps.size(); ++k) {
-    size_t step = static_cast<size_t>(s_.steps[k]);
-    int32_t sweep = s_.sweepOf[step];
-    // A row sweep's steps run in its matvec's chunk.
-    chunkOf[step] = sweep >= 0 && s_.rowSweeps[static_cast<size_t>(sweep)].matvec != s_.steps[k]
-                        ? chunkOf[static_cast<size_t>(s_.rowSweeps[static_cast<size_t>(sweep)].matvec)]
-                        : static_cast<int32_t>(k / opts_.chunkSteps);
+    // A row sweep's steps run in its matvec's chunk (the matvec comes first).
+    const RowSweep *sw = s_.rowSweepOf(s_.steps[k]);
+    chunkOf[static_cast<size_t>(s_.steps[k])] = sw && sw->matvec != s_.steps[k]
+                                                    ? chunkOf[static_cast<size_t>(sw->matvec)]
+                                                    : static_cast<int32_t>(k / opts_.chunkSteps);
   }
   auto keep = [&](NodeId x) {
     if (tapeSlot_[static_cast<size_t>(x)] < 0)

@@ -50,6 +50,12 @@ struct Schedule {
   /// at the matvec, others in order (their operands are ready there).
   std::vector<RowSweep> rowSweeps;
   std::vector<int32_t> sweepOf; // per node: its row sweep, or -1
+
+  /// The row sweep step n belongs to, or nullptr.
+  const RowSweep *rowSweepOf(NodeId n) const {
+    int32_t k = sweepOf[static_cast<size_t>(n)];
+    return k < 0 ? nullptr : &rowSweeps[static_cast<size_t>(k)];
+  }
 };
 
 /// The longest chain of fused elementwise ops before a value is materialized; it bounds
