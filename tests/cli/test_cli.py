@@ -91,6 +91,20 @@ r = run("run", LECTURE, "--fn", "l2wx", "--dim", "n=2", "--at", "W=1,2,3,4", "--
 test("--stats", r.returncode == 0 and "stats:   simplify" in r.stderr and "ms from reading the file to native code" in r.stderr
      and r.stdout == "l2wx = 2\ndl2wx/dW = [[-2, 2], [-2, 2]]\ndl2wx/dx = [-8, -12]\n", r.stdout + r.stderr)
 
+# A long program is lowered and compiled in pieces on the threads asked for; the numbers do
+# not depend on how many.
+chain = write("def chain(x) {\n  a0 = x\n" + "".join(f"  a{i + 1} = a{i} + 1e-5*sin(a{i})*x\n" for i in range(2500))
+              + "  return a2500\n}\n")
+outs = []
+for threads in ["1", "2"]:
+    r = run("run", chain, "--at", "x=0.5", "--threads", threads, "--stats")
+    outs.append(r.stdout)
+    test(f"--threads {threads}", r.returncode == 0 and f"ms on {threads} thread" in r.stderr
+         and " modules), LLVM optimize" in r.stderr, r.stdout + r.stderr)
+test("--threads: the same numbers", outs[0] == outs[1] and outs[0].startswith("chain = 0.50602576"), outs)
+r = run("run", chain, "--at", "x=0.5", "--threads", "0")
+test("--threads 0 is refused", r.returncode != 0 and "--threads" in r.stderr, r.stderr)
+
 r = run("run", LECTURE, "--fn", "neuron", "--at", "w=2,-3,-3", "--at", "x=-1,-2", "--target-cpu", "generic", "--json")
 test("--target-cpu generic", r.returncode == 0 and json.loads(r.stdout)["value"] == 0.7310585786300049, r.stdout + r.stderr)
 

@@ -153,21 +153,68 @@ TEST(Jit, EveryTensorOpMatchesTheInterpreter) {
 }
 
 TEST(Jit, ChunkedCodeMatchesTheInterpreter) {
-  // Every step in its own noinline function, values exchanged through the tape.
-  BuildOptions chunked;
-  chunked.lowering.chunkThreshold = 0;
-  chunked.lowering.chunkSteps = 2;
-  uint64_t seed = 70;
-  for (const TensorCase &c : kTensorCases)
-    expectEnginesAgree(c.src, randomInputs(c, ++seed), c.dims, chunked);
-  ProgramGenerator gen(99);
-  std::mt19937_64 rng(3);
-  std::uniform_real_distribution<double> point(-1.5, 1.5);
-  for (int program = 0; program < 20; ++program) {
-    std::string src = gen.generate(3, 40);
-    expectEnginesAgree(src, {scalar(point(rng)), scalar(point(rng)), scalar(point(rng))}, {},
-                       chunked);
+  // Every step in its own noinline function, values exchanged through the tape; the chunks
+  // in modules of their own, compiled on one thread and on three.
+  for (unsigned threads : {1u, 3u}) {
+    SCOPED_TRACE(threads);
+    BuildOptions chunked;
+    chunked.lowering.chunkThreshold = 0;
+    chunked.lowering.chunkSteps = 2;
+    chunked.threads = threads;
+    uint64_t seed = 70;
+    for (const TensorCase &c : kTensorCases)
+      expectEnginesAgree(c.src, randomInputs(c, ++seed), c.dims, chunked);
+    ProgramGenerator gen(99);
+    std::mt19937_64 rng(3);
+    std::uniform_real_distribution<double> point(-1.5, 1.5);
+    for (int program = 0; program < 20; ++program) {
+      std::string src = gen.generate(3, 40);
+      expectEnginesAgree(src, {scalar(point(rng)), scalar(point(rng)), scalar(point(rng))}, {},
+                         chunked);
+    }
   }
+}
+
+TEST(Jit, LongCodeIsCompiledInPiecesOnSeveralThreads) {
+  // The compile-time case of DESIGN.md (a chain of 12,000 nodes): its chunks go into
+  // modules of their own, which threads lower and compile in turn; the exported functions
+  // call them across modules. Every thread count gives the same numbers.
+  std::string src = "def chain(x, y) {\n  a0 = x\n";
+  for (int i = 0; i < 3000; ++i)
+    src += "  a" + std::to_string(i + 1) + " = a" + std::to_string(i) + " + 1e-3*sin(a" +
+           std::to_string(i) + ")*y\n";
+  src += "  return a3000\n}\n";
+  auto cs = compileOk(src);
+  ASSERT_TRUE(cs);
+  Function &fn = cs->program.funcs[0];
+  std::vector<Tensor> at{scalar(0.3), scalar(-0.7)};
+  ValueGrad want = valueAndGrad(fn, at, {});
+  ASSERT_TRUE(want.error.empty()) << want.error;
+  std::vector<double> first;
+  for (unsigned threads : {1u, 2u, 5u}) {
+    SCOPED_TRACE(threads);
+    BuildOptions opts;
+    opts.threads = threads;
+    auto cf = compileJit(fn, opts);
+    ASSERT_TRUE(cf);
+    EXPECT_GT(cf->stats.llvmModules, 4u);
+    EXPECT_EQ(cf->stats.backendThreads, threads);
+    EvalResult got = invokeCompiled(*cf, fn, at, {});
+    ASSERT_TRUE(got.ok()) << got.error;
+    std::vector<double> numbers{got.outputs[0].data[0], got.outputs[1].data[0], got.outputs[2].data[0]};
+    EXPECT_LE(relError(want.value.data[0], numbers[0]), 1e-12);
+    EXPECT_LE(relError(want.grads[0].data[0], numbers[1]), 1e-12);
+    EXPECT_LE(relError(want.grads[1].data[0], numbers[2]), 1e-12);
+    if (first.empty())
+      first = numbers;
+    EXPECT_EQ(numbers, first); // the same machine code, however it was shared out
+  }
+  // A dump of the IR is one module, in order.
+  std::string ir, error;
+  auto dumped = compileFunction(fn, {}, error, &ir);
+  ASSERT_TRUE(dumped) << error;
+  EXPECT_EQ(dumped->stats.llvmModules, 1u);
+  EXPECT_NE(ir.find("define internal void @chain_grad.chunk0("), std::string::npos);
 }
 
 TEST(Jit, OptimizationLevelZeroMatchesTheInterpreter) {

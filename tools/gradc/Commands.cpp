@@ -116,6 +116,7 @@ std::unique_ptr<CompiledFunction> compileForJit(Function &fn, const CommonOption
   co.codegen.targetCpu = opts.targetCpu;
   co.codegen.optLevel = opts.optLevel;
   co.blas = !opts.noBlas;
+  co.threads = opts.threads;
   std::string error, ir;
   auto cf = compileFunction(fn, co, error, opts.dump == "llvm" ? &ir : nullptr);
   if (!cf) {
@@ -132,9 +133,13 @@ std::unique_ptr<CompiledFunction> compileForJit(Function &fn, const CommonOption
                 << p.after << " nodes\n";
     std::cerr << std::fixed << std::setprecision(1) << "stats: differentiate "
               << st.differentiateMs << " ms, optimize graph " << st.optimizeGraphMs
-              << " ms, lower " << st.lowerMs << " ms (" << st.llvmInstructions
-              << " LLVM instructions), LLVM optimize " << st.llvmOptMs << " ms, codegen "
-              << st.codegenMs << " ms\n"
+              << " ms\n"
+              << "stats: lower " << st.lowerMs << " ms (" << st.llvmInstructions
+              << " LLVM instructions in " << st.llvmModules << " module"
+              << (st.llvmModules == 1 ? "" : "s") << "), LLVM optimize " << st.llvmOptMs
+              << " ms, codegen " << st.codegenMs << " ms: " << st.backendWallMs << " ms on "
+              << st.backendThreads << " thread" << (st.backendThreads == 1 ? "" : "s")
+              << ", then link " << st.linkMs << " ms\n"
               << "stats: total " << std::chrono::duration<double, std::milli>(
                                         std::chrono::steady_clock::now() - opts.start).count()
               << " ms from reading the file to native code\n"

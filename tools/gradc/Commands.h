@@ -22,6 +22,7 @@ struct CommonOptions {
   bool noBlas = false;    // keep large matrix products in generated code
   std::string targetCpu;  // empty: the host
   int optLevel = -1;      // -1: chosen by module size
+  unsigned threads = 0;   // 0: one per core
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 

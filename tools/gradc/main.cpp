@@ -63,6 +63,9 @@ static void addCommon(CLI::App *cmd, CommonOptions &o) {
                                              "(none, fast instruction selection); default: 3, "
                                              "or 0 for modules over 3,000 instructions")
       ->check(CLI::IsMember({0, 3}));
+  cmd->add_option("--threads", o.threads, "threads that compile a long program's pieces in "
+                                         "parallel (default: one per core, at most 8)")
+      ->check(CLI::Range(1u, 256u));
   cmd->add_flag("--no-blas", o.noBlas, "keep large matrix products in gradc's generated code "
                                        "instead of calling CBLAS (when gradc is built with it)");
 }

@@ -39,6 +39,9 @@ struct CompileOptions {
   /// option GRADC_USE_CBLAS); they then run on OpenBLAS's threads (OPENBLAS_NUM_THREADS).
   /// false keeps every product in gradc's own code, as emitted code always does.
   bool blas = true;
+  /// Threads that lower and compile a long program's pieces in parallel: 0 for one per core
+  /// (at most 8), 1 for the calling thread only. Short programs are one piece.
+  unsigned threads = 0;
 };
 
 /// A compile-time error with its place in the source.

@@ -151,6 +151,7 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
     build.opt.fastMath = options.fastMath;
     build.codegen.targetCpu = options.targetCpu;
     build.blas = options.blas;
+    build.threads = options.threads;
     for (const auto &[dim, value] : options.dims) {
       auto it = std::find(program.dims->names.begin(), program.dims->names.end(), dim);
       if (it == program.dims->names.end())

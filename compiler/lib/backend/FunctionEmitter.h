@@ -20,27 +20,62 @@ using LVal = llvm::Value *;
 
 constexpr int64_t kBufferAlign = 64;
 
-// Emits one exported function (f or f_grad) and, for long straight-line code, its chunks.
+// What lowering one exported function (f or f_grad) decides before any IR: its schedule,
+// which argument each parameter and output is, and (chunked code) the tape slot of each
+// scalar that crosses a chunk boundary. Built once, then read by the emitters of every
+// module part, on any thread.
+struct FunctionPlan {
+  FunctionPlan(const LoweringInput &in, const AbiFunction &abi, std::vector<NodeId> roots,
+               const LoweringOptions &opts);
+  FunctionPlan(const FunctionPlan &) = delete; // emitters keep references into it
+  FunctionPlan &operator=(const FunctionPlan &) = delete;
+  /// Long straight-line code is emitted as chunks of `opts.chunkSteps` steps, each its own
+  /// function (DESIGN.md, compile time).
+  bool chunked() const { return s.steps.size() > opts.chunkThreshold; }
+  size_t chunkCount() const {
+    return chunked() ? (s.steps.size() + opts.chunkSteps - 1) / opts.chunkSteps : 0;
+  }
+  DType outputDtype(size_t root) const;
+
+  const LoweringInput &in;
+  const AbiFunction &abi;
+  std::vector<NodeId> roots;
+  const LoweringOptions &opts;
+  Schedule s;
+  std::vector<int> paramArg;  // Param index -> argument
+  std::vector<int> outputArg; // root index -> argument (-1: returned)
+  int wsArg = -1;
+  std::vector<int32_t> tapeSlot; // chunked code: node -> tape slot
+  size_t tapeSlots = 0;
+
+private:
+  void assignTape();
+};
+
+// Emits a planned function's LLVM IR into modules of one context: its entry function, and
+// any of its chunks (a chunk defined in another module is declared, to be linked).
 class FunctionEmitter {
 public:
-  FunctionEmitter(const LoweringInput &in, const AbiFunction &abi, std::vector<NodeId> roots,
-                  llvm::Module &m, const LoweringOptions &opts)
-      : in_(in), g_(*in.graph), abi_(abi), roots_(std::move(roots)), m_(m),
-        ctx_(m.getContext()), b_(ctx_), opts_(opts) {
+  FunctionEmitter(const FunctionPlan &plan, llvm::LLVMContext &ctx)
+      : plan_(plan), in_(plan.in), g_(*plan.in.graph), abi_(plan.abi), roots_(plan.roots),
+        ctx_(ctx), b_(ctx_), opts_(plan.opts), s_(plan.s), paramArg_(plan.paramArg),
+        outputArg_(plan.outputArg), wsArg_(plan.wsArg), tapeSlot_(plan.tapeSlot),
+        tapeSlots_(plan.tapeSlots) {
     // a*b+c may become one fused multiply-add (as C compilers do by default): rounding once
     // instead of twice changes results in the last bit only.
     llvm::FastMathFlags contract;
     contract.setAllowContract();
     b_.setFastMathFlags(contract);
-    std::vector<DType> rootTypes;
-    for (size_t r = 0; r < roots_.size(); ++r)
-      rootTypes.push_back(outputDtype(r));
-    s_ = scheduleFunction(g_, roots_, rootTypes);
-    mapArguments();
-    assignTape();
   }
 
-  llvm::Function *emit();
+  /// Where the next functions go: a module of the emitter's context.
+  void setModule(llvm::Module &m);
+  /// The entry function: the steps themselves, or calls of the chunks (declared until
+  /// emitChunk defines them here, or for good when another module does). Chunks are
+  /// `external` when the function spans several modules.
+  llvm::Function *emitEntry(bool externalChunks);
+  /// Chunk `c`: the steps [c * chunkSteps, (c + 1) * chunkSteps) of the schedule.
+  void emitChunk(size_t c, bool external);
   /// Emits the workspace layout for `dims` (indexed by dim symbol): the bytes needed,
   /// and each buffer's offset when `offsets` is given.
   LVal layout(llvm::IRBuilderBase &b, const std::vector<LVal> &dims, std::vector<LVal> *offsets);
@@ -48,12 +83,12 @@ public:
 
 private:
   // --- arguments and layout ---
-  void mapArguments();
-  DType outputDtype(size_t root) const;
+  DType outputDtype(size_t root) const { return plan_.outputDtype(root); }
   void bindArguments(llvm::Function *f);
   LVal dimValue(const Dim &d) { return unwrap(LlvmIndexMapper(b_, g_, dims_).dim(d)); }
   std::vector<LVal> extentsOf(const Shape &shape);
-  bool chunked() const { return s_.steps.size() > opts_.chunkThreshold; }
+  bool chunked() const { return plan_.chunked(); }
+  llvm::Function *chunkFunction(size_t c, bool external);
 
   // --- values ---
   LVal basePointer(NodeId n);
@@ -97,25 +132,25 @@ private:
   void emitCopies();
   LVal boundsOk();
   void emitFailure();
-  void assignTape();
   void setupWorkspace(bool inChunk);
   void annotateBufferAliasing(llvm::Function *f);
 
+  // The plan, and short names for its parts.
+  const FunctionPlan &plan_;
   const LoweringInput &in_;
   const Graph &g_;
   const AbiFunction &abi_;
-  std::vector<NodeId> roots_;
-  llvm::Module &m_;
+  const std::vector<NodeId> &roots_;
+  llvm::Module *m_ = nullptr;
   llvm::LLVMContext &ctx_;
   llvm::IRBuilder<> b_;
   const LoweringOptions &opts_;
-  Schedule s_;
-
-  std::vector<int> paramArg_;  // Param index -> argument
-  std::vector<int> outputArg_; // root index -> argument (-1: returned)
-  int wsArg_ = -1;
-  std::vector<int32_t> tapeSlot_; // chunked code: node -> tape slot
-  size_t tapeSlots_ = 0;
+  const Schedule &s_;
+  const std::vector<int> &paramArg_;
+  const std::vector<int> &outputArg_;
+  const int wsArg_;
+  const std::vector<int32_t> &tapeSlot_;
+  const size_t tapeSlots_;
 
   // State of the LLVM function being emitted.
   llvm::Function *fn_ = nullptr;

@@ -5,6 +5,7 @@
 
 #include "backend/Optimize.h"
 
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -18,7 +19,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <algorithm>
+#include <atomic>
+#include <exception>
 #include <mutex>
+#include <thread>
 
 namespace gradc {
 
@@ -67,13 +72,71 @@ double msSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
+// One thread's share of the work: it takes the next piece, lowers it into its own context,
+// optimizes and compiles it to an object in memory, frees the module, and goes on.
+struct PieceCompiler {
+  const PieceLowering &lowering;
+  llvm::orc::JITTargetMachineBuilder jtmb;
+  int level; // -1: chosen by the module's size
+  std::atomic<size_t> &next;
+  std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects;
+  std::vector<std::string> *ir;
+  JitModule::Stats stats;
+  std::string error;
+
+  void run() {
+    llvm::LLVMContext ctx;
+    PieceLowering::Lowerer lowerer(lowering, ctx);
+    std::unique_ptr<llvm::TargetMachine> tm;
+    int tmLevel = -2;
+    for (size_t k; error.empty() && (k = next++) < objects.size();) {
+      auto t = std::chrono::steady_clock::now();
+      std::unique_ptr<llvm::Module> m = lowerer.lower(k);
+      stats.lowerMs += msSince(t);
+      stats.instructions += instructionCount(*m);
+      int pieceLevel = level >= 0 ? level : chooseOptLevel(*m, -1);
+      if (pieceLevel != tmLevel) {
+        jtmb.setCodeGenOptLevel(pieceLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+                                : pieceLevel == 0 ? llvm::CodeGenOptLevel::None
+                                                  : llvm::CodeGenOptLevel::Default);
+        auto made = jtmb.createTargetMachine();
+        if (!made) {
+          error = llvm::toString(made.takeError());
+          return;
+        }
+        tm = std::move(*made);
+        tmLevel = pieceLevel;
+      }
+      m->setDataLayout(tm->createDataLayout());
+      m->setTargetTriple(tm->getTargetTriple().str());
+      t = std::chrono::steady_clock::now();
+      optimizeModule(*m, *tm, pieceLevel);
+      if (pieceLevel == 0)
+        renameLibmCalls(*m);
+      stats.optimizeMs += msSince(t);
+      if (ir) {
+        llvm::raw_string_ostream os((*ir)[k]);
+        m->print(os, nullptr);
+      }
+      t = std::chrono::steady_clock::now();
+      auto object = llvm::orc::SimpleCompiler(*tm)(*m);
+      if (!object) {
+        error = llvm::toString(object.takeError());
+        return;
+      }
+      objects[k] = std::move(*object);
+      m.reset();
+      stats.codegenMs += msSince(t);
+    }
+  }
+};
+
 } // namespace
 
 JitModule::~JitModule() = default;
 
-std::unique_ptr<JitModule> JitModule::create(std::unique_ptr<llvm::Module> m,
-                                             std::unique_ptr<llvm::LLVMContext> ctx,
-                                             const CodegenOptions &opts, std::string &error,
+std::unique_ptr<JitModule> JitModule::create(const PieceLowering &lowering, const CodegenOptions &opts,
+                                             size_t threads, std::string &error,
                                              std::string *optimizedIr) {
   initializeNativeTarget();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
@@ -85,28 +148,60 @@ std::unique_ptr<JitModule> JitModule::create(std::unique_ptr<llvm::Module> m,
     jtmb->setCPU(opts.targetCpu);
     jtmb->getFeatures() = llvm::SubtargetFeatures();
   }
-  int level = chooseOptLevel(*m, opts.optLevel);
-  jtmb->setCodeGenOptLevel(level >= 3   ? llvm::CodeGenOptLevel::Aggressive
-                           : level == 0 ? llvm::CodeGenOptLevel::None
-                                        : llvm::CodeGenOptLevel::Default);
-  auto tm = jtmb->createTargetMachine();
-  if (!tm) {
-    error = llvm::toString(tm.takeError());
-    return nullptr;
-  }
-  m->setDataLayout((*tm)->createDataLayout());
-  m->setTargetTriple((*tm)->getTargetTriple().str());
+  // What LLJIT sets for its JITLink linker (which links the objects below); with the JIT's
+  // default (large) code model, fast instruction selection declines every call.
+  jtmb->setRelocationModel(llvm::Reloc::PIC_);
+  if (!jtmb->getCodeModel())
+    jtmb->setCodeModel(llvm::CodeModel::Small);
+  // Split code is long straight-line code: level 0 unless asked (chooseOptLevel would say
+  // the same of the whole). One piece is judged by its size.
+  int level = opts.optLevel >= 0 ? opts.optLevel : lowering.pieces() > 1 ? 0 : -1;
+
+  auto start = std::chrono::steady_clock::now();
+  std::atomic<size_t> next{0};
+  std::vector<std::unique_ptr<llvm::MemoryBuffer>> objects(lowering.pieces());
+  std::vector<std::string> ir(optimizedIr ? lowering.pieces() : 0);
+  threads = std::clamp<size_t>(threads, 1, lowering.pieces());
+  std::vector<PieceCompiler> workers;
+  for (size_t t = 0; t < threads; ++t)
+    workers.push_back({lowering, *jtmb, level, next, objects, optimizedIr ? &ir : nullptr, {}, {}});
+  // Lowering reports a bug in gradc by an exception: it is thrown again on this thread.
+  std::vector<std::exception_ptr> failed(threads);
+  auto work = [&](size_t t) {
+    try {
+      workers[t].run();
+    } catch (...) {
+      failed[t] = std::current_exception();
+      next = objects.size(); // the others stop after their piece
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t)
+    pool.emplace_back(work, t);
+  work(0);
+  for (std::thread &t : pool)
+    t.join();
+  for (std::exception_ptr &e : failed)
+    if (e)
+      std::rethrow_exception(e);
 
   std::unique_ptr<JitModule> out(new JitModule());
-  auto t0 = std::chrono::steady_clock::now();
-  optimizeModule(*m, **tm, level);
-  if (level == 0)
-    renameLibmCalls(*m);
-  out->optimizeMs = msSince(t0);
-  if (optimizedIr) {
-    llvm::raw_string_ostream os(*optimizedIr);
-    m->print(os, nullptr);
+  out->stats.wallMs = msSince(start);
+  out->stats.modules = objects.size();
+  out->stats.threads = threads;
+  for (PieceCompiler &w : workers) {
+    if (!w.error.empty()) {
+      error = w.error;
+      return nullptr;
+    }
+    out->stats.lowerMs += w.stats.lowerMs;
+    out->stats.optimizeMs += w.stats.optimizeMs;
+    out->stats.codegenMs += w.stats.codegenMs;
+    out->stats.instructions += w.stats.instructions;
   }
+  if (optimizedIr)
+    for (const std::string &text : ir)
+      *optimizedIr += text;
 
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
   if (!jit) {
@@ -133,10 +228,11 @@ std::unique_ptr<JitModule> JitModule::create(std::unique_ptr<llvm::Module> m,
     error = llvm::toString(std::move(e));
     return nullptr;
   }
-  if (llvm::Error e = out->jit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx)))) {
-    error = llvm::toString(std::move(e));
-    return nullptr;
-  }
+  for (std::unique_ptr<llvm::MemoryBuffer> &object : objects)
+    if (llvm::Error e = out->jit_->addObjectFile(std::move(object))) {
+      error = llvm::toString(std::move(e));
+      return nullptr;
+    }
   return out;
 }
 

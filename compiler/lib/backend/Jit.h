@@ -3,7 +3,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "backend/Lowering.h"
 #include "backend/Optimize.h"
 
 namespace llvm {
@@ -27,22 +29,28 @@ struct CodegenOptions {
 /// Native code for one module, in process. Freed (code and all) when destroyed.
 class JitModule {
 public:
-  /// Optimizes `m` for the target and compiles it. On failure returns nullptr and
-  /// says why in `error` (an LLVM error turned into text, never an abort).
-  static std::unique_ptr<JitModule> create(std::unique_ptr<llvm::Module> m,
-                                           std::unique_ptr<llvm::LLVMContext> ctx,
-                                           const CodegenOptions &opts, std::string &error,
+  /// Lowers the pieces, optimizes them for the target and compiles them to machine code,
+  /// on up to `threads` threads that each take the next piece until none is left, then
+  /// adds the objects to a JIT. On failure returns nullptr and says why in `error` (an
+  /// LLVM error turned into text, never an abort). `optimizedIr` receives each module's
+  /// optimized IR, in piece order.
+  static std::unique_ptr<JitModule> create(const PieceLowering &lowering, const CodegenOptions &opts,
+                                           size_t threads, std::string &error,
                                            std::string *optimizedIr = nullptr);
   ~JitModule();
   JitModule(const JitModule &) = delete;
   JitModule &operator=(const JitModule &) = delete;
 
   /// The address of an exported symbol, or nullptr (with `error`) when absent. The
-  /// first lookup generates the machine code of the whole module.
+  /// first lookup links the machine code.
   void *lookup(const std::string &symbol, std::string &error) const;
 
-  /// Milliseconds spent in LLVM's IR optimizer.
-  double optimizeMs = 0;
+  /// What `create` did: milliseconds of each stage summed over the threads, and the
+  /// wall-clock time they took together.
+  struct Stats {
+    double lowerMs = 0, optimizeMs = 0, codegenMs = 0, wallMs = 0;
+    size_t instructions = 0, modules = 0, threads = 0;
+  } stats;
 
 private:
   JitModule() = default;

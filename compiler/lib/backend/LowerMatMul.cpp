@@ -32,7 +32,7 @@ LVal FunctionEmitter::emitMatMul(NodeId n, LVal out) {
         std::vector<LVal> ai = row;
         ai.push_back(p[0]);
         LVal prod = b_.CreateFMul(get(a, ai), get(bb, {p[0]}));
-        b_.CreateStore(unwrap(LlvmElementBuilder(b_, m_, dt).reduceAdd(wrap(b_.CreateLoad(ty, acc)), wrap(prod))), acc);
+        b_.CreateStore(unwrap(LlvmElementBuilder(b_, *m_, dt).reduceAdd(wrap(b_.CreateLoad(ty, acc)), wrap(prod))), acc);
         memo_.clear();
       });
       return b_.CreateLoad(ty, acc);
@@ -192,7 +192,7 @@ bool FunctionEmitter::emitHostGemm(NodeId n, LVal out, llvm::BasicBlock *&join) 
   }
   llvm::Type *i64 = b_.getInt64Ty(), *ptr = b_.getPtrTy();
   auto *fty = llvm::FunctionType::get(b_.getVoidTy(), {i64, i64, i64, ptr, i64, i64, ptr, i64, i64, ptr}, false);
-  llvm::FunctionCallee callee = m_.getOrInsertFunction(dt == DType::F64 ? kHostGemmF64 : kHostGemmF32, fty);
+  llvm::FunctionCallee callee = m_->getOrInsertFunction(dt == DType::F64 ? kHostGemmF64 : kHostGemmF32, fty);
   if (auto *f = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
     f->setDoesNotThrow();
     f->setMemoryEffects(llvm::MemoryEffects::argMemOnly());

@@ -13,7 +13,6 @@
 #include <llvm/IR/Operator.h>
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
-#include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <algorithm>
@@ -23,17 +22,24 @@ namespace gradc {
 
 namespace lowering {
 
-DType FunctionEmitter::outputDtype(size_t root) const {
-  if (root == 0)
-    return abi_.returnType;
-  return in_.fn->params[root - 1].type.dtype;
+FunctionPlan::FunctionPlan(const LoweringInput &in, const AbiFunction &abi, std::vector<NodeId> roots,
+                           const LoweringOptions &opts)
+    : in(in), abi(abi), roots(std::move(roots)), opts(opts) {
+  std::vector<DType> rootTypes;
+  for (size_t r = 0; r < this->roots.size(); ++r)
+    rootTypes.push_back(outputDtype(r));
+  s = scheduleFunction(*in.graph, this->roots, rootTypes);
+  ArgumentMap m = mapArguments(abi, in.fn->params.size(), this->roots.size());
+  paramArg = std::move(m.paramArg);
+  outputArg = std::move(m.outputArg);
+  wsArg = m.wsArg;
+  assignTape();
 }
 
-void FunctionEmitter::mapArguments() {
-  ArgumentMap m = gradc::mapArguments(abi_, in_.fn->params.size(), roots_.size());
-  paramArg_ = std::move(m.paramArg);
-  outputArg_ = std::move(m.outputArg);
-  wsArg_ = m.wsArg;
+DType FunctionPlan::outputDtype(size_t root) const {
+  if (root == 0)
+    return abi.returnType;
+  return in.fn->params[root - 1].type.dtype;
 }
 
 llvm::FunctionType *FunctionEmitter::functionType() {
@@ -89,7 +95,7 @@ std::vector<LVal> FunctionEmitter::extentsOf(const Shape &shape) {
 }
 
 LVal FunctionEmitter::konst(double v, DType t) {
-  LlvmElementBuilder eb(b_, m_, t);
+  LlvmElementBuilder eb(b_, *m_, t);
   return unwrap(eb.konst(v));
 }
 
@@ -218,7 +224,7 @@ LVal FunctionEmitter::compute(NodeId n, const std::vector<LVal> &idx) {
       DType want = node.op == Op::Where && k == 0 ? DType::Bool : ct;
       in[k] = wrap(convertValue(b_, element(o, idx), g_.type(o).dtype, want));
     }
-    LlvmElementBuilder eb(b_, m_, ct);
+    LlvmElementBuilder eb(b_, *m_, ct);
     return unwrap(info.element(eb, std::span<Val const>(in, node.operands.size())));
   }
   case LoopKind::View: {
@@ -405,7 +411,7 @@ LVal FunctionEmitter::emitReduce(NodeId n, LVal out) {
   NodeId a = node.operands[0];
   const Shape &inShape = g_.type(a).shape;
   DType dt = node.type.dtype;
-  LlvmElementBuilder eb(b_, m_, dt);
+  LlvmElementBuilder eb(b_, *m_, dt);
   std::vector<bool> reduced(inShape.size(), false);
   for (int64_t ax : node.ints)
     reduced[static_cast<size_t>(ax)] = true;
@@ -562,38 +568,38 @@ LVal FunctionEmitter::layout(llvm::IRBuilderBase &b, const std::vector<LVal> &di
 
 // Chunked code keeps scalars that cross a chunk boundary, and the workspace buffers'
 // addresses, in a tape at the start of the workspace.
-void FunctionEmitter::assignTape() {
-  tapeSlot_.assign(g_.size(), -1);
-  tapeSlots_ = 0;
+void FunctionPlan::assignTape() {
+  tapeSlot.assign(in.graph->size(), -1);
+  tapeSlots = 0;
   if (!chunked())
     return;
-  int32_t next = static_cast<int32_t>(s_.buffers.size());
-  std::vector<int32_t> chunkOf(g_.size(), -1);
-  for (size_t k = 0; k < s_.steps.size(); ++k) {
+  int32_t next = static_cast<int32_t>(s.buffers.size());
+  std::vector<int32_t> chunkOf(in.graph->size(), -1);
+  for (size_t k = 0; k < s.steps.size(); ++k) {
     // A row sweep's steps run in its matvec's chunk (the matvec comes first).
-    const RowSweep *sw = s_.rowSweepOf(s_.steps[k]);
-    chunkOf[static_cast<size_t>(s_.steps[k])] = sw && sw->matvec != s_.steps[k]
+    const RowSweep *sw = s.rowSweepOf(s.steps[k]);
+    chunkOf[static_cast<size_t>(s.steps[k])] = sw && sw->matvec != s.steps[k]
                                                     ? chunkOf[static_cast<size_t>(sw->matvec)]
-                                                    : static_cast<int32_t>(k / opts_.chunkSteps);
+                                                    : static_cast<int32_t>(k / opts.chunkSteps);
   }
   auto keep = [&](NodeId x) {
-    if (tapeSlot_[static_cast<size_t>(x)] < 0)
-      tapeSlot_[static_cast<size_t>(x)] = next++;
+    if (tapeSlot[static_cast<size_t>(x)] < 0)
+      tapeSlot[static_cast<size_t>(x)] = next++;
   };
   std::vector<NodeId> stack;
   // The scalars computing `start` reads from another chunk go on the tape.
   auto visitReads = [&](NodeId start, int32_t chunk, bool self) {
-    forEachRead(g_, s_, start, self, stack, [&](NodeId x) {
-      if (s_.storage[static_cast<size_t>(x)] == Storage::Scalar && chunkOf[static_cast<size_t>(x)] != chunk)
+    forEachRead(*in.graph, s, start, self, stack, [&](NodeId x) {
+      if (s.storage[static_cast<size_t>(x)] == Storage::Scalar && chunkOf[static_cast<size_t>(x)] != chunk)
         keep(x);
     });
   };
-  for (NodeId step : s_.steps)
+  for (NodeId step : s.steps)
     visitReads(step, chunkOf[static_cast<size_t>(step)], false);
-  for (size_t r = 0; r < roots_.size(); ++r)
-    if (roots_[r] != kNoNode)
-      visitReads(roots_[r], -1, true);
-  tapeSlots_ = static_cast<size_t>(next);
+  for (size_t r = 0; r < roots.size(); ++r)
+    if (roots[r] != kNoNode)
+      visitReads(roots[r], -1, true);
+  tapeSlots = static_cast<size_t>(next);
 }
 
 void FunctionEmitter::setupWorkspace(bool inChunk) {
@@ -613,34 +619,44 @@ void FunctionEmitter::setupWorkspace(bool inChunk) {
   }
 }
 
-llvm::Function *FunctionEmitter::emit() {
+void FunctionEmitter::setModule(llvm::Module &m) {
+  GRADC_ASSERT(&m.getContext() == &ctx_, "a module of another LLVM context");
+  m_ = &m;
+  tiledPacks_.clear(); // keyed by functions of the previous module
+}
+
+llvm::Function *FunctionEmitter::chunkFunction(size_t c, bool external) {
+  std::string name = abi_.symbol + ".chunk" + std::to_string(c);
+  if (llvm::Function *f = m_->getFunction(name))
+    return f;
+  llvm::FunctionType *cty = llvm::FunctionType::get(b_.getVoidTy(), functionType()->params(), false);
+  auto *f = llvm::Function::Create(
+      cty, external ? llvm::Function::ExternalLinkage : llvm::Function::InternalLinkage, name, *m_);
+  f->addFnAttr(llvm::Attribute::NoInline);
+  f->setDoesNotThrow();
+  return f;
+}
+
+void FunctionEmitter::emitChunk(size_t c, bool external) {
+  llvm::Function *f = chunkFunction(c, external);
+  llvm::BasicBlock *entry = llvm::BasicBlock::Create(ctx_, "entry", f);
+  llvm::BasicBlock *steps = llvm::BasicBlock::Create(ctx_, "steps", f);
+  b_.SetInsertPoint(entry);
+  bindArguments(f);
+  setupWorkspace(true);
+  b_.CreateBr(steps);
+  tapeEntry_ = entry;
+  b_.SetInsertPoint(steps);
+  size_t begin = c * opts_.chunkSteps, end = std::min(s_.steps.size(), begin + opts_.chunkSteps);
+  for (size_t k = begin; k < end; ++k)
+    emitStep(s_.steps[k]);
+  b_.CreateRetVoid();
+  tapeEntry_ = nullptr;
+}
+
+llvm::Function *FunctionEmitter::emitEntry(bool externalChunks) {
   llvm::FunctionType *fty = functionType();
-  // Chunks first: each is a separate function the main body calls in order.
-  std::vector<llvm::Function *> chunks;
-  if (chunked()) {
-    for (size_t begin = 0; begin < s_.steps.size(); begin += opts_.chunkSteps) {
-      llvm::FunctionType *cty = llvm::FunctionType::get(b_.getVoidTy(), fty->params(), false);
-      auto *c = llvm::Function::Create(cty, llvm::Function::InternalLinkage,
-                                       abi_.symbol + ".chunk" + std::to_string(chunks.size()), m_);
-      c->addFnAttr(llvm::Attribute::NoInline);
-      c->setDoesNotThrow();
-      llvm::BasicBlock *entry = llvm::BasicBlock::Create(ctx_, "entry", c);
-      llvm::BasicBlock *steps = llvm::BasicBlock::Create(ctx_, "steps", c);
-      b_.SetInsertPoint(entry);
-      bindArguments(c);
-      setupWorkspace(true);
-      b_.CreateBr(steps);
-      tapeEntry_ = entry;
-      b_.SetInsertPoint(steps);
-      size_t end = std::min(s_.steps.size(), begin + opts_.chunkSteps);
-      for (size_t k = begin; k < end; ++k)
-        emitStep(s_.steps[k]);
-      b_.CreateRetVoid();
-      tapeEntry_ = nullptr;
-      chunks.push_back(c);
-    }
-  }
-  auto *f = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, abi_.symbol, m_);
+  auto *f = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, abi_.symbol, *m_);
   f->setDoesNotThrow();
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", f));
   bindArguments(f);
@@ -655,8 +671,8 @@ llvm::Function *FunctionEmitter::emit() {
     std::vector<LVal> args;
     for (llvm::Argument &a : f->args())
       args.push_back(&a);
-    for (llvm::Function *c : chunks)
-      b_.CreateCall(c, args);
+    for (size_t c = 0; c < plan_.chunkCount(); ++c)
+      b_.CreateCall(chunkFunction(c, externalChunks), args);
   } else {
     for (NodeId step : s_.steps)
       emitStep(step);
@@ -731,72 +747,6 @@ void FunctionEmitter::annotateBufferAliasing(llvm::Function *f) {
     }
 }
 
-// `void name__packed(void **argv)`: argv[i] points at argument i's value, argv[n] at the
-// result's storage. Lets a caller that knows the ABI only at run time (gradc run) call in.
-static void emitPackedEntry(llvm::Module &m, llvm::Function *target, const std::string &name) {
-  llvm::LLVMContext &c = m.getContext();
-  llvm::IRBuilder<> b(c);
-  auto *fty = llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy()}, false);
-  auto *f = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m);
-  b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", f));
-  LVal argv = f->getArg(0);
-  std::vector<LVal> args;
-  unsigned n = target->arg_size();
-  for (unsigned i = 0; i < n; ++i) {
-    LVal slot = b.CreateAlignedLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), argv, i), llvm::Align(8));
-    args.push_back(b.CreateLoad(target->getArg(i)->getType(), slot));
-  }
-  LVal r = b.CreateCall(target, args);
-  if (!target->getReturnType()->isVoidTy()) {
-    LVal slot = b.CreateAlignedLoad(b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getPtrTy(), argv, n), llvm::Align(8));
-    b.CreateStore(r, slot);
-  }
-  b.CreateRetVoid();
-}
-
 } // namespace lowering
-
-using lowering::FunctionEmitter;
-using lowering::LVal;
-
-AbiSet lowerFunction(const LoweringInput &in, llvm::Module &m, const LoweringOptions &opts) {
-  AbiSet abi = describeAbi(*in.fn, in.graph->dims(), in.boundDims, opts.prefix);
-  FunctionEmitter value(in, abi.value, {in.value}, m, opts);
-  FunctionEmitter grad(in, abi.grad, in.gradRoots, m, opts);
-  llvm::Function *fv = value.emit();
-  llvm::Function *fg = grad.emit();
-  if (opts.packedEntries) {
-    lowering::emitPackedEntry(m, fv, abi.value.symbol + "__packed");
-    lowering::emitPackedEntry(m, fg, abi.grad.symbol + "__packed");
-  }
-
-  // size_t f_workspace_size(dims...): enough for both f and f_grad.
-  llvm::LLVMContext &c = m.getContext();
-  llvm::IRBuilder<> b(c);
-  std::vector<llvm::Type *> dimTypes(abi.dimArgs.size(), b.getInt64Ty());
-  auto *sty = llvm::FunctionType::get(b.getInt64Ty(), dimTypes, false);
-  auto *sf = llvm::Function::Create(sty, llvm::Function::ExternalLinkage, abi.workspaceSizeSymbol, m);
-  sf->setDoesNotThrow();
-  b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", sf));
-  std::vector<LVal> dims(in.graph->dims().names.size(), nullptr);
-  for (auto [sym, v] : in.boundDims)
-    dims[static_cast<size_t>(sym)] = b.getInt64(static_cast<uint64_t>(v));
-  for (size_t i = 0; i < abi.dimArgs.size(); ++i) {
-    sf->getArg(static_cast<unsigned>(i))->setName(in.graph->dims().names[static_cast<size_t>(abi.dimArgs[i])]);
-    dims[static_cast<size_t>(abi.dimArgs[i])] = sf->getArg(static_cast<unsigned>(i));
-  }
-  LVal a = value.layout(b, dims, nullptr);
-  LVal g = grad.layout(b, dims, nullptr);
-  // Only the tape and buffers need space: a function with neither reports 0, so ws may be NULL.
-  b.CreateRet(b.CreateSelect(b.CreateICmpUGT(a, g), a, g));
-  if (opts.packedEntries)
-    lowering::emitPackedEntry(m, sf, abi.workspaceSizeSymbol + "__packed");
-
-  std::string err;
-  llvm::raw_string_ostream os(err);
-  if (llvm::verifyModule(m, &os))
-    internalError("the LLVM IR gradc generated is invalid: " + os.str());
-  return abi;
-}
 
 } // namespace gradc

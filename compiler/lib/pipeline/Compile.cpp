@@ -9,7 +9,9 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 
 namespace gradc {
 
@@ -45,8 +47,6 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   out->roots = opt.roots;
 
   t = std::chrono::steady_clock::now();
-  auto ctx = std::make_unique<llvm::LLVMContext>();
-  auto module = std::make_unique<llvm::Module>(fn.name, *ctx);
   LoweringInput in;
   in.fn = &fn;
   in.graph = out->graph.get();
@@ -55,14 +55,22 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   in.boundDims = opts.boundDims;
   LoweringOptions lowering = opts.lowering;
   lowering.hostGemm = opts.blas;
-  out->abi = lowerFunction(in, *module, lowering);
-  st.lowerMs = msSince(t);
-  st.llvmInstructions = instructionCount(*module);
-
-  out->jit = JitModule::create(std::move(module), std::move(ctx), opts.codegen, error, llvmIr);
+  // Long code is lowered and compiled in pieces, on several threads. A dump of the IR asks
+  // for one module, which reads in order.
+  PieceLowering pieces(in, lowering, !llvmIr);
+  out->abi = pieces.abi();
+  unsigned threads = opts.threads ? opts.threads : std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  out->jit = JitModule::create(pieces, opts.codegen, threads, error, llvmIr);
   if (!out->jit)
     return nullptr;
-  st.llvmOptMs = out->jit->optimizeMs;
+  const JitModule::Stats &js = out->jit->stats;
+  st.lowerMs = js.lowerMs;
+  st.llvmOptMs = js.optimizeMs;
+  st.codegenMs = js.codegenMs;
+  st.backendWallMs = js.wallMs;
+  st.backendThreads = js.threads;
+  st.llvmModules = js.modules;
+  st.llvmInstructions = js.instructions;
 
   t = std::chrono::steady_clock::now();
   const AbiSet &abi = out->abi;
@@ -82,7 +90,7 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
     if (!*l.slot)
       return nullptr;
   }
-  st.codegenMs = msSince(t);
+  st.linkMs = msSince(t);
   return out;
 }
 

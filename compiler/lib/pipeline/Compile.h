@@ -21,12 +21,18 @@ struct BuildOptions {
   CodegenOptions codegen;
   /// The JIT's large matrix products call CBLAS, when gradc is built with it.
   bool blas = true;
+  /// Threads for lowering and code generation: 0 for one per core, at most 8.
+  unsigned threads = 0;
 };
 
-/// Wall-clock milliseconds of each stage, and sizes.
+/// Milliseconds of each stage, and sizes. Lowering, LLVM's optimization and code generation
+/// run on `backendThreads` threads: their times are summed over the threads, and together
+/// they took `backendWallMs`.
 struct CompileStats {
   double differentiateMs = 0, optimizeGraphMs = 0, lowerMs = 0, llvmOptMs = 0, codegenMs = 0;
+  double backendWallMs = 0, linkMs = 0;
   size_t forwardNodes = 0, gradientNodes = 0, optimizedNodes = 0, llvmInstructions = 0;
+  size_t llvmModules = 0, backendThreads = 0;
   std::vector<PassStat> passes;
 };
 
