@@ -13,6 +13,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <latch>
+#include <thread>
+#include <vector>
+
 using namespace gradc::cli;
 
 // The heap in 2 MiB pages: a large compile touches hundreds of MiB of fresh heap, and every
@@ -41,6 +45,35 @@ static void hugePageHeap() {
   };
   if (start != reinterpret_cast<char *>(-1) && end > up(start))
     madvise(up(start), static_cast<size_t>(end - up(start)), MADV_HUGEPAGE);
+}
+
+// Long programs are compiled on several threads (CompileOptions::threads), and glibc gives
+// each thread its own arena: heaps of 64 MiB, mapped at 64 MiB boundaries, which grow page by
+// page and so fault in 4 KiB at a time. Here, before any work, one short-lived thread per
+// extra core grows an arena to nearly a full heap (address space only), advises the heap
+// MADV_HUGEPAGE and exits; glibc keeps the arenas of exited threads for the next threads,
+// which so start with huge pages. (GLIBC_TUNABLES=glibc.malloc.hugetlb=1 does this for every
+// heap, but is read before main.) The compiler's threads then spend about 5 ms less of a
+// 70 ms code generation at 10,000 nodes.
+static void hugePageArenas() {
+  constexpr uintptr_t kHeap = uintptr_t(64) << 20; // glibc's HEAP_MAX_SIZE on 64-bit
+  constexpr size_t kBlock = size_t(31) << 20;      // under the mmap threshold: from the arena
+  unsigned extra = std::clamp(std::thread::hardware_concurrency(), 1u, 8u) - 1;
+  std::latch allHold(extra); // distinct threads alive at once get distinct arenas
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < extra; ++t)
+    threads.emplace_back([&] {
+      void *volatile a = malloc(kBlock);
+      void *volatile b = malloc(kBlock);
+      if (a)
+        madvise(reinterpret_cast<void *>(reinterpret_cast<uintptr_t>(a) & ~(kHeap - 1)), kHeap,
+                MADV_HUGEPAGE);
+      allHold.arrive_and_wait();
+      free(a);
+      free(b);
+    });
+  for (std::thread &t : threads)
+    t.join();
 }
 
 static void addCommon(CLI::App *cmd, CommonOptions &o) {
@@ -76,6 +109,7 @@ int main(int argc, char **argv) {
   mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's maximum on 64-bit
   mallopt(M_TRIM_THRESHOLD, INT_MAX); // and never give the reserved heap back
   hugePageHeap();
+  hugePageArenas();
   CLI::App app{"gradc: a compiler for differentiable math. It differentiates .expr programs in "
                "reverse mode and evaluates values and gradients.",
                "gradc"};
