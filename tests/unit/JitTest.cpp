@@ -205,6 +205,9 @@ TEST(Jit, LongCodeIsCompiledInPiecesOnSeveralThreads) {
     EXPECT_LE(relError(want.value.data[0], numbers[0]), 1e-12);
     EXPECT_LE(relError(want.grads[0].data[0], numbers[1]), 1e-12);
     EXPECT_LE(relError(want.grads[1].data[0], numbers[2]), 1e-12);
+    EvalResult value = invokeCompiled(*cf, fn, at, {}, true); // f alone
+    ASSERT_TRUE(value.ok()) << value.error;
+    EXPECT_EQ(value.outputs[0].data[0], numbers[0]);
     if (first.empty())
       first = numbers;
     EXPECT_EQ(numbers, first); // the same machine code, however it was shared out
@@ -215,6 +218,55 @@ TEST(Jit, LongCodeIsCompiledInPiecesOnSeveralThreads) {
   ASSERT_TRUE(dumped) << error;
   EXPECT_EQ(dumped->stats.llvmModules, 1u);
   EXPECT_NE(ir.find("define internal void @chain_grad.chunk0("), std::string::npos);
+}
+
+TEST(Jit, ChunkedValueRunsTheGradientsForwardChunks) {
+  // Long straight-line code: f runs the first chunks of f_grad (which compute the value
+  // into the tape and write no output) instead of compiling the forward pass again.
+  std::string src = "dim n\ndef f(x: [n]) {\n  a0 = x[0]\n";
+  for (int i = 0; i < 40; ++i)
+    src += "  a" + std::to_string(i + 1) + " = a" + std::to_string(i) + " + 0.1*sin(a" +
+           std::to_string(i) + ")*x[3]\n";
+  src += "  return a40 * x[1]\n}\n";
+  auto cs = compileOk(src);
+  ASSERT_TRUE(cs);
+  Function &fn = cs->program.funcs[0];
+  BuildOptions chunked;
+  chunked.lowering.chunkThreshold = 0;
+  chunked.lowering.chunkSteps = 8;
+  std::string ir, error;
+  BuildOptions unoptimized = chunked; // IR as lowered
+  unoptimized.codegen.optLevel = 0;
+  auto dumped = compileFunction(fn, unoptimized, error, &ir);
+  ASSERT_TRUE(dumped) << error;
+  EXPECT_EQ(ir.find("@f.chunk0("), std::string::npos) << ir;
+  EXPECT_NE(ir.find("call void @f_grad.chunk0(i64 %n, ptr %x, ptr null, ptr %ws)"), std::string::npos) << ir;
+  expectEnginesAgree(src, {vec({0.3, -1.2, 0.5, 0.8})}, {4}, chunked);
+  for (unsigned threads : {1u, 2u}) {
+    chunked.threads = threads;
+    auto cf = compileJit(fn, chunked);
+    ASSERT_TRUE(cf);
+    using Value = double (*)(int64_t, const double *, void *);
+    using Size = size_t (*)(int64_t);
+    std::vector<unsigned char> ws(reinterpret_cast<Size>(cf->workspaceSize)(4));
+    double x[4] = {0.3, -1.2, 0.5, 0.8};
+    Tensor want = valueOf(fn, {vec({0.3, -1.2, 0.5, 0.8})}, {4});
+    EXPECT_LE(relError(want.data[0], reinterpret_cast<Value>(cf->value)(4, x, ws.data())), 1e-12);
+    // Index 3 out of range: f's own check gives NaN before any chunk reads x (ASan sees
+    // a read past this block of two).
+    double *shortX = static_cast<double *>(std::malloc(2 * sizeof(double)));
+    shortX[0] = 1;
+    shortX[1] = 2;
+    EXPECT_TRUE(std::isnan(reinterpret_cast<Value>(cf->value)(2, shortX, ws.data())));
+    std::free(shortX);
+  }
+  // A function whose chunks before the value write a buffer keeps chunks of its own.
+  auto tensor = compileOk("def g(x: [6]) = sum(exp(x) * x[0:6]) + sum(sin(x))\n");
+  ASSERT_TRUE(tensor);
+  std::string tensorIr;
+  auto tcf = compileFunction(tensor->program.funcs[0], unoptimized, error, &tensorIr);
+  ASSERT_TRUE(tcf) << error;
+  EXPECT_NE(tensorIr.find("@g.chunk0("), std::string::npos) << tensorIr;
 }
 
 TEST(Jit, OptimizationLevelZeroMatchesTheInterpreter) {

@@ -36,6 +36,13 @@ struct FunctionPlan {
     return chunked() ? (s.steps.size() + opts.chunkSteps - 1) / opts.chunkSteps : 0;
   }
   DType outputDtype(size_t root) const;
+  /// The chunks whose run computes the value (root 0) and writes no output: f_grad's, run
+  /// by f instead of chunks of its own (see emitEntryRunning). 0 when that is not so: the
+  /// value is not a scalar step, or those chunks write an output, read d_out, use
+  /// workspace buffers or a row sweep.
+  size_t valueChunks() const;
+  /// The step index of the value (root 0), or npos.
+  size_t valueStep() const;
 
   const LoweringInput &in;
   const AbiFunction &abi;
@@ -76,6 +83,14 @@ public:
   llvm::Function *emitEntry(bool externalChunks);
   /// Chunk `c`: the steps [c * chunkSteps, (c + 1) * chunkSteps) of the schedule.
   void emitChunk(size_t c, bool external);
+  /// Chunk `c`'s function in the current module (declared if not yet defined).
+  llvm::Function *chunkFunction(size_t c, bool external);
+  /// The entry function of f (this emitter's, a scalar result) as a run of `other`'s first
+  /// chunks `chunks` (other.valueChunks() of them), which compute the value into `other`'s
+  /// tape: long straight-line code then compiles its forward pass once, for f_grad, instead
+  /// of twice. f's arguments are passed on; f_grad's outputs, which those chunks do not
+  /// touch, as null.
+  llvm::Function *emitEntryRunning(const FunctionPlan &other, const std::vector<llvm::Function *> &chunks);
   /// Emits the workspace layout for `dims` (indexed by dim symbol): the bytes needed,
   /// and each buffer's offset when `offsets` is given.
   LVal layout(llvm::IRBuilderBase &b, const std::vector<LVal> &dims, std::vector<LVal> *offsets);
@@ -88,7 +103,6 @@ private:
   LVal dimValue(const Dim &d) { return unwrap(LlvmIndexMapper(b_, g_, dims_).dim(d)); }
   std::vector<LVal> extentsOf(const Shape &shape);
   bool chunked() const { return plan_.chunked(); }
-  llvm::Function *chunkFunction(size_t c, bool external);
 
   // --- values ---
   LVal basePointer(NodeId n);

@@ -16,12 +16,16 @@ namespace gradc {
 
 namespace lowering {
 
-// f's and f_grad's plans: both functions' chunks are numbered together, f's first.
+// f's and f_grad's plans: both functions' chunks are numbered together, f's first. When f
+// can run the first chunks of f_grad instead (`sharedChunks` of them), it has none.
 struct FunctionPlans {
   FunctionPlan value, grad;
+  size_t sharedChunks;
   FunctionPlans(const LoweringInput &in, const AbiSet &abi, const LoweringOptions &opts)
-      : value(in, abi.value, {in.value}, opts), grad(in, abi.grad, in.gradRoots, opts) {}
-  size_t chunks() const { return value.chunkCount() + grad.chunkCount(); }
+      : value(in, abi.value, {in.value}, opts), grad(in, abi.grad, in.gradRoots, opts),
+        sharedChunks(grad.valueChunks()) {}
+  size_t valueChunks() const { return sharedChunks ? 0 : value.chunkCount(); }
+  size_t chunks() const { return valueChunks() + grad.chunkCount(); }
 };
 
 } // namespace lowering
@@ -82,7 +86,7 @@ llvm::Function *emitWorkspaceSize(const LoweringInput &in, const AbiSet &abi, Fu
 // Runs of chunks `[first, end)` of both functions (f's chunks first, then f_grad's).
 void emitChunks(const FunctionPlans &plans, FunctionEmitter &value, FunctionEmitter &grad, size_t first,
                 size_t end, bool external) {
-  const size_t valueChunks = plans.value.chunkCount();
+  const size_t valueChunks = plans.valueChunks();
   for (size_t c = first; c < end; ++c) {
     if (c < valueChunks)
       value.emitChunk(c, external);
@@ -93,9 +97,18 @@ void emitChunks(const FunctionPlans &plans, FunctionEmitter &value, FunctionEmit
 
 // f, f_grad, f_workspace_size and their packed entries. `external`: the chunks are defined
 // in other modules.
-void emitExports(const LoweringInput &in, const AbiSet &abi, FunctionEmitter &value,
-                 FunctionEmitter &grad, llvm::Module &m, bool external, const LoweringOptions &opts) {
-  llvm::Function *fv = value.emitEntry(external);
+void emitExports(const LoweringInput &in, const AbiSet &abi, const FunctionPlans &plans,
+                 FunctionEmitter &value, FunctionEmitter &grad, llvm::Module &m, bool external,
+                 const LoweringOptions &opts) {
+  llvm::Function *fv = nullptr;
+  if (plans.sharedChunks) {
+    std::vector<llvm::Function *> chunks;
+    for (size_t c = 0; c < plans.sharedChunks; ++c)
+      chunks.push_back(grad.chunkFunction(c, external));
+    fv = value.emitEntryRunning(plans.grad, chunks);
+  } else {
+    fv = value.emitEntry(external);
+  }
   llvm::Function *fg = grad.emitEntry(external);
   llvm::Function *sf = emitWorkspaceSize(in, abi, value, grad, m);
   if (opts.packedEntries) {
@@ -120,7 +133,7 @@ AbiSet lowerFunction(const LoweringInput &in, llvm::Module &m, const LoweringOpt
   FunctionEmitter value(plans.value, m.getContext()), grad(plans.grad, m.getContext());
   value.setModule(m);
   grad.setModule(m);
-  emitExports(in, abi, value, grad, m, false, opts);
+  emitExports(in, abi, plans, value, grad, m, false, opts);
   emitChunks(plans, value, grad, 0, plans.chunks(), false);
   verify(m);
   return abi;
@@ -155,7 +168,7 @@ std::unique_ptr<llvm::Module> PieceLowering::Lowerer::lower(size_t k) {
   const FunctionPlans &plans = *p_.plans_;
   bool split = p_.chunkPieces_ > 0;
   if (k == 0) {
-    emitExports(p_.in_, p_.abi_, *value_, *grad_, *m, split, p_.opts_);
+    emitExports(p_.in_, p_.abi_, plans, *value_, *grad_, *m, split, p_.opts_);
     if (!split)
       emitChunks(plans, *value_, *grad_, 0, plans.chunks(), false);
   } else {

@@ -36,6 +36,42 @@ FunctionPlan::FunctionPlan(const LoweringInput &in, const AbiFunction &abi, std:
   assignTape();
 }
 
+size_t FunctionPlan::valueStep() const {
+  auto at = std::find(s.steps.begin(), s.steps.end(), roots[0]);
+  return at == s.steps.end() ? std::string::npos : static_cast<size_t>(at - s.steps.begin());
+}
+
+size_t FunctionPlan::valueChunks() const {
+  const Graph &g = *in.graph;
+  NodeId v = roots.empty() ? kNoNode : roots[0];
+  if (!chunked() || v == kNoNode || !g.type(v).isScalar() || !s.buffers.empty() ||
+      s.storage[static_cast<size_t>(v)] != Storage::Scalar || tapeSlot[static_cast<size_t>(v)] < 0)
+    return 0;
+  size_t k = valueStep();
+  if (k == std::string::npos)
+    return 0;
+  size_t chunks = k / opts.chunkSteps + 1;
+  const int32_t dOut = static_cast<int32_t>(in.fn->params.size());
+  std::vector<NodeId> stack;
+  for (size_t j = 0; j < std::min(s.steps.size(), chunks * opts.chunkSteps); ++j) {
+    NodeId step = s.steps[j];
+    NodeId target = step;
+    while (s.storage[static_cast<size_t>(target)] == Storage::Alias)
+      target = s.slot[static_cast<size_t>(target)];
+    if (s.storage[static_cast<size_t>(target)] == Storage::Output || s.rowSweepOf(step))
+      return 0;
+    bool readsOutput = false;
+    forEachRead(g, s, step, false, stack, [&](NodeId x) {
+      Storage st = s.storage[static_cast<size_t>(x)];
+      readsOutput |= st == Storage::Output ||
+                     (st == Storage::Param && g.node(x).op == Op::Param && g.node(x).ints[0] == dOut);
+    });
+    if (readsOutput)
+      return 0;
+  }
+  return chunks;
+}
+
 DType FunctionPlan::outputDtype(size_t root) const {
   if (root == 0)
     return abi.returnType;
@@ -634,6 +670,43 @@ llvm::Function *FunctionEmitter::chunkFunction(size_t c, bool external) {
       cty, external ? llvm::Function::ExternalLinkage : llvm::Function::InternalLinkage, name, *m_);
   f->addFnAttr(llvm::Attribute::NoInline);
   f->setDoesNotThrow();
+  return f;
+}
+
+llvm::Function *FunctionEmitter::emitEntryRunning(const FunctionPlan &other,
+                                                  const std::vector<llvm::Function *> &chunks) {
+  GRADC_ASSERT(abi_.returnsValue && roots_.size() == 1, "f's entry runs chunks only for a scalar f");
+  auto *f = llvm::Function::Create(functionType(), llvm::Function::ExternalLinkage, abi_.symbol, *m_);
+  f->setDoesNotThrow();
+  b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", f));
+  bindArguments(f);
+  llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "body", f);
+  llvm::BasicBlock *fail = llvm::BasicBlock::Create(ctx_, "out_of_range", f);
+  b_.CreateCondBr(boundsOk(), body, fail);
+  b_.SetInsertPoint(fail);
+  emitFailure();
+  b_.SetInsertPoint(body);
+  // f's arguments in f_grad's order: the same parameters, dims and workspace; no outputs.
+  std::vector<LVal> args;
+  for (const AbiArg &a : other.abi.args) {
+    LVal v = nullptr;
+    for (size_t i = 0; i < abi_.args.size() && !v; ++i)
+      if (abi_.args[i].role == a.role && abi_.args[i].index == a.index &&
+          (a.role == ArgRole::Param || a.role == ArgRole::Dim || a.role == ArgRole::Workspace))
+        v = f->getArg(static_cast<unsigned>(i));
+    args.push_back(v ? v : llvm::ConstantPointerNull::get(b_.getPtrTy()));
+  }
+  for (llvm::Function *c : chunks)
+    b_.CreateCall(c, args);
+  NodeId value = other.roots[0];
+  LVal p = b_.CreateConstInBoundsGEP1_64(b_.getInt64Ty(), f->getArg(static_cast<unsigned>(wsArg_)),
+                                        static_cast<uint64_t>(other.tapeSlot[static_cast<size_t>(value)]));
+  DType dt = g_.type(value).dtype;
+  LVal v = b_.CreateAlignedLoad(llvmType(ctx_, dt == DType::Bool ? DType::I64 : dt), p, llvm::Align(8));
+  if (dt == DType::Bool)
+    v = b_.CreateICmpNE(v, b_.getInt64(0));
+  v = convertValue(b_, v, dt, abi_.returnType);
+  b_.CreateRet(abi_.returnType == DType::Bool ? b_.CreateZExt(v, b_.getInt8Ty()) : v);
   return f;
 }
 
