@@ -78,7 +78,7 @@ TEST(Simplify, ExactIdentitiesApply) {
   value.graph->print(os, value.roots, {"f"});
   EXPECT_EQ(os.str(), "  %0 = param {0} : f64\n  %1 = param {1} : f64\n  %2 = add %0, %1 : f64\n"
                       "  %3 = mul %0, %1 : f64\n  %4 = add %2, %3 : f64\n  %5 = mul %0, %0 : f64\n"
-                      "  %6 = add %4, %5 : f64\n  %7 = add %1, %6 : f64\n  f = %7\n");
+                      "  %6 = add %4, %5 : f64\n  %7 = add %6, %1 : f64\n  f = %7\n");
   EXPECT_EQ(optimized(src).find("pow"), std::string::npos) << optimized(src);
 }
 
@@ -106,6 +106,47 @@ TEST(CommonSubexpr, CommutedOperandsMerge) {
   for (const PassStat &p : stats)
     cseShrank = cseShrank || (p.pass == "cse" && p.after < p.before);
   EXPECT_TRUE(cseShrank);
+}
+
+TEST(CommonSubexpr, ReordersOperandsOnlyToMerge) {
+  // y * x alone has no twin x * y: reordering it would merge nothing, so the pass does not
+  // run (it would copy the whole graph for nothing).
+  auto cs = compileOk("def f(x, y) = sin(y * x)\n");
+  Function &fn = cs->program.funcs[0];
+  const Graph &g = *fn.graph;
+  for (size_t i = 0; i < g.size(); ++i)
+    EXPECT_FALSE(commonSubexprMatches(g, g.node(static_cast<NodeId>(i)))) << g.nodeToString(static_cast<NodeId>(i));
+  // With the twin there, the pass does run.
+  auto twin = compileOk("def f(x, y) = sin(y * x) + cos(x * y)\n");
+  const Graph &tg = *twin->program.funcs[0].graph;
+  bool any = false;
+  for (size_t i = 0; i < tg.size(); ++i)
+    any = any || commonSubexprMatches(tg, tg.node(static_cast<NodeId>(i)));
+  EXPECT_TRUE(any);
+}
+
+TEST(PassManager, AGraphNothingChangesIsNotCopied) {
+  // No pass applies and every node is needed: the result is the graph itself. When a pass
+  // applies, it is a new graph of the needed nodes.
+  auto cs = compileOk("def f(x, y) = sin(x) * exp(y)\n");
+  Function &fn = cs->program.funcs[0];
+  RewriteResult same = optimizeGraph(fn.graph, {fn.result}, {});
+  EXPECT_EQ(same.graph.get(), fn.graph.get());
+  EXPECT_EQ(same.roots, std::vector<NodeId>{fn.result});
+  RewriteResult copied = optimizeGraph(*fn.graph, {fn.result}, {}); // the copying form
+  EXPECT_NE(copied.graph.get(), fn.graph.get());
+  auto folds = compileOk("def f(x) = sin(x) * (2 + 3)\n");
+  Function &ff = folds->program.funcs[0];
+  RewriteResult folded = optimizeGraph(ff.graph, {ff.result}, {});
+  EXPECT_NE(folded.graph.get(), ff.graph.get());
+  // A graph with nodes the roots do not need is copied without them.
+  auto dead = compileOk("def f(x) {\n  unused = exp(x)\n  return sin(x)\n}\n");
+  ASSERT_TRUE(dead);
+  Function &fd = dead->program.funcs[0];
+  ASSERT_LT(reachableCount(*fd.graph, {fd.result}), fd.graph->size()); // exp(x) is there
+  RewriteResult trimmed = optimizeGraph(fd.graph, {fd.result}, {});
+  EXPECT_NE(trimmed.graph.get(), fd.graph.get());
+  EXPECT_EQ(trimmed.graph->size(), reachableCount(*fd.graph, {fd.result}));
 }
 
 TEST(DeadCode, TheValueAloneComputesNoGradient) {

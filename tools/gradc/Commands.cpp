@@ -133,7 +133,7 @@ std::unique_ptr<CompiledFunction> compileForJit(Function &fn, const CommonOption
                 << p.after << " nodes\n";
     std::cerr << std::fixed << std::setprecision(1) << "stats: differentiate "
               << st.differentiateMs << " ms, optimize graph " << st.optimizeGraphMs
-              << " ms\n"
+              << " ms, schedule " << st.scheduleMs << " ms\n"
               << "stats: lower " << st.lowerMs << " ms (" << st.llvmInstructions
               << " LLVM instructions in " << st.llvmModules << " module"
               << (st.llvmModules == 1 ? "" : "s") << "), LLVM optimize " << st.llvmOptMs

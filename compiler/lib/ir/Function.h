@@ -20,7 +20,7 @@ struct ParamInfo {
 struct Function {
   std::string name;
   SourceLoc loc;
-  std::unique_ptr<Graph> graph;
+  std::shared_ptr<Graph> graph; // shared with a compiled function that optimized nothing
   std::vector<ParamInfo> params;
   NodeId result = kNoNode;
 

@@ -60,6 +60,21 @@ void Graph::growTable() {
   }
 }
 
+NodeId Graph::find(const Node &n) const {
+  uint64_t h32 = static_cast<uint32_t>(hashOf(n));
+  size_t mask = table_.size() - 1;
+  for (size_t i = static_cast<size_t>(h32) & mask;; i = (i + 1) & mask) {
+    uint64_t slot = table_[i];
+    if (!slot)
+      return kNoNode;
+    if ((slot >> 32) == h32) {
+      NodeId id = static_cast<NodeId>((slot & 0xffffffffu) - 1);
+      if (equal(nodes_[static_cast<size_t>(id)], n))
+        return id;
+    }
+  }
+}
+
 NodeId Graph::intern(Node n) {
   if ((tableUsed_ + 1) * 2 > table_.size())
     growTable();

@@ -51,6 +51,9 @@ public:
   NodeId constant(double value, Shape shape = {}, DType dtype = DType::F64);
   NodeId param(int64_t index, Type type);
 
+  /// The node equal to `n` (same op, type, operands and attributes), or kNoNode.
+  NodeId find(const Node &n) const;
+
   const Node &node(NodeId id) const { return nodes_[static_cast<size_t>(id)]; }
   const Type &type(NodeId id) const { return node(id).type; }
   size_t size() const { return nodes_.size(); }

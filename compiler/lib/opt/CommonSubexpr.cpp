@@ -3,14 +3,23 @@
 // arithmetic allows for add, mul, ==, != (not max/min: they differ on signed zeros).
 #include "opt/Passes.h"
 
+#include <utility>
+
 namespace gradc {
 
 static bool commutative(Op op) {
   return op == Op::Add || op == Op::Mul || op == Op::Eq || op == Op::Ne;
 }
 
-bool commonSubexprMatches(const Graph &, const Node &n) {
-  return commutative(n.op) && n.operands[0] > n.operands[1];
+// Only a node whose swapped twin exists: when no twin does, putting every commutative node's
+// operands in order merges nothing (a merge higher up needs one further down), and the pass
+// would copy the whole graph for nothing.
+bool commonSubexprMatches(const Graph &g, const Node &n) {
+  if (!commutative(n.op) || n.operands[0] <= n.operands[1])
+    return false;
+  Node twin = n;
+  std::swap(twin.operands[0], twin.operands[1]);
+  return g.find(twin) != kNoNode;
 }
 
 NodeId commonSubexprRule(Graph &g, const Node &n, const std::vector<NodeId> &ops) {

@@ -7,8 +7,12 @@
 
 namespace gradc {
 
-RewriteResult optimizeGraph(const Graph &g, const std::vector<NodeId> &roots,
-                            const OptOptions &opts, std::vector<PassStat> *stats) {
+namespace {
+
+// `shared`: g's owner, returned as the result when nothing changes and nothing is dead.
+RewriteResult optimize(const Graph &g, const std::shared_ptr<Graph> *shared,
+                       const std::vector<NodeId> &roots, const OptOptions &opts,
+                       std::vector<PassStat> *stats) {
   struct Pass {
     const char *name;
     RewriteRule rule;
@@ -66,9 +70,27 @@ RewriteResult optimizeGraph(const Graph &g, const std::vector<NodeId> &roots,
     if (size >= start)
       break;
   }
-  if (!cur.graph) // nothing changed: the copy still drops what the roots do not need
-    cur = rewriteGraph(g, roots);
+  if (!cur.graph && shared && size == g.size())
+    return {*shared, roots};
+  // Nothing changed, or the last pass left nodes its rules replaced: a copy drops what the
+  // roots do not need (and numbers the rest densely, as --dump=opt shows them).
+  if (!cur.graph)
+    return rewriteGraph(g, roots);
+  if (size < cur.graph->size())
+    return rewriteGraph(*cur.graph, cur.roots);
   return cur;
+}
+
+} // namespace
+
+RewriteResult optimizeGraph(const Graph &g, const std::vector<NodeId> &roots,
+                            const OptOptions &opts, std::vector<PassStat> *stats) {
+  return optimize(g, nullptr, roots, opts, stats);
+}
+
+RewriteResult optimizeGraph(const std::shared_ptr<Graph> &g, const std::vector<NodeId> &roots,
+                            const OptOptions &opts, std::vector<PassStat> *stats) {
+  return optimize(*g, &g, roots, opts, stats);
 }
 
 } // namespace gradc

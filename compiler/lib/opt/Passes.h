@@ -33,8 +33,13 @@ bool algebraicSimplifyMatches(const Graph &g, const Node &n, const OptOptions &o
 bool commonSubexprMatches(const Graph &g, const Node &n);
 
 /// Runs constant folding, algebraic simplification, CSE and DCE until the graph stops
-/// shrinking. `stats` (if given) receives one entry per pass run.
+/// shrinking. `stats` (if given) receives one entry per pass run. The result is a new graph
+/// of the nodes the roots need.
 RewriteResult optimizeGraph(const Graph &g, const std::vector<NodeId> &roots,
+                            const OptOptions &opts, std::vector<PassStat> *stats = nullptr);
+/// The same, except that when no pass changes anything and every node of `g` is needed,
+/// the result is `g` itself rather than a copy (a million-node graph takes seconds to copy).
+RewriteResult optimizeGraph(const std::shared_ptr<Graph> &g, const std::vector<NodeId> &roots,
                             const OptOptions &opts, std::vector<PassStat> *stats = nullptr);
 
 } // namespace gradc

@@ -11,7 +11,7 @@
 namespace gradc {
 
 struct RewriteResult {
-  std::unique_ptr<Graph> graph;
+  std::shared_ptr<Graph> graph;
   std::vector<NodeId> roots; // the old roots' nodes in the new graph (kNoNode stays)
 };
 

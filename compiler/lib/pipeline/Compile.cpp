@@ -40,7 +40,7 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   t = std::chrono::steady_clock::now();
   std::vector<NodeId> roots{gg.value};
   roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
-  RewriteResult opt = optimizeGraph(*fn.graph, roots, opts.opt, &st.passes);
+  RewriteResult opt = optimizeGraph(fn.graph, roots, opts.opt, &st.passes);
   st.optimizeGraphMs = msSince(t);
   st.optimizedNodes = reachableCount(*opt.graph, opt.roots);
   out->graph = std::move(opt.graph);
@@ -59,6 +59,7 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   // for one module, which reads in order.
   PieceLowering pieces(in, lowering, !llvmIr);
   out->abi = pieces.abi();
+  st.scheduleMs = msSince(t);
   unsigned threads = opts.threads ? opts.threads : std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   out->jit = JitModule::create(pieces, opts.codegen, threads, error, llvmIr);
   if (!out->jit)

@@ -30,7 +30,7 @@ struct BuildOptions {
 /// they took `backendWallMs`.
 struct CompileStats {
   double differentiateMs = 0, optimizeGraphMs = 0, lowerMs = 0, llvmOptMs = 0, codegenMs = 0;
-  double backendWallMs = 0, linkMs = 0;
+  double scheduleMs = 0, backendWallMs = 0, linkMs = 0;
   size_t forwardNodes = 0, gradientNodes = 0, optimizedNodes = 0, llvmInstructions = 0;
   size_t llvmModules = 0, backendThreads = 0;
   std::vector<PassStat> passes;
@@ -47,7 +47,7 @@ struct CompiledFunction {
   void (*workspaceSizePacked)(void **) = nullptr;
   CompileStats stats;
   // The optimized graph and its roots (value, then gradients), kept for run-time checks.
-  std::unique_ptr<Graph> graph;
+  std::shared_ptr<const Graph> graph;
   std::vector<NodeId> roots;
 };
 

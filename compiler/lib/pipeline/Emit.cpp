@@ -89,7 +89,7 @@ namespace {
 // compiles them: the object file and the C source are made from the same graphs.
 struct Prepared {
   std::vector<LoweringInput> inputs;
-  std::vector<std::unique_ptr<Graph>> graphs; // what the inputs point into
+  std::vector<std::shared_ptr<Graph>> graphs; // what the inputs point into
 };
 
 Prepared prepare(const std::vector<Function *> &fns, const EmitOptions &opts) {
