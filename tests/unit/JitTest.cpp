@@ -127,6 +127,17 @@ const TensorCase kTensorCases[] = {
     {"dim n\ndef f(x: [n]) = sum(x[1:n] * x[0:n-1]) + sum(exp(x[2:n]))\n", {{2}}, {2}},
 };
 
+// DESIGN.md's compile-time chain: `header { a0 = first; a_{i+1} = a_i + rate*sin(a_i)*by;
+// return result }`, `statements` long.
+std::string chainSource(const std::string &header, const std::string &first, const std::string &rate,
+                        const std::string &by, int statements, const std::string &result) {
+  std::string src = header + " {\n  a0 = " + first + "\n";
+  for (int i = 0; i < statements; ++i)
+    src += "  a" + std::to_string(i + 1) + " = a" + std::to_string(i) + " + " + rate + "*sin(a" +
+           std::to_string(i) + ")*" + by + "\n";
+  return src + "  return " + result + "\n}\n";
+}
+
 std::vector<Tensor> randomInputs(const TensorCase &c, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<Tensor> at;
@@ -179,11 +190,7 @@ TEST(Jit, LongCodeIsCompiledInPiecesOnSeveralThreads) {
   // The compile-time case of DESIGN.md (a chain of 12,000 nodes): its chunks go into
   // modules of their own, which threads lower and compile in turn; the exported functions
   // call them across modules. Every thread count gives the same numbers.
-  std::string src = "def chain(x, y) {\n  a0 = x\n";
-  for (int i = 0; i < 3000; ++i)
-    src += "  a" + std::to_string(i + 1) + " = a" + std::to_string(i) + " + 1e-3*sin(a" +
-           std::to_string(i) + ")*y\n";
-  src += "  return a3000\n}\n";
+  std::string src = chainSource("def chain(x, y)", "x", "1e-3", "y", 3000, "a3000");
   auto cs = compileOk(src);
   ASSERT_TRUE(cs);
   Function &fn = cs->program.funcs[0];
@@ -223,11 +230,7 @@ TEST(Jit, LongCodeIsCompiledInPiecesOnSeveralThreads) {
 TEST(Jit, ChunkedValueRunsTheGradientsForwardChunks) {
   // Long straight-line code: f runs the first chunks of f_grad (which compute the value
   // into the tape and write no output) instead of compiling the forward pass again.
-  std::string src = "dim n\ndef f(x: [n]) {\n  a0 = x[0]\n";
-  for (int i = 0; i < 40; ++i)
-    src += "  a" + std::to_string(i + 1) + " = a" + std::to_string(i) + " + 0.1*sin(a" +
-           std::to_string(i) + ")*x[3]\n";
-  src += "  return a40 * x[1]\n}\n";
+  std::string src = chainSource("dim n\ndef f(x: [n])", "x[0]", "0.1", "x[3]", 40, "a40 * x[1]");
   auto cs = compileOk(src);
   ASSERT_TRUE(cs);
   Function &fn = cs->program.funcs[0];

@@ -146,6 +146,7 @@ private:
   void emitCopies();
   LVal boundsOk();
   void emitFailure();
+  llvm::Function *beginEntry();
   void setupWorkspace(bool inChunk);
   void annotateBufferAliasing(llvm::Function *f);
 

@@ -676,16 +676,7 @@ llvm::Function *FunctionEmitter::chunkFunction(size_t c, bool external) {
 llvm::Function *FunctionEmitter::emitEntryRunning(const FunctionPlan &other,
                                                   const std::vector<llvm::Function *> &chunks) {
   GRADC_ASSERT(abi_.returnsValue && roots_.size() == 1, "f's entry runs chunks only for a scalar f");
-  auto *f = llvm::Function::Create(functionType(), llvm::Function::ExternalLinkage, abi_.symbol, *m_);
-  f->setDoesNotThrow();
-  b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", f));
-  bindArguments(f);
-  llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "body", f);
-  llvm::BasicBlock *fail = llvm::BasicBlock::Create(ctx_, "out_of_range", f);
-  b_.CreateCondBr(boundsOk(), body, fail);
-  b_.SetInsertPoint(fail);
-  emitFailure();
-  b_.SetInsertPoint(body);
+  llvm::Function *f = beginEntry();
   // f's arguments in f_grad's order: the same parameters, dims and workspace; no outputs.
   std::vector<LVal> args;
   for (const AbiArg &a : other.abi.args) {
@@ -727,9 +718,10 @@ void FunctionEmitter::emitChunk(size_t c, bool external) {
   tapeEntry_ = nullptr;
 }
 
-llvm::Function *FunctionEmitter::emitEntry(bool externalChunks) {
-  llvm::FunctionType *fty = functionType();
-  auto *f = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, abi_.symbol, *m_);
+// The exported function up to its body: arguments bound, and indices out of range sent to
+// the failure path (NaN results); the builder is left at the start of the body.
+llvm::Function *FunctionEmitter::beginEntry() {
+  auto *f = llvm::Function::Create(functionType(), llvm::Function::ExternalLinkage, abi_.symbol, *m_);
   f->setDoesNotThrow();
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", f));
   bindArguments(f);
@@ -739,6 +731,11 @@ llvm::Function *FunctionEmitter::emitEntry(bool externalChunks) {
   b_.SetInsertPoint(fail);
   emitFailure();
   b_.SetInsertPoint(body);
+  return f;
+}
+
+llvm::Function *FunctionEmitter::emitEntry(bool externalChunks) {
+  llvm::Function *f = beginEntry();
   setupWorkspace(false);
   if (chunked()) {
     std::vector<LVal> args;
