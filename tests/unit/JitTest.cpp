@@ -404,7 +404,12 @@ TEST(Jit, RowSweepMatchesTheInterpreter) {
 }
 
 // The row sweeps the schedule of f_grad finds (Schedule.h's RowSweep).
-std::vector<RowSweep> rowSweepsOf(const std::string &src) {
+// f_grad's schedule for `src`'s only function (value, then gradients), and its graph.
+struct GradSchedule {
+  RewriteResult opt;
+  Schedule s;
+};
+GradSchedule gradScheduleOf(const std::string &src) {
   auto cs = compileOk(src);
   if (!cs)
     return {};
@@ -412,9 +417,13 @@ std::vector<RowSweep> rowSweepsOf(const std::string &src) {
   GradientGraph gg = differentiate(fn);
   std::vector<NodeId> roots{gg.value};
   roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
-  RewriteResult r = optimizeGraph(*fn.graph, roots, {});
-  return scheduleFunction(*r.graph, r.roots, std::vector<DType>(r.roots.size(), DType::F64)).rowSweeps;
+  GradSchedule out;
+  out.opt = optimizeGraph(*fn.graph, roots, {});
+  out.s = scheduleFunction(*out.opt.graph, out.opt.roots, std::vector<DType>(out.opt.roots.size(), DType::F64));
+  return out;
 }
+
+std::vector<RowSweep> rowSweepsOf(const std::string &src) { return gradScheduleOf(src).s.rowSweeps; }
 
 TEST(Jit, RowSweepsTakeTheStepsElementwiseInTheMatvec) {
   // l2wx: g = 2q, dW = g x^T and dx = W^T g all join the sweep of q = W @ x.
@@ -432,6 +441,49 @@ TEST(Jit, RowSweepsTakeTheStepsElementwiseInTheMatvec) {
   EXPECT_TRUE(rowSweepsOf("dim n\ndef f(W: [n, n], x: [n]) = log(sum((W @ x)^2))\n").empty());
   // Nor for a transposed matrix (its rows are W's columns).
   EXPECT_TRUE(rowSweepsOf("dim n\ndef f(W: [n, n], x: [n]) = sum((W.T @ x)^2)\n").empty());
+}
+
+TEST(Jit, SumsRideOnTheLoopThatGathersTheirTerms) {
+  // Rosenbrock: the value's sum and d_x's loop read the same terms; the sum is computed in
+  // that loop (one sweep over x) and follows it in the steps.
+  const char *rosenbrock = "dim n\ndef f(x: [n]) = sum(100*(x[1:n]-x[0:n-1]^2)^2 + (1-x[0:n-1])^2)\n";
+  GradSchedule r = gradScheduleOf(rosenbrock);
+  ASSERT_EQ(r.s.riders.size(), 1u);
+  const SumRider &rider = r.s.riders[0];
+  EXPECT_EQ(rider.sum, r.opt.roots[0]);
+  EXPECT_EQ(rider.loop, r.opt.roots[1]);
+  auto at = std::find(r.s.steps.begin(), r.s.steps.end(), rider.loop);
+  ASSERT_NE(at, r.s.steps.end());
+  ASSERT_NE(at + 1, r.s.steps.end());
+  EXPECT_EQ(at[1], rider.sum);
+  EXPECT_EQ(r.s.riderOfSum(rider.sum), &rider);
+  // A gradient that needs the sum (1 / sum) must come after it: nothing rides.
+  EXPECT_TRUE(gradScheduleOf("dim n\ndef f(x: [n]) = log(sum(100*(x[1:n]-x[0:n-1]^2)^2 + (1-x[0:n-1])^2))\n")
+                  .s.riders.empty());
+  // The value adds two sums in a scalar step before d_x's loop, which reads them: they
+  // stay where they are (moving the step too is not done yet).
+  EXPECT_TRUE(gradScheduleOf("dim n\ndef f(x: [n]) = sum(x[1:n] * x[0:n-1]) + sum(exp(x[0:n-1]) * x[1:n])\n")
+                  .s.riders.empty());
+  // No loop gathers the terms of sum(exp(x)): nothing rides.
+  EXPECT_TRUE(gradScheduleOf("dim n\ndef f(x: [n]) = sum(exp(x))\n").s.riders.empty());
+
+  // The fused sweep gives the interpreter's numbers: the loop's head, middle and tail (any
+  // of them empty), chunked code, f32; and without it.
+  for (int64_t n : {1, 2, 3, 4, 9, 33, 100}) {
+    SCOPED_TRACE(n);
+    std::vector<double> x;
+    for (int64_t i = 0; i < n; ++i)
+      x.push_back(0.37 * static_cast<double>(i % 7) - 0.9);
+    expectEnginesAgree(rosenbrock, {vec(x)}, {n}, {}, 1e-12);
+    BuildOptions chunked;
+    chunked.lowering.chunkThreshold = 0;
+    chunked.lowering.chunkSteps = 1;
+    expectEnginesAgree(rosenbrock, {vec(x)}, {n}, chunked, 1e-12);
+    expectEnginesAgree("dim n\ndef f(x: [n]) = sum(x[1:n] * x[0:n-1]) + sum(exp(x[0:n-1]) * x[1:n])\n",
+                       {vec(x)}, {n}, {}, 1e-12);
+  }
+  expectEnginesAgree("dim n\ndef f(x: f32[n]) = sum(100*(x[1:n]-x[0:n-1]^2)^2 + (1-x[0:n-1])^2)\n",
+                     {vec({0.5, -0.25, 1.5, 0.75, -1})}, {5}, {}, 1e-5);
 }
 
 TEST(Jit, BoundDimsSpecializeAndDropTheArgument) {

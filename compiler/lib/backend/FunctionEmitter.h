@@ -121,6 +121,10 @@ private:
   // --- steps ---
   void emitStep(NodeId n);
   void emitScalar(NodeId n);
+  void storeScalar(NodeId n, LVal v);
+  std::vector<LVal> beginRiders(const std::vector<const SumRider *> &riders);
+  void addRiders(const std::vector<const SumRider *> &riders, const std::vector<LVal> &sums, LVal i);
+  void endRiders(const std::vector<const SumRider *> &riders, const std::vector<LVal> &sums);
   void emitMaterialize(NodeId n);
   LVal emitReduce(NodeId n, LVal out);
   LVal emitMatMul(NodeId n, LVal out);

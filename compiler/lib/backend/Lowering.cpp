@@ -354,6 +354,8 @@ void FunctionEmitter::emitStep(NodeId n) {
       emitRowSweep(*sw);
     return;
   }
+  if (s_.riderOfSum(n)) // computed in its loop, the step before
+    return;
   if (g_.type(n).isScalar())
     emitScalar(n);
   else
@@ -374,12 +376,18 @@ void FunctionEmitter::emitScalar(NodeId n) {
   default:
     v = compute(n, {});
   }
+  storeScalar(n, v);
+}
+
+// A scalar step's value: kept for its readers in this function, and on the tape for other
+// chunks' readers.
+void FunctionEmitter::storeScalar(NodeId n, LVal v) {
   scalars_[static_cast<size_t>(n)] = v;
   setScalars_.push_back(n);
   if (chunked() && tapeSlot_[static_cast<size_t>(n)] >= 0) {
     LVal p = b_.CreateConstInBoundsGEP1_64(b_.getInt64Ty(), tape_,
                                           static_cast<uint64_t>(tapeSlot_[static_cast<size_t>(n)]));
-    LVal stored = node.type.dtype == DType::Bool ? b_.CreateZExt(v, b_.getInt64Ty()) : v;
+    LVal stored = g_.type(n).dtype == DType::Bool ? b_.CreateZExt(v, b_.getInt64Ty()) : v;
     b_.CreateAlignedStore(stored, p, llvm::Align(8));
   }
 }
@@ -431,11 +439,72 @@ void FunctionEmitter::emitMaterialize(NodeId n) {
   lo = b_.CreateSelect(b_.CreateICmpSLT(lo, extent), lo, extent);
   hi = b_.CreateSelect(b_.CreateICmpSGT(hi, lo), hi, lo);
   std::vector<LVal> inner = extentsOf(Shape(node.type.shape.begin() + 1, node.type.shape.end()));
-  LoopNest::forRange(b_, b_.getInt64(0), lo, inner, body);
+  std::vector<const SumRider *> riders;
+  for (const SumRider &r : s_.riders)
+    if (r.loop == n)
+      riders.push_back(&r);
+  std::vector<LVal> sums = beginRiders(riders);
+  auto bodyWithRiders = [&](const std::vector<LVal> &idx) {
+    body(idx);
+    addRiders(riders, sums, idx[0]);
+  };
+  LoopNest::forRange(b_, b_.getInt64(0), lo, inner, bodyWithRiders);
   knownInside_ = gathers;
-  LoopNest::forRange(b_, lo, hi, inner, body);
+  LoopNest::forRange(b_, lo, hi, inner, bodyWithRiders);
   knownInside_.clear();
-  LoopNest::forRange(b_, hi, extent, inner, body);
+  LoopNest::forRange(b_, hi, extent, inner, bodyWithRiders);
+  endRiders(riders, sums);
+}
+
+// Sums riding on a loop (Schedule.h's SumRider): an accumulator each, in a register after
+// LLVM's promotion; the loop adds the element its gather aligns with at index i.
+std::vector<LVal> FunctionEmitter::beginRiders(const std::vector<const SumRider *> &riders) {
+  std::vector<LVal> sums;
+  for (const SumRider *r : riders) {
+    DType dt = g_.type(r->sum).dtype;
+    LVal acc = LoopNest::entryAlloca(b_, llvmType(ctx_, dt));
+    b_.CreateStore(konst(opInfo(Op::Sum).reduceInit, dt), acc);
+    sums.push_back(acc);
+  }
+  return sums;
+}
+
+void FunctionEmitter::addRiders(const std::vector<const SumRider *> &riders, const std::vector<LVal> &sums,
+                                LVal i) {
+  for (size_t k = 0; k < riders.size(); ++k) {
+    const SumRider &r = *riders[k];
+    NodeId e = g_.node(r.sum).operands[0];
+    DType dt = g_.type(r.sum).dtype;
+    IndexAxis ax = decodeIndexSpec(g_.node(r.gather).ints)[0];
+    LVal start = dimValue(ax.start);
+    LVal t = b_.CreateSub(i, start, "", true, true);
+    auto add = [&] {
+      memo_.clear();
+      LlvmElementBuilder eb(b_, *m_, dt);
+      LVal v = convertValue(b_, element(e, {t}), g_.type(e).dtype, dt);
+      Val both[] = {wrap(b_.CreateLoad(llvmType(ctx_, dt), sums[k])), wrap(v)};
+      b_.CreateStore(unwrap(opInfo(Op::Sum).reduceCombine(eb, std::span<Val const>(both, 2))), sums[k]);
+      memo_.clear();
+    };
+    if (std::find(knownInside_.begin(), knownInside_.end(), r.gather) != knownInside_.end()) {
+      add(); // the loop's middle part: start <= i < stop
+      continue;
+    }
+    LVal inside = b_.CreateAnd(b_.CreateICmpSGE(i, start), b_.CreateICmpSLT(i, dimValue(ax.stop)));
+    llvm::Function *f = b_.GetInsertBlock()->getParent();
+    llvm::BasicBlock *then = llvm::BasicBlock::Create(ctx_, "rider", f);
+    llvm::BasicBlock *join = llvm::BasicBlock::Create(ctx_, "rider.end", f);
+    b_.CreateCondBr(inside, then, join);
+    b_.SetInsertPoint(then);
+    add();
+    b_.CreateBr(join);
+    b_.SetInsertPoint(join);
+  }
+}
+
+void FunctionEmitter::endRiders(const std::vector<const SumRider *> &riders, const std::vector<LVal> &sums) {
+  for (size_t k = 0; k < riders.size(); ++k)
+    storeScalar(riders[k]->sum, b_.CreateLoad(llvmType(ctx_, g_.type(riders[k]->sum).dtype), sums[k]));
 }
 
 // Reductions join elements in an order of LLVM's choosing (sums may reassociate), so they
@@ -612,11 +681,14 @@ void FunctionPlan::assignTape() {
   int32_t next = static_cast<int32_t>(s.buffers.size());
   std::vector<int32_t> chunkOf(in.graph->size(), -1);
   for (size_t k = 0; k < s.steps.size(); ++k) {
-    // A row sweep's steps run in its matvec's chunk (the matvec comes first).
+    // A row sweep's steps run in its matvec's chunk, a riding sum in its loop's (which
+    // come first).
     const RowSweep *sw = s.rowSweepOf(s.steps[k]);
+    const SumRider *rider = s.riderOfSum(s.steps[k]);
     chunkOf[static_cast<size_t>(s.steps[k])] = sw && sw->matvec != s.steps[k]
                                                     ? chunkOf[static_cast<size_t>(sw->matvec)]
-                                                    : static_cast<int32_t>(k / opts.chunkSteps);
+                                               : rider ? chunkOf[static_cast<size_t>(rider->loop)]
+                                                       : static_cast<int32_t>(k / opts.chunkSteps);
   }
   auto keep = [&](NodeId x) {
     if (tapeSlot[static_cast<size_t>(x)] < 0)

@@ -240,6 +240,7 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
   for (auto [sym, off] : extents)
     s.extents.push_back(Dim{sym, off});
   fuseRowSweeps(g, s);
+  fuseSumRiders(g, s);
   reuseWorkspace(g, roots, s);
   return s;
 }

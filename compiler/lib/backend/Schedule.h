@@ -33,6 +33,17 @@ struct RowSweep {
   std::vector<NodeId> transposed; // r [n] or [n, 1] = W^T @ g
 };
 
+/// A full sum of a vector, `sum(e)`, computed in the loop of a later step that already
+/// computes e's elements: the loop of a vector whose elements gather `a` at [start, stop),
+/// with `a` as long as e (DESIGN.md: fuse sweeps). Rosenbrock's gradient is the case:
+/// d_x gathers terms of the same sums the value adds up, so one sweep does both. e[t] is
+/// added where the loop is at start + t.
+struct SumRider {
+  NodeId sum = kNoNode;
+  NodeId loop = kNoNode;
+  NodeId gather = kNoNode; // the index_grad of the loop that sets the alignment
+};
+
 struct Schedule {
   std::vector<Storage> storage; // per node
   std::vector<int32_t> slot;    // per node: the output index, workspace slot, or aliased node
@@ -50,6 +61,17 @@ struct Schedule {
   /// at the matvec, others in order (their operands are ready there).
   std::vector<RowSweep> rowSweeps;
   std::vector<int32_t> sweepOf; // per node: its row sweep, or -1
+
+  /// Sums computed in a later loop: each follows its loop in `steps`; backends that fuse
+  /// compute it in the loop, others in order (its operands are ready there).
+  std::vector<SumRider> riders;
+  std::vector<int32_t> riderOf; // per node: its rider (as the sum), or -1
+
+  /// The rider whose sum is n, or nullptr.
+  const SumRider *riderOfSum(NodeId n) const {
+    int32_t k = riderOf[static_cast<size_t>(n)];
+    return k < 0 ? nullptr : &riders[static_cast<size_t>(k)];
+  }
 
   /// The row sweep step n belongs to, or nullptr.
   const RowSweep *rowSweepOf(NodeId n) const {
@@ -126,6 +148,10 @@ bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a,
 /// Finds the row sweeps (see RowSweep) among the steps, moves their steps after the matvec
 /// and records them in s.rowSweeps and s.sweepOf. Runs before workspace slots are shared.
 void fuseRowSweeps(const Graph &g, Schedule &s);
+
+/// Finds the sums that can ride on a later loop (see SumRider), moves each after its loop
+/// and records them in s.riders and s.riderOf. Runs before workspace slots are shared.
+void fuseSumRiders(const Graph &g, Schedule &s);
 
 /// `rootTypes[i]` is the dtype output i is written in; a root of another dtype is
 /// computed in the workspace and converted by its copy.
