@@ -333,6 +333,18 @@ TEST(Differential, RandomProgramsThroughEveryEngine) {
     }
     ++diff.programs;
   }
+  // Sums that ride on a gradient's loop (Schedule.h's SumRider; the generators make none),
+  // through every engine and as emitted C.
+  for (const char *src :
+       {"def f(A: [3, 4], b: [4], c: [3, 1], s, M: [4, 3], v: [3], y: const i32[3]) =\n"
+        "  sum(100*(b[1:4]-b[0:3]^2)^2 + (1-b[0:3])^2)\n",
+        "dim n\ndef f(A: [3, n], b: [n], c: [3, 1], s, M: [n, 3], v: [3], y: const i32[3]) =\n"
+        "  sum(100*(b[1:n]-b[0:n-1]^2)^2 + (1-b[0:n-1])^2)\n",
+        "dim n\ndef f(A: [3, n], b: [n], c: [3, 1], s, M: [n, 3], v: [3], y: const i32[3]) =\n"
+        "  sum(tanh(b[2:n] - b[0:n-2]) * s)\n"}) {
+    diff.add(src, rng, true, true, true);
+    ++diff.programs;
+  }
   ASSERT_FALSE(::testing::Test::HasFailure());
   diff.emittedC();
 

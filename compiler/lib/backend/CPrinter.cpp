@@ -313,6 +313,8 @@ void FunctionPrinter::emitStep(NodeId n) {
       emitRowSweep(*sw);
     return;
   }
+  if (s_.riderOfSum(n)) // printed in its loop, the step before
+    return;
   if (!g_.type(n).isScalar()) {
     emitMaterialize(n);
   } else {
@@ -365,6 +367,8 @@ void FunctionPrinter::emitMaterialize(NodeId n) {
   Val extent = dimValue(node.type.shape[0]);
   Val lo = idx(0), hi = extent;
   auto pick = [&](Val a, const char *op, Val b) {
+    if (c(a) == c(b)) // the same either way (and no self-comparison for C compilers to warn of)
+      return a;
     return c_.temp(DType::I64, c(a) + op + c(b) + " ? " + c(a) + " : " + c(b), {a, b});
   };
   for (NodeId gnode : gathers) {
@@ -375,11 +379,56 @@ void FunctionPrinter::emitMaterialize(NodeId n) {
   lo = pick(lo, " < ", extent);
   hi = pick(hi, " > ", lo);
   std::vector<Val> inner = extentsOf(Shape(node.type.shape.begin() + 1, node.type.shape.end()));
-  forRange(idx(0), lo, inner, body);
+  std::vector<const SumRider *> riders;
+  for (const SumRider &r : s_.riders)
+    if (r.loop == n)
+      riders.push_back(&r);
+  if (riders.empty()) {
+    forRange(idx(0), lo, inner, body);
+    knownInside_ = gathers;
+    forRange(lo, hi, inner, body);
+    knownInside_.clear();
+    forRange(hi, extent, inner, body);
+    return;
+  }
+  // Sums riding on the loop (Schedule.h's SumRider), in lanes as foldLanes keeps them: the
+  // middle part runs as a lane loop that also writes the loop's elements; the head and
+  // tail add an element only where the gather's slice is inside.
+  DType dt = g_.type(riders[0]->sum).dtype; // one dtype per loop (fuseSumRiders)
+  CElementBuilder eb(c_, dt);
+  Combine plus = [&](Val x, Val y) { return eb.reduceAdd(x, y); };
+  std::vector<std::string> lanes;
+  for (size_t k = 0; k < riders.size(); ++k)
+    lanes.push_back(laneArray(dt, konst(opInfo(Op::Sum).reduceInit, dt)));
+  auto termAt = [&](size_t k, Val i) {
+    IndexAxis ax = decodeIndexSpec(g_.node(riders[k]->gather).ints)[0];
+    Val t = c_.temp(DType::I64, c(i) + " - " + c(dimValue(ax.start)), {i});
+    return get(g_.node(riders[k]->sum).operands[0], {t}, dt);
+  };
+  auto bodyAndGuardedTerms = [&](const Index &at) {
+    body(at);
+    for (size_t k = 0; k < riders.size(); ++k) {
+      IndexAxis ax = decodeIndexSpec(g_.node(riders[k]->gather).ints)[0];
+      Val start = dimValue(ax.start), stop = dimValue(ax.stop);
+      c_.open("if (" + c(at[0]) + " >= " + c(start) + " && " + c(at[0]) + " < " + c(stop) + ")", {at[0], start, stop});
+      memo_.clear();
+      Val slot = c_.expr(lanes[k] + "[0]");
+      Val v = plus(slot, termAt(k, at[0]));
+      c_.stmt(c(slot) + " = " + c(v) + ";", {v});
+      memo_.clear();
+      c_.close();
+    }
+  };
+  forRange(idx(0), lo, inner, bodyAndGuardedTerms);
   knownInside_ = gathers;
-  forRange(lo, hi, inner, body);
+  Val count = c_.temp(DType::I64, c(hi) + " - " + c(lo), {hi, lo});
+  auto at = [&](Val i) { return c_.temp(DType::I64, c(lo) + " + " + c(i), {lo, i}); };
+  laneLoop(count, lanes, [&](size_t k, Val i) { return termAt(k, at(i)); }, plus,
+           [&](Val i) { body({at(i)}); });
   knownInside_.clear();
-  forRange(hi, extent, inner, body);
+  forRange(hi, extent, inner, bodyAndGuardedTerms);
+  for (size_t k = 0; k < riders.size(); ++k)
+    scalars_[static_cast<size_t>(riders[k]->sum)] = foldArray(lanes[k], plus);
 }
 
 Val FunctionPrinter::emitReduce(NodeId n, Val out) {
@@ -744,6 +793,8 @@ Val FunctionPrinter::boundsOk() {
         conds.push_back("0");
       return;
     }
+    if (c(a) == c(b)) // n <= n: always true, and C compilers warn of the comparison
+      return;
     conds.push_back(c(a) + op + c(b));
     deps.push_back(a);
     deps.push_back(b);

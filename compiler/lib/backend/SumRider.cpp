@@ -55,6 +55,12 @@ void fuseSumRiders(const Graph &g, Schedule &s) {
       NodeId gather = rideableGather(g, s, step, e);
       if (gather == kNoNode)
         continue;
+      // The sums on one loop share a dtype (backends keep them in lanes of one type).
+      bool sameType = true;
+      for (const SumRider &other : s.riders)
+        sameType &= other.loop != step || g.type(other.sum).dtype == g.type(sum).dtype;
+      if (!sameType)
+        break;
       s.riderOf[static_cast<size_t>(sum)] = static_cast<int32_t>(s.riders.size());
       s.riders.push_back({sum, step, gather});
       moved[k] = true;
