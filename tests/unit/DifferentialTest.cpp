@@ -341,7 +341,9 @@ TEST(Differential, RandomProgramsThroughEveryEngine) {
         "dim n\ndef f(A: [3, n], b: [n], c: [3, 1], s, M: [n, 3], v: [3], y: const i32[3]) =\n"
         "  sum(100*(b[1:n]-b[0:n-1]^2)^2 + (1-b[0:n-1])^2)\n",
         "dim n\ndef f(A: [3, n], b: [n], c: [3, 1], s, M: [n, 3], v: [3], y: const i32[3]) =\n"
-        "  sum(tanh(b[2:n] - b[0:n-2]) * s)\n"}) {
+        "  sum(tanh(b[2:n] - b[0:n-2]) * s)\n",
+        "dim n\ndef f(A: [3, n], b: [n], c: [3, 1], s, M: [n, 3], v: [3], y: const i32[3]) =\n"
+        "  sum(b[1:n] * b[0:n-1]) + sum(exp(b[0:n-1]) * b[1:n]) * s\n"}) {
     diff.add(src, rng, true, true, true);
     ++diff.programs;
   }

@@ -460,10 +460,16 @@ TEST(Jit, SumsRideOnTheLoopThatGathersTheirTerms) {
   // A gradient that needs the sum (1 / sum) must come after it: nothing rides.
   EXPECT_TRUE(gradScheduleOf("dim n\ndef f(x: [n]) = log(sum(100*(x[1:n]-x[0:n-1]^2)^2 + (1-x[0:n-1])^2))\n")
                   .s.riders.empty());
-  // The value adds two sums in a scalar step before d_x's loop, which reads them: they
-  // stay where they are (moving the step too is not done yet).
-  EXPECT_TRUE(gradScheduleOf("dim n\ndef f(x: [n]) = sum(x[1:n] * x[0:n-1]) + sum(exp(x[0:n-1]) * x[1:n])\n")
-                  .s.riders.empty());
+  // The value adds two sums in a scalar step before d_x's loop: both sums ride on the loop,
+  // and the add follows them.
+  GradSchedule two = gradScheduleOf("dim n\ndef f(x: [n]) = sum(x[1:n] * x[0:n-1]) + sum(exp(x[0:n-1]) * x[1:n])\n");
+  ASSERT_EQ(two.s.riders.size(), 2u);
+  auto loopAt = std::find(two.s.steps.begin(), two.s.steps.end(), two.s.riders[0].loop);
+  ASSERT_LE(loopAt + 4, two.s.steps.end());
+  EXPECT_EQ(two.s.riders[1].loop, two.s.riders[0].loop);
+  EXPECT_EQ(loopAt[1], two.s.riders[0].sum);
+  EXPECT_EQ(loopAt[2], two.s.riders[1].sum);
+  EXPECT_EQ(loopAt[3], two.opt.roots[0]); // the value: their sum
   // No loop gathers the terms of sum(exp(x)): nothing rides.
   EXPECT_TRUE(gradScheduleOf("dim n\ndef f(x: [n]) = sum(exp(x))\n").s.riders.empty());
 
@@ -479,8 +485,9 @@ TEST(Jit, SumsRideOnTheLoopThatGathersTheirTerms) {
     chunked.lowering.chunkThreshold = 0;
     chunked.lowering.chunkSteps = 1;
     expectEnginesAgree(rosenbrock, {vec(x)}, {n}, chunked, 1e-12);
-    expectEnginesAgree("dim n\ndef f(x: [n]) = sum(x[1:n] * x[0:n-1]) + sum(exp(x[0:n-1]) * x[1:n])\n",
-                       {vec(x)}, {n}, {}, 1e-12);
+    const char *twoSums = "dim n\ndef f(x: [n]) = sum(x[1:n] * x[0:n-1]) + sum(exp(x[0:n-1]) * x[1:n])\n";
+    expectEnginesAgree(twoSums, {vec(x)}, {n}, {}, 1e-12);
+    expectEnginesAgree(twoSums, {vec(x)}, {n}, chunked, 1e-12);
   }
   expectEnginesAgree("dim n\ndef f(x: f32[n]) = sum(100*(x[1:n]-x[0:n-1]^2)^2 + (1-x[0:n-1])^2)\n",
                      {vec({0.5, -0.25, 1.5, 0.75, -1})}, {5}, {}, 1e-5);
