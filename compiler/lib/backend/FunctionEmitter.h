@@ -116,6 +116,7 @@ private:
     return convertValue(b_, element(n, idx), g_.type(n).dtype, dt);
   }
   LVal scalarOf(NodeId n);
+  LVal readTape(llvm::IRBuilderBase &at, LVal tape, int32_t slot, DType dt);
   LVal konst(double v, DType t);
 
   // --- steps ---

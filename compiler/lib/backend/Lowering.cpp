@@ -188,6 +188,14 @@ void FunctionEmitter::storeValue(LVal ptr, LVal v, DType from, DType to) {
   b_.CreateAlignedStore(v, ptr, llvm::Align(static_cast<uint64_t>(byteSize(to))));
 }
 
+// A scalar from tape slot `slot` (8 bytes each; a mask is stored as an i64).
+LVal FunctionEmitter::readTape(llvm::IRBuilderBase &at, LVal tape, int32_t slot, DType dt) {
+  bool mask = dt == DType::Bool;
+  LVal p = at.CreateConstInBoundsGEP1_64(at.getInt64Ty(), tape, static_cast<uint64_t>(slot));
+  LVal v = at.CreateAlignedLoad(llvmType(ctx_, mask ? DType::I64 : dt), p, llvm::Align(8));
+  return mask ? at.CreateICmpNE(v, at.getInt64(0)) : v;
+}
+
 LVal FunctionEmitter::scalarOf(NodeId n) {
   size_t i = static_cast<size_t>(n);
   const Node &node = g_.node(n);
@@ -205,11 +213,7 @@ LVal FunctionEmitter::scalarOf(NodeId n) {
       at.SetInsertPoint(tapeEntry_->getTerminator());
     else
       at.SetInsertPoint(b_.GetInsertBlock(), b_.GetInsertPoint());
-    bool mask = node.type.dtype == DType::Bool;
-    LVal p = at.CreateConstInBoundsGEP1_64(at.getInt64Ty(), tape_, static_cast<uint64_t>(tapeSlot_[i]));
-    LVal v = at.CreateAlignedLoad(llvmType(ctx_, mask ? DType::I64 : node.type.dtype), p, llvm::Align(8));
-    if (mask)
-      v = at.CreateICmpNE(v, at.getInt64(0));
+    LVal v = readTape(at, tape_, tapeSlot_[i], node.type.dtype);
     if (!tapeEntry_)
       return v;
     scalars_[i] = v;
@@ -762,12 +766,8 @@ llvm::Function *FunctionEmitter::emitEntryRunning(const FunctionPlan &other,
   for (llvm::Function *c : chunks)
     b_.CreateCall(c, args);
   NodeId value = other.roots[0];
-  LVal p = b_.CreateConstInBoundsGEP1_64(b_.getInt64Ty(), f->getArg(static_cast<unsigned>(wsArg_)),
-                                        static_cast<uint64_t>(other.tapeSlot[static_cast<size_t>(value)]));
   DType dt = g_.type(value).dtype;
-  LVal v = b_.CreateAlignedLoad(llvmType(ctx_, dt == DType::Bool ? DType::I64 : dt), p, llvm::Align(8));
-  if (dt == DType::Bool)
-    v = b_.CreateICmpNE(v, b_.getInt64(0));
+  LVal v = readTape(b_, f->getArg(static_cast<unsigned>(wsArg_)), other.tapeSlot[static_cast<size_t>(value)], dt);
   v = convertValue(b_, v, dt, abi_.returnType);
   b_.CreateRet(abi_.returnType == DType::Bool ? b_.CreateZExt(v, b_.getInt8Ty()) : v);
   return f;

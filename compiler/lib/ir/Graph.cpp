@@ -60,40 +60,32 @@ void Graph::growTable() {
   }
 }
 
-NodeId Graph::find(const Node &n) const {
-  uint64_t h32 = static_cast<uint32_t>(hashOf(n));
+// The table slot holding a node equal to `n`, or the empty slot where it would go.
+size_t Graph::probe(const Node &n, uint64_t h32) const {
   size_t mask = table_.size() - 1;
   for (size_t i = static_cast<size_t>(h32) & mask;; i = (i + 1) & mask) {
     uint64_t slot = table_[i];
-    if (!slot)
-      return kNoNode;
-    if ((slot >> 32) == h32) {
-      NodeId id = static_cast<NodeId>((slot & 0xffffffffu) - 1);
-      if (equal(nodes_[static_cast<size_t>(id)], n))
-        return id;
-    }
+    if (!slot || ((slot >> 32) == h32 && equal(nodes_[(slot & 0xffffffffu) - 1], n)))
+      return i;
   }
+}
+
+NodeId Graph::find(const Node &n) const {
+  uint64_t slot = table_[probe(n, static_cast<uint32_t>(hashOf(n)))];
+  return slot ? static_cast<NodeId>((slot & 0xffffffffu) - 1) : kNoNode;
 }
 
 NodeId Graph::intern(Node n) {
   if ((tableUsed_ + 1) * 2 > table_.size())
     growTable();
   uint64_t h32 = static_cast<uint32_t>(hashOf(n));
-  size_t mask = table_.size() - 1;
-  for (size_t i = static_cast<size_t>(h32) & mask;; i = (i + 1) & mask) {
-    uint64_t slot = table_[i];
-    if (!slot) {
-      nodes_.push_back(std::move(n));
-      table_[i] = (h32 << 32) | static_cast<uint64_t>(nodes_.size());
-      ++tableUsed_;
-      return static_cast<NodeId>(nodes_.size() - 1);
-    }
-    if ((slot >> 32) == h32) {
-      NodeId id = static_cast<NodeId>((slot & 0xffffffffu) - 1);
-      if (equal(nodes_[static_cast<size_t>(id)], n))
-        return id;
-    }
-  }
+  size_t i = probe(n, h32);
+  if (table_[i])
+    return static_cast<NodeId>((table_[i] & 0xffffffffu) - 1);
+  nodes_.push_back(std::move(n));
+  table_[i] = (h32 << 32) | static_cast<uint64_t>(nodes_.size());
+  ++tableUsed_;
+  return static_cast<NodeId>(nodes_.size() - 1);
 }
 
 NodeId Graph::make(Op op, std::vector<NodeId> operands, Attrs attrs) {

@@ -77,6 +77,7 @@ private:
   NodeId intern(Node n);
 
   size_t hashOf(const Node &n) const;
+  size_t probe(const Node &n, uint64_t h32) const;
   bool equal(const Node &a, const Node &b) const;
   void growTable();
 
