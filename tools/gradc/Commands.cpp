@@ -189,9 +189,9 @@ int runCommand(const RunOptions &opts) {
   }
   if (!opts.common.dump.empty()) // opt, llvm: compile, print, stop
     return compileForJit(*fn, opts.common, bound, code) ? kOk : code;
-  auto inputs = bindInputs(*fn, *cs->program.dims, opts.inputs, error);
+  auto inputs = bindInputs(*fn, *cs->program.dims, opts.inputs, opts.common.file, error);
   if (!inputs) {
-    std::cerr << opts.common.file << ": error: " << error << "\n";
+    std::cerr << error;
     return kUserError;
   }
   EvalResult r;
@@ -261,6 +261,11 @@ int checkCommand(const CheckOptions &opts) {
       std::cout << "note: dim " << dims.names[static_cast<size_t>(sym)]
                 << " = 3 (choose with --dim)\n";
 
+  // Refuse dims too large for memory before anything is made (n = 2^40 is 8 TiB per vector).
+  if (std::string e = checkValueMemory(*fn, dims, dimValues); !e.empty()) {
+    std::cerr << opts.common.file << ": error: " << e << "\n";
+    return kUserError;
+  }
   GradientGraph gg = differentiate(*fn);
   std::mt19937_64 rng(opts.seed);
   std::normal_distribution<double> normal(0.0, 1.0);
@@ -278,9 +283,7 @@ int checkCommand(const CheckOptions &opts) {
   for (const ParamInfo &p : fn->params) {
     Tensor t;
     t.shape = concreteShape(p.type.shape, dimValues);
-    int64_t count = 1;
-    for (int64_t d : t.shape)
-      count *= d;
+    int64_t count = checkedElementCount(t.shape); // valid: checkValueMemory passed
     std::uniform_int_distribution<int64_t> label(0, isInteger(p.type.dtype) ? classesOf(p) - 1 : 0);
     for (int64_t i = 0; i < count; ++i)
       t.data.push_back(isInteger(p.type.dtype) ? static_cast<double>(label(rng)) : normal(rng));
@@ -289,9 +292,7 @@ int checkCommand(const CheckOptions &opts) {
   Tensor u; // the upstream gradient for a non-scalar result
   if (gg.dOut != kNoNode) {
     u.shape = concreteShape(fn->graph->type(fn->result).shape, dimValues);
-    int64_t count = 1;
-    for (int64_t d : u.shape)
-      count *= d;
+    int64_t count = checkedElementCount(u.shape);
     for (int64_t i = 0; i < count; ++i)
       u.data.push_back(normal(rng));
     params.push_back(u);
@@ -381,6 +382,17 @@ int emitCommand(const EmitOptionsCli &opts) {
     if (!f)
       return code;
     fns.push_back(f);
+  }
+  // Names first: emit writes a header and code that compile, or refuses with a located error.
+  if (std::string why = checkSymbolPrefix(opts.prefix); !why.empty()) {
+    std::cerr << "error: --prefix '" << opts.prefix << "': " << why << "\n";
+    return kBadCommandLine;
+  }
+  std::vector<const Function *> exported(fns.begin(), fns.end());
+  Diagnostics nameDiags(cs->source);
+  if (!checkExportedNames(exported, *cs->program.dims, opts.prefix, opts.gradcheck, true, nameDiags)) {
+    nameDiags.render(std::cerr);
+    return kUserError;
   }
   EmitOptions eo;
   std::string error;

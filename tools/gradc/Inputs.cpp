@@ -1,105 +1,57 @@
-// Inputs.cpp: turning command-line and JSON values into parameter tensors.
+// Inputs.cpp: turning command-line and JSON values into parameter tensors. Numbers follow
+// the one rule of support/Numbers.h; JSON files are read by support/JsonValues.h.
 #include "Inputs.h"
 
-#include <nlohmann/json.hpp>
+#include "support/JsonValues.h"
+#include "support/Memory.h"
+#include "support/Numbers.h"
+#include "support/ReadFile.h"
 
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <limits>
+#include <set>
 
 namespace gradc::cli {
 
 namespace {
 
-bool parseNumber(const std::string &text, double &out) {
-  std::string t = text;
-  while (!t.empty() && t.front() == ' ')
-    t.erase(t.begin());
-  while (!t.empty() && t.back() == ' ')
-    t.pop_back();
-  if (t == "nan") {
-    out = std::numeric_limits<double>::quiet_NaN();
-    return true;
-  }
-  if (t == "inf" || t == "-inf") {
-    out = t == "inf" ? INFINITY : -INFINITY;
-    return true;
-  }
-  if (t.empty())
-    return false;
-  char *end = nullptr;
-  errno = 0;
-  out = std::strtod(t.c_str(), &end);
-  return end == t.c_str() + t.size() && errno != ERANGE;
-}
-
 // A value as given: flat numbers, and the nested shape when it came from JSON.
 struct Given {
   std::vector<double> data;
   std::optional<std::vector<int64_t>> shape;
-  std::string origin;
+  std::optional<std::pair<size_t, std::string>> inexactInteger; // see JsonValue
 };
 
-bool flattenJson(const nlohmann::json &j, Given &g, std::string &error) {
-  // Breadth-first over nesting levels, so that the depth of the JSON is not recursion.
-  std::vector<const nlohmann::json *> level{&j};
-  std::vector<int64_t> shape;
-  while (true) {
-    bool arrays = level.front()->is_array();
-    for (const auto *v : level) {
-      if (v->is_array() != arrays) {
-        error = "ragged nested array";
-        return false;
-      }
-    }
-    if (!arrays)
-      break;
-    size_t n = level.front()->size();
-    std::vector<const nlohmann::json *> next;
-    for (const auto *v : level) {
-      if (v->size() != n) {
-        error = "ragged nested array (rows of " + std::to_string(n) + " and " +
-                std::to_string(v->size()) + " elements)";
-        return false;
-      }
-      for (const auto &e : *v)
-        next.push_back(&e);
-    }
-    shape.push_back(static_cast<int64_t>(n));
-    if (n == 0) {
-      error = "empty array";
-      return false;
-    }
-    level = std::move(next);
-  }
-  for (const auto *v : level) {
-    double x;
-    if (v->is_number())
-      x = v->get<double>();
-    else if (v->is_string() && parseNumber(v->get<std::string>(), x))
-      ;
-    else {
-      error = "expected a number, got " + v->dump();
-      return false;
-    }
-    g.data.push_back(x);
-  }
-  g.shape = shape;
-  return true;
+std::string trim(const std::string &s) {
+  size_t b = s.find_first_not_of(' '), e = s.find_last_not_of(' ');
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+// Integers beyond 2^53 are not exact as doubles: an integer parameter refuses them with the
+// text as given.
+bool isInexactInteger(const std::string &t) {
+  size_t digits = t.find_first_not_of("+-");
+  if (digits == std::string::npos || digits > 1 || t.find_first_not_of("0123456789", digits) != std::string::npos)
+    return false;
+  std::string d = t.substr(digits);
+  d.erase(0, std::min(d.find_first_not_of('0'), d.size() - 1));
+  return d.size() > 16 || (d.size() == 16 && d > "9007199254740992"); // 2^53
 }
 
 bool parseList(const std::string &text, Given &g, std::string &error) {
   size_t pos = 0;
   while (true) {
     size_t comma = text.find(',', pos);
-    std::string item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    std::string item = trim(text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
     double x;
-    if (!parseNumber(item, x)) {
-      error = "'" + item + "' is not a number";
+    NumberStatus st = parseReal(item, x, true);
+    if (st != NumberStatus::Ok) {
+      error = "'" + item + "' " + numberProblem(st);
       return false;
     }
+    if (isInexactInteger(item) && !g.inexactInteger)
+      g.inexactInteger = {{g.data.size(), item}};
     g.data.push_back(x);
     if (comma == std::string::npos)
       return true;
@@ -107,15 +59,24 @@ bool parseList(const std::string &text, Given &g, std::string &error) {
   }
 }
 
-// Binds the dims of `shape` from a given value: a nested shape binds each entry; a
-// flat list binds the one unknown dim when its size follows from the element count.
+std::string dimName(const DimTable &dims, int32_t sym) { return dims.names[static_cast<size_t>(sym)]; }
+
+// Binds the dims of `shape` from a given value: a nested shape binds each entry; a flat
+// list binds the one unknown dim when its size follows from the element count. When no
+// size fits, `hint` says so, for the error about the unbound dim.
 bool inferDims(const Shape &shape, const Given &g, const std::string &name, const DimTable &dims,
-               std::vector<std::optional<int64_t>> &bound, std::string &error) {
+               std::vector<std::optional<int64_t>> &bound, std::map<int32_t, std::string> &hint,
+               std::string &error) {
   auto bind = [&](int32_t sym, int64_t v) {
     auto &b = bound[static_cast<size_t>(sym)];
     if (b && *b != v) {
-      error = "dim '" + dims.names[static_cast<size_t>(sym)] + "' is " + std::to_string(*b) +
-              " elsewhere but " + std::to_string(v) + " from the value of '" + name + "'";
+      error = "dim '" + dimName(dims, sym) + "' is " + std::to_string(*b) + " elsewhere but " +
+              std::to_string(v) + " from the value of '" + name + "'";
+      return false;
+    }
+    if (v < 1 || v > kMaxDimSize) {
+      error = "the value of '" + name + "' makes dim '" + dimName(dims, sym) + "' " + std::to_string(v) +
+              ": a dim is between 1 and " + std::to_string(kMaxDimSize) + " (2^40)";
       return false;
     }
     b = v;
@@ -140,7 +101,7 @@ bool inferDims(const Shape &shape, const Given &g, const std::string &name, cons
       known *= d.off;
     } else if (bound[static_cast<size_t>(d.sym)]) {
       known *= *bound[static_cast<size_t>(d.sym)];
-    } else if (unknown < 0 || unknown == d.sym) {
+    } else if (d.off == 0 && (unknown < 0 || unknown == d.sym)) {
       unknown = d.sym;
       ++power;
     } else {
@@ -151,18 +112,48 @@ bool inferDims(const Shape &shape, const Given &g, const std::string &name, cons
     return true;
   double root = std::pow(static_cast<double>(g.data.size()) / static_cast<double>(known), 1.0 / power);
   int64_t n = std::llround(root);
-  int64_t total = known;
-  for (int i = 0; i < power; ++i)
-    total *= n;
-  if (total != static_cast<int64_t>(g.data.size()))
-    return true; // the count check below reports it
+  std::vector<int64_t> sizes(static_cast<size_t>(power), n);
+  sizes.push_back(known);
+  if (n < 1 || checkedElementCount(sizes) != static_cast<int64_t>(g.data.size())) {
+    std::string product = dimName(dims, unknown);
+    for (int i = 1; i < power; ++i)
+      product += "*" + dimName(dims, unknown);
+    hint[unknown] = "'" + name + "' has shape " + dims.str(shape) + ", but no size of dim '" +
+                    dimName(dims, unknown) + "' gives " + std::to_string(g.data.size()) + " values" +
+                    (known == 1 ? " (" + product + " = " + std::to_string(g.data.size()) + ")" : "") +
+                    ": give nested arrays in --at-file, or --dim " + dimName(dims, unknown) + "=SIZE";
+    return true;
+  }
   return bind(unknown, n);
+}
+
+std::string gib(double bytes) {
+  char text[64];
+  if (bytes >= 0x1p40)
+    std::snprintf(text, sizeof text, "%.1f TiB", bytes / 0x1p40);
+  else
+    std::snprintf(text, sizeof text, "%.1f GiB", bytes / 0x1p30);
+  return text;
 }
 
 } // namespace
 
+bool integerInRange(double v, DType dtype, std::string &why) {
+  if (!std::isfinite(v) || v != std::floor(v)) {
+    why = "its values must be integers";
+    return false;
+  }
+  double lo = dtype == DType::I32 ? -0x1p31 : -0x1p63, hi = dtype == DType::I32 ? 0x1p31 : 0x1p63;
+  if (v < lo || v >= hi) {
+    why = "its values must be between " + integerText(lo) + " and " + integerText(hi - 1);
+    return false;
+  }
+  return true;
+}
+
 bool parseDims(const std::vector<std::string> &specs, const DimTable &dims,
                std::map<int32_t, int64_t> &out, std::string &error) {
+  std::set<int32_t> seen;
   for (const std::string &s : specs) {
     size_t eq = s.find('=');
     std::string name = s.substr(0, eq);
@@ -178,12 +169,17 @@ bool parseDims(const std::vector<std::string> &specs, const DimTable &dims,
       error = "--dim " + s + ": the program declares no dim '" + name + "'";
       return false;
     }
+    if (!seen.insert(sym).second) {
+      error = "--dim " + name + " is given twice";
+      return false;
+    }
     std::string v = s.substr(eq + 1);
     char *end = nullptr;
     errno = 0;
     long long k = std::strtoll(v.c_str(), &end, 10);
-    if (v.empty() || end != v.c_str() + v.size() || errno == ERANGE || k <= 0 || k > (1ll << 40)) {
-      error = "--dim " + s + ": the size must be a positive integer";
+    bool integral = !v.empty() && end == v.c_str() + v.size() && v.find_first_not_of("+-0123456789") == std::string::npos;
+    if (!integral || errno == ERANGE || k <= 0 || k > kMaxDimSize) {
+      error = "--dim " + s + ": the size must be an integer from 1 to " + std::to_string(kMaxDimSize) + " (2^40)";
       return false;
     }
     out[sym] = k;
@@ -191,125 +187,159 @@ bool parseDims(const std::vector<std::string> &specs, const DimTable &dims,
   return true;
 }
 
-std::vector<int64_t> concreteShape(const Shape &shape, const std::vector<int64_t> &dimValues) {
-  std::vector<int64_t> out;
-  for (const Dim &d : shape)
-    out.push_back((d.isLiteral() ? 0 : dimValues[static_cast<size_t>(d.sym)]) + d.off);
-  return out;
+std::string checkValueMemory(const Function &fn, const DimTable &dims, const std::vector<int64_t> &dimValues) {
+  // Each value is held as doubles (the interpreter's tensors) and once more in its C type for
+  // compiled code: 16 bytes per element.
+  double bytes = 0;
+  auto add = [&](const std::string &what, const Shape &shape, int copies) -> std::string {
+    std::vector<int64_t> sizes = concreteShape(shape, dimValues);
+    int64_t count = checkedElementCount(sizes);
+    if (count < 0) {
+      std::string concrete;
+      for (int64_t s : sizes)
+        concrete += (concrete.empty() ? "" : ", ") + std::to_string(s);
+      return what + " of shape " + dims.str(shape) + " would have more than " + maxElementsText() +
+             " elements ([" + concrete + "]) for these dims";
+    }
+    bytes += 16.0 * static_cast<double>(count) * copies;
+    return "";
+  };
+  for (const ParamInfo &p : fn.params)
+    if (std::string e = add("'" + p.name + "'", p.type.shape, p.isConst ? 1 : 2); !e.empty())
+      return e;
+  const Type &result = fn.graph->type(fn.result);
+  if (std::string e = add("the result", result.shape, result.isScalar() ? 1 : 2); !e.empty())
+    return e;
+  size_t available = availableMemoryBytes();
+  if (available && bytes > static_cast<double>(available))
+    return "the values for these dims (parameters, gradients and result) need about " + gib(bytes) +
+           " of memory, and " + gib(static_cast<double>(available)) + " are available";
+  return "";
 }
 
-std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims,
-                                      const InputSpec &spec, std::string &error) {
+std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims, const InputSpec &spec,
+                                      const std::string &program, std::string &error) {
   std::map<std::string, Given> given;
+  auto fail = [&](const std::string &message) -> std::optional<BoundInputs> {
+    error = program + ": error: " + message + "\n";
+    return std::nullopt;
+  };
+  bool scalarResult = fn.graph->type(fn.result).isScalar();
   if (!spec.atFile.empty()) {
-    std::ifstream in(spec.atFile);
-    if (!in) {
-      error = "cannot open '" + spec.atFile + "'";
+    std::string readError;
+    std::optional<std::string> text = readBoundedFile(spec.atFile, kMaxJsonBytes, "JSON file", readError);
+    if (!text)
+      return fail("--at-file: " + readError);
+    auto file = std::make_shared<SourceFile>(SourceFile{spec.atFile, std::move(*text)});
+    Diagnostics diags(file);
+    auto values = parseJsonValues(file->text, diags);
+    if (!values) {
+      error = diags.rendered();
       return std::nullopt;
     }
-    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      error = "'" + spec.atFile + "' is not a JSON object of parameter values";
-      return std::nullopt;
-    }
-    for (auto &[k, v] : j.items()) {
-      Given g;
-      g.origin = spec.atFile;
-      if (!flattenJson(v, g, error)) {
-        error = spec.atFile + ": '" + k + "': " + error;
-        return std::nullopt;
-      }
-      given[k] = std::move(g);
-    }
+    for (auto &[k, v] : *values)
+      given[k] = Given{std::move(v.data), std::move(v.shape), std::move(v.inexactInteger)};
   }
+  std::set<std::string> atNames;
   for (const std::string &a : spec.at) {
     size_t eq = a.find('=');
-    if (eq == std::string::npos) {
-      error = "--at expects NAME=V[,V...], got '" + a + "'";
-      return std::nullopt;
-    }
+    if (eq == std::string::npos)
+      return fail("--at expects NAME=V[,V...], got '" + a + "'");
+    std::string name = a.substr(0, eq);
+    if (!atNames.insert(name).second)
+      return fail("--at " + name + " is given twice");
     Given g;
-    g.origin = "--at";
-    if (!parseList(a.substr(eq + 1), g, error)) {
-      error = "--at " + a.substr(0, eq) + ": " + error;
-      return std::nullopt;
-    }
-    given[a.substr(0, eq)] = std::move(g);
+    std::string why;
+    if (!parseList(a.substr(eq + 1), g, why))
+      return fail("--at " + name + ": " + why);
+    given[name] = std::move(g); // overrides the --at-file entry
   }
   if (!spec.dOut.empty()) {
+    if (scalarResult)
+      return fail("--d-out: '" + fn.name + "' returns a scalar; --d-out is the upstream gradient of a "
+                  "non-scalar result");
     Given g;
-    g.origin = "--d-out";
-    if (!parseList(spec.dOut, g, error)) {
-      error = "--d-out: " + error;
-      return std::nullopt;
-    }
+    std::string why;
+    if (!parseList(spec.dOut, g, why))
+      return fail("--d-out: " + why);
     given["d_out"] = std::move(g);
   }
 
   std::vector<std::optional<int64_t>> bound(dims.names.size());
   std::map<int32_t, int64_t> fixed;
-  if (!parseDims(spec.dims, dims, fixed, error))
-    return std::nullopt;
+  std::string why;
+  if (!parseDims(spec.dims, dims, fixed, why))
+    return fail(why);
   for (auto &[sym, v] : fixed)
     bound[static_cast<size_t>(sym)] = v;
 
-  bool scalarResult = fn.graph->type(fn.result).isScalar();
   for (const auto &[name, g] : given) {
     bool known = name == "d_out" && !scalarResult;
     for (const ParamInfo &p : fn.params)
       known = known || p.name == name;
-    if (!known) {
-      error = "'" + fn.name + "' has no parameter '" + name + "'";
-      return std::nullopt;
-    }
+    if (name == "d_out" && scalarResult)
+      return fail(spec.atFile + ": 'd_out': '" + fn.name + "' returns a scalar; d_out is the upstream "
+                  "gradient of a non-scalar result");
+    if (!known)
+      return fail("'" + fn.name + "' has no parameter '" + name + "'");
   }
   // Two rounds: a flat list may need a dim that another value binds.
+  std::map<int32_t, std::string> hint;
   for (int round = 0; round < 2; ++round)
     for (const ParamInfo &p : fn.params)
       if (auto it = given.find(p.name); it != given.end())
-        if (!inferDims(p.type.shape, it->second, p.name, dims, bound, error))
-          return std::nullopt;
+        if (!inferDims(p.type.shape, it->second, p.name, dims, bound, hint, why))
+          return fail(why);
 
   BoundInputs out;
   for (int32_t sym : fn.usedDims()) {
     if (!bound[static_cast<size_t>(sym)]) {
-      error = "the size of dim '" + dims.names[static_cast<size_t>(sym)] +
-              "' is unknown: give --dim " + dims.names[static_cast<size_t>(sym)] + "=SIZE";
-      return std::nullopt;
+      auto h = hint.find(sym);
+      return fail(h != hint.end() ? h->second
+                                  : "the size of dim '" + dimName(dims, sym) + "' is unknown: give --dim " +
+                                        dimName(dims, sym) + "=SIZE");
     }
   }
   out.dimValues.resize(dims.names.size(), 0);
   for (size_t i = 0; i < bound.size(); ++i)
     out.dimValues[i] = bound[i].value_or(0);
+  if (std::string e = checkValueMemory(fn, dims, out.dimValues); !e.empty())
+    return fail(e);
 
   auto take = [&](const std::string &name, const Type &type, bool defaultOnes) -> bool {
     Tensor t;
     t.shape = concreteShape(type.shape, out.dimValues);
-    int64_t count = 1;
-    for (int64_t d : t.shape)
-      count *= d;
+    int64_t count = checkedElementCount(t.shape); // valid: checkValueMemory passed
     auto it = given.find(name);
     if (it == given.end()) {
       if (!defaultOnes) {
-        error = "no value for parameter '" + name + "' (give --at " + name + "=...)";
+        fail("no value for parameter '" + name + "' (give --at " + name + "=...)");
         return false;
       }
       t.data.assign(static_cast<size_t>(count), 1.0);
     } else {
       const Given &g = it->second;
       if (static_cast<int64_t>(g.data.size()) != count) {
-        error = "'" + name + "' has shape " + dims.str(type.shape) + " (" + std::to_string(count) +
-                " value" + (count == 1 ? "" : "s") + "), but " + std::to_string(g.data.size()) +
-                (g.data.size() == 1 ? " was" : " were") + " given";
+        fail("'" + name + "' has shape " + dims.str(type.shape) + " (" + std::to_string(count) + " value" +
+             (count == 1 ? "" : "s") + "), but " + std::to_string(g.data.size()) +
+             (g.data.size() == 1 ? " was" : " were") + " given");
         return false;
       }
-      t.data = g.data;
-      if (isInteger(type.dtype))
-        for (double v : t.data)
-          if (v != std::floor(v) || !std::isfinite(v)) {
-            error = "'" + name + "' is " + dtypeName(type.dtype) + ": its values must be integers";
+      if (isInteger(type.dtype)) {
+        if (g.inexactInteger) {
+          fail("'" + name + "' is " + std::string(dtypeName(type.dtype)) + ": its value " +
+               g.inexactInteger->second + " (element " + std::to_string(g.inexactInteger->first) +
+               ") is beyond 2^53, past every index and label that can be in range");
+          return false;
+        }
+        for (size_t i = 0; i < g.data.size(); ++i)
+          if (std::string whyNot; !integerInRange(g.data[i], type.dtype, whyNot)) {
+            fail("'" + name + "' is " + std::string(dtypeName(type.dtype)) + ": " + whyNot + " (element " +
+                 std::to_string(i) + " is " + integerText(g.data[i]) + ")");
             return false;
           }
+      }
+      t.data = g.data;
     }
     out.params.push_back(std::move(t));
     return true;

@@ -23,16 +23,24 @@ struct BoundInputs {
   std::vector<int64_t> dimValues;
 };
 
-/// Parses `--dim N=K` entries; unknown dims and bad values are errors.
+/// Parses `--dim N=K` entries; unknown dims, repeated dims and sizes outside 1..2^40 are
+/// errors.
 bool parseDims(const std::vector<std::string> &specs, const DimTable &dims,
                std::map<int32_t, int64_t> &out, std::string &error);
 
 /// Binds every parameter of `fn` (and d_out, all ones by default, for a non-scalar
-/// result). Unbound dims are taken from the shapes of the values given.
-std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims,
-                                      const InputSpec &spec, std::string &error);
+/// result). Unbound dims are taken from the shapes of the values given. On failure returns
+/// nullopt with `error` as the complete message to print: "FILE: error: ...", or a JSON
+/// error located in the --at-file (`program` is the .expr file named in other errors).
+std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims, const InputSpec &spec,
+                                      const std::string &program, std::string &error);
 
-/// The concrete shape of `shape` under `dimValues`.
-std::vector<int64_t> concreteShape(const Shape &shape, const std::vector<int64_t> &dimValues);
+/// Empty when the values of `fn` for `dimValues` (its parameters, their gradients, d_out and
+/// the result) have valid sizes and fit in the memory available; otherwise why not, with the
+/// memory they would need. Checked before any value is made.
+std::string checkValueMemory(const Function &fn, const DimTable &dims, const std::vector<int64_t> &dimValues);
+
+/// Whether the integral `v` fits in `dtype` (i32, i64); `why` says otherwise.
+bool integerInRange(double v, DType dtype, std::string &why);
 
 } // namespace gradc::cli

@@ -2,6 +2,7 @@
 #include "Commands.h"
 
 #include "gradc/Diagnostics.h"
+#include "support/Numbers.h"
 
 #include <CLI/CLI.hpp>
 
@@ -153,10 +154,25 @@ int main(int argc, char **argv) {
       "check", "compare the gradient with central finite differences at a random point "
                "(exit code 3 when they disagree)");
   addCommon(checkCmd, check.common);
-  checkCmd->add_option("--seed", check.seed, "seed of the random point (default 0)");
+  checkCmd->add_option("--seed", check.seed, "seed of the random point (default 0)")
+      ->check(CLI::Validator(
+          [](std::string &s) {
+            return s.find_first_not_of("0123456789") == std::string::npos && !s.empty()
+                       ? std::string()
+                       : "the seed is an integer from 0 to 18446744073709551615, not '" + s + "'";
+          },
+          "SEED"));
   checkCmd->add_option("--dim", check.dims, "N=SIZE: the size of a dim (default 3)");
   checkCmd->add_option("--tolerance", check.tolerance,
-                       "largest accepted relative error (default 1e-6)");
+                       "largest accepted relative error (default 1e-6)")
+      ->check(CLI::Validator(
+          [](std::string &s) {
+            double v;
+            return gradc::parseReal(s, v) == gradc::NumberStatus::Ok && v >= 0
+                       ? std::string()
+                       : "the tolerance is a number >= 0, not '" + s + "'";
+          },
+          "TOLERANCE"));
 
   try {
     app.parse(argc, argv);

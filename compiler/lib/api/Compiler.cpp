@@ -156,13 +156,25 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
       auto it = std::find(program.dims->names.begin(), program.dims->names.end(), dim);
       if (it == program.dims->names.end())
         return fail(0, 0, "no dim '" + dim + "' in the program");
-      if (value < 0)
-        return fail(0, 0, "dim '" + dim + "' must not be negative");
+      if (value < 0 || value > kMaxDimSize)
+        return fail(0, 0, "dim '" + dim + "' is " + std::to_string(value) + ": a dim is between 0 and " +
+                              std::to_string(kMaxDimSize) + " (2^40)");
       build.boundDims[static_cast<int32_t>(it - program.dims->names.begin())] = value;
     }
     impl.boundDims = build.boundDims;
     if (!options.function.empty() && !program.find(options.function))
       return fail(0, 0, "no function '" + options.function + "'");
+    // Two functions exporting one symbol (`f_grad` next to `f`) would make lookups ambiguous.
+    std::vector<const Function *> compiled;
+    for (const Function &fn : program.funcs)
+      if (options.function.empty() || fn.name == options.function)
+        compiled.push_back(&fn);
+    if (!checkExportedNames(compiled, *program.dims, "", false, false, diags)) {
+      for (const Diagnostic &d : diags.all())
+        impl.diagnostics.push_back({name, d.loc.line, d.loc.col, d.message});
+      impl.rendered = diags.rendered();
+      return m;
+    }
     for (Function &fn : program.funcs) {
       if (!options.function.empty() && fn.name != options.function)
         continue;

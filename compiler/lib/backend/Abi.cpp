@@ -1,6 +1,10 @@
 // Abi.cpp: the argument lists of exported functions (DESIGN.md, "Emitted code").
 #include "backend/Abi.h"
 
+#include "backend/CNames.h"
+
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace gradc {
@@ -19,20 +23,6 @@ const char *cTypeName(DType t) {
     return "uint8_t";
   }
   return "double";
-}
-
-std::string cSymbolName(const std::string &name) {
-  // C keywords, and the C library symbols compiled code may call or a C host may define.
-  static const std::set<std::string> reserved = {
-      "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
-      "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
-      "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
-      "typedef", "union", "unsigned", "void", "volatile", "while", "bool", "true", "false",
-      "main", "abs", "exp", "expf", "log", "logf", "sqrt", "sqrtf", "sin", "sinf", "cos",
-      "cosf", "tanh", "tanhf", "pow", "powf", "fabs", "fabsf", "memset", "memcpy", "memmove",
-      "malloc", "free", "calloc", "realloc", "abort", "exit", "printf", "max", "min", "sum",
-      "mean", "errno", "stdin", "stdout", "stderr", "assert", "NULL"};
-  return reserved.count(name) ? name + "_" : name;
 }
 
 static std::string argType(const AbiArg &a) {
@@ -63,27 +53,53 @@ std::string AbiFunction::prototype() const {
   return s + ")";
 }
 
-static std::string sizePrototype(const std::string &symbol, const std::vector<int32_t> &dimArgs,
-                                 const DimTable &dims) {
+static std::string sizePrototype(const std::string &symbol, const std::vector<std::string> &dimArgNames) {
   std::string s = "size_t " + symbol + "(";
-  for (size_t i = 0; i < dimArgs.size(); ++i)
-    s += (i ? ", int64_t " : "int64_t ") + cSymbolName(dims.names[static_cast<size_t>(dimArgs[i])]);
-  return s + (dimArgs.empty() ? "void)" : ")");
+  for (size_t i = 0; i < dimArgNames.size(); ++i)
+    s += (i ? ", int64_t " : "int64_t ") + dimArgNames[i];
+  return s + (dimArgNames.empty() ? "void)" : ")");
 }
 
-std::string AbiSet::workspaceSizePrototype(const DimTable &dims) const {
-  return sizePrototype(workspaceSizeSymbol, dimArgs, dims);
+std::string AbiSet::workspaceSizePrototype(const DimTable &) const {
+  return sizePrototype(workspaceSizeSymbol, dimArgNames);
 }
 
-std::string AbiSet::gradcheckWorkspaceSizePrototype(const DimTable &dims) const {
-  return sizePrototype(gradcheckWorkspaceSizeSymbol, dimArgs, dims);
+std::string AbiSet::gradcheckWorkspaceSizePrototype(const DimTable &) const {
+  return sizePrototype(gradcheckWorkspaceSizeSymbol, dimArgNames);
 }
+
+namespace {
+
+// The argument names of one function's exports (docs/ABI.md, "Names"): user names as C
+// identifiers; the generated ones (out, ws, d_out, d_<param>) take precedence, and a user
+// name equal to one of them, or to an earlier argument, gets '_' appended until it is free.
+struct ArgNames {
+  std::vector<std::string> dim, param, grad;
+  ArgNames(const Function &fn, const DimTable &dims) {
+    std::set<std::string> taken{"out", "ws", "d_out"};
+    auto claim = [&](std::string name) {
+      while (!taken.insert(name).second)
+        name = cIdentifier(name + "_");
+      return name;
+    };
+    for (const ParamInfo &p : fn.params)
+      grad.push_back(claim(cIdentifier("d_" + p.name)));
+    dim.resize(dims.names.size());
+    for (int32_t sym : fn.usedDims())
+      dim[static_cast<size_t>(sym)] = claim(cIdentifier(dims.names[static_cast<size_t>(sym)]));
+    for (const ParamInfo &p : fn.params)
+      param.push_back(claim(cIdentifier(p.name)));
+  }
+};
+
+} // namespace
 
 AbiSet describeAbi(const Function &fn, const DimTable &dims,
                    const std::map<int32_t, int64_t> &boundDims, const std::string &prefix) {
   AbiSet set;
-  // --prefix P prepends P verbatim; a prefixed name cannot clash with C, so it is kept.
-  std::string base = prefix.empty() ? cSymbolName(fn.name) : prefix + fn.name;
+  // --prefix P prepends P verbatim (checkCNames refuses a prefixed name that is reserved).
+  std::string base = prefix.empty() ? cIdentifier(fn.name) : prefix + fn.name;
+  ArgNames names(fn, dims);
   set.value.symbol = base;
   set.grad.symbol = base + "_grad";
   set.workspaceSizeSymbol = base + "_workspace_size";
@@ -93,12 +109,12 @@ AbiSet describeAbi(const Function &fn, const DimTable &dims,
     if (boundDims.count(sym))
       continue;
     set.dimArgs.push_back(sym);
-    common.push_back({ArgRole::Dim, cSymbolName(dims.names[static_cast<size_t>(sym)]),
-                      DType::I64, false, {}, sym});
+    set.dimArgNames.push_back(names.dim[static_cast<size_t>(sym)]);
+    common.push_back({ArgRole::Dim, names.dim[static_cast<size_t>(sym)], DType::I64, false, {}, sym});
   }
   for (size_t i = 0; i < fn.params.size(); ++i) {
     const ParamInfo &p = fn.params[i];
-    common.push_back({ArgRole::Param, cSymbolName(p.name), p.type.dtype, !p.type.isScalar(),
+    common.push_back({ArgRole::Param, names.param[i], p.type.dtype, !p.type.isScalar(),
                       p.type.shape, static_cast<int32_t>(i)});
   }
   const Type &result = fn.graph->type(fn.result);
@@ -122,7 +138,7 @@ AbiSet describeAbi(const Function &fn, const DimTable &dims,
     const ParamInfo &p = fn.params[i];
     if (p.isConst)
       continue;
-    set.grad.args.push_back({ArgRole::Grad, "d_" + p.name, p.type.dtype, true, p.type.shape,
+    set.grad.args.push_back({ArgRole::Grad, names.grad[i], p.type.dtype, true, p.type.shape,
                              static_cast<int32_t>(i)});
   }
   set.grad.args.push_back(ws);
@@ -166,6 +182,73 @@ ArgumentMap mapArguments(const AbiFunction &f, size_t params, size_t roots) {
     }
   }
   return m;
+}
+
+std::string checkSymbolPrefix(const std::string &prefix) {
+  if (prefix.empty())
+    return "";
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  if (!std::isalpha(static_cast<unsigned char>(prefix[0])) || !std::all_of(prefix.begin(), prefix.end(), alnum))
+    return "a prefix is the start of a C identifier: a letter, then letters, digits and '_'";
+  if (std::string why = unrenamableReason(prefix); !why.empty())
+    return why;
+  return "";
+}
+
+bool checkExportedNames(const std::vector<const Function *> &fns, const DimTable &dims, const std::string &prefix,
+                        bool gradcheck, bool c, Diagnostics &diags) {
+  bool ok = true;
+  std::map<std::string, const Function *> owner; // symbol -> the function exporting it
+  for (const Function *fn : fns) {
+    if (c) {
+      // Names that only a rename could make C identifiers, and that cannot be renamed.
+      auto refuse = [&](SourceLoc loc, const std::string &what, const std::string &name) {
+        if (std::string why = unrenamableReason(name); !why.empty()) {
+          diags.error(loc, what + " '" + name + "' cannot be a C name in emitted code: " + why);
+          ok = false;
+        }
+      };
+      if (prefix.empty())
+        refuse(fn->loc, "function", fn->name);
+      std::set<int32_t> dimsSeen;
+      for (const ParamInfo &p : fn->params) {
+        refuse(p.loc, "parameter", p.name);
+        for (const Dim &d : p.type.shape)
+          if (!d.isLiteral() && dimsSeen.insert(d.sym).second)
+            refuse(p.loc, "dim", dims.names[static_cast<size_t>(d.sym)]);
+      }
+      for (int32_t sym : fn->usedDims()) // dims read as values only
+        if (dimsSeen.insert(sym).second)
+          refuse(fn->loc, "dim", dims.names[static_cast<size_t>(sym)]);
+    }
+    AbiSet abi = describeAbi(*fn, dims, {}, prefix);
+    std::vector<std::string> symbols{abi.value.symbol, abi.grad.symbol, abi.workspaceSizeSymbol};
+    if (gradcheck) {
+      symbols.push_back(abi.gradcheck.symbol);
+      symbols.push_back(abi.gradcheckWorkspaceSizeSymbol);
+    }
+    if (c)
+      for (const std::string &f : {abi.value.symbol, abi.grad.symbol})
+        for (const char *suffix : {"_arg_count", "_arg_name", "_arg_type", "_arg_shape"})
+          symbols.push_back(f + suffix);
+    for (const std::string &sym : symbols) {
+      if (c && !prefix.empty() && isReservedCName(sym)) {
+        diags.error(fn->loc, "--prefix '" + prefix + "' makes the symbol of '" + fn->name + "' '" + sym +
+                                 "', a name that C or its library reserves; choose another prefix");
+        ok = false;
+        break;
+      }
+      auto [it, fresh] = owner.insert({sym, fn});
+      if (!fresh && it->second != fn) {
+        const Function *first = it->second;
+        diags.error(fn->loc, "function '" + fn->name + "' would export '" + sym + "', which '" + first->name +
+                                 "' (line " + std::to_string(first->loc.line) + ") exports too; rename one of them");
+        ok = false;
+        break;
+      }
+    }
+  }
+  return ok;
 }
 
 } // namespace gradc

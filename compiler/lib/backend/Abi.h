@@ -49,6 +49,7 @@ struct AbiSet {
   AbiFunction grad;
   std::string workspaceSizeSymbol;
   std::vector<int32_t> dimArgs; // the dim arguments of all three, in order
+  std::vector<std::string> dimArgNames; // their names in prototypes
   /// `gradc emit --check`: double f_gradcheck(dims, params, [d_out,] ws), the worst error of
   /// f_grad against central differences of f, with its own workspace-size function.
   AbiFunction gradcheck;
@@ -61,6 +62,18 @@ struct AbiSet {
 
 AbiSet describeAbi(const Function &fn, const DimTable &dims,
                    const std::map<int32_t, int64_t> &boundDims, const std::string &prefix = "");
+
+/// Checks the names `fns` export (docs/ABI.md, "Names"): in `c` mode (gradc emit), every name
+/// that must become a C identifier and cannot, and every symbol that `prefix` turns into a
+/// reserved name; in both modes, two functions that would export the same symbol (`f_grad`
+/// next to `f`). Errors go to `diags` at the definition, parameter or dim they concern.
+/// `gradcheck`: the file also exports f_gradcheck and its size function.
+bool checkExportedNames(const std::vector<const Function *> &fns, const DimTable &dims, const std::string &prefix,
+                        bool gradcheck, bool c, Diagnostics &diags);
+
+/// Empty when `prefix` can begin C identifiers (a letter, then letters, digits and '_', no
+/// "__"; not gradc's own), otherwise why not.
+std::string checkSymbolPrefix(const std::string &prefix);
 
 /// Where a compiled function finds its values among its arguments: each Param index's
 /// argument (index `params` is d_out), each root's output argument (root 0 the value, root
@@ -81,8 +94,5 @@ ArgMetadata argMetadata(const AbiFunction &f, const DimTable &dims);
 /// The C spelling of a dtype for values ("double", "int32_t").
 const char *cTypeName(DType t);
 
-/// A user name as a C symbol: names that clash with C keywords or C library symbols get
-/// a trailing underscore (`int` -> `int_`, `exp` -> `exp_`).
-std::string cSymbolName(const std::string &name);
 
 } // namespace gradc

@@ -201,4 +201,48 @@ Val cConvert(CBody &c, Val v, DType from, DType to) {
   return c.temp(to, "(" + std::string(cRegisterType(to)) + ")" + c.c(v), {v});
 }
 
+std::string cShapeFitsText(const Shape &shape, const std::vector<std::string> &sizes) {
+  int64_t literal = literalElementCount(shape);
+  if (literal == 0)
+    return "1";
+  std::vector<std::string> symbolic;
+  std::vector<int64_t> known{std::max<int64_t>(literal, 1)};
+  for (size_t k = 0; k < shape.size(); ++k) {
+    if (shape[k].isLiteral())
+      continue;
+    int64_t v;
+    if (cIntLiteral(sizes[k], v))
+      known.push_back(v);
+    else
+      symbolic.push_back(sizes[k]);
+  }
+  int64_t fixed = checkedElementCount(known);
+  if (fixed == 0)
+    return "1";
+  if (fixed < 0)
+    return "0";
+  if (symbolic.empty())
+    return "1";
+  std::string zero, fits, room = std::to_string(kMaxElements / fixed);
+  for (const std::string &e : symbolic) {
+    zero += e + " == 0 || ";
+    fits += (fits.empty() ? "" : " && ") + e + " <= " + room;
+    room += " / " + e;
+  }
+  return "(" + zero + "(" + fits + "))";
+}
+
+std::string cShapeFits(CBody &c, const Graph &g, const std::vector<Val> &dims, const Shape &shape,
+                       std::vector<Val> &deps) {
+  CIndexMapper im(c, g, dims);
+  std::vector<std::string> sizes;
+  for (const Dim &d : shape) {
+    Val e = im.dim(d);
+    sizes.push_back(c.c(e));
+    if (!d.isLiteral())
+      deps.push_back(e);
+  }
+  return cShapeFitsText(shape, sizes);
+}
+
 } // namespace gradc

@@ -109,6 +109,15 @@ private:
   const std::vector<Val> &dims_;
 };
 
+/// A C condition: whether `shape` has at most kMaxElements elements for `dims` (ir/Type.h's
+/// rule, in generated code), its sizes being non-negative: K d0 d1 ... <= L tested as
+/// d0 <= L/K && d1 <= L/K/d0 ..., so no product is formed that could overflow. "1" when the
+/// sizes are known now and fit, "0" when they are known and do not.
+std::string cShapeFits(CBody &c, const Graph &g, const std::vector<Val> &dims, const Shape &shape,
+                       std::vector<Val> &deps);
+/// The same from the C text of each size of `shape` (literal sizes as numbers).
+std::string cShapeFitsText(const Shape &shape, const std::vector<std::string> &sizes);
+
 /// Whether C text is an integer literal ("12", "(-3)"), and its value.
 bool cIntLiteral(const std::string &text, int64_t &value);
 

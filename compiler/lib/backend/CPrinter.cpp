@@ -52,7 +52,7 @@ public:
   std::string print();
   /// Prints the workspace layout into `c` for `dims`: returns the bytes needed, and each
   /// buffer's offset when `offsets` is given.
-  Val layout(CBody &c, const std::vector<Val> &dims, std::vector<Val> *offsets);
+  Val layout(CBody &c, const std::vector<Val> &dims, std::vector<Val> *offsets, Val *valid = nullptr);
 
 private:
   DType outputDtype(size_t root) const {
@@ -802,6 +802,22 @@ Val FunctionPrinter::boundsOk() {
   for (const Dim &d : s_.extents)
     if (!d.isLiteral())
       require(dimValue(d), " >= ", idx(0));
+  auto requireText = [&](const std::string &cond, const std::vector<Val> &condDeps) {
+    if (cond == "1")
+      return;
+    conds.push_back(cond);
+    deps.insert(deps.end(), condDeps.begin(), condDeps.end());
+  };
+  for (const Shape &shape : s_.shapes) {
+    std::vector<Val> shapeDeps;
+    requireText(cShapeFits(c_, g_, dims_, shape, shapeDeps), shapeDeps);
+  }
+  if (wsArg_ >= 0 && !s_.buffers.empty()) { // the layout in range, and the workspace given
+    Val valid = nullptr;
+    Val bytes = layout(c_, dims_, nullptr, &valid);
+    requireText(c(valid) + " && (" + c(bytes) + " == 0 || " + c(arg(wsArg_)) + " != 0)",
+                {valid, bytes, arg(wsArg_)});
+  }
   for (NodeId n : s_.indexNodes) {
     const Node &node = g_.node(n);
     const Shape &full = node.op == Op::Index ? g_.type(node.operands[0]).shape : node.type.shape;
@@ -858,29 +874,45 @@ void FunctionPrinter::emitFailure() {
     c_.stmt("return;");
 }
 
-// The workspace: one 64-byte aligned buffer per slot, as the LLVM lowering lays it out.
-Val FunctionPrinter::layout(CBody &c, const std::vector<Val> &dims, std::vector<Val> *offsets) {
+// The workspace: one 64-byte aligned buffer per slot, as the LLVM lowering lays it out, in
+// unsigned arithmetic (defined when it wraps); `valid` says whether every buffer's size is in
+// range and the sum did not wrap (otherwise the bytes are meaningless).
+Val FunctionPrinter::layout(CBody &c, const std::vector<Val> &dims, std::vector<Val> *offsets, Val *valid) {
   CIndexMapper im(c, g_, dims);
-  auto align = [&](Val v) {
-    return c.temp(DType::I64, "(" + c.c(v) + " + " + std::to_string(kBufferAlign - 1) + ") & ~(int64_t)" +
-                                  std::to_string(kBufferAlign - 1),
-                  {v});
-  };
-  Val total = c.expr("0");
+  Val total = c.expr("(uint64_t)0");
+  std::string ok;
+  std::vector<Val> okDeps;
   for (NodeId n : s_.buffers) {
     if (offsets)
       offsets->push_back(total);
     const Type &t = g_.type(n);
-    std::string count = "(int64_t)" + std::to_string(byteSize(t.dtype));
+    std::string count = "(uint64_t)" + std::to_string(byteSize(t.dtype));
     std::vector<Val> deps;
     for (const Dim &d : t.shape) {
       Val e = im.dim(d);
       deps.push_back(e);
-      count += " * (" + c.c(e) + " < 0 ? 0 : " + c.c(e) + ")";
+      int64_t v;
+      count += cIntLiteral(c.c(e), v) ? " * " + std::to_string(std::max<int64_t>(v, 0))
+                                      : " * (uint64_t)(" + c.c(e) + " < 0 ? 0 : " + c.c(e) + ")";
     }
-    Val bytes = align(c.temp(DType::I64, count, deps));
-    total = c.temp(DType::I64, c.c(total) + " + " + c.c(bytes), {total, bytes});
+    Val bytes = c.temp("const uint64_t", "(" + count + " + " + std::to_string(kBufferAlign - 1) + ") & ~(uint64_t)" +
+                                             std::to_string(kBufferAlign - 1),
+                       deps);
+    Val sum = c.temp("const uint64_t", c.c(total) + " + " + c.c(bytes), {total, bytes});
+    if (valid) {
+      std::string fits = cShapeFits(c, g_, dims, t.shape, okDeps);
+      if (fits != "1")
+        ok += (ok.empty() ? "" : " && ") + fits;
+      if (total != nullptr && c.c(total) != "(uint64_t)0") {
+        ok += (ok.empty() ? "" : " && ") + c.c(sum) + " >= " + c.c(total);
+        okDeps.push_back(sum);
+        okDeps.push_back(total);
+      }
+    }
+    total = sum;
   }
+  if (valid)
+    *valid = ok.empty() ? c.expr("1") : c.temp(DType::Bool, ok, okDeps);
   return total;
 }
 
@@ -979,12 +1011,17 @@ AbiSet printCFunctions(const LoweringInput &in, const std::string &prefix, std::
     params += (i ? ", " : "") + std::string("int64_t a") + std::to_string(i);
     dims[static_cast<size_t>(abi.dimArgs[i])] = c.expr("a" + std::to_string(i));
   }
-  Val a = value.layout(c, dims, nullptr);
-  Val g = grad.layout(c, dims, nullptr);
-  if (c.c(a) == c.c(g)) // neither needs a workspace, or both the same
-    c.stmt("return (size_t)" + c.c(a) + ";", {a});
+  Val aValid = nullptr, gValid = nullptr;
+  Val a = value.layout(c, dims, nullptr, &aValid);
+  Val g = grad.layout(c, dims, nullptr, &gValid);
+  // Sizes beyond what can be indexed, or a sum that wraps, report SIZE_MAX (ABI.md).
+  std::string valid = c.c(aValid) == "1" ? c.c(gValid) : c.c(gValid) == "1" ? c.c(aValid)
+                                                                             : c.c(aValid) + " && " + c.c(gValid);
+  std::string most = c.c(a) == c.c(g) ? c.c(a) : "(" + c.c(a) + " > " + c.c(g) + " ? " + c.c(a) + " : " + c.c(g) + ")";
+  if (valid == "1")
+    c.stmt("return (size_t)" + most + ";", {a, g});
   else
-    c.stmt("return (size_t)(" + c.c(a) + " > " + c.c(g) + " ? " + c.c(a) + " : " + c.c(g) + ");", {a, g});
+    c.stmt("return " + valid + " ? (size_t)" + most + " : (size_t)-1;", {a, g, aValid, gValid});
   std::string body = c.finish();
   for (size_t i = 0; i < abi.dimArgs.size(); ++i)
     if (!readsName(body, "a" + std::to_string(i)))

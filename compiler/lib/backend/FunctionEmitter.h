@@ -92,8 +92,10 @@ public:
   /// touch, as null.
   llvm::Function *emitEntryRunning(const FunctionPlan &other, const std::vector<llvm::Function *> &chunks);
   /// Emits the workspace layout for `dims` (indexed by dim symbol): the bytes needed,
-  /// and each buffer's offset when `offsets` is given.
-  LVal layout(llvm::IRBuilderBase &b, const std::vector<LVal> &dims, std::vector<LVal> *offsets);
+  /// and each buffer's offset when `offsets` is given. `valid` receives whether every
+  /// buffer's size and their sum are in range (otherwise the bytes are meaningless).
+  LVal layout(llvm::IRBuilderBase &b, const std::vector<LVal> &dims, std::vector<LVal> *offsets,
+              LVal *valid = nullptr);
   llvm::FunctionType *functionType();
 
 private:

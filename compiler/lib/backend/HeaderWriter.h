@@ -14,6 +14,10 @@ struct HeaderFunction {
   AbiSet abi;
 };
 
+/// `text` made safe inside a C comment: no "*/" (which would end it), no "/*" (-Wcomment),
+/// no "??" (a trigraph under -std=c99), no control characters.
+std::string cCommentText(const std::string &text);
+
 /// The header text. `guard` names the include guard, `source` the .expr file, `prefix`
 /// the symbol prefix (for the ABI version function's name), `codeFile` the object or C
 /// file that implements it; `gradcheck` adds the f_gradcheck prototypes (emit --check).

@@ -4,6 +4,7 @@
 #include "backend/HostGemm.h"
 
 #include "backend/Optimize.h"
+#include "backend/TargetCheck.h"
 
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -12,6 +13,7 @@
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
+#include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
@@ -144,7 +146,16 @@ std::unique_ptr<JitModule> JitModule::create(const PieceLowering &lowering, cons
     error = llvm::toString(jtmb.takeError());
     return nullptr;
   }
-  if (!opts.targetCpu.empty()) {
+  installLlvmErrorHandlers();
+  if (!opts.targetCpu.empty() && opts.targetCpu != "native") {
+    std::string triple = jtmb->getTargetTriple().str(), lookupError;
+    const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, lookupError);
+    if (!target) {
+      error = lookupError;
+      return nullptr;
+    }
+    if (error = checkTargetCpu(*target, triple, opts.targetCpu); !error.empty())
+      return nullptr;
     jtmb->setCPU(opts.targetCpu);
     jtmb->getFeatures() = llvm::SubtargetFeatures();
   }

@@ -122,4 +122,28 @@ Val LlvmIndexMapper::dim(const Dim &d) {
 Val LlvmIndexMapper::constant(int64_t v) { return wrap(b_.getInt64(static_cast<uint64_t>(v))); }
 Val LlvmIndexMapper::add(Val a, Val b) { return wrap(b_.CreateAdd(unwrap(a), unwrap(b), "", true, true)); }
 
+// Whether `shape` has at most kMaxElements elements for `dims` (ir/Type.h), its sizes being
+// non-negative (the extents are checked too): K d0 d1 ... <= L for the literal part K, tested
+// as d0 <= L/K, d1 <= L/K/d0, ... so that no product is formed that could wrap. A zero size
+// makes any shape fit.
+llvm::Value *shapeFits(llvm::IRBuilderBase &b, const Graph &g, const std::vector<llvm::Value *> &dims,
+                       const Shape &shape) {
+  LlvmIndexMapper im(b, g, dims);
+  int64_t literal = literalElementCount(shape);
+  if (literal == 0)
+    return b.getTrue();
+  llvm::Value *room = b.getInt64(static_cast<uint64_t>(kMaxElements / literal));
+  llvm::Value *fits = b.getTrue(), *anyZero = b.getFalse();
+  for (const Dim &d : shape) {
+    if (d.isLiteral())
+      continue;
+    llvm::Value *e = unwrap(im.dim(d));
+    llvm::Value *zero = b.CreateICmpEQ(e, b.getInt64(0));
+    anyZero = b.CreateOr(anyZero, zero);
+    fits = b.CreateAnd(fits, b.CreateICmpULE(e, room));
+    room = b.CreateUDiv(room, b.CreateSelect(zero, b.getInt64(1), e));
+  }
+  return b.CreateOr(anyZero, fits);
+}
+
 } // namespace gradc

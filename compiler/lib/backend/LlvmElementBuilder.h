@@ -62,4 +62,9 @@ private:
   const std::vector<llvm::Value *> &dims_;
 };
 
+/// Whether `shape` has at most kMaxElements elements for `dims` (ir/Type.h's rule, in
+/// generated code), its sizes being non-negative.
+llvm::Value *shapeFits(llvm::IRBuilderBase &b, const Graph &g, const std::vector<llvm::Value *> &dims,
+                       const Shape &shape);
+
 } // namespace gradc

@@ -4,6 +4,7 @@
 // the worst |g - d| / max(1, |g|, |d|) is returned (NaN when any is NaN or f fails).
 #include "backend/LlvmGradCheck.h"
 
+#include "backend/LlvmElementBuilder.h"
 #include "backend/LlvmTypes.h"
 #include "backend/LoopNest.h"
 
@@ -22,7 +23,8 @@ using V = llvm::Value *;
 struct Buffers {
   std::vector<V> copy, grad; // per parameter: its copy and its gradient (array or stack slot)
   V out = nullptr;
-  V size = nullptr; // bytes up to the end of the last buffer
+  V size = nullptr;  // bytes up to the end of the last buffer
+  V valid = nullptr; // every size in range and the sum not wrapped (else `size` is meaningless)
 };
 
 class GradCheckEmitter {
@@ -45,7 +47,7 @@ private:
          llvm::Function *self);
   V objective(const Buffers &bufs, const std::vector<V> &dims, llvm::Function *self);
   V toDouble(V v, DType t) { return convertValue(b_, v, t, DType::F64); }
-  V dimsOk(const std::vector<V> &dimArgs);
+  V dimsOk(const std::vector<V> &dimArgs, const std::vector<V> &dims);
 
   llvm::Module &m_;
   llvm::LLVMContext &c_;
@@ -77,11 +79,14 @@ V GradCheckEmitter::count(const Shape &shape, const std::vector<V> &dims) {
   return n;
 }
 
-V GradCheckEmitter::dimsOk(const std::vector<V> &dimArgs) {
+// Dims non-negative, and every parameter's and the result's size in range (ir/Type.h).
+V GradCheckEmitter::dimsOk(const std::vector<V> &dimArgs, const std::vector<V> &dims) {
   V ok = b_.getTrue();
   for (V d : dimArgs)
     ok = b_.CreateAnd(ok, b_.CreateICmpSGE(d, b_.getInt64(0)));
-  return ok;
+  for (const ParamInfo &p : fn_.params)
+    ok = b_.CreateAnd(ok, shapeFits(b_, *fn_.graph, dims, p.type.shape));
+  return b_.CreateAnd(ok, shapeFits(b_, *fn_.graph, dims, result_.shape));
 }
 
 // After f's own workspace: each array parameter's copy, each array gradient, f's output.
@@ -90,10 +95,16 @@ Buffers GradCheckEmitter::layout(const std::vector<V> &dims, V ws) {
   std::vector<V> dimArgs;
   for (int32_t sym : abi_.dimArgs)
     dimArgs.push_back(dims[static_cast<size_t>(sym)]);
-  V off = align(b_.CreateCall(m_.getFunction(abi_.workspaceSizeSymbol), dimArgs));
+  V own = b_.CreateCall(m_.getFunction(abi_.workspaceSizeSymbol), dimArgs);
+  bufs.valid = b_.CreateICmpNE(own, b_.getInt64(UINT64_MAX));
+  V off = align(own);
   auto buffer = [&](DType t, const Shape &shape) {
     V p = ws ? b_.CreateInBoundsGEP(b_.getInt8Ty(), ws, off) : nullptr;
-    off = b_.CreateAdd(off, align(b_.CreateMul(b_.getInt64(static_cast<uint64_t>(byteSize(t))), count(shape, dims))));
+    // Sizes are in range when bufs.valid (dimsOk); only the sum may wrap.
+    V bytes = align(b_.CreateMul(b_.getInt64(static_cast<uint64_t>(byteSize(t))), count(shape, dims)));
+    V sum = b_.CreateBinaryIntrinsic(llvm::Intrinsic::uadd_with_overflow, off, bytes);
+    bufs.valid = b_.CreateAnd(bufs.valid, b_.CreateNot(b_.CreateExtractValue(sum, 1)));
+    off = b_.CreateExtractValue(sum, 0);
     return p;
   };
   for (const ParamInfo &p : fn_.params) {
@@ -173,10 +184,17 @@ void GradCheckEmitter::emit() {
   std::vector<V> dimArgs;
   for (size_t i = 0; i < abi_.dimArgs.size(); ++i)
     dimArgs.push_back(f->getArg(static_cast<unsigned>(i)));
-  b_.CreateCondBr(dimsOk(dimArgs), body, fail);
+  // The sizes first (nothing that depends on them is computed before they are known to be
+  // in range), then the workspace: its layout in range, and given.
+  llvm::BasicBlock *sized = llvm::BasicBlock::Create(c_, "sized", f);
+  b_.CreateCondBr(dimsOk(dimArgs, dims), sized, fail);
+  b_.SetInsertPoint(sized);
+  V ws = f->getArg(f->arg_size() - 1);
+  Buffers bufs = layout(dims, ws);
+  V given = b_.CreateOr(b_.CreateICmpEQ(bufs.size, b_.getInt64(0)), b_.CreateIsNotNull(ws));
+  b_.CreateCondBr(b_.CreateAnd(bufs.valid, given), body, fail);
   b_.SetInsertPoint(body);
 
-  Buffers bufs = layout(dims, f->getArg(f->arg_size() - 1));
   for (size_t p = 0; p < fn_.params.size(); ++p) {
     const ParamInfo &pi = fn_.params[p];
     V src = f->getArg(static_cast<unsigned>(paramArg_[p]));
@@ -239,7 +257,7 @@ void GradCheckEmitter::emit() {
   }
   b_.CreateRet(b_.CreateLoad(b_.getDoubleTy(), worst));
 
-  // size_t f_gradcheck_workspace_size(dims...): 0 for a negative dim.
+  // size_t f_gradcheck_workspace_size(dims...).
   std::vector<llvm::Type *> dimTypes(abi_.dimArgs.size(), b_.getInt64Ty());
   auto *sf = llvm::Function::Create(llvm::FunctionType::get(b_.getInt64Ty(), dimTypes, false),
                                     llvm::Function::ExternalLinkage, abi_.gradcheckWorkspaceSizeSymbol, m_);
@@ -248,8 +266,15 @@ void GradCheckEmitter::emit() {
   std::vector<V> sdimArgs;
   for (llvm::Argument &a : sf->args())
     sdimArgs.push_back(&a);
-  V size = layout(sdims, nullptr).size;
-  b_.CreateRet(b_.CreateSelect(dimsOk(sdimArgs), size, b_.getInt64(0)));
+  // SIZE_MAX for dims out of range (negative, or sizes too large to index: ABI.md).
+  llvm::BasicBlock *sizeFail = llvm::BasicBlock::Create(c_, "out_of_range", sf);
+  llvm::BasicBlock *sizeOk = llvm::BasicBlock::Create(c_, "sized", sf);
+  b_.CreateCondBr(dimsOk(sdimArgs, sdims), sizeOk, sizeFail);
+  b_.SetInsertPoint(sizeFail);
+  b_.CreateRet(b_.getInt64(UINT64_MAX));
+  b_.SetInsertPoint(sizeOk);
+  Buffers sizes = layout(sdims, nullptr);
+  b_.CreateRet(b_.CreateSelect(sizes.valid, sizes.size, b_.getInt64(UINT64_MAX)));
 }
 
 } // namespace

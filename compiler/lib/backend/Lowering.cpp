@@ -589,13 +589,23 @@ void FunctionEmitter::emitCopies() {
   }
 }
 
-// Every extent is non-negative and every index and slice is in range.
+// Every extent is non-negative, every value's size in range (ir/Type.h), the workspace
+// given when one is needed, and every index and slice is in range.
 LVal FunctionEmitter::boundsOk() {
   LVal ok = b_.getTrue();
   LVal zero = b_.getInt64(0);
   for (const Dim &d : s_.extents)
     if (!d.isLiteral())
       ok = b_.CreateAnd(ok, b_.CreateICmpSGE(dimValue(d), zero));
+  for (const Shape &shape : s_.shapes)
+    ok = b_.CreateAnd(ok, shapeFits(b_, g_, dims_, shape));
+  if (wsArg_ >= 0 && (tapeSlots_ > 0 || !s_.buffers.empty())) {
+    LVal layoutOk = nullptr;
+    LVal bytes = layout(b_, dims_, nullptr, &layoutOk);
+    LVal ws = fn_->getArg(static_cast<unsigned>(wsArg_));
+    LVal given = b_.CreateOr(b_.CreateICmpEQ(bytes, zero), b_.CreateIsNotNull(ws));
+    ok = b_.CreateAnd(ok, b_.CreateAnd(layoutOk, given));
+  }
   for (NodeId n : s_.indexNodes) {
     const Node &node = g_.node(n);
     const Shape &full = node.op == Op::Index ? g_.type(node.operands[0]).shape : node.type.shape;
@@ -653,13 +663,16 @@ void FunctionEmitter::emitFailure() {
 }
 
 // The workspace: the tape (chunked code only), then one 64-byte aligned buffer per slot.
+// Sizes are summed with overflow checks: `valid` is false when a buffer is too large or the
+// sum wraps (f_workspace_size then returns SIZE_MAX and the entry functions fail).
 LVal FunctionEmitter::layout(llvm::IRBuilderBase &b, const std::vector<LVal> &dims,
-                            std::vector<LVal> *offsets) {
+                            std::vector<LVal> *offsets, LVal *valid) {
   LlvmIndexMapper im(b, g_, dims);
   auto align = [&](LVal v) {
     return b.CreateAnd(b.CreateAdd(v, b.getInt64(kBufferAlign - 1)),
                        b.getInt64(static_cast<uint64_t>(~(kBufferAlign - 1))));
   };
+  LVal ok = b.getTrue();
   LVal total = align(b.getInt64(static_cast<uint64_t>(tapeSlots_ * 8)));
   for (NodeId n : s_.buffers) {
     if (offsets)
@@ -670,8 +683,14 @@ LVal FunctionEmitter::layout(llvm::IRBuilderBase &b, const std::vector<LVal> &di
       LVal e = unwrap(im.dim(d));
       count = b.CreateMul(count, b.CreateSelect(b.CreateICmpSLT(e, b.getInt64(0)), b.getInt64(0), e));
     }
-    total = b.CreateAdd(total, align(count));
+    ok = b.CreateAnd(ok, shapeFits(b, g_, dims, t.shape));
+    // At most 2^59 bytes: aligning cannot wrap, the sum can.
+    LVal sum = b.CreateBinaryIntrinsic(llvm::Intrinsic::uadd_with_overflow, total, align(count));
+    ok = b.CreateAnd(ok, b.CreateNot(b.CreateExtractValue(sum, 1)));
+    total = b.CreateExtractValue(sum, 0);
   }
+  if (valid)
+    *valid = ok;
   return total;
 }
 

@@ -47,7 +47,7 @@ struct LoweringOptions {
 
 /// Adds f, f_grad, f_workspace_size, and packed entry points `f__packed(void **args)`
 /// (one pointer per argument, then one to the result) used by generic callers.
-/// Returns the ABI it implemented. The module is verified; a failure is an internal error.
+/// Returns the ABI it implemented. The caller verifies the module (llvm::verifyModule).
 AbiSet lowerFunction(const LoweringInput &in, llvm::Module &m, const LoweringOptions &opts = {});
 
 namespace lowering {

@@ -2,6 +2,7 @@
 #include "backend/ObjectEmitter.h"
 
 #include "backend/Optimize.h"
+#include "backend/TargetCheck.h"
 
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
@@ -39,7 +40,11 @@ bool emitObjectFile(llvm::Module &m, const CodegenOptions &opts, const std::stri
     error = "unknown target '" + triple + "': " + error;
     return false;
   }
-  std::string cpu = opts.targetCpu;
+  installLlvmErrorHandlers();
+  std::string cpu = opts.targetCpu == "native" && host ? "" : opts.targetCpu;
+  if (!cpu.empty())
+    if (error = checkTargetCpu(*target, triple, cpu); !error.empty())
+      return false;
   llvm::SubtargetFeatures features;
   if (cpu.empty() && host) { // tuned for this machine, as -march=native
     cpu = llvm::sys::getHostCPUName().str();

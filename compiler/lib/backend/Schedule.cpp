@@ -134,6 +134,7 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
   std::vector<int> depth(n, 0);      // fused elementwise ops up to this node
   std::vector<int> cost(n, 0);       // ops to recompute one element of an inline node
   std::set<std::pair<int32_t, int64_t>> extents;
+  std::set<std::vector<std::pair<int32_t, int64_t>>> shapeKeys;
   auto materialize = [&](size_t i) {
     const Node &node = g.node(static_cast<NodeId>(i));
     if (firstRoot[i] >= 0 && !node.type.isScalar()) {
@@ -153,6 +154,14 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
     const OpInfo &info = opInfo(node.op);
     for (const Dim &d : node.type.shape)
       extents.insert({d.sym, d.off});
+    if (std::any_of(node.type.shape.begin(), node.type.shape.end(), [](const Dim &d) { return !d.isLiteral(); })) {
+      std::vector<std::pair<int32_t, int64_t>> key;
+      for (const Dim &d : node.type.shape)
+        key.push_back({d.sym, d.off});
+      std::sort(key.begin(), key.end()); // the count does not depend on the order
+      if (shapeKeys.insert(key).second)
+        s.shapes.push_back(node.type.shape);
+    }
     if (node.op == Op::Index || node.op == Op::IndexGrad)
       s.indexNodes.push_back(static_cast<NodeId>(i));
     if (info.loop == LoopKind::Gather)

@@ -57,6 +57,9 @@ struct Schedule {
   std::vector<NodeId> indexNodes;
   std::vector<NodeId> pickNodes; // their labels are checked on entry
   std::vector<Dim> extents;
+  /// The distinct shapes with a dim among the nodes: each must have at most kMaxElements
+  /// elements for the dims of a call (ir/Type.h), checked on entry before any size is used.
+  std::vector<Shape> shapes;
   /// The steps of a row sweep follow its matvec in `steps`; backends that fuse emit them all
   /// at the matvec, others in order (their operands are ready there).
   std::vector<RowSweep> rowSweeps;

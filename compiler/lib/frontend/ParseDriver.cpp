@@ -1,6 +1,9 @@
 // ParseDriver.cpp: the grammar's one-call actions and the scanner's bracket bookkeeping.
 #include "frontend/ParseDriver.h"
 
+#include "ir/Type.h"
+#include "support/Numbers.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -19,12 +22,11 @@ void ParseDriver::addFunc(FuncDef def) {
 }
 
 // A literal whose value is not a finite double (1e400), or that rounds a non-zero
-// value to zero (1e-400), is an error rather than a silent inf or 0.
+// value to zero (1e-400), is an error rather than a silent inf or 0: the rule of every
+// input path (support/Numbers.h).
 ExprId ParseDriver::number(SourceLoc loc, std::string text) {
-  errno = 0;
-  double v = std::strtod(text.c_str(), nullptr);
-  bool nonzeroDigits = text.find_first_of("123456789") < text.find_first_of("eE");
-  if (std::isinf(v) || (v == 0.0 && nonzeroDigits)) {
+  double v;
+  if (parseReal(text, v) != NumberStatus::Ok) {
     diags.error(loc, "numeric literal '" + text + "' is out of range for f64");
     failed = true;
   }
@@ -36,7 +38,12 @@ DimRef ParseDriver::dimLiteral(SourceLoc loc, const std::string &text) {
   bool integral = text.find_first_not_of("0123456789") == std::string::npos;
   errno = 0;
   unsigned long long v = integral ? std::strtoull(text.c_str(), nullptr, 10) : 0;
-  if (!integral || errno == ERANGE || v == 0 || v > (1ull << 40)) {
+  if (integral && v != 0 && (errno == ERANGE || v > static_cast<unsigned long long>(kMaxDimSize))) {
+    diags.error(loc, "shape entry " + text + " is larger than " + std::to_string(kMaxDimSize) +
+                         " (2^40), the largest size of an axis");
+    failed = true;
+    d.size = 1;
+  } else if (!integral || v == 0) {
     diags.error(loc, "a shape entry must be a positive integer or a dim name, not '" + text + "'");
     failed = true;
     d.size = 1;

@@ -21,6 +21,12 @@ EvalResult evaluate(const Graph &g, const std::vector<NodeId> &roots,
       lastUse[static_cast<size_t>(o)] = std::max(lastUse[static_cast<size_t>(o)], i);
     }
   }
+  NodeId tooLarge = kNoNode;
+  result.error = checkTensorSizes(g, needed, dimValues, tooLarge);
+  if (!result.ok()) {
+    result.errorLoc = g.loc(tooLarge);
+    return result;
+  }
   std::vector<bool> isRoot(n, false);
   for (NodeId r : roots)
     if (r != kNoNode)

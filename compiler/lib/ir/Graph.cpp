@@ -111,6 +111,12 @@ NodeId Graph::tryMake(Op op, std::vector<NodeId> operands, Attrs attrs, std::str
   ShapeQuery q{types, attrs, *dims_};
   if (!info.shape(q, type, error))
     return kNoNode;
+  // Literal sizes are known now: a tensor too large to index is refused where it is built.
+  if (literalElementCount(type.shape) < 0) {
+    error = "the result would have more than " + maxElementsText() + " elements (" +
+            dims_->str(type.shape) + ")";
+    return kNoNode;
+  }
   NodeId simple = simplify(op, operands, type);
   if (simple != kNoNode)
     return simple;
@@ -249,6 +255,30 @@ void Graph::print(std::ostream &os, const std::vector<NodeId> &roots,
       os << "  " << nodeToString(static_cast<NodeId>(i)) << "\n";
   for (size_t i = 0; i < roots.size(); ++i)
     os << "  " << (i < rootNames.size() ? rootNames[i] : "out") << " = %" << roots[i] << "\n";
+}
+
+std::string checkTensorSizes(const Graph &g, const std::vector<bool> &needed,
+                             const std::vector<int64_t> &dimValues, NodeId &at) {
+  for (size_t i = 0; i < g.size() && i < needed.size(); ++i) {
+    if (!needed[i])
+      continue;
+    const Shape &shape = g.type(static_cast<NodeId>(i)).shape;
+    std::vector<int64_t> sizes = concreteShape(shape, dimValues);
+    if (checkedElementCount(sizes) >= 0)
+      continue;
+    at = static_cast<NodeId>(i);
+    std::string concrete;
+    for (int64_t s : sizes)
+      concrete += (concrete.empty() ? "" : ", ") + std::to_string(s);
+    bool negative = false;
+    for (int64_t s : sizes)
+      negative = negative || s < 0;
+    return negative ? "a value of shape " + g.dims().str(shape) + " would have a negative size ([" +
+                          concrete + "]) for these dims"
+                    : "a value of shape " + g.dims().str(shape) + " would have more than " +
+                          maxElementsText() + " elements ([" + concrete + "]) for these dims";
+  }
+  return "";
 }
 
 } // namespace gradc

@@ -93,4 +93,10 @@ private:
   size_t tableUsed_ = 0;
 };
 
+/// Empty when every node flagged in `needed` has at most kMaxElements elements for
+/// `dimValues`; otherwise why not, with `at` the first node that has too many. Run before
+/// anything is evaluated or called, so that no size computation can wrap.
+std::string checkTensorSizes(const Graph &g, const std::vector<bool> &needed,
+                             const std::vector<int64_t> &dimValues, NodeId &at);
+
 } // namespace gradc

@@ -26,6 +26,42 @@ std::string DimTable::str(const Shape &s) const {
   return out + "]";
 }
 
+std::vector<int64_t> concreteShape(const Shape &shape, const std::vector<int64_t> &dimValues) {
+  std::vector<int64_t> out;
+  out.reserve(shape.size());
+  for (const Dim &d : shape)
+    out.push_back(dimValue(d, dimValues));
+  return out;
+}
+
+int64_t checkedElementCount(const std::vector<int64_t> &sizes) {
+  for (int64_t s : sizes)
+    if (s < 0)
+      return -1;
+  int64_t count = 1;
+  for (int64_t s : sizes) {
+    if (s == 0)
+      return 0;
+    if (__builtin_mul_overflow(count, s, &count) || count > kMaxElements) {
+      for (int64_t t : sizes) // a zero later on still makes the tensor empty
+        if (t == 0)
+          return 0;
+      return -1;
+    }
+  }
+  return count;
+}
+
+int64_t literalElementCount(const Shape &shape) {
+  std::vector<int64_t> sizes;
+  for (const Dim &d : shape)
+    if (d.isLiteral())
+      sizes.push_back(d.off);
+  return checkedElementCount(sizes);
+}
+
+std::string maxElementsText() { return "2^56"; }
+
 bool dimDifference(const Dim &a, const Dim &b, int64_t &diff) {
   if (a.sym != b.sym)
     return false;

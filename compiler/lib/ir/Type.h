@@ -40,4 +40,27 @@ inline bool isInteger(DType t) { return t == DType::I32 || t == DType::I64; }
 /// a - b when it is known at compile time (both literal, or the same dim).
 bool dimDifference(const Dim &a, const Dim &b, int64_t &diff);
 
+/// The largest size of one axis: a shape literal, `--dim`, CompileOptions::dims.
+constexpr int64_t kMaxDimSize = int64_t(1) << 40;
+/// The most elements one tensor may have. Its bytes (8 per element at most, so up to 2^59)
+/// and every index into it fit in 64-bit arithmetic, in the compiler and in generated code;
+/// sums of such sizes (a workspace) are computed with overflow checks.
+constexpr int64_t kMaxElements = int64_t(1) << 56;
+
+/// The value of `d` for `dimValues` (indexed by Dim::sym).
+inline int64_t dimValue(const Dim &d, const std::vector<int64_t> &dimValues) {
+  return (d.isLiteral() ? 0 : dimValues[static_cast<size_t>(d.sym)]) + d.off;
+}
+/// The concrete sizes of `shape` for `dimValues`.
+std::vector<int64_t> concreteShape(const Shape &shape, const std::vector<int64_t> &dimValues);
+/// The number of elements of a tensor of concrete `sizes`, or -1 when a size is negative
+/// or the count exceeds kMaxElements. Every element count in gradc is computed here (the
+/// generated code's entry checks apply the same rule), so no product of sizes wraps.
+int64_t checkedElementCount(const std::vector<int64_t> &sizes);
+/// The product of the literal sizes of `shape`, or -1 beyond kMaxElements: a shape whose
+/// literal part alone is too large is an error at compile time.
+int64_t literalElementCount(const Shape &shape);
+/// "2^56": how the element limit reads in messages.
+std::string maxElementsText();
+
 } // namespace gradc

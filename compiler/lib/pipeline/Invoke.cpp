@@ -2,34 +2,45 @@
 #include "pipeline/Invoke.h"
 
 #include "ir/OpTable.h"
+#include "support/Numbers.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 
 namespace gradc {
 
 namespace {
 
-int64_t dimValueOf(const Dim &d, const std::vector<int64_t> &dims) {
-  return (d.sym < 0 ? 0 : dims[static_cast<size_t>(d.sym)]) + d.off;
-}
+int64_t dimValueOf(const Dim &d, const std::vector<int64_t> &dims) { return dimValue(d, dims); }
 
+// Sizes were checked on entry (checkIndexBounds): no count here can be negative or wrap.
 int64_t elements(const Shape &s, const std::vector<int64_t> &dims) {
-  int64_t n = 1;
-  for (const Dim &d : s)
-    n *= std::max<int64_t>(0, dimValueOf(d, dims));
-  return n;
+  return std::max<int64_t>(0, checkedElementCount(concreteShape(s, dims)));
 }
 
 size_t dtypeBytes(DType t) { return t == DType::F64 || t == DType::I64 ? 8 : t == DType::Bool ? 1 : 4; }
+
+// Integer parameters are validated when bound (integral, in range); converting anything
+// else saturates instead of being undefined.
+template <typename T> T saturate(double v) {
+  if (!(v == v))
+    return 0;
+  if (v <= static_cast<double>(std::numeric_limits<T>::min()))
+    return std::numeric_limits<T>::min();
+  if (v >= -static_cast<double>(std::numeric_limits<T>::min())) // 2^31 or 2^63: exact
+    return std::numeric_limits<T>::max();
+  return static_cast<T>(v);
+}
 
 void writeAs(DType t, double v, void *p) {
   switch (t) {
   case DType::F64: { double x = v; std::memcpy(p, &x, 8); break; }
   case DType::F32: { float x = static_cast<float>(v); std::memcpy(p, &x, 4); break; }
-  case DType::I32: { int32_t x = static_cast<int32_t>(v); std::memcpy(p, &x, 4); break; }
-  case DType::I64: { int64_t x = static_cast<int64_t>(v); std::memcpy(p, &x, 8); break; }
+  case DType::I32: { int32_t x = saturate<int32_t>(v); std::memcpy(p, &x, 4); break; }
+  case DType::I64: { int64_t x = saturate<int64_t>(v); std::memcpy(p, &x, 8); break; }
   case DType::Bool: { uint8_t x = v != 0; std::memcpy(p, &x, 1); break; }
   }
 }
@@ -67,19 +78,14 @@ struct Buffer {
 };
 
 std::vector<int64_t> concrete(const Shape &s, const std::vector<int64_t> &dims) {
-  std::vector<int64_t> out;
-  for (const Dim &d : s)
-    out.push_back(dimValueOf(d, dims));
-  return out;
+  return concreteShape(s, dims);
 }
 
 } // namespace
 
 Tensor tensorFromMemory(const void *data, DType dtype, std::vector<int64_t> shape) {
   Tensor t{std::move(shape), {}};
-  int64_t n = 1;
-  for (int64_t e : t.shape)
-    n *= std::max<int64_t>(0, e);
+  int64_t n = std::max<int64_t>(0, checkedElementCount(t.shape));
   const auto *bytes = static_cast<const unsigned char *>(data);
   for (int64_t i = 0; i < n; ++i)
     t.data.push_back(readAs(dtype, bytes + static_cast<size_t>(i) * dtypeBytes(dtype)));
@@ -97,6 +103,11 @@ bool checkIndexBounds(const Graph &g, const std::vector<NodeId> &roots,
     if (needed[i])
       for (NodeId o : g.node(static_cast<NodeId>(i)).operands)
         needed[static_cast<size_t>(o)] = true;
+  NodeId tooLarge = kNoNode;
+  if (error = checkTensorSizes(g, needed, dims, tooLarge); !error.empty()) {
+    loc = g.loc(tooLarge);
+    return false;
+  }
   for (size_t i = 0; i < g.size(); ++i) {
     const Node &n = g.node(static_cast<NodeId>(i));
     if (needed[i] && n.op == Op::Pick && !params.empty()) {
@@ -108,7 +119,7 @@ bool checkIndexBounds(const Graph &g, const std::vector<NodeId> &roots,
         if (!(label >= 0 && label < static_cast<double>(classes))) {
           const Node &y = g.node(n.operands[1]);
           size_t p = y.op == Op::Param ? static_cast<size_t>(y.ints[0]) : paramNames.size();
-          std::string value = std::to_string(static_cast<int64_t>(label));
+          std::string value = integerText(label);
           error = p < paramNames.size()
                       ? "label " + paramNames[p] + "[" + std::to_string(r) + "] = " + value
                       : "label " + value + " (row " + std::to_string(r) + ")";
@@ -165,8 +176,17 @@ EvalResult invokeCompiled(const CompiledFunction &cf, const Function &fn,
   uint64_t wsBytes = 0;
   dimArgv.push_back(&wsBytes);
   cf.workspaceSizePacked(dimArgv.data());
-  if (wsBytes)
+  if (wsBytes == SIZE_MAX) { // the sizes were checked above: a bug, not the user's dims
+    result.error = "the workspace size overflows for these dims";
+    return result;
+  }
+  if (wsBytes) {
     ws.reset(std::aligned_alloc(64, (wsBytes + 63) / 64 * 64));
+    if (!ws) {
+      result.error = "out of memory: the workspace needs " + std::to_string(wsBytes) + " bytes";
+      return result;
+    }
+  }
 
   const Type &resultType = fn.graph->type(fn.result);
   for (size_t i = 0; i < nargs; ++i) {

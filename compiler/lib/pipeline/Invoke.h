@@ -7,7 +7,8 @@
 
 namespace gradc {
 
-/// Checks every index and slice the compiled roots read against `dimValues`, and every
+/// Checks that every value the compiled roots need has a valid size for `dimValues`
+/// (ir/Type.h, checkedElementCount), every index and slice they read, and every
 /// label of a `pick` (from `params`; skipped when it is empty): what the compiled code
 /// checks on entry, so the caller can report the failing one by its location. A label
 /// parameter is named from `paramNames` ("label y[3] = 7 is out of range for 5 classes").

@@ -3,42 +3,15 @@
 
 #include "frontend/Parser.h"
 #include "sema/Sema.h"
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include "support/ReadFile.h"
 
 namespace gradc {
 
 std::optional<std::string> readSourceFile(const std::string &path, Diagnostics &diags) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diags.error({}, "cannot open '" + path + "': " + std::strerror(errno));
-    return std::nullopt;
-  }
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size > static_cast<std::streamoff>(kMaxSourceBytes)) {
-    diags.error({}, "'" + path + "' is " + std::to_string(size >> 20) +
-                        " MiB; the largest source gradc accepts is " +
-                        std::to_string(kMaxSourceBytes >> 20) + " MiB");
-    return std::nullopt;
-  }
-  in.seekg(0, std::ios::beg);
-  std::string text;
-  if (size > 0) {
-    text.resize(static_cast<size_t>(size));
-    in.read(text.data(), size);
-  } else {
-    std::ostringstream ss; // a pipe or special file has no size
-    ss << in.rdbuf();
-    text = ss.str();
-  }
-  if (in.bad()) {
-    diags.error({}, "cannot read '" + path + "'");
-    return std::nullopt;
-  }
+  std::string error;
+  std::optional<std::string> text = readBoundedFile(path, kMaxSourceBytes, "source", error);
+  if (!text)
+    diags.error({}, error);
   return text;
 }
 

@@ -356,6 +356,10 @@ ExprBuilder::Value ExprBuilder::call(const Expr &e) {
       args.push_back(k);
     }
   }
+  for (size_t i = 0; i < kws.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (ast_[kws[i]].text == ast_[kws[j]].text)
+        return fail(ast_[kws[i]].loc, "keyword argument '" + ast_[kws[i]].text + "' is given twice");
   if (const Function *f = program_.find(e.text)) {
     if (!kws.empty())
       return fail(ast_[kws[0]].loc, "function '" + e.text + "' takes no keyword arguments");

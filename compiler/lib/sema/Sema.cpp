@@ -122,6 +122,11 @@ bool checkParams(const FuncDef &def, const DimTable &dims, Diagnostics &diags,
       }
       info.type.shape.push_back(Dim{sym, 0});
     }
+    if (literalElementCount(info.type.shape) < 0) {
+      diags.error(p.loc, "parameter '" + p.name + "' would have more than " + maxElementsText() +
+                             " elements (" + dims.str(info.type.shape) + ")");
+      ok = false;
+    }
     out.push_back(std::move(info));
   }
   return ok;

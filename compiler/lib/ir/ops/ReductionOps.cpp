@@ -79,7 +79,9 @@ NodeId spreadBack(Graph &g, NodeId v, Shape in, std::vector<int64_t> axes) {
 
 // max/min reductions route the gradient to the elements equal to the extreme, split
 // equally among ties (PyTorch's amax/amin): mask = (a == m), count = sum(mask),
-// da = where(mask, g / count, 0).
+// da = where(mask, g / count, 0 / count). When the result is NaN no element equals it:
+// count = 0 and every element's gradient is 0/0 = NaN, as amax's (a zero gradient would
+// hide the NaN).
 struct ExtremeMask {
   NodeId mask, count;
 };
@@ -98,8 +100,10 @@ void vjpExtreme(VjpContext &c) {
   const auto axes = c.g.node(c.self).ints;
   const Shape in = c.g.type(c.in(0)).shape;
   ExtremeMask e = extremeMask(c.g, c.self);
-  NodeId share = spreadBack(c.g, c.div(c.grad, e.count), in, axes);
-  c.give(0, c.g.make(Op::Where, {e.mask, share, c.konst(0.0, c.in(0))}));
+  NodeId perWinner = c.div(c.grad, e.count);
+  NodeId share = spreadBack(c.g, perWinner, in, axes);
+  NodeId rest = spreadBack(c.g, c.div(c.konst(0.0, perWinner), e.count), in, axes);
+  c.give(0, c.g.make(Op::Where, {e.mask, share, rest}));
 }
 
 // d max(a) = sum(where(mask, da, 0)) / count

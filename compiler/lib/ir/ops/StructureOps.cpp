@@ -1,6 +1,7 @@
 // StructureOps.cpp: ops that move values without arithmetic: broadcast, reshape,
 // transpose, indexing and its adjoint. Their gradients move the gradient back.
 #include "ir/OpTable.h"
+#include "support/Numbers.h"
 
 #include "backend/ElementBuilder.h"
 #include "ir/ops/TensorWalk.h"
@@ -302,7 +303,7 @@ void evalPick(EvalContext &c) {
     double label = y.data[static_cast<size_t>(i)];
     if (!(label >= 0 && label < static_cast<double>(cols))) {
       if (c.error.empty())
-        c.error = "label " + std::to_string(static_cast<int64_t>(label)) + " (row " +
+        c.error = "label " + integerText(label) + " (row " +
                   std::to_string(i) + ") is out of range for " + std::to_string(cols) + " classes";
       continue;
     }
