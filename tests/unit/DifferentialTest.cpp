@@ -353,7 +353,7 @@ TEST(Differential, RandomProgramsThroughEveryEngine) {
   // Coverage: a new op in the op table must be reached by the generators.
   std::string missing;
   for (int op = 0; op < kNumOps; ++op)
-    if (!diff.opsSeen.count(static_cast<Op>(op)))
+    if (!diff.opsSeen.count(static_cast<Op>(op)) && !opInfo(static_cast<Op>(op)).inlinedFirst)
       missing += std::string(" ") + opInfo(static_cast<Op>(op)).name;
   EXPECT_EQ(missing, "") << "ops no generated program (or its gradient) uses";
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -62,6 +62,10 @@ TEST(OpTable, EveryOpIsComplete) {
     const OpInfo &info = opInfo(static_cast<Op>(i));
     SCOPED_TRACE(info.name);
     EXPECT_NE(info.shape, nullptr);
+    if (info.inlinedFirst) { // a call: replaced by its callee's body before any rule is needed
+      EXPECT_TRUE(!info.eval && !info.vjp && !info.jvp && !info.element);
+      continue;
+    }
     if (static_cast<Op>(i) != Op::Param)
       EXPECT_NE(info.eval, nullptr);
     EXPECT_TRUE(info.vjp != nullptr || info.noGradient);

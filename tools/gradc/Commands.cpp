@@ -35,7 +35,8 @@ std::unique_ptr<CompiledSource> load(const CommonOptions &opts, int &exitCode) {
   Diagnostics diags(source);
   auto out = std::make_unique<CompiledSource>();
   auto t = std::chrono::steady_clock::now();
-  bool ok = compileSource(source, diags, *out, opts.dump == "ast");
+  // Functions are inlined when chosen: a file of many functions costs what is used.
+  bool ok = compileSource(source, diags, *out, opts.dump == "ast", false);
   if (opts.stats)
     std::cerr << "stats: read " << source->text.size() << " bytes, parse and check "
               << std::fixed << std::setprecision(1)
@@ -58,7 +59,7 @@ Function *pickFunction(CompiledSource &cs, const CommonOptions &opts, int &exitC
   auto &funcs = cs.program.funcs;
   if (opts.fn.empty()) {
     if (funcs.size() == 1)
-      return &funcs[0];
+      return &cs.program.inlined(0);
     std::string names;
     for (const Function &f : funcs)
       names += (names.empty() ? "" : ", ") + f.name;
@@ -69,7 +70,7 @@ Function *pickFunction(CompiledSource &cs, const CommonOptions &opts, int &exitC
   }
   for (Function &f : funcs)
     if (f.name == opts.fn)
-      return &f;
+      return &cs.program.inlined(f);
   std::string names;
   for (const Function &f : funcs)
     names += (names.empty() ? "" : ", ") + f.name;
@@ -375,8 +376,8 @@ int emitCommand(const EmitOptionsCli &opts) {
     return code;
   std::vector<Function *> fns;
   if (opts.common.fn.empty()) {
-    for (Function &f : cs->program.funcs)
-      fns.push_back(&f);
+    for (size_t i = 0; i < cs->program.funcs.size(); ++i)
+      fns.push_back(&cs->program.inlined(i));
   } else {
     Function *f = pickFunction(*cs, opts.common, code);
     if (!f)

@@ -140,7 +140,7 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
   try {
     if (text.size() > kMaxSourceBytes)
       return fail(0, 0, "the source is larger than " + std::to_string(kMaxSourceBytes >> 20) + " MiB");
-    if (!gradc::compileSource(file, diags, *impl.source)) {
+    if (!gradc::compileSource(file, diags, *impl.source, false, false)) {
       for (const Diagnostic &d : diags.all())
         impl.diagnostics.push_back({name, d.loc.line, d.loc.col, d.message});
       impl.rendered = diags.rendered();
@@ -166,9 +166,9 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
       return fail(0, 0, "no function '" + options.function + "'");
     // Two functions exporting one symbol (`f_grad` next to `f`) would make lookups ambiguous.
     std::vector<const Function *> compiled;
-    for (const Function &fn : program.funcs)
-      if (options.function.empty() || fn.name == options.function)
-        compiled.push_back(&fn);
+    for (size_t i = 0; i < program.funcs.size(); ++i)
+      if (options.function.empty() || program.funcs[i].name == options.function)
+        compiled.push_back(&program.inlined(i));
     if (!checkExportedNames(compiled, *program.dims, "", false, false, diags)) {
       for (const Diagnostic &d : diags.all())
         impl.diagnostics.push_back({name, d.loc.line, d.loc.col, d.message});

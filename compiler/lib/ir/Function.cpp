@@ -1,6 +1,8 @@
 // Function.cpp: queries on checked functions.
 #include "ir/Function.h"
 
+#include "ir/Inline.h"
+
 #include <set>
 
 namespace gradc {
@@ -29,6 +31,13 @@ const Function *Program::find(const std::string &name) const {
     if (f.name == name)
       return &f;
   return nullptr;
+}
+
+Function &Program::inlined(size_t i) {
+  Function &f = funcs[i];
+  if (!f.graph)
+    f = inlineCalls(*this, i);
+  return f;
 }
 
 } // namespace gradc

@@ -30,9 +30,18 @@ struct Function {
 
 struct Program {
   std::shared_ptr<DimTable> dims = std::make_shared<DimTable>();
+  /// The functions in source order, each whole: ready to evaluate, differentiate and compile.
+  /// A function that calls others has no graph until inline(i) makes it (checkProgram does it
+  /// for all unless asked not to), so a program whose functions call each other in a chain
+  /// costs memory in proportion to what is compiled, not to the sum of every inlined body.
   std::vector<Function> funcs;
+  /// The functions as checked: a call of a user function is one Op::Call node.
+  std::vector<Function> bodies;
 
   const Function *find(const std::string &name) const;
+  /// funcs[i] with its graph made (ir/Inline.h); idempotent.
+  Function &inlined(size_t i);
+  Function &inlined(const Function &f) { return inlined(static_cast<size_t>(&f - funcs.data())); }
 };
 
 } // namespace gradc

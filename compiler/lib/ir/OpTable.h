@@ -183,6 +183,9 @@ struct OpInfo {
   /// The cost of one element, in simple arithmetic ops: what fusion weighs recomputing a
   /// value in each consumer against storing it once (calls to the math library cost 20).
   uint8_t cost = 1;
+  /// A call of a user function: inlined (ir/Inline.h) before evaluation, differentiation or
+  /// lowering, so it has no rules of its own beyond its type.
+  bool inlinedFirst = false;
 };
 
 /// One axis of an index or index_grad node: an index (start) or a slice start:stop.

@@ -16,7 +16,7 @@ std::optional<std::string> readSourceFile(const std::string &path, Diagnostics &
 }
 
 bool compileSource(std::shared_ptr<SourceFile> source, Diagnostics &diags, CompiledSource &out,
-                   bool stopAfterParse) {
+                   bool stopAfterParse, bool inlineAll) {
   out.source = source;
   if (source->text.size() > kMaxSourceBytes) {
     diags.error({}, "the source is larger than " + std::to_string(kMaxSourceBytes >> 20) + " MiB");
@@ -33,7 +33,7 @@ bool compileSource(std::shared_ptr<SourceFile> source, Diagnostics &diags, Compi
       return false;
     if (stopAfterParse)
       return true;
-    return checkProgram(out.ast, diags, out.program);
+    return checkProgram(out.ast, diags, out.program, inlineAll);
   } catch (const std::bad_alloc &) {
     diags.error({}, "out of memory while compiling");
     return false;

@@ -24,8 +24,8 @@ struct CompiledSource {
 std::optional<std::string> readSourceFile(const std::string &path, Diagnostics &diags);
 
 /// Parses and checks `source`. `diags` must be constructed on the same source.
-/// `stopAfterParse` leaves `program` empty (for --dump=ast).
+/// `stopAfterParse` leaves `program` empty (for --dump=ast); `inlineAll` as checkProgram's.
 bool compileSource(std::shared_ptr<SourceFile> source, Diagnostics &diags, CompiledSource &out,
-                   bool stopAfterParse = false);
+                   bool stopAfterParse = false, bool inlineAll = true);
 
 } // namespace gradc

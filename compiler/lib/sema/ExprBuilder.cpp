@@ -140,7 +140,7 @@ ExprBuilder::Value ExprBuilder::name(const Expr &e) {
     Value v{make(e.loc, Op::DimValue, {}, a), Dim{d, 0}, false};
     return v;
   }
-  if (program_.find(e.text) || isBuiltinFunction(e.text))
+  if (funcIndex_.count(e.text) || isBuiltinFunction(e.text))
     return fail(e.loc, "'" + e.text + "' is a function; call it as " + e.text + "(...)");
   if (findDim(g_.dims(), e.text, g_.dims().names.size()) >= 0)
     return fail(e.loc, "dim '" + e.text + "' is used before its declaration");
@@ -360,18 +360,19 @@ ExprBuilder::Value ExprBuilder::call(const Expr &e) {
     for (size_t j = 0; j < i; ++j)
       if (ast_[kws[i]].text == ast_[kws[j]].text)
         return fail(ast_[kws[i]].loc, "keyword argument '" + ast_[kws[i]].text + "' is given twice");
-  if (const Function *f = program_.find(e.text)) {
+  if (auto f = funcIndex_.find(e.text); f != funcIndex_.end()) {
     if (!kws.empty())
       return fail(ast_[kws[0]].loc, "function '" + e.text + "' takes no keyword arguments");
-    return inlineCall(e, *f, args);
+    return callUser(e, f->second, args);
   }
   return builtin(e, args, kws);
 }
 
-// A call of a user function is inlined: the callee's graph is copied in id order
-// (a flat loop, whatever the call depth), its parameters replaced by the arguments.
-ExprBuilder::Value ExprBuilder::inlineCall(const Expr &e, const Function &callee,
-                                           const std::vector<ExprId> &args) {
+// A call of a user function is one node of the callee's result type; its body replaces it
+// when the function is inlined (ir/Inline.h), so checking a program costs its size however
+// its functions call each other.
+ExprBuilder::Value ExprBuilder::callUser(const Expr &e, size_t index, const std::vector<ExprId> &args) {
+  const Function &callee = bodies_[index];
   if (args.size() != callee.params.size())
     return fail(e.loc, "function '" + callee.name + "' takes " +
                            std::to_string(callee.params.size()) + " argument" +
@@ -387,28 +388,11 @@ ExprBuilder::Value ExprBuilder::inlineCall(const Expr &e, const Function &callee
                                          p.name + "' has shape " + g_.dims().str(p.type.shape));
     argNodes.push_back(a);
   }
-  const Graph &cg = *callee.graph;
-  std::vector<NodeId> map(cg.size(), kNoNode);
-  for (size_t i = 0; i <= static_cast<size_t>(callee.result); ++i) {
-    const Node &n = cg.node(static_cast<NodeId>(i));
-    if (n.op == Op::Param) {
-      map[i] = argNodes[static_cast<size_t>(n.ints[0])];
-      continue;
-    }
-    if (n.op == Op::Const) {
-      map[i] = g_.constant(n.num, n.type.shape, n.type.dtype);
-      continue;
-    }
-    std::vector<NodeId> ops;
-    for (NodeId o : n.operands)
-      ops.push_back(map[static_cast<size_t>(o)]);
-    Attrs a;
-    a.num = n.num;
-    a.ints = n.ints;
-    a.type = n.type;
-    map[i] = g_.make(n.op, ops, a);
-  }
-  return Value{map[static_cast<size_t>(callee.result)], std::nullopt, false};
+  Attrs attrs;
+  attrs.ints = {static_cast<int64_t>(index)};
+  attrs.type = callee.graph->type(callee.result);
+  calls = true;
+  return Value{make(e.loc, Op::Call, std::move(argNodes), std::move(attrs)), std::nullopt, false};
 }
 
 } // namespace gradc

@@ -14,9 +14,13 @@ namespace gradc {
 
 class ExprBuilder {
 public:
-  ExprBuilder(const Ast &ast, Diagnostics &diags, const Program &program, Graph &graph,
-              size_t dimsVisible)
-      : ast_(ast), diags_(diags), program_(program), g_(graph), dimsVisible_(dimsVisible) {}
+  /// `bodies[funcIndex[name]]` is each user function a body may call (checked before it).
+  ExprBuilder(const Ast &ast, Diagnostics &diags, const std::vector<Function> &bodies,
+              const std::unordered_map<std::string, size_t> &funcIndex, Graph &graph, size_t dimsVisible)
+      : ast_(ast), diags_(diags), bodies_(bodies), funcIndex_(funcIndex), g_(graph), dimsVisible_(dimsVisible) {}
+
+  /// Whether a body built so far calls a user function (its graph has Op::Call nodes).
+  bool calls = false;
 
   /// Names in scope: parameters and earlier assignments.
   std::unordered_map<std::string, NodeId> env;
@@ -40,7 +44,7 @@ private:
   Value attr(const Expr &e);
   Value call(const Expr &e);
   Value builtin(const Expr &e, const std::vector<ExprId> &args, const std::vector<ExprId> &kws);
-  Value inlineCall(const Expr &e, const Function &callee, const std::vector<ExprId> &args);
+  Value callUser(const Expr &e, size_t index, const std::vector<ExprId> &args);
 
   // Helpers that report at `loc` and return kNoNode on failure.
   NodeId make(SourceLoc loc, Op op, std::vector<NodeId> operands, Attrs attrs = {});
@@ -57,7 +61,8 @@ private:
 
   const Ast &ast_;
   Diagnostics &diags_;
-  const Program &program_;
+  const std::vector<Function> &bodies_;
+  const std::unordered_map<std::string, size_t> &funcIndex_;
   Graph &g_;
   size_t dimsVisible_;
   std::unordered_map<ExprId, Value> values_;

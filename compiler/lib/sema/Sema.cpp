@@ -4,6 +4,8 @@
 
 #include "sema/ExprBuilder.h"
 
+#include "ir/Inline.h"
+
 #include <unordered_map>
 #include <unordered_set>
 
@@ -132,9 +134,9 @@ bool checkParams(const FuncDef &def, const DimTable &dims, Diagnostics &diags,
   return ok;
 }
 
-bool buildBody(const Ast &ast, const FuncDef &def, Diagnostics &diags, Program &program,
-               Function &fn) {
-  ExprBuilder b(ast, diags, program, *fn.graph, def.dimsBefore);
+bool buildBody(const Ast &ast, const FuncDef &def, Diagnostics &diags, const Program &program,
+               const std::unordered_map<std::string, size_t> &funcIndex, Function &fn) {
+  ExprBuilder b(ast, diags, program.bodies, funcIndex, *fn.graph, def.dimsBefore);
   for (size_t i = 0; i < fn.params.size(); ++i) {
     ParamInfo &p = fn.params[i];
     p.node = fn.graph->param(static_cast<int64_t>(i), p.type);
@@ -186,7 +188,7 @@ bool buildBody(const Ast &ast, const FuncDef &def, Diagnostics &diags, Program &
 
 } // namespace
 
-bool checkProgram(const Ast &ast, Diagnostics &diags, Program &program) {
+bool checkProgram(const Ast &ast, Diagnostics &diags, Program &program, bool inlineAll) {
   // Dims: declared once, names distinct from everything else.
   std::unordered_map<std::string, SourceLoc> dimLoc;
   for (const DimDecl &d : ast.dims) {
@@ -221,26 +223,30 @@ bool checkProgram(const Ast &ast, Diagnostics &diags, Program &program) {
   if (diags.hasErrors())
     return false;
 
-  // Build callees first so that a call can inline a finished graph. Functions are
-  // stored in source order; `program.find` must see only those already built.
-  Program visible;
-  visible.dims = program.dims;
-  std::vector<size_t> slot(ast.funcs.size());
+  // Callees first, so that a call knows its callee's signature and result type. A call is
+  // one node (Op::Call); bodies are inlined afterwards, each function on its own
+  // (ir/Inline.h), so that checking costs the program's size, not the sum of inlined bodies.
+  program.bodies.resize(ast.funcs.size());
   for (size_t f : order) {
     const FuncDef &def = ast.funcs[f];
-    Function fn;
+    Function &fn = program.bodies[f];
     fn.name = def.name;
     fn.loc = def.loc;
-    fn.graph = std::make_unique<Graph>(program.dims);
+    fn.graph = std::make_shared<Graph>(program.dims);
     bool ok = checkParams(def, *program.dims, diags, fn.params) &&
-              buildBody(ast, def, diags, visible, fn);
+              buildBody(ast, def, diags, program, funcIndex, fn);
     if (!ok)
       return false;
-    slot[f] = visible.funcs.size();
-    visible.funcs.push_back(std::move(fn));
   }
-  for (size_t f = 0; f < ast.funcs.size(); ++f)
-    program.funcs.push_back(std::move(visible.funcs[slot[f]]));
+  for (const Function &body : program.bodies) {
+    Function fn = body;
+    if (hasCalls(body))
+      fn.graph = nullptr; // made by Program::inlined
+    program.funcs.push_back(std::move(fn));
+  }
+  if (inlineAll)
+    for (size_t f = 0; f < program.funcs.size(); ++f)
+      program.inlined(f);
   return !diags.hasErrors();
 }
 

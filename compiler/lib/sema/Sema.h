@@ -10,6 +10,9 @@ namespace gradc {
 
 /// Checks `ast` and builds one IR function per `def` into `program`. Returns false
 /// when any error was reported; `program` is then incomplete and must not be used.
-bool checkProgram(const Ast &ast, Diagnostics &diags, Program &program);
+/// `inlineAll`: every function of program.funcs is made whole (its calls inlined); otherwise
+/// only those without calls are, and the caller makes the ones it needs with
+/// Program::inlined.
+bool checkProgram(const Ast &ast, Diagnostics &diags, Program &program, bool inlineAll = true);
 
 } // namespace gradc

@@ -45,6 +45,11 @@ static void evalIota(EvalContext &c) {
 }
 
 void registerLeafOps(OpInfo *t) {
+  // A call's type is its callee's result type; its body replaces it before any pass.
+  t[int(Op::Call)].arity = -1;
+  t[int(Op::Call)].shape = typeFromAttrs;
+  t[int(Op::Call)].inlinedFirst = true;
+
   // Parameters are bound by the caller; they have no evaluation of their own.
   t[int(Op::Param)].arity = 0;
   t[int(Op::Param)].shape = typeFromAttrs;
