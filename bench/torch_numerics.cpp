@@ -34,6 +34,8 @@ int main() {
       {"x - x", [](T x, T) { return x - x; }},
       {"x * 0", [](T x, T) { return x * 0; }},
       {"sin(x)", [](T x, T) { return torch::sin(x); }},
+      {"max(reshape(x, [1]))", [](T x, T) { return torch::amax(x.reshape({1})); }},
+      {"min(reshape(x, [1]))", [](T x, T) { return torch::amin(x.reshape({1})); }},
       {"log(exp(x))", [](T x, T) { return torch::log(torch::exp(x)); }},
   };
   auto same = [](double a, double b) {

@@ -1,16 +1,32 @@
-# golden.cmake: runs `gradc run NAME.expr` (plus the arguments on a first-line
-# comment `# args: ...`) and compares its stderr, word for word, with NAME.err.
-file(STRINGS ${DIR}/${NAME}.expr first LIMIT_COUNT 1)
+# golden.cmake: runs `gradc run NAME.expr` (plus the arguments on a first-line comment
+# `# args: ...`, or instead the whole command line of `# gradc ...`, where NAME.expr is
+# spelled out) and compares its stderr, word for word, with NAME.err. The exit code must be
+# 1, or that of a second-line comment `# exit: N`.
+file(STRINGS ${DIR}/${NAME}.expr header LIMIT_COUNT 2)
+set(first "")
+list(LENGTH header lines)
+if(lines GREATER 0)
+  list(GET header 0 first)
+endif()
 set(args run ${NAME}.expr)
 if(first MATCHES "^# args: (.*)$")
   separate_arguments(extra UNIX_COMMAND "${CMAKE_MATCH_1}")
   list(APPEND args ${extra})
+elseif(first MATCHES "^# gradc (.*)$")
+  separate_arguments(args UNIX_COMMAND "${CMAKE_MATCH_1}")
+endif()
+set(expected_rc 1)
+if(lines GREATER 1)
+  list(GET header 1 second)
+  if(second MATCHES "^# exit: ([0-9]+)$")
+    set(expected_rc ${CMAKE_MATCH_1})
+  endif()
 endif()
 execute_process(COMMAND ${GRADC} ${args} WORKING_DIRECTORY ${DIR}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 file(READ ${DIR}/${NAME}.err expected)
-if(NOT rc EQUAL 1)
-  message(FATAL_ERROR "expected exit code 1, got ${rc}\nstderr:\n${err}")
+if(NOT rc EQUAL expected_rc)
+  message(FATAL_ERROR "expected exit code ${expected_rc}, got ${rc}\nstderr:\n${err}")
 endif()
 if(NOT err STREQUAL expected)
   message(FATAL_ERROR "diagnostic differs.\n--- expected\n${expected}--- got\n${err}")

@@ -49,6 +49,10 @@ inline const EdgeCase kEdgeCases[] = {
     {"x - x", kInf, 0, kNaN, 0, 0},
     {"x * 0", kInf, 0, kNaN, 0, 0},
     {"sin(x)", kInf, 0, kNaN, kNaN, 0},
+    // A max/min reduction whose result is NaN: no element equals it, every gradient is NaN
+    // (PyTorch's amax); a zero gradient would hide the NaN.
+    {"max(reshape(x, [1]))", kNaN, 0, kNaN, kNaN, 0},
+    {"min(reshape(x, [1]))", kNaN, 0, kNaN, kNaN, 0},
     // PyTorch: log(inf) = inf, gradient NaN. gradc rewrites log(exp(y)) to y (LANGUAGE.md).
     {"log(exp(x))", 1000, 0, 1000, 1, 0, true},
 };

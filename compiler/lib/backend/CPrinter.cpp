@@ -1017,7 +1017,10 @@ AbiSet printCFunctions(const LoweringInput &in, const std::string &prefix, std::
   // Sizes beyond what can be indexed, or a sum that wraps, report SIZE_MAX (ABI.md).
   std::string valid = c.c(aValid) == "1" ? c.c(gValid) : c.c(gValid) == "1" ? c.c(aValid)
                                                                              : c.c(aValid) + " && " + c.c(gValid);
-  std::string most = c.c(a) == c.c(g) ? c.c(a) : "(" + c.c(a) + " > " + c.c(g) + " ? " + c.c(a) + " : " + c.c(g) + ")";
+  const std::string zero = "(uint64_t)0"; // no buffers: an unsigned 0 > t would warn (-Wtype-limits)
+  std::string most = c.c(a) == c.c(g) || c.c(g) == zero ? c.c(a)
+                     : c.c(a) == zero                   ? c.c(g)
+                                      : "(" + c.c(a) + " > " + c.c(g) + " ? " + c.c(a) + " : " + c.c(g) + ")";
   if (valid == "1")
     c.stmt("return (size_t)" + most + ";", {a, g});
   else

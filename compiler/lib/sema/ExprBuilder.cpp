@@ -288,6 +288,13 @@ ExprBuilder::Value ExprBuilder::index(const Expr &e) {
     return fail(e.loc, "too many indices: " + std::to_string(items) + " for a value of shape " +
                            shapeStr(base));
   const DimTable &dims = g_.dims();
+  // A negative literal counts from the end of the axis, as in NumPy: x[-1] is x[n-1],
+  // x[:-1] is x[0:n-1]. What it comes to is checked like any index.
+  auto fromEnd = [](std::optional<Dim> v, const Dim &size) -> std::optional<Dim> {
+    if (!v || !v->isLiteral() || v->off >= 0)
+      return v;
+    return Dim{size.sym, size.off + v->off};
+  };
   Attrs a;
   bool ok = true;
   for (size_t k = 0; k < shape.size(); ++k) {
@@ -306,9 +313,14 @@ ExprBuilder::Value ExprBuilder::index(const Expr &e) {
         stop = staticDim(item.kids[1], "a slice bound");
       if (!start || !stop)
         return Value{kNoNode, std::nullopt, true};
+      std::optional<Dim> givenStart = start, givenStop = stop;
+      start = fromEnd(start, size);
+      stop = fromEnd(stop, size);
       int64_t diff;
       if (start->isLiteral() && start->off < 0)
-        ok = !fail(item.loc, "slice start " + dims.str(*start) + " is negative").failed;
+        ok = !fail(item.loc, "slice start " + dims.str(*givenStart) + " is out of range for " + axis).failed;
+      else if (stop->isLiteral() && stop->off < 0)
+        ok = !fail(item.loc, "slice end " + dims.str(*givenStop) + " is out of range for " + axis).failed;
       else if (dimDifference(size, *stop, diff) && diff < 0)
         ok = !fail(item.loc, "slice end " + dims.str(*stop) + " is past the end of " + axis).failed;
       else if (dimDifference(*stop, *start, diff) && diff < 0)
@@ -316,12 +328,13 @@ ExprBuilder::Value ExprBuilder::index(const Expr &e) {
       a.ints.insert(a.ints.end(), {1, start->sym, start->off, stop->sym, stop->off});
       continue;
     }
-    std::optional<Dim> i = staticDim(e.kids[k + 1], "an index");
-    if (!i)
+    std::optional<Dim> given = staticDim(e.kids[k + 1], "an index");
+    if (!given)
       return Value{kNoNode, std::nullopt, true};
+    std::optional<Dim> i = fromEnd(given, size);
     int64_t diff;
     if (i->isLiteral() && i->off < 0)
-      ok = !fail(item.loc, "index " + dims.str(*i) + " is negative").failed;
+      ok = !fail(item.loc, "index " + dims.str(*given) + " is out of range for " + axis).failed;
     else if (dimDifference(size, *i, diff) && diff <= 0)
       ok = !fail(item.loc, "index " + dims.str(*i) + " is out of range for " + axis).failed;
     a.ints.insert(a.ints.end(), {0, i->sym, i->off, -1, 0});

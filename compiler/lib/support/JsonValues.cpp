@@ -157,7 +157,7 @@ public:
       if (reason.rfind("invalid literal", 0) == 0 && (c == 'N' || c == 'n' || c == 'I' || c == 'i'))
         reason += " (JSON has no NaN or Infinity: write the strings \"nan\", \"inf\" and \"-inf\")";
     }
-    return fail(position, "invalid JSON: " + reason);
+    return fail(position, ex.id == 406 ? reason : "invalid JSON: " + reason);
   }
 
 private:
