@@ -2,6 +2,7 @@
 # package (find_package(gradc)), runs it, and looks for each of EXPECT (';'-separated) in
 # its output.
 # Args: -DBUILD_DIR= -DSOURCE_DIR= -DWORK_DIR= -DEXAMPLE= -DEXPECT= [-DOPTIONS=<cmake -D args>]
+#       [-DPROJECT_DIR=<a test project instead of examples/EXAMPLE; its executable is EXAMPLE>]
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -11,7 +12,10 @@ function(run)
   set(out "${out}" PARENT_SCOPE)
 endfunction()
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
-run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/${EXAMPLE} -B ${WORK_DIR}/build -G Ninja
+if(NOT PROJECT_DIR)
+  set(PROJECT_DIR ${SOURCE_DIR}/examples/${EXAMPLE})
+endif()
+run(${CMAKE_COMMAND} -S ${PROJECT_DIR} -B ${WORK_DIR}/build -G Ninja
     -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix ${OPTIONS})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/${EXAMPLE})

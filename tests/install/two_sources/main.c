@@ -1,0 +1,22 @@
+/* Calls functions of three emitted files linked into one program. */
+#include "lecture.h"
+#include "other.h"
+#include "powers.h"
+
+#include <math.h>
+#include <stdio.h>
+
+int headers_compile_as_cpp(void);
+
+int main(void) {
+  double dx, dy, dz;
+  double f = simple_grad(-2, 5, -4, &dx, &dy, &dz, NULL);
+  printf("simple = %g, grad = %g %g %g\n", f, dx, dy, dz);
+  printf("h(3) = %g\n", h(3, NULL));
+  printf("exp2_(3) = %g\n", exp2_(3, NULL));
+  volatile double three = 3;
+  printf("C library exp2(3) = %g\n", exp2(three));
+  printf("other(2) = %g\n", other(2, NULL));
+  printf("ABI version %d, from C++ %d\n", gradc_abi_version(), headers_compile_as_cpp());
+  return 0;
+}
