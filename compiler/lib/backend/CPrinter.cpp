@@ -114,6 +114,7 @@ private:
   void emitRowSweep(const RowSweep &sw);
   void emitScatter(NodeId n, Val out);
   void fill(Val base, DType dtype, const Shape &shape, Val v);
+  std::string sizesOk(std::vector<Val> &deps);
   Val boundsOk();
   void emitFailure();
 
@@ -781,7 +782,28 @@ void FunctionPrinter::emitScatter(NodeId n, Val out) {
   });
 }
 
-// Every extent is non-negative, every index and slice in range, every pick label a class.
+// Every extent is non-negative and every value's size in range (ir/Type.h): a C condition,
+// or "" when nothing needs checking.
+std::string FunctionPrinter::sizesOk(std::vector<Val> &deps) {
+  std::string all;
+  for (const Dim &d : s_.extents) {
+    Val e = dimValue(d);
+    int64_t v;
+    if (d.isLiteral() || cIntLiteral(c(e), v))
+      continue; // literal sizes are checked at compile time
+    all += (all.empty() ? "" : " && ") + c(e) + " >= 0";
+    deps.push_back(e);
+  }
+  for (const Shape &shape : s_.shapes) {
+    std::string fits = cShapeFits(c_, g_, dims_, shape, deps);
+    if (fits != "1")
+      all += (all.empty() ? "" : " && ") + fits;
+  }
+  return all;
+}
+
+// The workspace given when one is needed, every index and slice in range, every pick label
+// a class (after sizesOk).
 Val FunctionPrinter::boundsOk() {
   std::vector<std::string> conds;
   std::vector<Val> deps;
@@ -799,19 +821,12 @@ Val FunctionPrinter::boundsOk() {
     deps.push_back(a);
     deps.push_back(b);
   };
-  for (const Dim &d : s_.extents)
-    if (!d.isLiteral())
-      require(dimValue(d), " >= ", idx(0));
   auto requireText = [&](const std::string &cond, const std::vector<Val> &condDeps) {
     if (cond == "1")
       return;
     conds.push_back(cond);
     deps.insert(deps.end(), condDeps.begin(), condDeps.end());
   };
-  for (const Shape &shape : s_.shapes) {
-    std::vector<Val> shapeDeps;
-    requireText(cShapeFits(c_, g_, dims_, shape, shapeDeps), shapeDeps);
-  }
   if (wsArg_ >= 0 && !s_.buffers.empty()) { // the layout in range, and the workspace given
     Val valid = nullptr;
     Val bytes = layout(c_, dims_, nullptr, &valid);
@@ -941,6 +956,15 @@ std::string FunctionPrinter::print() {
   }
   scalars_.assign(g_.size(), nullptr);
 
+  // Sizes first: dims that are negative or too large to index make no array the caller can
+  // have, so the value is NaN and nothing is read or written.
+  std::vector<Val> sizeDeps;
+  if (std::string sizes = sizesOk(sizeDeps); !sizes.empty()) {
+    c_.open("if (!(" + sizes + "))", sizeDeps);
+    c_.stmt(abi_.returnsValue ? "return " + cLiteral(std::numeric_limits<double>::quiet_NaN(), abi_.returnType) + ";"
+                              : "return;");
+    c_.close();
+  }
   if (Val ok = boundsOk()) {
     c_.open("if (!" + c_.c(ok) + ")", {ok});
     emitFailure();

@@ -151,6 +151,7 @@ private:
   void emitScatter(NodeId n, LVal out);
   void fill(LVal base, DType dtype, const Shape &shape, LVal v);
   void emitCopies();
+  LVal sizesOk();
   LVal boundsOk();
   void emitFailure();
   llvm::Function *beginEntry();

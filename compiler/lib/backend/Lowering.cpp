@@ -589,16 +589,22 @@ void FunctionEmitter::emitCopies() {
   }
 }
 
-// Every extent is non-negative, every value's size in range (ir/Type.h), the workspace
-// given when one is needed, and every index and slice is in range.
+// Every extent is non-negative and every value's size in range (ir/Type.h).
+// (boundsOk, checked after it: the workspace given when one is needed, every index and slice
+// in range, every label a class.)
+LVal FunctionEmitter::sizesOk() {
+  LVal ok = b_.getTrue();
+  for (const Dim &d : s_.extents)
+    if (!d.isLiteral())
+      ok = b_.CreateAnd(ok, b_.CreateICmpSGE(dimValue(d), b_.getInt64(0)));
+  for (const Shape &shape : s_.shapes)
+    ok = b_.CreateAnd(ok, shapeFits(b_, g_, dims_, shape));
+  return ok;
+}
+
 LVal FunctionEmitter::boundsOk() {
   LVal ok = b_.getTrue();
   LVal zero = b_.getInt64(0);
-  for (const Dim &d : s_.extents)
-    if (!d.isLiteral())
-      ok = b_.CreateAnd(ok, b_.CreateICmpSGE(dimValue(d), zero));
-  for (const Shape &shape : s_.shapes)
-    ok = b_.CreateAnd(ok, shapeFits(b_, g_, dims_, shape));
   if (wsArg_ >= 0 && (tapeSlots_ > 0 || !s_.buffers.empty())) {
     LVal layoutOk = nullptr;
     LVal bytes = layout(b_, dims_, nullptr, &layoutOk);
@@ -818,6 +824,19 @@ llvm::Function *FunctionEmitter::beginEntry() {
   bindArguments(f);
   llvm::BasicBlock *body = llvm::BasicBlock::Create(ctx_, "body", f);
   llvm::BasicBlock *fail = llvm::BasicBlock::Create(ctx_, "out_of_range", f);
+  // Sizes first: dims that are negative or too large to index make no array the caller can
+  // have, so the value is NaN and nothing is read or written.
+  llvm::BasicBlock *sized = llvm::BasicBlock::Create(ctx_, "sized", f);
+  llvm::BasicBlock *badSizes = llvm::BasicBlock::Create(ctx_, "bad_sizes", f);
+  b_.CreateCondBr(sizesOk(), sized, badSizes);
+  b_.SetInsertPoint(badSizes);
+  if (abi_.returnsValue) {
+    LVal nan = konst(std::numeric_limits<double>::quiet_NaN(), abi_.returnType);
+    b_.CreateRet(abi_.returnType == DType::Bool ? b_.CreateZExt(nan, b_.getInt8Ty()) : nan);
+  } else {
+    b_.CreateRetVoid();
+  }
+  b_.SetInsertPoint(sized);
   b_.CreateCondBr(boundsOk(), body, fail);
   b_.SetInsertPoint(fail);
   emitFailure();
