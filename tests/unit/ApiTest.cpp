@@ -34,6 +34,49 @@ TEST(Api, MissingFileAndBadOptionsAreDiagnostics) {
   EXPECT_EQ(n.errors(), "a.expr: error: no dim 'k' in the program\n");
 }
 
+// A CPU the target does not know, or one without 64-bit mode, is a diagnostic; it used to end
+// in LLVM's "64-bit code requested" and abort() the host process.
+TEST(Api, BadTargetCpusAreDiagnosticsNotAborts) {
+  gradc::Compiler c;
+  for (const char *cpu : {"nonsense", "i386", "skylak"}) {
+    gradc::CompileOptions o;
+    o.targetCpu = cpu;
+    gradc::Module m = c.compileSource("def f(x) = x * x\n", o, "cpu.expr");
+    ASSERT_FALSE(m.ok()) << cpu;
+    EXPECT_NE(m.errors().find(cpu), std::string::npos) << m.errors();
+  }
+  gradc::CompileOptions o;
+  o.targetCpu = "skylak";
+  EXPECT_NE(c.compileSource("def f(x) = x * x\n", o).errors().find("did you mean 'skylake'?"), std::string::npos);
+  o.targetCpu = "generic";
+  EXPECT_TRUE(c.compileSource("def f(x) = x * x\n", o).ok());
+}
+
+// Symbols two functions would both export make lookups ambiguous: an error at the second.
+TEST(Api, TwoFunctionsMayNotExportOneSymbol) {
+  gradc::Compiler c;
+  gradc::Module m = c.compileSource("def f(x) = x * x\ndef f_grad(x) = 2 * x\n", {}, "twice.expr");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.diagnostics()[0].line, 2u);
+  EXPECT_EQ(m.diagnostics()[0].message,
+            "function 'f_grad' would export 'f_grad', which 'f' (line 1) exports too; rename one of them");
+}
+
+// Dims beyond 2^40 are refused when bound; a user function named like a C library function
+// gets a trailing underscore in the JIT as in emitted code.
+TEST(Api, DimLimitsAndReservedNames) {
+  gradc::Compiler c;
+  gradc::CompileOptions o;
+  o.dims = {{"n", (int64_t(1) << 40) + 1}};
+  gradc::Module m = c.compileSource("dim n\ndef f(x: [n]) = sum(x)\n", o, "big.expr");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.errors(), "big.expr: error: dim 'n' is 1099511627777: a dim is between 0 and 1099511627776 (2^40)\n");
+  gradc::Module e = c.compileSource("def exp2(x) = 1000 * x\ndef h(x) = pow(2, x)\n");
+  ASSERT_TRUE(e.ok()) << e.errors();
+  EXPECT_EQ(e.function<double(double, void *)>("exp2_")(3, nullptr), 3000);
+  EXPECT_EQ(e.function<double(double, void *)>("h")(3, nullptr), 8);
+}
+
 TEST(Api, TypedLookupChecksTheCSignature) {
   gradc::Compiler c;
   gradc::Module m = c.compileSource("def simple(x, y, z) = (x + y) * z\n");

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -62,6 +63,29 @@ std::string run(const std::string &cmd) {
   return rc == 0 ? "" : "`" + cmd + "` failed:\n" + out.substr(0, 4000);
 }
 
+// Emits `src` as C and as an object (with --check when `gradcheck`) into `dir`/`base`.c/.o/.h and
+// returns the functions' count; failures are test failures.
+size_t emitBoth(const std::string &src, const std::filesystem::path &dir, const std::string &base, bool gradcheck) {
+  auto cs = test::compileOk(src);
+  if (!cs)
+    return 0;
+  std::vector<Function *> all;
+  std::vector<const Function *> exported;
+  for (Function &f : cs->program.funcs) {
+    all.push_back(&f);
+    exported.push_back(&f);
+  }
+  Diagnostics diags(cs->source);
+  EXPECT_TRUE(checkExportedNames(exported, *cs->program.dims, "", gradcheck, true, diags)) << diags.rendered();
+  EmitOptions eo;
+  eo.sourceName = base + ".expr";
+  eo.gradcheck = gradcheck;
+  std::string error;
+  EXPECT_TRUE(emitCSource(all, *cs->program.dims, eo, (dir / (base + "_c")).string(), error)) << error;
+  EXPECT_TRUE(emitObject(all, *cs->program.dims, eo, (dir / base).string(), error)) << error;
+  return all.size();
+}
+
 TEST(CNames, EveryReservedNameMakesCodeThatCompiles) {
   // The names a .expr program can spell: not gradc's own keywords and builtins.
   const std::set<std::string> exprWords{"def", "dim", "return", "const", "f32", "f64", "i32", "i64"};
@@ -70,37 +94,39 @@ TEST(CNames, EveryReservedNameMakesCodeThatCompiles) {
     if (!exprWords.count(n) && !isBuiltinFunction(n))
       names.push_back(n);
   ASSERT_GT(names.size(), 3000u);
-  // Three disjoint parts: function names, parameter names, dim names. Each function also has
-  // the parameters the issue names (ws, out, x next to d_x), whose names the generated ones take.
-  std::ostringstream src;
-  size_t fns = names.size() / 3;
-  src << "dim ";
+  // Every name once: functions of eleven names each (the function, eight scalar parameters,
+  // an array parameter and its dim), so that the emitted C stays small enough to compile in
+  // a few seconds.
+  constexpr size_t kPer = 11;
+  size_t fns = names.size() / kPer;
+  std::ostringstream table;
+  table << "dim ";
   for (size_t i = 0; i < fns; ++i)
-    src << (i ? ", " : "") << names[3 * i + 2];
-  src << "\n";
-  for (size_t i = 0; i < fns; ++i)
-    src << "def " << names[3 * i] << "(" << names[3 * i + 1] << ": [" << names[3 * i + 2]
-        << "], x, d_x, ws, out) = sum(" << names[3 * i + 1] << ") * x + d_x * ws + out\n";
-  auto cs = test::compileOk(src.str());
-  ASSERT_TRUE(cs);
-  std::vector<Function *> all;
-  std::vector<const Function *> exported;
-  for (Function &f : cs->program.funcs) {
-    all.push_back(&f);
-    exported.push_back(&f);
+    table << (i ? ", " : "") << names[kPer * i + 10];
+  table << "\n";
+  for (size_t i = 0; i < fns; ++i) {
+    const std::string *g = &names[kPer * i];
+    table << "def " << g[0] << "(";
+    for (size_t k = 1; k <= 8; ++k)
+      table << g[k] << ", ";
+    table << g[9] << ": [" << g[10] << "]) = ";
+    for (size_t k = 1; k <= 8; ++k)
+      table << g[k] << " + ";
+    table << g[9] << "[0]\n";
   }
-  Diagnostics diags(cs->source);
-  ASSERT_TRUE(checkExportedNames(exported, *cs->program.dims, "", true, true, diags)) << diags.rendered();
+  // The parameters the generated argument names take precedence over (ws, out, x next to
+  // d_x), and names like those gradc's generated code declares (arguments a0, temporaries t0,
+  // loop variables i0, arrays v0; the gradient check's h, x, w, i, value, worst before it used
+  // gradc_ names), with the gradient check, which calls each function by its name.
+  const std::string generated = "dim n\ndef f(x: [n], d_x, ws, out) = sum(x) * d_x + ws * out\n"
+                                "def h(w) = w * 2\ndef worst(i) = i * 3\ndef value(x) = x * x\n"
+                                "def a0(t0) = t0 + 1\ndef t1(a0) = a0 * a0\ndef i0(v0) = v0 - 1\ndef w(h) = h * h\n";
 
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / ("gradc_cnames_" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  EmitOptions eo;
-  eo.sourceName = "reserved.expr";
-  eo.gradcheck = true;
-  std::string error;
-  ASSERT_TRUE(emitCSource(all, *cs->program.dims, eo, (dir / "names").string(), error)) << error;
-  ASSERT_TRUE(emitObject(all, *cs->program.dims, eo, (dir / "obj").string(), error)) << error;
+  ASSERT_EQ(emitBoth(table.str(), dir, "table", false), fns);
+  ASSERT_EQ(emitBoth(generated, dir, "generated", true), 8u);
 
   // Every standard header first, with POSIX's and GNU's names: their macros must not meet a
   // name of the header.
@@ -110,37 +136,48 @@ TEST(CNames, EveryReservedNameMakesCodeThatCompiles) {
                         "stdbool.h", "stddef.h", "stdint.h", "stdio.h", "stdlib.h", "string.h", "time.h",
                         "wchar.h", "wctype.h", "unistd.h"})
     headers += std::string("#include <") + h + ">\n";
-  std::ofstream(dir / "host.c") << "#define _GNU_SOURCE\n" << headers << "#include \"obj.h\"\n"
-                                << "int main(void) { return gradc_abi_version() == 1 ? 0 : 1; }\n";
+  std::ofstream(dir / "host.c") << "#define _GNU_SOURCE\n" << headers << "#include \"table.h\"\n#include \"generated.h\"\n"
+                                << "int main(void) { return h(1, 0) == 2 && gradc_abi_version() == 1 ? 0 : 1; }\n";
   std::string cppHeaders;
   for (const char *h : {"cmath", "cstdlib", "cstring", "cstdint", "cstddef", "cstdio", "cerrno", "climits",
                         "complex", "algorithm", "string", "vector", "math.h", "unistd.h"})
     cppHeaders += std::string("#include <") + h + ">\n";
-  std::ofstream(dir / "host.cpp") << cppHeaders << "#include \"obj.h\"\nint main() { return gradc_abi_version() - 1; }\n";
+  std::ofstream(dir / "host.cpp") << cppHeaders << "#include \"table.h\"\n#include \"generated.h\"\n"
+                                  << "int main() { return gradc_abi_version() - 1; }\n";
 
   const std::string d = dir.string(), warn = " -Wall -Wextra -Werror ";
-  EXPECT_EQ(run("cc -std=c99 -pedantic" + warn + "-O0 -c " + d + "/names.c -o " + d + "/names_c99.o"), "");
-  EXPECT_EQ(run("cc -std=c11 -pedantic" + warn + "-O0 -c " + d + "/names.c -o " + d + "/names_c11.o"), "");
-  EXPECT_EQ(run("cc -std=c11" + warn + "-I " + d + " " + d + "/host.c " + d + "/obj.o -lm -o " + d + "/host && " + d + "/host"), "");
+  for (const char *std : {"c99", "c11"})
+    for (const char *base : {"table_c", "generated_c"})
+      EXPECT_EQ(run(std::string("cc -std=") + std + " -pedantic" + warn + "-O0 -c " + d + "/" + base + ".c -o " + d +
+                    "/" + base + ".o"),
+                "");
+  EXPECT_EQ(run("cc -std=c11" + warn + "-I " + d + " " + d + "/host.c " + d + "/table.o " + d + "/generated.o -lm -o " +
+                d + "/host && " + d + "/host"),
+            "");
   EXPECT_EQ(run("c++ -std=c++17" + warn + "-fsyntax-only -I " + d + " " + d + "/host.cpp"), "");
   EXPECT_EQ(run("c++ -std=c++20" + warn + "-fsyntax-only -I " + d + " " + d + "/host.cpp"), "");
 
-  // No symbol of the object is a name of the C library or the language (gradc_abi_version is
-  // gradc's own, weak).
-  FILE *p = ::popen(("nm --defined-only -g " + d + "/obj.o").c_str(), "r");
-  ASSERT_TRUE(p);
-  char line[512];
+  // No symbol of the objects is a name of the C library or the language: the table (the
+  // composed symbols of a renamed function, such as exp2__grad, contain "__", which only the
+  // C++ standard reserves, for names it declares itself; gradc_abi_version is gradc's own).
+  auto inTable = [](const std::string &sym) {
+    return std::binary_search(reservedCNameTable().begin(), reservedCNameTable().end(), sym,
+                              [](auto a, auto b) { return std::string_view(a) < std::string_view(b); });
+  };
   size_t symbols = 0;
-  while (std::fgets(line, sizeof line, p)) {
-    std::string sym = line;
-    sym = sym.substr(sym.rfind(' ') + 1);
-    sym.erase(sym.find_last_not_of("\n") + 1);
-    if (sym == "gradc_abi_version")
-      continue;
-    ++symbols;
-    EXPECT_FALSE(isReservedCName(sym)) << sym;
+  for (const char *object : {"table.o", "generated.o"}) {
+    FILE *p = ::popen(("nm --defined-only -g " + d + "/" + object).c_str(), "r");
+    ASSERT_TRUE(p);
+    char line[512];
+    while (std::fgets(line, sizeof line, p)) {
+      std::string sym = line;
+      sym = sym.substr(sym.rfind(' ') + 1);
+      sym.erase(sym.find_last_not_of("\n") + 1);
+      ++symbols;
+      EXPECT_FALSE(inTable(sym) || sym[0] == '_') << sym;
+    }
+    ::pclose(p);
   }
-  ::pclose(p);
   EXPECT_GT(symbols, fns * 5);
   fs::remove_all(dir);
 }

@@ -33,7 +33,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 using namespace gradc;
 using namespace gradc::test;
@@ -52,79 +51,6 @@ struct Case {
 int64_t envInt(const char *name, int64_t fallback) {
   const char *s = std::getenv(name);
   return s ? std::atoll(s) : fallback;
-}
-
-std::string number(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
-std::string cArray(const std::string &type, const std::string &name, const Tensor &t) {
-  std::string s = "  static " + type + " " + name + "[" + std::to_string(std::max<int64_t>(1, t.size())) + "] = {";
-  for (int64_t i = 0; i < t.size(); ++i)
-    s += (i ? ", " : "") + number(t.data[static_cast<size_t>(i)]);
-  return s + (t.size() ? "};\n" : "0};\n");
-}
-
-int64_t elementCount(const Shape &s, const std::vector<int64_t> &dims) {
-  int64_t n = 1;
-  for (const Dim &d : s)
-    n *= d.isLiteral() ? d.off : dims[static_cast<size_t>(d.sym)] + d.off;
-  return n;
-}
-
-// The driver's function for case k: calls P_f_grad with the case's inputs and prints the
-// value and every gradient, one number per line.
-std::string driverFor(size_t k, const Function &fn, const AbiSet &abi, const Case &c) {
-  std::ostringstream d;
-  d << "static void run" << k << "(void) {\n  int i;\n";
-  std::string call = abi.grad.symbol + "(";
-  std::vector<std::string> prints;
-  for (size_t i = 0; i < abi.grad.args.size(); ++i) {
-    const AbiArg &a = abi.grad.args[i];
-    std::string name = "arg" + std::to_string(i);
-    call += i ? ", " : "";
-    switch (a.role) {
-    case ArgRole::Dim:
-      call += std::to_string(c.dims[static_cast<size_t>(a.index)]);
-      break;
-    case ArgRole::Param:
-    case ArgRole::DOut: {
-      const Tensor &t = c.at[a.role == ArgRole::DOut ? fn.params.size() : static_cast<size_t>(a.index)];
-      if (!a.pointer) {
-        call += number(t.data[0]);
-        break;
-      }
-      d << cArray(cTypeName(a.dtype), name, t);
-      call += name;
-      break;
-    }
-    case ArgRole::Out:
-    case ArgRole::Grad: {
-      int64_t n = elementCount(a.shape, c.dims);
-      d << "  static " << cTypeName(a.dtype) << " " << name << "[" << n << "];\n";
-      call += name;
-      prints.push_back("  for (i = 0; i < " + std::to_string(n) + "; ++i) printf(\"%.17g\\n\", (double)" + name + "[i]);\n");
-      break;
-    }
-    case ArgRole::Workspace:
-      call += "ws";
-      break;
-    }
-  }
-  std::string size = abi.workspaceSizeSymbol + "(";
-  for (size_t i = 0; i < abi.dimArgs.size(); ++i)
-    size += (i ? ", " : "") + std::to_string(c.dims[static_cast<size_t>(abi.dimArgs[i])]);
-  d << "  if (" << size << ") > sizeof ws) { printf(\"ws\\n\"); return; }\n";
-  if (abi.grad.returnsValue)
-    d << "  printf(\"%.17g\\n\", (double)" << call << "));\n";
-  else
-    d << "  " << call << ");\n";
-  for (const std::string &s : prints)
-    d << s;
-  d << "  (void)i;\n}\n";
-  return d.str();
 }
 
 class Differential {
@@ -257,7 +183,7 @@ void Differential::emittedC() {
       ASSERT_TRUE(emitCSource({&fn}, *cs->program.dims, eo, base, error)) << error;
       AbiSet abi = describeAbi(fn, *cs->program.dims, {}, eo.prefix);
       driver += "#include \"case" + std::to_string(k) + ".h\"\n";
-      calls += driverFor(k, fn, abi, cases_[k]);
+      calls += driverFor(k, fn, abi, cases_[k].at, cases_[k].dims);
       files += "#include \"case" + std::to_string(k) + ".c\"\n";
     }
     driver += "static double ws[1 << 14];\n" + calls + "int main(void) {\n";

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <sstream>
 
 namespace gradc::test {
 
@@ -138,6 +140,85 @@ void expectDotProductIdentity(Function &fn, const std::vector<Tensor> &at,
     return;
   EXPECT_LE(relError(forward, reverse), 1e-10) << "<Jv,u> = " << forward << ", <v,J^T u> = "
                                                 << reverse << "\n" << src;
+}
+
+std::string cNumber(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+std::string cArray(const std::string &type, const std::string &name, const Tensor &t) {
+  std::string s = "  static " + type + " " + name + "[" + std::to_string(std::max<int64_t>(1, t.size())) + "] = {";
+  for (int64_t i = 0; i < t.size(); ++i)
+    s += (i ? ", " : "") + cNumber(t.data[static_cast<size_t>(i)]);
+  return s + (t.size() ? "};\n" : "0};\n");
+}
+
+int64_t elementCount(const Shape &s, const std::vector<int64_t> &dims) {
+  int64_t n = 1;
+  for (const Dim &d : s)
+    n *= d.isLiteral() ? d.off : dims[static_cast<size_t>(d.sym)] + d.off;
+  return n;
+}
+
+std::string driverFor(size_t k, const Function &fn, const AbiSet &abi, const std::vector<Tensor> &at,
+                      const std::vector<int64_t> &dims, bool exactWorkspace) {
+  std::ostringstream d;
+  d << "static void run" << k << "(void) {\n  int i;\n";
+  std::string call = abi.grad.symbol + "(";
+  std::vector<std::string> prints;
+  for (size_t i = 0; i < abi.grad.args.size(); ++i) {
+    const AbiArg &a = abi.grad.args[i];
+    std::string name = "arg" + std::to_string(i);
+    call += i ? ", " : "";
+    switch (a.role) {
+    case ArgRole::Dim:
+      call += std::to_string(dims[static_cast<size_t>(a.index)]);
+      break;
+    case ArgRole::Param:
+    case ArgRole::DOut: {
+      const Tensor &t = at[a.role == ArgRole::DOut ? fn.params.size() : static_cast<size_t>(a.index)];
+      if (!a.pointer) {
+        call += cNumber(t.data[0]);
+        break;
+      }
+      d << cArray(cTypeName(a.dtype), name, t);
+      call += name;
+      break;
+    }
+    case ArgRole::Out:
+    case ArgRole::Grad: {
+      int64_t n = elementCount(a.shape, dims);
+      d << "  static " << cTypeName(a.dtype) << " " << name << "[" << n << "];\n";
+      call += name;
+      prints.push_back("  for (i = 0; i < " + std::to_string(n) + "; ++i) printf(\"%.17g\\n\", (double)" + name + "[i]);\n");
+      break;
+    }
+    case ArgRole::Workspace:
+      call += "ws";
+      break;
+    }
+  }
+  std::string size = abi.workspaceSizeSymbol + "(";
+  for (size_t i = 0; i < abi.dimArgs.size(); ++i)
+    size += (i ? ", " : "") + std::to_string(dims[static_cast<size_t>(abi.dimArgs[i])]);
+  size += ")";
+  if (exactWorkspace)
+    d << "  void *ws = malloc(" << size << " ? " << size << " : 1);\n"
+      << "  if (!ws) { printf(\"ws\\n\"); return; }\n";
+  else
+    d << "  if (" << size << " > sizeof ws) { printf(\"ws\\n\"); return; }\n";
+  if (abi.grad.returnsValue)
+    d << "  printf(\"%.17g\\n\", (double)" << call << "));\n";
+  else
+    d << "  " << call << ");\n";
+  for (const std::string &s : prints)
+    d << s;
+  if (exactWorkspace)
+    d << "  free(ws);\n";
+  d << "  (void)i;\n}\n";
+  return d.str();
 }
 
 } // namespace gradc::test

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "autodiff/ReverseMode.h"
+#include "backend/Abi.h"
 #include "interp/Interpreter.h"
 #include "pipeline/Pipeline.h"
 
@@ -49,5 +50,25 @@ double relError(double a, double b);
 /// (the interpreter on the tangent and gradient graphs), equal to 1e-10 or a test failure.
 void expectDotProductIdentity(Function &fn, const std::vector<Tensor> &at,
                               const std::vector<int64_t> &dims, uint64_t seed, const std::string &src);
+
+// C drivers for emitted code (gradc emit --c): DifferentialTest and tests/fuzz/EmitFuzzer.cpp.
+
+/// `v` as "%.17g", which reads back exactly (as C source and from a driver's output).
+std::string cNumber(double v);
+/// "  static TYPE NAME[N] = {...};\n" with t's elements (N at least 1).
+std::string cArray(const std::string &type, const std::string &name, const Tensor &t);
+/// The number of elements of shape `s`, with `dims` the dim values by symbol.
+int64_t elementCount(const Shape &s, const std::vector<int64_t> &dims);
+
+/// A C function `static void run<k>(void)` that calls abi.grad (P_f_grad) with the inputs
+/// `at` (the parameters, then d_out for a non-scalar result) and the dim values `dims` (by
+/// symbol) and prints the value and every gradient, one number per line ("%.17g"). The
+/// driver that includes it needs <stdio.h> and defines the workspace `ws`
+/// (`static double ws[...];`); when that is smaller than P_f_workspace_size, run<k> prints
+/// "ws" and returns. With `exactWorkspace` run<k> instead mallocs exactly the size asked
+/// for (16-byte aligned, what the ABI requires; so a sanitizer sees every overrun) and
+/// frees it: the driver then needs <stdlib.h> and no `ws`.
+std::string driverFor(size_t k, const Function &fn, const AbiSet &abi, const std::vector<Tensor> &at,
+                      const std::vector<int64_t> &dims, bool exactWorkspace = false);
 
 } // namespace gradc::test

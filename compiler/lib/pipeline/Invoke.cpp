@@ -2,6 +2,7 @@
 #include "pipeline/Invoke.h"
 
 #include "ir/OpTable.h"
+#include "support/Memory.h"
 #include "support/Numbers.h"
 
 #include <cstdio>
@@ -178,6 +179,13 @@ EvalResult invokeCompiled(const CompiledFunction &cf, const Function &fn,
   cf.workspaceSizePacked(dimArgv.data());
   if (wsBytes == SIZE_MAX) { // the sizes were checked above: a bug, not the user's dims
     result.error = "the workspace size overflows for these dims";
+    return result;
+  }
+  if (size_t available = availableMemoryBytes(); available && wsBytes > available) {
+    char text[160];
+    std::snprintf(text, sizeof text, "the workspace for these dims needs %.1f GiB of memory, and %.1f GiB are available",
+                  static_cast<double>(wsBytes) / 0x1p30, static_cast<double>(available) / 0x1p30);
+    result.error = text;
     return result;
   }
   if (wsBytes) {

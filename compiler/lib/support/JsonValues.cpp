@@ -84,7 +84,7 @@ public:
   bool key(string_t &k) override {
     size_t at = tokenStart(k.size() + 2);
     if (values.count(k))
-      return fail(at, "the key '" + k + "' appears twice (give each value once)");
+      return fail(at, "the key " + excerpt(k) + " appears twice (give each value once)");
     key_ = k;
     current_ = &values[k];
     openCounts_.clear();
@@ -104,7 +104,7 @@ public:
     if (level + 1 > kMaxJsonDepth)
       return fail(at, "arrays nested more than " + std::to_string(kMaxJsonDepth) + " deep");
     if (leafDepth_ >= 0 && static_cast<int64_t>(level) >= leafDepth_)
-      return fail(at, "'" + key_ + "' is a ragged array: an array where a number was before");
+      return fail(at, excerpt(key_) + " is a ragged array: an array where a number was before");
     openCounts_.push_back(0);
     ++depth_;
     return true;
@@ -116,7 +116,7 @@ public:
     openCounts_.pop_back();
     --depth_;
     if (count == 0)
-      return fail(at, "'" + key_ + "' has an empty array");
+      return fail(at, excerpt(key_) + " has an empty array");
     // The innermost arrays close first: a level's size is known when its first array closes.
     std::vector<int64_t> &shape = current_->shape;
     if (shape.size() <= level)
@@ -124,14 +124,15 @@ public:
     if (shape[level] < 0)
       shape[level] = count;
     else if (shape[level] != count)
-      return fail(at, "'" + key_ + "' is a ragged array: " + std::to_string(count) +
+      return fail(at, excerpt(key_) + " is a ragged array: " + std::to_string(count) +
                           (count == 1 ? " element" : " elements") + " where the " +
                           "arrays before have " + std::to_string(shape[level]));
     if (!openCounts_.empty())
       ++openCounts_.back();
     return true;
   }
-  bool parse_error(std::size_t position, const std::string &, const nlohmann::detail::exception &ex) override {
+  bool parse_error(std::size_t position, const std::string &lastToken,
+                   const nlohmann::detail::exception &ex) override {
     if (diags_.hasErrors()) // a handler that returned false: its error is recorded
       return false;
     std::string what = ex.what();
@@ -144,14 +145,14 @@ public:
     } else {
       size_t dash = what.find(" - ");
       reason = dash == std::string::npos ? what : what.substr(dash + 3);
-      // nlohmann quotes the whole token it last read, which may be a megabyte: keep the reason
-      // and what it expected; the caret shows the place.
-      size_t last = reason.find("; last read: '");
-      if (last != std::string::npos) {
-        size_t expected = reason.rfind("'; expected ");
-        reason = reason.substr(0, last) + (expected != std::string::npos && expected > last
-                                               ? reason.substr(expected + 1) : "");
-      }
+      // nlohmann quotes the whole token it last read (the text it passes as lastToken), which
+      // may be a megabyte: that part goes; the reason and what was expected stay, and the
+      // caret shows the place.
+      std::string lastRead = "; last read: '" + lastToken + "'";
+      if (size_t at = reason.find(lastRead); at != std::string::npos)
+        reason.erase(at, lastRead.size());
+      if (reason.size() > 200)
+        reason = reason.substr(0, 200) + "...";
       position = position > 0 ? position - 1 : 0;
       char c = position < text_.size() ? text_[position] : ' ';
       if (reason.rfind("invalid literal", 0) == 0 && (c == 'N' || c == 'n' || c == 'I' || c == 'i'))
@@ -165,7 +166,7 @@ private:
     size_t at = tokenStart(length);
     if (depth_ == 0)
       return fail(at, "expected a JSON object of parameter values ({\"x\": 1, \"W\": [[1, 2], [3, 4]]})");
-    return fail(at, "'" + key_ + "': expected a number or an array of numbers, got " + what);
+    return fail(at, excerpt(key_) + ": expected a number or an array of numbers, got " + what);
   }
   bool integer(double v, const std::string &text) {
     bool exact = std::fabs(v) <= 0x1p53;
@@ -179,7 +180,7 @@ private:
     if (leafDepth_ < 0)
       leafDepth_ = level;
     if (level != leafDepth_)
-      return fail(at, "'" + key_ + "' is a ragged array: a number where an array was before");
+      return fail(at, excerpt(key_) + " is a ragged array: a number where an array was before");
     if (inexact && !current_->inexactInteger)
       current_->inexactInteger = {{current_->data.size(), *inexact}};
     current_->data.push_back(v);

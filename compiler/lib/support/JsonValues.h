@@ -26,8 +26,8 @@ struct JsonValue {
 
 /// Nesting deeper than this is refused while reading (a tensor's rank is far lower).
 constexpr size_t kMaxJsonDepth = 32;
-/// The largest JSON file read.
-constexpr size_t kMaxJsonBytes = size_t(1) << 30;
+/// The largest JSON file read (about 15 million numbers).
+constexpr size_t kMaxJsonBytes = size_t(256) << 20;
 
 /// Parses `text` (the contents of `file`). On failure returns nullopt with the error in `diags`
 /// (constructed on a SourceFile holding the text), located at the offending token.
