@@ -28,6 +28,16 @@ int main(void) {
   static double gws[1 << 14];
   value = f_gradcheck(3, W, x, f_gradcheck_workspace_size(3) <= sizeof gws ? gws : NULL);
   printf("f_gradcheck(3) passes: %d\n", value < 1e-6);
+  /* Dims at the ends of int64: checked before any offset is added to them. */
+  printf("ws(INT64_MIN) and ws(INT64_MAX) are SIZE_MAX: %d %d\n", f_workspace_size(INT64_MIN) == SIZE_MAX,
+         f_workspace_size(INT64_MAX) == SIZE_MAX);
+  value = f(INT64_MIN, W, x, ws);
+  printf("f(INT64_MIN) is NaN: %d\n", isnan(value) != 0);
+  /* A workspace of [n] buffers: a negative dim is out of range too. */
+  printf("k: ws(3) > 0, ws(-1) is SIZE_MAX: %d %d\n", k_workspace_size(3) > 0, k_workspace_size(-1) == SIZE_MAX);
+  /* x[1:] of an empty x: the slice is out of range, the check fails (NaN), not passes. */
+  value = s_gradcheck(0, x, gws);
+  printf("s_gradcheck(0) is NaN: %d\n", isnan(value) != 0);
   double nanx[3] = {1, NAN, 2}, dg[3] = {7, 7, 7};
   value = g_grad(3, nanx, dg, NULL);
   printf("max with a NaN: value and every gradient NaN: %d %d %d %d\n", isnan(value) != 0, isnan(dg[0]) != 0,

@@ -19,6 +19,10 @@ f_grad(2^32) is NaN and writes nothing: 1 1
 f_gradcheck(2^32) is NaN: 1
 f_gradcheck without its workspace is NaN: 1
 f_gradcheck(3) passes: 1
+ws(INT64_MIN) and ws(INT64_MAX) are SIZE_MAX: 1 1
+f(INT64_MIN) is NaN: 1
+k: ws(3) > 0, ws(-1) is SIZE_MAX: 1 1
+s_gradcheck(0) is NaN: 1
 max with a NaN: value and every gradient NaN: 1 1 1 1
 """
 failed = 0

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <cmath>
+#include <string>
+#include <vector>
 #include <thread>
 
 namespace {
@@ -75,6 +78,50 @@ TEST(Api, DimLimitsAndReservedNames) {
   ASSERT_TRUE(e.ok()) << e.errors();
   EXPECT_EQ(e.function<double(double, void *)>("exp2_")(3, nullptr), 3000);
   EXPECT_EQ(e.function<double(double, void *)>("h")(3, nullptr), 8);
+  double d = 0;
+  EXPECT_EQ(e.function<double(double, double *, void *)>("exp2_grad")(3, &d, nullptr), 3000); // no "__"
+  EXPECT_EQ(d, 1000);
+}
+
+// A checked call with dims no array can have reads nothing (the call returned NaN without
+// reading) and says which dim.
+TEST(Api, CheckedCallsReportDimsOutOfRange) {
+  gradc::Compiler c;
+  gradc::Module m = c.compileSource("dim n\ndef f(x: [n]) = sum(x)\n");
+  ASSERT_TRUE(m.ok()) << m.errors();
+  auto f = m.checked<double(int64_t, const double *, void *)>("f");
+  double x[2] = {1, 2};
+  EXPECT_EQ(f(2, x, nullptr), 3);
+  try {
+    f(INT64_MIN, x, nullptr);
+    ADD_FAILURE() << "no RangeError";
+  } catch (const gradc::RangeError &e) {
+    EXPECT_EQ(std::string(e.what()), "gradc: f: dim 'n' = -9223372036854775808 is out of range (0 to 2^56)");
+  }
+  try {
+    f(int64_t(1) << 57, x, nullptr);
+    ADD_FAILURE() << "no RangeError";
+  } catch (const gradc::RangeError &e) {
+    EXPECT_NE(std::string(e.what()).find("is out of range"), std::string::npos);
+  }
+}
+
+// f of long straight-line code runs f_grad's first chunks, which write f_grad's tape: without
+// its workspace, f is NaN instead of writing through NULL.
+TEST(Api, LongCodeWithoutItsWorkspaceIsNaN) {
+  std::string src = "def f(x) {\n  a0 = x\n";
+  for (int i = 1; i < 3000; ++i)
+    src += "  a" + std::to_string(i) + " = a" + std::to_string(i - 1) + " + 1e-5 * sin(a" + std::to_string(i - 1) + ") * x\n";
+  src += "  return a2999\n}\n";
+  gradc::Compiler c;
+  gradc::Module m = c.compileSource(src);
+  ASSERT_TRUE(m.ok()) << m.errors();
+  size_t bytes = m.function<size_t()>("f_workspace_size")();
+  ASSERT_GT(bytes, 0u);
+  std::vector<unsigned char> ws(bytes);
+  auto f = m.function<double(double, void *)>("f");
+  EXPECT_TRUE(std::isfinite(f(0.5, ws.data())));
+  EXPECT_TRUE(std::isnan(f(0.5, nullptr)));
 }
 
 TEST(Api, TypedLookupChecksTheCSignature) {

@@ -108,6 +108,23 @@ TEST(JsonValues, ShapesAndNumbers) {
   EXPECT_TRUE(std::isnan((*v)["W"].data[5]));
   ASSERT_TRUE((*v)["y"].inexactInteger);
   EXPECT_EQ((*v)["y"].inexactInteger->second, "9223372036854775807");
+  // Exactness is decided on the integer: 2^53 + 1 rounds to 2^53 as a double.
+  auto w = parseJsonValues(R"({"a": [9007199254740992], "b": [9007199254740993], "c": [-9007199254740993]})", d);
+  ASSERT_TRUE(w) << d.rendered();
+  EXPECT_FALSE((*w)["a"].inexactInteger);
+  EXPECT_TRUE((*w)["b"].inexactInteger);
+  EXPECT_TRUE((*w)["c"].inexactInteger);
+}
+
+// A call whose arguments have other dtypes than the parameters (an f32 value for an f64
+// parameter) is inlined when checked, so the types are those of the body on its arguments:
+// g(y) of an f32 y is f32, and the weakly typed 0.5 with it.
+TEST(Inline, CallsOnOtherDtypesTakeTheirArgumentsTypes) {
+  auto cs = test::compileOk("dim n\ndef g(x: [n]) = x\ndef f(y: f32[n]) = sum(g(y) * 0.5)\n");
+  ASSERT_TRUE(cs);
+  const Function &f = cs->program.funcs[1];
+  EXPECT_EQ(f.graph->type(f.result).dtype, DType::F32);
+  EXPECT_EQ(cs->program.bodies[1].graph->type(cs->program.bodies[1].result).dtype, DType::F32);
 }
 
 TEST(JsonValues, DeepNestingIsRefusedWithAShortMessage) {
@@ -164,6 +181,13 @@ TEST(Inline, EqualCallsShareOneCopy) {
 }
 
 TEST(LlvmErrors, FatalErrorsThrowInsteadOfAborting) {
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  // The exception crosses LLVM frames built without unwinding cleanups, which leak what they
+  // hold: by design (API.md), and reported by LeakSanitizer.
+  GTEST_SKIP() << "leaks by design under LeakSanitizer";
+#endif
+#endif
   installLlvmErrorHandlers();
   EXPECT_THROW(llvm::report_fatal_error("a test of the handler"), InternalError);
 }

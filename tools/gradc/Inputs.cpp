@@ -93,14 +93,14 @@ bool inferDims(const Shape &shape, const Given &g, const std::string &name, cons
         return false;
     return true;
   }
-  int64_t known = 1;
+  std::vector<int64_t> knownSizes;
   int32_t unknown = -1;
   int power = 0;
   for (const Dim &d : shape) {
     if (d.isLiteral()) {
-      known *= d.off;
+      knownSizes.push_back(d.off);
     } else if (bound[static_cast<size_t>(d.sym)]) {
-      known *= *bound[static_cast<size_t>(d.sym)];
+      knownSizes.push_back(*bound[static_cast<size_t>(d.sym)] + d.off);
     } else if (d.off == 0 && (unknown < 0 || unknown == d.sym)) {
       unknown = d.sym;
       ++power;
@@ -108,7 +108,8 @@ bool inferDims(const Shape &shape, const Given &g, const std::string &name, cons
       return true; // two unknown dims: leave it to another value or --dim
     }
   }
-  if (unknown < 0 || known == 0)
+  int64_t known = checkedElementCount(knownSizes);
+  if (unknown < 0 || known <= 0) // nothing to infer, or sizes the memory check reports
     return true;
   double root = std::pow(static_cast<double>(g.data.size()) / static_cast<double>(known), 1.0 / power);
   int64_t n = std::llround(root);
@@ -196,10 +197,14 @@ std::string checkValueMemory(const Function &fn, const DimTable &dims, const std
     int64_t count = checkedElementCount(sizes);
     if (count < 0) {
       std::string concrete;
-      for (int64_t s : sizes)
+      bool negative = false;
+      for (int64_t s : sizes) {
         concrete += (concrete.empty() ? "" : ", ") + std::to_string(s);
-      return what + " of shape " + dims.str(shape) + " would have more than " + maxElementsText() +
-             " elements ([" + concrete + "]) for these dims";
+        negative = negative || s < 0;
+      }
+      return what + " of shape " + dims.str(shape) +
+             (negative ? " would have a negative size" : " would have more than " + maxElementsText() + " elements") +
+             " ([" + concrete + "]) for these dims";
     }
     bytes += 16.0 * static_cast<double>(count) * copies;
     return "";

@@ -91,6 +91,21 @@ void Module::diagnose(const std::string &symbol, const void *const *args, bool v
   for (size_t i = 0; i < abi.args.size(); ++i)
     if (abi.args[i].role == ArgRole::Dim)
       dims[static_cast<size_t>(abi.args[i].index)] = *static_cast<const int64_t *>(args[i]);
+  // Dims out of range, or sizes no array can have, are reported before any array is read
+  // (the call itself read nothing: ABI.md, "Sizes").
+  for (size_t i = 0; i < abi.args.size(); ++i)
+    if (abi.args[i].role == ArgRole::Dim) {
+      int64_t v = *static_cast<const int64_t *>(args[i]);
+      if (v < 0 || v > kMaxElements)
+        throw RangeError("gradc: " + symbol + ": dim '" + abi.args[i].name + "' = " + std::to_string(v) +
+                         " is out of range (0 to 2^56)");
+    }
+  {
+    std::vector<bool> all(cf.graph->size(), true);
+    NodeId at = kNoNode;
+    if (std::string why = checkTensorSizes(*cf.graph, all, dims, at); !why.empty())
+      throw RangeError("gradc: " + symbol + ": " + why);
+  }
   auto shapeOf = [&](const Shape &s) {
     std::vector<int64_t> out;
     for (const Dim &d : s)

@@ -36,6 +36,14 @@ static std::string argType(const AbiArg &a) {
          cTypeName(a.dtype) + " *";
 }
 
+std::string exportedName(const std::string &base, const std::string &suffix) {
+  return base.empty() || base.back() == '_' ? base + suffix : base + "_" + suffix;
+}
+
+std::string AbiFunction::metadataSymbol(const std::string &what) const {
+  return exportedName(symbol, "arg_" + what);
+}
+
 std::vector<std::string> AbiFunction::cTypes() const {
   std::vector<std::string> t{returnsValue ? cTypeName(returnType) : "void"};
   for (const AbiArg &a : args)
@@ -101,8 +109,8 @@ AbiSet describeAbi(const Function &fn, const DimTable &dims,
   std::string base = prefix.empty() ? cIdentifier(fn.name) : prefix + fn.name;
   ArgNames names(fn, dims);
   set.value.symbol = base;
-  set.grad.symbol = base + "_grad";
-  set.workspaceSizeSymbol = base + "_workspace_size";
+  set.grad.symbol = exportedName(base, "grad");
+  set.workspaceSizeSymbol = exportedName(base, "workspace_size");
 
   std::vector<AbiArg> common;
   for (int32_t sym : fn.usedDims()) {
@@ -143,8 +151,8 @@ AbiSet describeAbi(const Function &fn, const DimTable &dims,
   }
   set.grad.args.push_back(ws);
 
-  set.gradcheck.symbol = base + "_gradcheck";
-  set.gradcheckWorkspaceSizeSymbol = base + "_gradcheck_workspace_size";
+  set.gradcheck.symbol = exportedName(base, "gradcheck");
+  set.gradcheckWorkspaceSizeSymbol = exportedName(base, "gradcheck_workspace_size");
   set.gradcheck.returnType = DType::F64;
   set.gradcheck.args = common;
   if (!scalarResult)
@@ -208,8 +216,7 @@ bool checkExportedNames(const std::vector<const Function *> &fns, const DimTable
           ok = false;
         }
       };
-      if (prefix.empty())
-        refuse(fn->loc, "function", fn->name);
+      refuse(fn->loc, "function", fn->name);
       std::set<int32_t> dimsSeen;
       for (const ParamInfo &p : fn->params) {
         refuse(p.loc, "parameter", p.name);
@@ -229,8 +236,8 @@ bool checkExportedNames(const std::vector<const Function *> &fns, const DimTable
     }
     if (c)
       for (const std::string &f : {abi.value.symbol, abi.grad.symbol})
-        for (const char *suffix : {"_arg_count", "_arg_name", "_arg_type", "_arg_shape"})
-          symbols.push_back(f + suffix);
+        for (const char *what : {"count", "name", "type", "shape"})
+          symbols.push_back(exportedName(f, std::string("arg_") + what));
     for (const std::string &sym : symbols) {
       if (c && !prefix.empty() && isReservedCName(sym)) {
         diags.error(fn->loc, "--prefix '" + prefix + "' makes the symbol of '" + fn->name + "' '" + sym +

@@ -40,7 +40,13 @@ struct AbiFunction {
   std::string prototype() const;
   /// The C types of the result, then of each argument: {"double", "double", "double *", "void *"}.
   std::vector<std::string> cTypes() const;
+  /// The symbol of a metadata function: "f_arg_count" for "count" (docs/ABI.md).
+  std::string metadataSymbol(const std::string &what) const;
 };
+
+/// `base` joined to `suffix` by one '_': "f" and "grad" make "f_grad"; a renamed "exp2_" and
+/// "grad" make "exp2_grad" (not "exp2__grad": C++ reserves names containing "__").
+std::string exportedName(const std::string &base, const std::string &suffix);
 
 /// The functions exported for `fn`: its value, its gradient (or vector-Jacobian
 /// product) and its workspace size. Dims in `boundDims` are constants, not arguments.

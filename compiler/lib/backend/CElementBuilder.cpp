@@ -223,11 +223,12 @@ std::string cShapeFitsText(const Shape &shape, const std::vector<std::string> &s
     return "0";
   if (symbolic.empty())
     return "1";
-  std::string zero, fits, room = std::to_string(kMaxElements / fixed);
+  std::string zero, fits, room = "(uint64_t)" + std::to_string(kMaxElements / fixed);
   for (const std::string &e : symbolic) {
     zero += e + " == 0 || ";
-    fits += (fits.empty() ? "" : " && ") + e + " <= " + room;
-    room += " / " + e;
+    // Unsigned, as the object's check: a negative size does not fit (and is never divided by).
+    fits += std::string(fits.empty() ? "" : " && ") + "(uint64_t)" + e + " <= " + room;
+    room += " / (uint64_t)" + e;
   }
   return "(" + zero + "(" + fits + "))";
 }

@@ -70,8 +70,9 @@ std::string printCGradCheck(const Function &fn, const AbiSet &abi, const std::ma
   auto checks = [&](const std::string &fail) {
     std::string s;
     for (size_t i = 0; i < gc.args.size(); ++i)
-      if (gc.args[i].role == ArgRole::Dim)
-        s += "  if (" + arg(i) + " < 0)\n    return " + fail + ";\n";
+      if (gc.args[i].role == ArgRole::Dim) // in 0..2^56 as the entries require
+        s += "  if (" + arg(i) + " < 0 || " + arg(i) + " > " + std::to_string(kMaxElements) + ")\n    return " + fail +
+             ";\n";
     std::vector<const Shape *> shapes{&result.shape};
     for (const ParamInfo &p : fn.params)
       shapes.push_back(&p.type.shape);

@@ -115,6 +115,7 @@ private:
   void emitScatter(NodeId n, Val out);
   void fill(Val base, DType dtype, const Shape &shape, Val v);
   std::string sizesOk(std::vector<Val> &deps);
+  std::string dimArgsInRange();
   Val boundsOk();
   void emitFailure();
 
@@ -785,7 +786,9 @@ void FunctionPrinter::emitScatter(NodeId n, Val out) {
 // Every extent is non-negative and every value's size in range (ir/Type.h): a C condition,
 // or "" when nothing needs checking.
 std::string FunctionPrinter::sizesOk(std::vector<Val> &deps) {
-  std::string all;
+  // Every dim argument in 0..2^56 first (&& evaluates in order): then no `dim + offset` after
+  // it can overflow.
+  std::string all = dimArgsInRange();
   for (const Dim &d : s_.extents) {
     Val e = dimValue(d);
     int64_t v;
@@ -799,6 +802,17 @@ std::string FunctionPrinter::sizesOk(std::vector<Val> &deps) {
     if (fits != "1")
       all += (all.empty() ? "" : " && ") + fits;
   }
+  return all;
+}
+
+// "0 <= a && a <= 2^56" for every dim argument, or "".
+std::string FunctionPrinter::dimArgsInRange() {
+  std::string all;
+  for (size_t i = 0; i < abi_.args.size(); ++i)
+    if (abi_.args[i].role == ArgRole::Dim) {
+      std::string a = "a" + std::to_string(i);
+      all += (all.empty() ? "" : " && ") + a + " >= 0 && " + a + " <= " + std::to_string(kMaxElements);
+    }
   return all;
 }
 
@@ -1030,10 +1044,19 @@ AbiSet printCFunctions(const LoweringInput &in, const std::string &prefix, std::
   std::vector<Val> dims(in.graph->dims().names.size(), nullptr);
   for (auto [sym, v] : in.boundDims)
     dims[static_cast<size_t>(sym)] = c.expr(std::to_string(v));
-  std::string params;
+  std::string params, inRange;
+  std::vector<Val> dimArgs;
   for (size_t i = 0; i < abi.dimArgs.size(); ++i) {
-    params += (i ? ", " : "") + std::string("int64_t a") + std::to_string(i);
-    dims[static_cast<size_t>(abi.dimArgs[i])] = c.expr("a" + std::to_string(i));
+    std::string a = "a" + std::to_string(i);
+    params += (i ? ", " : "") + std::string("int64_t ") + a;
+    dims[static_cast<size_t>(abi.dimArgs[i])] = c.expr(a);
+    dimArgs.push_back(dims[static_cast<size_t>(abi.dimArgs[i])]);
+    inRange += (inRange.empty() ? "" : " && ") + a + " >= 0 && " + a + " <= " + std::to_string(kMaxElements);
+  }
+  if (!inRange.empty()) { // before anything adds to a dim (ABI.md: SIZE_MAX out of range)
+    c.open("if (!(" + inRange + "))", dimArgs);
+    c.stmt("return (size_t)-1;");
+    c.close();
   }
   Val aValid = nullptr, gValid = nullptr;
   Val a = value.layout(c, dims, nullptr, &aValid);

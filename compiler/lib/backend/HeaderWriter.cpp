@@ -89,10 +89,10 @@ std::string writeHeader(const std::vector<HeaderFunction> &fns, const DimTable &
         << abi.gradcheck.prototype() << ";\n"
         << abi.gradcheckWorkspaceSizePrototype(dims) << ";\n";
     for (const AbiFunction *f : {&abi.value, &abi.grad})
-      h << "int " << f->symbol << "_arg_count(void);\n"
-        << "const char *" << f->symbol << "_arg_name(int i);\n"
-        << "const char *" << f->symbol << "_arg_type(int i);\n"
-        << "const char *" << f->symbol << "_arg_shape(int i);\n";
+      h << "int " << f->metadataSymbol("count") << "(void);\n"
+        << "const char *" << f->metadataSymbol("name") << "(int i);\n"
+        << "const char *" << f->metadataSymbol("type") << "(int i);\n"
+        << "const char *" << f->metadataSymbol("shape") << "(int i);\n";
   }
   h << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
   return h.str();

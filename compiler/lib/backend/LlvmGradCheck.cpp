@@ -79,11 +79,11 @@ V GradCheckEmitter::count(const Shape &shape, const std::vector<V> &dims) {
   return n;
 }
 
-// Dims non-negative, and every parameter's and the result's size in range (ir/Type.h).
+// Dims in range, and every parameter's and the result's size in range (ir/Type.h).
 V GradCheckEmitter::dimsOk(const std::vector<V> &dimArgs, const std::vector<V> &dims) {
   V ok = b_.getTrue();
-  for (V d : dimArgs)
-    ok = b_.CreateAnd(ok, b_.CreateICmpSGE(d, b_.getInt64(0)));
+  for (V d : dimArgs) // in 0..2^56, as the entry functions require
+    ok = b_.CreateAnd(ok, b_.CreateICmpULE(d, b_.getInt64(static_cast<uint64_t>(kMaxElements))));
   for (const ParamInfo &p : fn_.params)
     ok = b_.CreateAnd(ok, shapeFits(b_, *fn_.graph, dims, p.type.shape));
   return b_.CreateAnd(ok, shapeFits(b_, *fn_.graph, dims, result_.shape));

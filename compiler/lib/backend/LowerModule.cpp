@@ -82,7 +82,10 @@ llvm::Function *emitWorkspaceSize(const LoweringInput &in, const AbiSet &abi, Fu
   // Only the tape and buffers need space: a function with neither reports 0, so ws may be NULL.
   // Sizes beyond what can be indexed (or a sum that wraps) report SIZE_MAX (ABI.md).
   LVal most = b.CreateSelect(b.CreateICmpUGT(a, g), a, g);
-  b.CreateRet(b.CreateSelect(b.CreateAnd(aValid, gValid), most, b.getInt64(UINT64_MAX)));
+  LVal valid = b.CreateAnd(aValid, gValid);
+  for (llvm::Argument &d : sf->args()) // every dim in 0..2^56, as the entries require
+    valid = b.CreateAnd(valid, b.CreateICmpULE(&d, b.getInt64(static_cast<uint64_t>(kMaxElements))));
+  b.CreateRet(b.CreateSelect(valid, most, b.getInt64(UINT64_MAX)));
   return sf;
 }
 

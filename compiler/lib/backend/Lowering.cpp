@@ -593,7 +593,13 @@ void FunctionEmitter::emitCopies() {
 // (boundsOk, checked after it: the workspace given when one is needed, every index and slice
 // in range, every label a class.)
 LVal FunctionEmitter::sizesOk() {
+  // Every dim argument in 0..2^56 first: then no `dim + offset` below can wrap (offsets are
+  // at most 2^56 in magnitude, sema/ExprBuilder.cpp).
   LVal ok = b_.getTrue();
+  for (size_t i = 0; i < abi_.args.size(); ++i)
+    if (abi_.args[i].role == ArgRole::Dim)
+      ok = b_.CreateAnd(ok, b_.CreateICmpULE(fn_->getArg(static_cast<unsigned>(i)),
+                                             b_.getInt64(static_cast<uint64_t>(kMaxElements))));
   for (const Dim &d : s_.extents)
     if (!d.isLiteral())
       ok = b_.CreateAnd(ok, b_.CreateICmpSGE(dimValue(d), b_.getInt64(0)));
@@ -778,6 +784,16 @@ llvm::Function *FunctionEmitter::emitEntryRunning(const FunctionPlan &other,
                                                   const std::vector<llvm::Function *> &chunks) {
   GRADC_ASSERT(abi_.returnsValue && roots_.size() == 1, "f's entry runs chunks only for a scalar f");
   llvm::Function *f = beginEntry();
+  // The chunks write f_grad's tape, which f's own plan (checked in beginEntry) may not have:
+  // without a workspace, NaN.
+  if (other.tapeSlots > 0) {
+    llvm::BasicBlock *given = llvm::BasicBlock::Create(ctx_, "ws_given", f);
+    llvm::BasicBlock *missing = llvm::BasicBlock::Create(ctx_, "no_ws", f);
+    b_.CreateCondBr(b_.CreateIsNull(f->getArg(static_cast<unsigned>(wsArg_))), missing, given);
+    b_.SetInsertPoint(missing);
+    b_.CreateRet(konst(std::numeric_limits<double>::quiet_NaN(), abi_.returnType));
+    b_.SetInsertPoint(given);
+  }
   // f's arguments in f_grad's order: the same parameters, dims and workspace; no outputs.
   std::vector<LVal> args;
   for (const AbiArg &a : other.abi.args) {

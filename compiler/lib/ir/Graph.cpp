@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 namespace gradc {
@@ -277,6 +278,32 @@ std::string checkTensorSizes(const Graph &g, const std::vector<bool> &needed,
                           concrete + "]) for these dims"
                     : "a value of shape " + g.dims().str(shape) + " would have more than " +
                           maxElementsText() + " elements ([" + concrete + "]) for these dims";
+  }
+  return "";
+}
+
+std::string checkBoundShapes(const Graph &g, const std::map<int32_t, int64_t> &bound) {
+  if (bound.empty())
+    return "";
+  for (size_t i = 0; i < g.size(); ++i) {
+    const Shape &shape = g.type(static_cast<NodeId>(i)).shape;
+    std::vector<int64_t> sizes;
+    for (const Dim &d : shape) {
+      auto b = bound.find(d.sym);
+      if (d.isLiteral())
+        sizes.push_back(d.off);
+      else if (b != bound.end())
+        sizes.push_back(b->second + d.off);
+    }
+    if (checkedElementCount(sizes) >= 0)
+      continue;
+    std::string fixed;
+    std::set<int32_t> named;
+    for (const Dim &d : shape)
+      if (auto b = bound.find(d.sym); !d.isLiteral() && b != bound.end() && named.insert(d.sym).second)
+        fixed += (fixed.empty() ? "" : ", ") + g.dims().names[static_cast<size_t>(d.sym)] + " = " + std::to_string(b->second);
+    return "with the dims fixed at compile time (" + fixed + "), a value of shape " + g.dims().str(shape) +
+           " would have more than " + maxElementsText() + " elements";
   }
   return "";
 }

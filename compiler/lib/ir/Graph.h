@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -98,5 +99,10 @@ private:
 /// anything is evaluated or called, so that no size computation can wrap.
 std::string checkTensorSizes(const Graph &g, const std::vector<bool> &needed,
                              const std::vector<int64_t> &dimValues, NodeId &at);
+
+/// Empty when every node's shape, with the dims of `bound` fixed (compile-time dims), has at
+/// most kMaxElements elements in its known part; otherwise why not (`--dim n=2^40` for an
+/// [n, n] value): refused before code is generated for it.
+std::string checkBoundShapes(const Graph &g, const std::map<int32_t, int64_t> &bound);
 
 } // namespace gradc

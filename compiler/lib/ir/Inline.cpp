@@ -39,31 +39,25 @@ bool hasCalls(const Function &fn) {
   return false;
 }
 
-Function inlineCalls(const Program &program, size_t index) {
-  const Function &root = program.bodies[index];
-  Function out;
-  out.name = root.name;
-  out.loc = root.loc;
-  out.params = root.params;
-  out.graph = std::make_shared<Graph>(program.dims);
-  Graph &g = *out.graph;
-  std::vector<NodeId> rootArgs;
-  for (ParamInfo &p : out.params) {
-    NodeId old = p.node;
-    p.node = g.param(static_cast<int64_t>(&p - out.params.data()), p.type);
-    g.setLoc(p.node, root.graph->loc(old));
-    rootArgs.push_back(p.node);
-  }
+bool callKeepsItsType(const std::vector<Function> &bodies, size_t callee, const Graph &g,
+                      const std::vector<NodeId> &args) {
+  const Function &body = bodies[callee];
+  for (size_t k = 0; k < args.size(); ++k)
+    if (g.type(args[k]).dtype != body.params[k].type.dtype)
+      return false;
+  return true;
+}
 
+NodeId inlineBody(const std::vector<Function> &bodies, size_t callee, const std::vector<NodeId> &args, Graph &g,
+                  bool keepCalls) {
   std::map<std::pair<size_t, std::vector<NodeId>>, NodeId> done; // (callee, args) -> result
-  auto start = [&](size_t callee, std::vector<NodeId> args) {
-    const Function *body = &program.bodies[callee];
-    Frame f{body, args, std::vector<NodeId>(static_cast<size_t>(body->result) + 1, kNoNode),
-            neededNodes(*body->graph, body->result), 0, {callee, std::move(args)}};
-    return f;
+  auto start = [&](size_t c, std::vector<NodeId> a) {
+    const Function *body = &bodies[c];
+    return Frame{body, a, std::vector<NodeId>(static_cast<size_t>(body->result) + 1, kNoNode),
+                 neededNodes(*body->graph, body->result), 0, {c, std::move(a)}};
   };
   std::vector<Frame> stack;
-  stack.push_back(start(index, rootArgs));
+  stack.push_back(start(callee, args));
   NodeId finished = kNoNode; // the result of the frame popped last
   while (true) {
     Frame &f = stack.back();
@@ -82,10 +76,17 @@ Function inlineCalls(const Program &program, size_t index) {
       ops.reserve(n.operands.size());
       for (NodeId o : n.operands)
         ops.push_back(f.map[static_cast<size_t>(o)]);
+      Attrs a;
+      a.num = n.num;
+      a.ints = n.ints;
+      a.type = n.type;
       if (n.op == Op::Param) {
         f.map[i] = f.args[static_cast<size_t>(n.ints[0])];
       } else if (n.op == Op::Const) {
         f.map[i] = g.constant(n.num, n.type.shape, n.type.dtype);
+      } else if (opInfo(n.op).inlinedFirst && keepCalls &&
+                 callKeepsItsType(bodies, static_cast<size_t>(n.ints[0]), g, ops)) {
+        f.map[i] = g.make(n.op, std::move(ops), std::move(a));
       } else if (opInfo(n.op).inlinedFirst) {
         std::pair<size_t, std::vector<NodeId>> key{static_cast<size_t>(n.ints[0]), ops};
         if (auto it = done.find(key); it != done.end()) {
@@ -97,10 +98,6 @@ Function inlineCalls(const Program &program, size_t index) {
           break;
         }
       } else {
-        Attrs a;
-        a.num = n.num;
-        a.ints = n.ints;
-        a.type = n.type;
         f.map[i] = g.make(n.op, std::move(ops), std::move(a));
       }
       if (f.map[i] != kNoNode && !g.loc(f.map[i]).valid())
@@ -111,12 +108,29 @@ Function inlineCalls(const Program &program, size_t index) {
     NodeId result = f.map[static_cast<size_t>(f.body->result)];
     done[f.key] = result;
     stack.pop_back();
-    if (stack.empty()) {
-      out.result = result;
-      return out;
-    }
+    if (stack.empty())
+      return result;
     finished = result;
   }
+}
+
+Function inlineCalls(const Program &program, size_t index) {
+  const Function &root = program.bodies[index];
+  Function out;
+  out.name = root.name;
+  out.loc = root.loc;
+  out.params = root.params;
+  out.graph = std::make_shared<Graph>(program.dims);
+  Graph &g = *out.graph;
+  std::vector<NodeId> rootArgs;
+  for (ParamInfo &p : out.params) {
+    NodeId old = p.node;
+    p.node = g.param(static_cast<int64_t>(&p - out.params.data()), p.type);
+    g.setLoc(p.node, root.graph->loc(old));
+    rootArgs.push_back(p.node);
+  }
+  out.result = inlineBody(program.bodies, index, rootArgs, g, false);
+  return out;
 }
 
 } // namespace gradc

@@ -15,4 +15,17 @@ Function inlineCalls(const Program &program, size_t index);
 /// Whether `fn`'s graph has calls left (then it must go through inlineCalls first).
 bool hasCalls(const Function &fn);
 
+/// Whether a call of bodies[callee] on `args` can stay one Op::Call node: its arguments
+/// have the callee's parameter dtypes, so the node's type (the callee's result type) is the
+/// type its body will have when inlined.
+bool callKeepsItsType(const std::vector<Function> &bodies, size_t callee, const Graph &g,
+                      const std::vector<NodeId> &args);
+
+/// bodies[callee] applied to `args` (nodes of `g`), copied into `g`: its result node. A call
+/// inside it stays a Call node when `keepCalls` and callKeepsItsType allow, and is inlined
+/// otherwise (so, with keepCalls false, the result has no calls). Iterative, each (callee,
+/// arguments) pair copied once.
+NodeId inlineBody(const std::vector<Function> &bodies, size_t callee, const std::vector<NodeId> &args, Graph &g,
+                  bool keepCalls);
+
 } // namespace gradc

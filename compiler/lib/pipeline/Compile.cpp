@@ -29,6 +29,8 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
     error = tooBig;
     return nullptr;
   }
+  if (error = checkBoundShapes(*fn.graph, opts.boundDims); !error.empty())
+    return nullptr;
   auto out = std::make_unique<CompiledFunction>();
   CompileStats &st = out->stats;
   auto t = std::chrono::steady_clock::now();

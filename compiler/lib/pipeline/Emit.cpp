@@ -77,10 +77,10 @@ void emitIntFunction(llvm::Module &m, const std::string &name, int value, bool s
 // their number, names, C types and shapes.
 void emitMetadata(llvm::Module &m, const AbiFunction &f, const DimTable &dims) {
   ArgMetadata md = argMetadata(f, dims);
-  emitIntFunction(m, f.symbol + "_arg_count", static_cast<int>(f.args.size()));
-  emitStringTable(m, f.symbol + "_arg_name", md.names);
-  emitStringTable(m, f.symbol + "_arg_type", md.types);
-  emitStringTable(m, f.symbol + "_arg_shape", md.shapes);
+  emitIntFunction(m, f.metadataSymbol("count"), static_cast<int>(f.args.size()));
+  emitStringTable(m, f.metadataSymbol("name"), md.names);
+  emitStringTable(m, f.metadataSymbol("type"), md.types);
+  emitStringTable(m, f.metadataSymbol("shape"), md.shapes);
 }
 
 } // namespace
@@ -136,24 +136,28 @@ std::string cStringTable(const std::string &name, const std::vector<std::string>
 
 std::string cMetadata(const AbiFunction &f, const DimTable &dims) {
   ArgMetadata md = argMetadata(f, dims);
-  return "int " + f.symbol + "_arg_count(void) { return " + std::to_string(f.args.size()) + "; }\n" +
-         cStringTable(f.symbol + "_arg_name", md.names) + cStringTable(f.symbol + "_arg_type", md.types) +
-         cStringTable(f.symbol + "_arg_shape", md.shapes);
+  return "int " + f.metadataSymbol("count") + "(void) { return " + std::to_string(f.args.size()) + "; }\n" +
+         cStringTable(f.metadataSymbol("name"), md.names) + cStringTable(f.metadataSymbol("type"), md.types) +
+         cStringTable(f.metadataSymbol("shape"), md.shapes);
 }
 
 } // namespace
 
-// Empty when the functions fit in memory, else why not (support/Memory.h).
-static std::string checkMemory(const std::vector<Function *> &fns) {
+// Empty when the functions fit in memory (support/Memory.h) and their sizes with the dims
+// fixed at compile time can be indexed, else why not.
+static std::string checkMemory(const std::vector<Function *> &fns, const EmitOptions &opts) {
   size_t nodes = 0;
-  for (const Function *fn : fns)
+  for (const Function *fn : fns) {
     nodes += fn->graph->size();
+    if (std::string e = checkBoundShapes(*fn->graph, opts.build.boundDims); !e.empty())
+      return e;
+  }
   return checkCompileMemory(nodes);
 }
 
 bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
                 const std::string &outBase, std::string &error) {
-  if (error = checkMemory(fns); !error.empty())
+  if (error = checkMemory(fns, opts); !error.empty())
     return false;
   llvm::LLVMContext ctx;
   llvm::Module module(baseName(outBase), ctx);
@@ -187,7 +191,7 @@ bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const 
 
 bool emitCSource(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
                  const std::string &outBase, std::string &error) {
-  if (error = checkMemory(fns); !error.empty())
+  if (error = checkMemory(fns, opts); !error.empty())
     return false;
   std::string base = baseName(outBase);
   if (base.empty() || base.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-") !=

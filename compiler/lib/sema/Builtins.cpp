@@ -55,7 +55,7 @@ std::optional<int64_t> ExprBuilder::axisArg(const std::vector<ExprId> &kws, cons
       return axis;
     }
     const Value &v = values_[kw.kids[0]];
-    if (!v.dim || !v.dim->isLiteral()) {
+    if (!v.dim || v.dim->sym != -1) { // a literal (not -n, not out of range)
       fail(ast_[kw.kids[0]].loc, "'axis' must be an integer literal");
       ok = false;
       return axis;
@@ -255,6 +255,9 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
         return Value{kNoNode, std::nullopt, true};
       if (d->isLiteral() && d->off <= 0)
         return fail(ast_[k].loc, "a shape entry must be positive");
+      if (d->isLiteral() && d->off > kMaxDimSize)
+        return fail(ast_[k].loc, "shape entry " + std::to_string(d->off) + " is larger than " +
+                                     std::to_string(kMaxDimSize) + " (2^40), the largest size of an axis");
       a.type.shape.push_back(*d);
     }
     return ok(make(e.loc, Op::Reshape, {node(0)}, a));

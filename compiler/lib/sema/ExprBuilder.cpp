@@ -2,6 +2,7 @@
 // explicit-stack post-order, so a 200,000-deep expression needs no deep recursion.
 #include "sema/ExprBuilder.h"
 
+#include "ir/Inline.h"
 #include "ir/OpTable.h"
 
 #include <cmath>
@@ -86,8 +87,8 @@ void ExprBuilder::visit(ExprId id) {
     break;
   case ExprKind::Neg: {
     const Value &a = values_[e.kids[0]];
-    if (a.dim)
-      v.dim = Dim{a.dim->sym < 0 ? -1 : -2, -a.dim->off}; // -n is not affine in n: sym -2
+    if (a.dim) // -n is not affine in n: sym -2 (offsets are at most 2^56: no overflow)
+      v.dim = a.dim->sym < -1 ? *a.dim : Dim{a.dim->isLiteral() ? -1 : -2, -a.dim->off};
     if (a.node != kNoNode)
       v.node = make(e.loc, Op::Neg, {a.node});
     break;
@@ -124,7 +125,7 @@ ExprBuilder::Value ExprBuilder::number(const Expr &e) {
   Value v;
   double x = std::strtod(e.text.c_str(), nullptr);
   v.node = g_.constant(x);
-  if (e.text.find_first_not_of("0123456789") == std::string::npos && x < 9.0e15)
+  if (e.text.find_first_not_of("0123456789") == std::string::npos && x <= static_cast<double>(kMaxElements))
     v.dim = Dim::lit(static_cast<int64_t>(x));
   return v;
 }
@@ -195,21 +196,29 @@ bool ExprBuilder::broadcastAll(SourceLoc loc, const char *what, std::vector<Node
 
 // Integer arithmetic on compile-time sizes: n - 1, 2 + n. Results not of the form
 // `dim + literal` are not sizes (sym -2 marks "integer, but not affine in one dim").
+// Dim::sym of an integer expression that is not a size: -2 (not affine in a dim, -n) or
+// kDimTooLarge (an offset beyond 2^56 in magnitude).
+constexpr int32_t kDimTooLarge = -3;
+
 static std::optional<Dim> foldDims(const std::string &op, const Dim &a, const Dim &b) {
   const Dim notASize{-2, 0};
+  if (a.sym == kDimTooLarge || b.sym == kDimTooLarge)
+    return Dim{kDimTooLarge, 0};
   if (a.sym == -2 || b.sym == -2)
     return notASize;
-  // Sizes that overflow 64 bits are not sizes either (the value is still a number).
+  // Sizes beyond 2^56 in magnitude are not sizes either (the value is still a number): so
+  // `dim + off` never overflows anywhere (dims are at most 2^56 when a function runs).
+  auto bounded = [&](Dim d) { return d.off > kMaxElements || d.off < -kMaxElements ? Dim{kDimTooLarge, 0} : d; };
   int64_t r;
   if (op == "+") {
     if ((a.isLiteral() || b.isLiteral()) && !__builtin_add_overflow(a.off, b.off, &r))
-      return Dim{a.isLiteral() ? b.sym : a.sym, r};
+      return bounded(Dim{a.isLiteral() ? b.sym : a.sym, r});
   } else if (op == "-") {
     if ((b.isLiteral() || a.sym == b.sym) && !__builtin_sub_overflow(a.off, b.off, &r))
-      return b.isLiteral() ? Dim{a.sym, r} : Dim::lit(r);
+      return bounded(b.isLiteral() ? Dim{a.sym, r} : Dim::lit(r));
   } else if (op == "*" && a.isLiteral() && b.isLiteral()) {
     if (!__builtin_mul_overflow(a.off, b.off, &r))
-      return Dim::lit(r);
+      return bounded(Dim::lit(r));
   }
   return notASize;
 }
@@ -271,10 +280,11 @@ ExprBuilder::Value ExprBuilder::compare(const Expr &e) {
 
 std::optional<Dim> ExprBuilder::staticDim(ExprId id, const char *what) {
   const Value &v = values_[id];
-  if (v.dim && v.dim->sym != -2)
+  if (v.dim && v.dim->sym >= -1)
     return v.dim;
-  diags_.error(ast_[id].loc, std::string(what) +
-                                 " must be an integer literal or a dim expression such as 'n-1'");
+  diags_.error(ast_[id].loc, v.dim && v.dim->sym == kDimTooLarge
+                                 ? std::string(what) + " is larger than 2^56 in magnitude"
+                                 : std::string(what) + " must be an integer literal or a dim expression such as 'n-1'");
   return std::nullopt;
 }
 
@@ -401,10 +411,14 @@ ExprBuilder::Value ExprBuilder::callUser(const Expr &e, size_t index, const std:
                                          p.name + "' has shape " + g_.dims().str(p.type.shape));
     argNodes.push_back(a);
   }
+  // A call on arguments of the parameters' dtypes is one node, of the callee's result type.
+  // Otherwise (an f32 value for an f64 parameter) the body's types depend on the arguments:
+  // it is inlined now, as it will be typed when compiled.
+  if (!callKeepsItsType(bodies_, index, g_, argNodes))
+    return Value{inlineBody(bodies_, index, argNodes, g_, true), std::nullopt, false};
   Attrs attrs;
   attrs.ints = {static_cast<int64_t>(index)};
   attrs.type = callee.graph->type(callee.result);
-  calls = true;
   return Value{make(e.loc, Op::Call, std::move(argNodes), std::move(attrs)), std::nullopt, false};
 }
 

@@ -19,8 +19,6 @@ public:
               const std::unordered_map<std::string, size_t> &funcIndex, Graph &graph, size_t dimsVisible)
       : ast_(ast), diags_(diags), bodies_(bodies), funcIndex_(funcIndex), g_(graph), dimsVisible_(dimsVisible) {}
 
-  /// Whether a body built so far calls a user function (its graph has Op::Call nodes).
-  bool calls = false;
 
   /// Names in scope: parameters and earlier assignments.
   std::unordered_map<std::string, NodeId> env;

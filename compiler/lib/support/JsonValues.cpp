@@ -65,8 +65,14 @@ public:
       return number(v, s.size() + 2, nullptr);
     return notANumber("the string " + excerpt(s), s.size() + 2);
   }
-  bool number_integer(number_integer_t v) override { return integer(static_cast<double>(v), std::to_string(v)); }
-  bool number_unsigned(number_unsigned_t v) override { return integer(static_cast<double>(v), std::to_string(v)); }
+  // Exactness is decided on the integer itself (2^53 + 1 rounds to 2^53 as a double).
+  bool number_integer(number_integer_t v) override {
+    bool exact = v >= -(int64_t(1) << 53) && v <= (int64_t(1) << 53);
+    return integer(static_cast<double>(v), std::to_string(v), exact);
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    return integer(static_cast<double>(v), std::to_string(v), v <= (uint64_t(1) << 53));
+  }
   bool number_float(number_float_t, const string_t &s) override {
     double v;
     NumberStatus st = parseReal(s, v);
@@ -168,8 +174,7 @@ private:
       return fail(at, "expected a JSON object of parameter values ({\"x\": 1, \"W\": [[1, 2], [3, 4]]})");
     return fail(at, excerpt(key_) + ": expected a number or an array of numbers, got " + what);
   }
-  bool integer(double v, const std::string &text) {
-    bool exact = std::fabs(v) <= 0x1p53;
+  bool integer(double v, const std::string &text, bool exact) {
     return number(v, text.size() + 1, exact ? nullptr : &text);
   }
   bool number(double v, size_t length, const std::string *inexact) {

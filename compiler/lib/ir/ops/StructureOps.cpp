@@ -74,18 +74,19 @@ void mapBroadcast(IndexMapper &m, const Node &n, std::span<Val const> out, std::
 // Element counts are compared as products of literal sizes and multisets of dims.
 bool reshapeShape(const ShapeQuery &q, Type &out, std::string &error) {
   auto factors = [](const Shape &s, int64_t &lit, std::map<std::pair<int32_t, int64_t>, int> &syms) {
-    lit = 1;
-    for (const Dim &d : s) {
-      if (d.isLiteral())
-        lit *= d.off;
-      else
+    lit = literalElementCount(s); // -1 beyond 2^56: the target is refused below
+    for (const Dim &d : s)
+      if (!d.isLiteral())
         ++syms[{d.sym, d.off}];
-    }
   };
   int64_t la, lb;
   std::map<std::pair<int32_t, int64_t>, int> sa, sb;
   factors(q.in[0]->shape, la, sa);
   factors(q.attrs.type.shape, lb, sb);
+  if (lb < 0) {
+    error = "cannot reshape to " + q.dims.str(q.attrs.type.shape) + ": more than " + maxElementsText() + " elements";
+    return false;
+  }
   if (la != lb || sa != sb) {
     error = "cannot reshape " + q.dims.str(q.in[0]->shape) + " to " +
             q.dims.str(q.attrs.type.shape) + ": the number of elements differs";
