@@ -118,14 +118,14 @@ std::unique_ptr<CompiledFunction> compileForJit(Function &fn, const CommonOption
   co.codegen.optLevel = opts.optLevel;
   co.blas = !opts.noBlas;
   co.threads = opts.threads;
-  std::string error, ir;
-  auto cf = compileFunction(fn, co, error, opts.dump == "llvm" ? &ir : nullptr);
+  std::string error, ir, loops;
+  auto cf = compileFunction(fn, co, error, opts.dump == "llvm" ? &ir : nullptr, opts.dump == "loops" ? &loops : nullptr);
   if (!cf) {
     std::cerr << opts.file << ": error: code generation failed: " << error << "\n";
     exitCode = kUserError;
     return nullptr;
   }
-  if (opts.stats) {
+  if (opts.stats && opts.dump != "loops") {
     const CompileStats &st = cf->stats;
     std::cerr << "stats: " << st.forwardNodes << " forward nodes, " << st.gradientNodes
               << " with the gradient, " << st.optimizedNodes << " after optimization\n";
@@ -156,8 +156,8 @@ std::unique_ptr<CompiledFunction> compileForJit(Function &fn, const CommonOption
     exitCode = kOk;
     return nullptr;
   }
-  if (opts.dump == "llvm") {
-    std::cout << ir;
+  if (opts.dump == "llvm" || opts.dump == "loops") {
+    std::cout << (opts.dump == "llvm" ? ir : loops);
     exitCode = kOk;
     return nullptr;
   }
@@ -188,7 +188,7 @@ int runCommand(const RunOptions &opts) {
     std::cerr << opts.common.file << ": error: " << error << "\n";
     return kUserError;
   }
-  if (!opts.common.dump.empty()) // opt, llvm: compile, print, stop
+  if (!opts.common.dump.empty()) // opt, loops, llvm: compile, print, stop
     return compileForJit(*fn, opts.common, bound, code) ? kOk : code;
   auto inputs = bindInputs(*fn, *cs->program.dims, opts.inputs, opts.common.file, error);
   if (!inputs) {

@@ -82,8 +82,8 @@ static void addCommon(CLI::App *cmd, CommonOptions &o) {
   cmd->add_option("--fn", o.fn, "the function to use (may be left out when the file defines one)");
   cmd->add_option("--dump", o.dump, "print a stage and stop: ast, ir (the checked graph), grad "
                                     "(the value-and-gradient graph), opt (after graph "
-                                    "optimization), llvm (the optimized LLVM IR)")
-      ->check(CLI::IsMember({"ast", "ir", "grad", "opt", "llvm"}));
+                                    "optimization), loops (the loop IR), llvm (the optimized LLVM IR)")
+      ->check(CLI::IsMember({"ast", "ir", "grad", "opt", "loops", "llvm"}));
   cmd->add_option("--engine", o.engine, "how to evaluate: jit (native code, the default) or "
                                         "interp (the reference interpreter)")
       ->check(CLI::IsMember({"jit", "interp"}));

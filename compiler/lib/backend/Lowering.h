@@ -50,43 +50,37 @@ struct LoweringOptions {
 /// Returns the ABI it implemented. The caller verifies the module (llvm::verifyModule).
 AbiSet lowerFunction(const LoweringInput &in, llvm::Module &m, const LoweringOptions &opts = {});
 
-namespace lowering {
-struct FunctionPlans;
-class FunctionEmitter;
-} // namespace lowering
+namespace loops {
+class SourceLowering;
+} // namespace loops
 
 /// The same functions lowered in pieces, for compiling on several threads. Piece 0 has the
 /// exported functions; when f or f_grad is long straight-line code (chunked), each further
 /// piece has a run of its chunks, which piece 0 calls by name across modules. Otherwise, or
-/// when not `split`, piece 0 is everything.
+/// when not `split`, piece 0 is everything. (The loop IR of loops/LowerModule.h, printed.)
 class PieceLowering {
 public:
   PieceLowering(const LoweringInput &in, const LoweringOptions &opts, bool split);
   ~PieceLowering();
-  const AbiSet &abi() const { return abi_; }
-  size_t pieces() const { return 1 + chunkPieces_; }
+  const AbiSet &abi() const;
+  size_t pieces() const;
 
   /// Lowers pieces into new modules of one LLVM context. One per thread: any number may
   /// lower distinct pieces of one PieceLowering at the same time.
   class Lowerer {
   public:
-    Lowerer(const PieceLowering &p, llvm::LLVMContext &ctx);
-    ~Lowerer();
+    Lowerer(const PieceLowering &p, llvm::LLVMContext &ctx) : p_(p), ctx_(ctx) {}
     /// Piece `k` in a new, verified module.
     std::unique_ptr<llvm::Module> lower(size_t k);
 
   private:
     const PieceLowering &p_;
     llvm::LLVMContext &ctx_;
-    std::unique_ptr<lowering::FunctionEmitter> value_, grad_;
   };
 
 private:
   const LoweringInput &in_;
-  const LoweringOptions &opts_;
-  AbiSet abi_;
-  std::unique_ptr<lowering::FunctionPlans> plans_;
-  size_t chunksPerPiece_ = 0, chunkPieces_ = 0;
+  std::unique_ptr<loops::SourceLowering> source_;
 };
 
 } // namespace gradc

@@ -4,6 +4,8 @@
 #include "support/Memory.h"
 
 #include "autodiff/ReverseMode.h"
+#include "loops/LowerModule.h"
+#include "loops/Printer.h"
 
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
@@ -11,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 namespace gradc {
@@ -24,7 +27,7 @@ double msSince(std::chrono::steady_clock::time_point t) {
 } // namespace
 
 std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptions &opts,
-                                                  std::string &error, std::string *llvmIr) {
+                                                  std::string &error, std::string *llvmIr, std::string *loops) {
   if (std::string tooBig = checkCompileMemory(fn.graph->size()); !tooBig.empty()) {
     error = tooBig;
     return nullptr;
@@ -57,6 +60,14 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   in.boundDims = opts.boundDims;
   LoweringOptions lowering = opts.lowering;
   lowering.hostGemm = opts.blas;
+  if (loops) {
+    loops::SourceLowering source(in, lowering, false);
+    out->abi = source.abi();
+    std::ostringstream os;
+    print(os, source.lowerPiece(0));
+    *loops = os.str();
+    return out;
+  }
   // Long code is lowered and compiled in pieces, on several threads. A dump of the IR asks
   // for one module, which reads in order.
   PieceLowering pieces(in, lowering, !llvmIr);

@@ -53,8 +53,10 @@ struct CompiledFunction {
 
 /// Compiles `fn` (its graph gains the gradient nodes). On failure returns nullptr with
 /// the reason in `error`. `llvmIr`, when given, receives the optimized LLVM module text.
+/// `loops`, when given, receives the loop IR (`--dump=loops`) and nothing is compiled: the
+/// result has no JIT and no entry points.
 std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptions &opts,
-                                                  std::string &error,
-                                                  std::string *llvmIr = nullptr);
+                                                  std::string &error, std::string *llvmIr = nullptr,
+                                                  std::string *loops = nullptr);
 
 } // namespace gradc

@@ -1,0 +1,136 @@
+// FunctionLowering.h: one planned exported function (f or f_grad) as loop IR: its entry
+// function, its chunks, and its workspace layout. Internal to the lowering; the files that
+// lower its parts share it (LowerValues.cpp: arguments, values, elements; LowerSteps.cpp:
+// steps, checks, entries and chunks; LowerMatMul.cpp; LowerRowSweep.cpp).
+#pragma once
+
+#include "loops/Builder.h"
+#include "loops/ElementRules.h"
+#include "ir/OpTable.h"
+#include "loops/Plan.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gradc::loops {
+
+/// The IR graph's ops (gradc::Op), beside the loop IR's own (loops::Op).
+using IrOp = gradc::Op;
+
+/// The width of the vectors explicit loops use (the tiled kernel, row sweeps): 64 bytes, one
+/// cache line and one AVX-512 register.
+constexpr int64_t kVectorBytes = 64;
+/// The tiled kernel's shape: tiles of kTileRows rows of C by one vector, blocks of kTileKC
+/// along the shared axis and of kTileMCTiles tiles of rows.
+constexpr int64_t kTileRows = 6, kTileKC = 128, kTileMCTiles = 7;
+
+class FunctionLowering {
+public:
+  explicit FunctionLowering(const FunctionPlan &plan) : plan_(plan), g_(*plan.in.graph), s_(plan.s) {}
+
+  /// The exported function: checks, then the steps (or calls of the chunks, which are
+  /// `external` symbols when the function spans several modules), copies and the return.
+  std::unique_ptr<Func> entry(bool externalChunks);
+  /// Chunk `c` (steps [c * chunkSteps, (c + 1) * chunkSteps)), a noinline function of the
+  /// entry's signature.
+  std::unique_ptr<Func> chunk(size_t c, bool external);
+  /// f (this lowering's, a scalar result) as a run of `other`'s first `chunks` chunks, which
+  /// compute the value into `other`'s tape: the forward pass of long code compiled once.
+  std::unique_ptr<Func> entryRunning(const FunctionPlan &other, size_t chunks, bool externalChunks);
+  /// The workspace layout for `dims`, in `f` at `b`: the bytes needed (U64), each buffer's
+  /// offset when `offsets` is given, and whether every size is in range and the sum did not
+  /// wrap (`valid`, Bool).
+  ExprId layout(Func &f, Builder &b, const std::vector<ExprId> &dims, std::vector<ExprId> *offsets,
+                ExprId *valid) const;
+  /// The symbol of chunk `c`.
+  std::string chunkSymbol(size_t c) const;
+  /// The loop IR parameters of the function (its C signature).
+  std::vector<Param> params() const;
+
+private:
+  // --- arguments and layout (LowerValues.cpp) ---
+  void begin(Func &f);
+  DType outputDtype(size_t root) const { return plan_.outputDtype(root); }
+  ExprId dimValue(const Dim &d);
+  std::vector<ExprId> extentsOf(const Shape &shape);
+  bool chunked() const { return plan_.chunked(); }
+  int32_t argBuffer(int arg, DType dt);
+  int32_t tapeView(DType dt);
+
+  // --- values (LowerValues.cpp) ---
+  int32_t bufferOf(NodeId n);
+  ExprId linearIndex(const Shape &shape, const std::vector<ExprId> &idx);
+  ExprId loadElement(NodeId n, const std::vector<ExprId> &idx);
+  void storeValue(int32_t buffer, ExprId index, ExprId v, DType from, DType to);
+  ExprId element(NodeId n, const std::vector<ExprId> &idx);
+  ExprId compute(NodeId n, const std::vector<ExprId> &idx);
+  ExprId gatherElement(NodeId n, const std::vector<ExprId> &idx);
+  ExprId elementAs(NodeId n, const std::vector<ExprId> &idx, DType dt) {
+    return convert(*f_, element(n, idx), g_.type(n).dtype, dt);
+  }
+  ExprId scalarOf(NodeId n);
+  ExprId readTape(int32_t slot, DType dt);
+  ExprId konst(double v, DType t) { return f_->constant(registerTy(t), v); }
+  /// An element's value kept in a local where a branch computes it (a gather), or a value
+  /// the rest of a step reads several times.
+  ExprId keep(ExprId v, const std::string &name);
+
+  // --- steps (LowerSteps.cpp) ---
+  void emitStep(NodeId n);
+  void emitScalar(NodeId n);
+  void storeScalar(NodeId n, ExprId v);
+  void emitMaterialize(NodeId n);
+  std::vector<int32_t> beginRiders(const std::vector<const SumRider *> &riders);
+  void addRiders(const std::vector<const SumRider *> &riders, const std::vector<int32_t> &sums, ExprId i);
+  void endRiders(const std::vector<const SumRider *> &riders, const std::vector<int32_t> &sums);
+  ExprId emitReduce(NodeId n, int32_t out);
+  void emitScatter(NodeId n, int32_t out);
+  void fill(int32_t buffer, DType dtype, const Shape &shape, ExprId v);
+  void emitCopies();
+  ExprId sizesOk();
+  ExprId boundsOk();
+  void emitFailure();
+  void returnNaN();
+  void beginEntry(Func &f);
+  void setupWorkspace(bool inChunk);
+  ExprId combineOf(const OpInfo &info, DType dt);
+
+  // --- matrix products (LowerMatMul.cpp) ---
+  ExprId emitMatMul(NodeId n, int32_t out);
+  bool emitHostGemm(NodeId n, int32_t out);
+  void emitRowUpdates(NodeId n, int32_t out);
+  bool emitTiledMatMul(NodeId n, int32_t out);
+  struct StridedMatrix {
+    int32_t buffer = kNone;
+    ExprId rowStride = kNone, colStride = kNone;
+  };
+  StridedMatrix stridedMatrix(NodeId x, const MatrixInMemory &mem);
+
+  // --- row sweeps (LowerRowSweep.cpp) ---
+  void emitRowSweep(const RowSweep &sw);
+
+  const FunctionPlan &plan_;
+  const Graph &g_;
+  const Schedule &s_;
+
+  // State of the function being built.
+  Func *f_ = nullptr;
+  std::unique_ptr<Builder> b_;
+  std::vector<ExprId> dims_;
+  std::vector<ExprId> scalars_;       // per node: its value, once computed in this function
+  std::vector<int32_t> slotBuffers_;  // workspace slot -> view buffer
+  std::map<int, int32_t> argBuffers_; // argument -> buffer
+  std::map<DType, int32_t> tapeViews_;
+  int32_t ws_ = kNone;                // the workspace argument's byte buffer
+  bool inChunk_ = false;
+  std::map<std::pair<NodeId, std::vector<ExprId>>, ExprId> memo_;
+  struct TilePacks {
+    int32_t a = kNone, b = kNone;
+  };
+  std::map<DType, TilePacks> tilePacks_; // the tiled kernel's stack buffers, per dtype
+  std::vector<NodeId> knownInside_; // gathers whose outer axis is inside in this loop
+};
+
+} // namespace gradc::loops

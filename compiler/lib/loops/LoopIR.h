@@ -1,0 +1,287 @@
+// LoopIR.h: the loop IR, between the schedule and code generation. Every decision about
+// the generated code (fusion, loop splits, tiling, prefetch, streaming stores, chunks) is
+// made when it is built; the LLVM and C code generators only print it (DESIGN.md).
+//
+// A Func owns its nodes: expressions are immutable and hash-consed (equal expressions are
+// one node), statements form a tree. Nodes are made only through the checked factories of
+// Func (operand types are checked as nodes are made; a violation is a compiler bug).
+#pragma once
+
+#include "ir/Type.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace gradc::loops {
+
+/// A scalar kind; a Ty is a kind and a number of lanes (1 for scalars).
+enum class Kind : uint8_t {
+  Void,
+  Bool, // a condition in registers (stored as I8)
+  I8,
+  I32,
+  I64, // signed: index arithmetic never wraps (sizes are checked on entry)
+  U64, // unsigned, wrapping: byte counts whose overflow is tested
+  F32,
+  F64,
+  Ptr,
+};
+
+struct Ty {
+  Kind kind = Kind::Void;
+  uint16_t lanes = 1;
+  bool operator==(const Ty &) const = default;
+  bool isVector() const { return lanes > 1; }
+  bool isFloat() const { return kind == Kind::F32 || kind == Kind::F64; }
+  bool isInt() const { return kind == Kind::I8 || kind == Kind::I32 || kind == Kind::I64 || kind == Kind::U64; }
+  Ty scalar() const { return {kind, 1}; }
+  Ty withLanes(uint16_t n) const { return {kind, n}; }
+};
+
+constexpr Ty kVoid{Kind::Void}, kBool{Kind::Bool}, kI8{Kind::I8}, kI32{Kind::I32}, kI64{Kind::I64},
+    kU64{Kind::U64}, kF32{Kind::F32}, kF64{Kind::F64}, kPtr{Kind::Ptr};
+
+/// The loop IR type of a dtype in registers (masks: Bool) and in memory (masks: I8).
+Ty registerTy(DType t);
+Ty memoryTy(DType t);
+/// Bytes of one element of kind `k` in memory.
+int64_t kindBytes(Kind k);
+const char *kindName(Kind k);
+
+using ExprId = int32_t;
+using StmtId = int32_t;
+constexpr int32_t kNone = -1;
+
+/// Math library functions (called by name, or expanded by the code generator).
+enum class Math : uint8_t { Exp, Log, Sqrt, Sin, Cos, Tanh, Fabs, Pow, Maximum, Minimum };
+
+enum class Op : uint8_t {
+  // Leaves.
+  Int,   // i: value (any integer or Bool kind)
+  Float, // f: value
+  Arg,   // ref: the function's parameter
+  Var,   // ref: a loop variable (I64)
+  Local, // ref: a local variable's current value
+  Hole,  // ref: 0 or 1, the accumulator and the value in an accumulate's combine
+  // Arithmetic on operands of the result type.
+  Add, Sub, Mul, Div, Rem, Min, Max, Neg,
+  // Comparisons (Bool result, lanes of the operands): floats ordered, Ne unordered.
+  Lt, Le, Gt, Ge, Eq, Ne,
+  And, Or, Not, // Bool
+  IsNaN,        // Bool
+  Select,       // ops: condition, then, else
+  Fma,          // a * b + c, which the code generator may fuse into one rounding
+  Call,         // ref: math function (Math) when `math`, else a callee of the Func
+  Cast,         // a conversion: floats round, integers to floats are signed (masks 0/1),
+                // floats to integers truncate, integers sign-extend or truncate; pointers
+                // to integers are their addresses (a mask is made with a comparison)
+  Load,         // ref: buffer; ops: index [, mask]; a vector loads consecutive elements
+  Addr,         // ref: buffer; ops: index; the element's address (Ptr)
+  Broadcast,    // ops: a scalar; the vector of it
+  Ramp,         // ops: a scalar base; the vector base, base + 1, ...
+  ReduceAdd,    // ops: a vector; the sum of its lanes, in any order
+};
+
+/// Flags of an expression.
+enum ExprFlags : uint8_t {
+  kReassoc = 1, // Add, ReduceAdd: may be reassociated (sums in a vectorized order)
+  kMathCall = 2, // Call: `ref` is a Math
+};
+
+struct Expr {
+  Op op;
+  Ty type;
+  uint8_t flags = 0;
+  int32_t ref = kNone;
+  int64_t i = 0;
+  double f = 0;
+  std::vector<ExprId> ops;
+};
+
+enum class SOp : uint8_t {
+  Block,      // list
+  For,        // ref: variable; a: begin, b: end (I64); body; runs begin, begin+1, .. end-1
+  If,         // a: condition; body; orelse (kNone: none)
+  Store,      // ref: buffer; a: index, b: value, c: mask (kNone: none); flags: kStreaming
+  Let,        // ref: local; a: its first value (declares it)
+  Assign,     // ref: local; a: value
+  Accumulate, // ref: local; a: value; b: combine (with Hole 0 the local, Hole 1 the value);
+              // flags: kReassocAcc when the accumulation may be reordered (a reduction)
+  Prefetch,   // a: address (Ptr)
+  Eval,       // a: a call whose value is not used
+  Return,     // a: value (kNone for void)
+};
+
+enum StmtFlags : uint8_t {
+  kStreaming = 1,  // Store: non-temporal (bypasses the cache), 64-byte aligned
+  kReassocAcc = 2, // Accumulate: order of accumulation is free
+};
+
+struct Stmt {
+  SOp op;
+  uint8_t flags = 0;
+  int32_t ref = kNone;
+  ExprId a = kNone, b = kNone, c = kNone;
+  StmtId body = kNone, orelse = kNone;
+  std::vector<StmtId> list;
+};
+
+enum class BufferKind : uint8_t {
+  Arg,   // the function's pointer parameter `arg`
+  Stack, // `elems` elements on the stack (fixed size)
+  View,  // at address `base` (a Ptr expression of arguments and locals)
+};
+
+struct Buffer {
+  std::string name;
+  Ty elem; // the element type in memory (lanes 1)
+  BufferKind kind = BufferKind::Arg;
+  int32_t arg = kNone;
+  int64_t elems = 0;
+  ExprId base = kNone;
+  /// Buffers of one group never overlap each other (workspace slots): the code generator may
+  /// tell its optimizer so (alias scopes). -1: no such knowledge.
+  int32_t disjointGroup = -1;
+};
+
+struct Local {
+  std::string name;
+  Ty type;
+};
+
+struct Param {
+  std::string name;
+  Ty type;
+  bool noalias = false; // a pointer no other argument's memory overlaps (outputs)
+};
+
+enum class Linkage : uint8_t { Export, Internal, WeakODR };
+
+/// A callee of a function: another function of the module or an external symbol.
+struct Callee {
+  std::string symbol;
+  Ty ret;
+  std::vector<Ty> params;
+  bool readsArgMemoryOnly = false; // touches only memory its pointer arguments point to
+};
+
+class Func {
+public:
+  Func(std::string symbol, Ty ret, std::vector<Param> params, Linkage linkage = Linkage::Export);
+
+  std::string symbol;
+  Ty ret;
+  std::vector<Param> params;
+  Linkage linkage;
+  bool noinline = false; // a chunk of long straight-line code: compiled on its own
+  StmtId body = kNone;
+
+  const Expr &expr(ExprId e) const { return exprs_[static_cast<size_t>(e)]; }
+  const Stmt &stmt(StmtId s) const { return stmts_[static_cast<size_t>(s)]; }
+  Ty type(ExprId e) const { return expr(e).type; }
+  size_t exprCount() const { return exprs_.size(); }
+  size_t stmtCount() const { return stmts_.size(); }
+  const std::vector<Buffer> &buffers() const { return buffers_; }
+  const std::vector<Local> &locals() const { return locals_; }
+  const std::vector<Callee> &callees() const { return callees_; }
+  int32_t vars() const { return vars_; }
+
+  // --- declarations ---
+  int32_t argBuffer(int32_t arg, Ty elem, std::string name);
+  int32_t stackBuffer(Ty elem, int64_t elems, std::string name);
+  int32_t viewBuffer(ExprId base, Ty elem, std::string name, int32_t disjointGroup = -1);
+  /// Marks the buffer as one of group `g`'s, whose buffers never overlap each other.
+  void setDisjointGroup(int32_t buffer, int32_t g) { buffers_[static_cast<size_t>(buffer)].disjointGroup = g; }
+  int32_t local(Ty type, std::string name);
+  int32_t var();
+  int32_t callee(const Callee &c);
+
+  // --- expressions (checked; integer constants folded) ---
+  ExprId i64(int64_t v) { return intImm(kI64, v); }
+  ExprId u64(uint64_t v) { return intImm(kU64, static_cast<int64_t>(v)); }
+  ExprId intImm(Ty t, int64_t v);
+  ExprId boolImm(bool v) { return intImm(kBool, v ? 1 : 0); }
+  /// The null pointer.
+  ExprId nullPtr();
+  ExprId floatImm(Ty t, double v);
+  /// 0 or the value `v` of a dtype's register type (masks: v != 0).
+  ExprId constant(Ty t, double v);
+  ExprId arg(int32_t k);
+  ExprId varRef(int32_t v);
+  ExprId localRef(int32_t l);
+  ExprId hole(int32_t k, Ty t);
+  ExprId binary(Op op, ExprId a, ExprId b, uint8_t flags = 0);
+  ExprId add(ExprId a, ExprId b) { return binary(Op::Add, a, b); }
+  ExprId sub(ExprId a, ExprId b) { return binary(Op::Sub, a, b); }
+  ExprId mul(ExprId a, ExprId b) { return binary(Op::Mul, a, b); }
+  ExprId div(ExprId a, ExprId b) { return binary(Op::Div, a, b); }
+  ExprId rem(ExprId a, ExprId b) { return binary(Op::Rem, a, b); }
+  ExprId min(ExprId a, ExprId b) { return binary(Op::Min, a, b); }
+  ExprId max(ExprId a, ExprId b) { return binary(Op::Max, a, b); }
+  ExprId neg(ExprId a);
+  ExprId compare(Op op, ExprId a, ExprId b);
+  ExprId logic(Op op, ExprId a, ExprId b); // And, Or
+  ExprId logicalNot(ExprId a);
+  ExprId isNaN(ExprId a);
+  ExprId select(ExprId c, ExprId a, ExprId b);
+  ExprId fma(ExprId a, ExprId b, ExprId c);
+  ExprId math(Math fn, ExprId a, ExprId b = kNone);
+  ExprId call(int32_t callee, std::vector<ExprId> args);
+  ExprId cast(Ty to, ExprId a);
+  ExprId load(int32_t buffer, ExprId index, Ty type, ExprId mask = kNone);
+  ExprId addr(int32_t buffer, ExprId index);
+  ExprId broadcast(ExprId a, uint16_t lanes);
+  ExprId ramp(ExprId base, uint16_t lanes);
+  ExprId reduceAdd(ExprId v);
+
+  // --- statements (built bottom-up; Builder keeps an insertion point) ---
+  StmtId block(std::vector<StmtId> list);
+  StmtId forLoop(int32_t var, ExprId begin, ExprId end, StmtId body);
+  StmtId ifThen(ExprId cond, StmtId then, StmtId orelse = kNone);
+  StmtId store(int32_t buffer, ExprId index, ExprId value, ExprId mask = kNone, uint8_t flags = 0);
+  StmtId let(int32_t local, ExprId value);
+  StmtId assign(int32_t local, ExprId value);
+  StmtId accumulate(int32_t local, ExprId value, ExprId combine, uint8_t flags = 0);
+  StmtId prefetch(ExprId address);
+  StmtId eval(ExprId call);
+  StmtId returnStmt(ExprId value = kNone);
+
+private:
+  ExprId make(Expr e);
+  StmtId append(Stmt s);
+  [[noreturn]] void bad(const std::string &what) const;
+
+  std::vector<Expr> exprs_;
+  std::vector<Stmt> stmts_;
+  std::vector<Buffer> buffers_;
+  std::vector<Local> locals_;
+  std::vector<Callee> callees_;
+  std::unordered_map<std::string, int> localNames_; // name -> how many times taken
+  int32_t vars_ = 0;
+  struct ExprHash {
+    size_t operator()(const Expr &e) const;
+  };
+  struct ExprEq {
+    bool operator()(const Expr &a, const Expr &b) const;
+  };
+  std::unordered_map<Expr, ExprId, ExprHash, ExprEq> interned_;
+};
+
+/// A table of strings, read by index: `const char *symbol(int i)`, NULL out of range (the
+/// metadata functions of docs/ABI.md).
+struct StringTable {
+  std::string symbol;
+  std::vector<std::string> items;
+};
+
+struct Module {
+  std::vector<std::unique_ptr<Func>> funcs;
+  std::vector<StringTable> tables;
+  Func &add(std::unique_ptr<Func> f);
+  const Func *find(const std::string &symbol) const;
+};
+
+} // namespace gradc::loops

@@ -1,0 +1,123 @@
+// LowerModule.cpp: the exported functions of one source function as loop IR (f, f_grad,
+// their packed entries, f_workspace_size), and the chunks of long code in pieces.
+#include "loops/LowerModule.h"
+
+#include "loops/FunctionLowering.h"
+#include "loops/Verifier.h"
+
+#include <algorithm>
+
+namespace gradc::loops {
+
+// f's and f_grad's plans: both functions' chunks are numbered together, f's first. When f can
+// run the first chunks of f_grad instead (`sharedChunks` of them), it has none.
+struct FunctionPlans {
+  FunctionPlan value, grad;
+  size_t sharedChunks;
+  FunctionPlans(const LoweringInput &in, const AbiSet &abi, const LoweringOptions &opts)
+      : value(in, abi.value, {in.value}, opts), grad(in, abi.grad, in.gradRoots, opts),
+        sharedChunks(grad.valueChunks()) {}
+  size_t valueChunks() const { return sharedChunks ? 0 : value.chunkCount(); }
+  size_t chunks() const { return valueChunks() + grad.chunkCount(); }
+};
+
+SourceLowering::SourceLowering(const LoweringInput &in, const LoweringOptions &opts, bool split)
+    : in_(in), opts_(opts), abi_(describeAbi(*in.fn, in.graph->dims(), in.boundDims, opts.prefix)),
+      plans_(std::make_unique<FunctionPlans>(in, abi_, opts)) {
+  size_t chunks = plans_->chunks();
+  if (!split || chunks == 0)
+    return;
+  // Pieces small enough that two threads taking them in turn finish close together, large
+  // enough that a module's fixed costs (pass setup, an object to link) stay small.
+  chunksPerPiece_ = std::clamp<size_t>(chunks / 16, 4, 64);
+  chunkPieces_ = (chunks + chunksPerPiece_ - 1) / chunksPerPiece_;
+}
+
+SourceLowering::~SourceLowering() = default;
+
+// size_t f_workspace_size(dims...): enough for both f and f_grad; SIZE_MAX for dims out of
+// range (negative or beyond 2^56, or sizes that cannot be indexed: ABI.md).
+Func &SourceLowering::workspaceSize(Module &m) const {
+  std::vector<Param> params;
+  for (const std::string &name : abi_.dimArgNames)
+    params.push_back({name, kI64, false});
+  Func &f = m.add(std::make_unique<Func>(abi_.workspaceSizeSymbol, kU64, params));
+  Builder b(f);
+  std::vector<ExprId> dims(in_.graph->dims().names.size(), kNone);
+  for (auto [sym, v] : in_.boundDims)
+    dims[static_cast<size_t>(sym)] = f.i64(v);
+  ExprId valid = f.boolImm(true);
+  for (size_t i = 0; i < abi_.dimArgs.size(); ++i) {
+    ExprId d = f.arg(static_cast<int32_t>(i));
+    dims[static_cast<size_t>(abi_.dimArgs[i])] = d;
+    valid = f.logic(Op::And, valid, f.compare(Op::Le, f.cast(kU64, d), f.u64(static_cast<uint64_t>(kMaxElements))));
+  }
+  // Dims first: only then are the layouts' sums meaningful (and free of overflow).
+  b.when(f.logicalNot(valid), [&] { b.emit(f.returnStmt(f.u64(UINT64_MAX))); });
+  ExprId aValid = kNone, gValid = kNone;
+  ExprId a = FunctionLowering(plans_->value).layout(f, b, dims, nullptr, &aValid);
+  ExprId g = FunctionLowering(plans_->grad).layout(f, b, dims, nullptr, &gValid);
+  // Only the tape and buffers need space: a function with neither reports 0, so ws may be NULL.
+  b.emit(f.returnStmt(f.select(f.logic(Op::And, aValid, gValid), f.max(a, g), f.u64(UINT64_MAX))));
+  f.body = b.finish();
+  return f;
+}
+
+// void name(void **argv): argv[i] points at argument i's value, argv[n] at the result's
+// storage. Lets a caller that knows the ABI only at run time (gradc run) call in.
+void SourceLowering::packedEntry(Module &m, const Func &target, const std::string &symbol) const {
+  Func &f = m.add(std::make_unique<Func>(symbol, kVoid, std::vector<Param>{{"argv", kPtr, false}}));
+  Builder b(f);
+  int32_t argv = f.argBuffer(0, kPtr, "argv");
+  std::vector<ExprId> args;
+  std::vector<Ty> types;
+  for (size_t i = 0; i < target.params.size(); ++i) {
+    Ty t = target.params[i].type;
+    int32_t slot = f.viewBuffer(f.load(argv, f.i64(static_cast<int64_t>(i)), kPtr), t, "arg" + std::to_string(i));
+    args.push_back(f.load(slot, f.i64(0), t));
+    types.push_back(t);
+  }
+  ExprId call = f.call(f.callee({target.symbol, target.ret, types}), args);
+  if (target.ret == kVoid) {
+    b.emit(f.eval(call));
+  } else {
+    int32_t result = f.viewBuffer(f.load(argv, f.i64(static_cast<int64_t>(target.params.size())), kPtr),
+                                  target.ret, "result");
+    b.store(result, f.i64(0), call);
+  }
+  b.emit(f.returnStmt());
+  f.body = b.finish();
+}
+
+Module SourceLowering::lowerPiece(size_t k) const {
+  GRADC_ASSERT(k < pieces(), "no such piece");
+  Module m;
+  const FunctionPlans &plans = *plans_;
+  bool split = chunkPieces_ > 0;
+  FunctionLowering value(plans.value), grad(plans.grad);
+  auto chunks = [&](size_t first, size_t end, bool external) {
+    for (size_t c = first; c < end; ++c)
+      m.add(c < plans.valueChunks() ? value.chunk(c, external) : grad.chunk(c - plans.valueChunks(), external));
+  };
+  if (k == 0) {
+    Func &fv = m.add(plans.sharedChunks ? value.entryRunning(plans.grad, plans.sharedChunks, split)
+                                        : value.entry(split));
+    Func &fg = m.add(grad.entry(split));
+    Func &sf = workspaceSize(m);
+    if (opts_.packedEntries) {
+      packedEntry(m, fv, abi_.value.symbol + "__packed");
+      packedEntry(m, fg, abi_.grad.symbol + "__packed");
+      packedEntry(m, sf, abi_.workspaceSizeSymbol + "__packed");
+    }
+    if (!split)
+      chunks(0, plans.chunks(), false);
+  } else {
+    size_t first = (k - 1) * chunksPerPiece_;
+    chunks(first, std::min(plans.chunks(), first + chunksPerPiece_), true);
+  }
+  if (std::string error = verify(m); !error.empty())
+    internalError("the loop IR gradc generated is invalid: " + error);
+  return m;
+}
+
+} // namespace gradc::loops

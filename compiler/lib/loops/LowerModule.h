@@ -1,0 +1,38 @@
+// LowerModule.h: the loop IR of one source function's exports: f, f_grad, f_workspace_size,
+// the packed entries of the JIT, and the chunks of long code, as one module or in pieces
+// that threads lower (and compile) at the same time.
+#pragma once
+
+#include "loops/LoopIR.h"
+#include "loops/Plan.h"
+
+#include <memory>
+
+namespace gradc::loops {
+
+struct FunctionPlans;
+
+class SourceLowering {
+public:
+  /// `split`: long code goes in several pieces (one module each); otherwise one piece.
+  SourceLowering(const LoweringInput &in, const LoweringOptions &opts, bool split);
+  ~SourceLowering();
+  const AbiSet &abi() const { return abi_; }
+  /// Piece 0 has the exported functions (and every chunk when not split); piece k > 0 a run
+  /// of chunks, which piece 0 calls by name.
+  size_t pieces() const { return 1 + chunkPieces_; }
+  /// Piece `k`'s functions, verified. Thread-safe: any number of pieces at once.
+  Module lowerPiece(size_t k) const;
+
+private:
+  Func &workspaceSize(Module &m) const;
+  void packedEntry(Module &m, const Func &target, const std::string &symbol) const;
+
+  const LoweringInput &in_;
+  const LoweringOptions &opts_;
+  AbiSet abi_;
+  std::unique_ptr<FunctionPlans> plans_;
+  size_t chunksPerPiece_ = 0, chunkPieces_ = 0;
+};
+
+} // namespace gradc::loops
