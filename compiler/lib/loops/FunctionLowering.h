@@ -120,6 +120,7 @@ private:
   std::unique_ptr<Builder> b_;
   std::vector<ExprId> dims_;
   std::vector<ExprId> scalars_;       // per node: its value, once computed in this function
+  std::vector<NodeId> setScalars_;    // the entries of scalars_ this function set
   std::vector<int32_t> slotBuffers_;  // workspace slot -> view buffer
   std::map<int, int32_t> argBuffers_; // argument -> buffer
   std::map<DType, int32_t> tapeViews_;

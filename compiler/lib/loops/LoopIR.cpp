@@ -6,6 +6,7 @@
 
 #include <bit>
 #include <cstring>
+#include <unordered_map>
 
 namespace gradc::loops {
 
@@ -47,18 +48,30 @@ const char *kindName(Kind k) {
   return names[static_cast<int>(k)];
 }
 
-size_t Func::ExprHash::operator()(const Expr &e) const {
-  size_t h = static_cast<size_t>(e.op) * 1000003u ^ static_cast<size_t>(e.type.kind) * 7919u ^ e.type.lanes ^
-             static_cast<size_t>(e.flags) << 8 ^ static_cast<size_t>(e.ref) * 31u ^ static_cast<size_t>(e.i) * 131u ^
-             std::bit_cast<uint64_t>(e.f);
+namespace {
+// A 64-bit mix (the finalizer of MurmurHash3): every input bit reaches every output bit, so
+// linear probing over ids of nearby expressions does not cluster.
+uint64_t mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 33);
+}
+} // namespace
+
+size_t Func::hashOf(const Expr &e) const {
+  uint64_t h = mix(static_cast<uint64_t>(e.op) | static_cast<uint64_t>(e.type.kind) << 8 |
+                   static_cast<uint64_t>(e.type.lanes) << 16 | static_cast<uint64_t>(e.flags) << 32 |
+                   static_cast<uint64_t>(static_cast<uint32_t>(e.ref)) << 40) ^
+               mix(static_cast<uint64_t>(e.i));
   for (ExprId o : e.ops)
-    h = h * 1099511628211u ^ static_cast<size_t>(o);
-  return h;
+    h = mix(h ^ static_cast<uint32_t>(o));
+  return static_cast<size_t>(h);
 }
 
-bool Func::ExprEq::operator()(const Expr &a, const Expr &b) const {
-  return a.op == b.op && a.type == b.type && a.flags == b.flags && a.ref == b.ref && a.i == b.i &&
-         std::bit_cast<uint64_t>(a.f) == std::bit_cast<uint64_t>(b.f) && a.ops == b.ops;
+bool Func::same(const Expr &a, const Expr &b) const {
+  return a.op == b.op && a.type == b.type && a.flags == b.flags && a.ref == b.ref && a.i == b.i && a.ops == b.ops;
 }
 
 Func::Func(std::string symbol, Ty ret, std::vector<Param> params, Linkage linkage)
@@ -69,13 +82,34 @@ void Func::bad(const std::string &what) const {
 }
 
 ExprId Func::make(Expr e) {
-  auto it = interned_.find(e);
-  if (it != interned_.end())
-    return it->second;
+  size_t mask = table_.size() - 1;
+  size_t slot = hashOf(e) & mask;
+  for (; table_[slot] != kNone; slot = (slot + 1) & mask)
+    if (same(exprs_[static_cast<size_t>(table_[slot])], e))
+      return table_[slot];
   ExprId id = static_cast<ExprId>(exprs_.size());
-  exprs_.push_back(e);
-  interned_.emplace(std::move(e), id);
+  exprs_.push_back(std::move(e));
+  table_[slot] = id;
+  if (exprs_.size() * 2 > table_.size()) { // grow: rehash every id
+    std::vector<ExprId> bigger(table_.size() * 2, kNone);
+    size_t m = bigger.size() - 1;
+    for (ExprId x : table_)
+      if (x != kNone) {
+        size_t k = hashOf(exprs_[static_cast<size_t>(x)]) & m;
+        while (bigger[k] != kNone)
+          k = (k + 1) & m;
+        bigger[k] = x;
+      }
+    table_ = std::move(bigger);
+  }
   return id;
+}
+
+void Func::reserve(size_t exprs, size_t stmts) {
+  exprs_.reserve(exprs);
+  stmts_.reserve(stmts);
+  if (exprs * 2 > table_.size() && exprs_.empty())
+    table_.assign(std::bit_ceil(exprs * 2), kNone);
 }
 
 StmtId Func::append(Stmt s) {
@@ -107,12 +141,21 @@ int32_t Func::viewBuffer(ExprId base, Ty elem, std::string name, int32_t disjoin
 }
 
 int32_t Func::local(Ty type, std::string name) {
-  // Names are unique in a function (the dump and the C code name locals by them).
-  auto [it, fresh] = localNames_.try_emplace(name, 0);
-  if (!fresh)
-    name += "_" + std::to_string(++it->second);
   locals_.push_back({std::move(name), type});
   return static_cast<int32_t>(locals_.size() - 1);
+}
+
+std::vector<std::string> uniqueLocalNames(const Func &f) {
+  std::vector<std::string> names;
+  std::unordered_map<std::string, int> taken; // name -> how many times taken
+  for (const Local &l : f.locals()) {
+    auto [it, fresh] = taken.try_emplace(l.name, 0);
+    names.push_back(fresh ? l.name : l.name + "_" + std::to_string(++it->second));
+    // A suffixed name may be another local's own name: take it too, and retry on clashes.
+    while (!fresh && !taken.try_emplace(names.back(), 0).second)
+      names.back() = l.name + "_" + std::to_string(++it->second);
+  }
+  return names;
 }
 
 int32_t Func::var() { return vars_++; }
@@ -136,17 +179,17 @@ ExprId Func::intImm(Ty t, int64_t v) {
     v = static_cast<int8_t>(v);
   if (t.kind == Kind::Bool)
     v = v != 0;
-  return make({Op::Int, t, 0, kNone, v, 0, {}});
+  return make({Op::Int, t, 0, kNone, v, {}});
 }
 
-ExprId Func::nullPtr() { return make({Op::Int, kPtr, 0, kNone, 0, 0, {}}); }
+ExprId Func::nullPtr() { return make({Op::Int, kPtr, 0, kNone, 0, {}}); }
 
 ExprId Func::floatImm(Ty t, double v) {
   if (!t.isFloat() || t.isVector())
     bad("a float constant of a non-float type");
   if (t.kind == Kind::F32)
     v = static_cast<float>(v);
-  return make({Op::Float, t, 0, kNone, 0, v, {}});
+  return make({Op::Float, t, 0, kNone, std::bit_cast<int64_t>(v), {}});
 }
 
 ExprId Func::constant(Ty t, double v) {
@@ -160,25 +203,25 @@ ExprId Func::constant(Ty t, double v) {
 ExprId Func::arg(int32_t k) {
   if (k < 0 || static_cast<size_t>(k) >= params.size())
     bad("argument " + std::to_string(k) + " out of range");
-  return make({Op::Arg, params[static_cast<size_t>(k)].type, 0, k, 0, 0, {}});
+  return make({Op::Arg, params[static_cast<size_t>(k)].type, 0, k, 0, {}});
 }
 
 ExprId Func::varRef(int32_t v) {
   if (v < 0 || v >= vars_)
     bad("an undeclared loop variable");
-  return make({Op::Var, kI64, 0, v, 0, 0, {}});
+  return make({Op::Var, kI64, 0, v, 0, {}});
 }
 
 ExprId Func::localRef(int32_t l) {
   if (l < 0 || static_cast<size_t>(l) >= locals_.size())
     bad("an undeclared local");
-  return make({Op::Local, locals_[static_cast<size_t>(l)].type, 0, l, 0, 0, {}});
+  return make({Op::Local, locals_[static_cast<size_t>(l)].type, 0, l, 0, {}});
 }
 
 ExprId Func::hole(int32_t k, Ty t) {
   if (k != 0 && k != 1)
     bad("a hole other than 0 or 1");
-  return make({Op::Hole, t, 0, k, 0, 0, {}});
+  return make({Op::Hole, t, 0, k, 0, {}});
 }
 
 namespace {
@@ -259,7 +302,7 @@ ExprId Func::binary(Op op, ExprId a, ExprId b, uint8_t flags) {
     if (op == Op::Mul && ((cx && x == 0) || (cy && y == 0)))
       return folded(0);
   }
-  return make({op, t, flags, kNone, 0, 0, {a, b}});
+  return make({op, t, flags, kNone, 0, {a, b}});
 }
 
 ExprId Func::neg(ExprId a) {
@@ -269,7 +312,7 @@ ExprId Func::neg(ExprId a) {
   int64_t x;
   if (isIntConst(expr(a), x) && x != INT64_MIN)
     return intImm(t, -x);
-  return make({Op::Neg, t, 0, kNone, 0, 0, {a}});
+  return make({Op::Neg, t, 0, kNone, 0, {a}});
 }
 
 ExprId Func::compare(Op op, ExprId a, ExprId b) {
@@ -285,12 +328,14 @@ ExprId Func::compare(Op op, ExprId a, ExprId b) {
     return boolImm(op == Op::Ge); // unsigned x >= 0
   if (a == b && !t.isFloat() && !t.isVector()) // x <= x, x == x (integers: no NaN)
     return boolImm(op == Op::Le || op == Op::Ge || op == Op::Eq);
-  if (isIntConst(expr(a), x) && isIntConst(expr(b), y) && t.kind != Kind::U64) {
-    bool r = op == Op::Lt ? x < y : op == Op::Le ? x <= y : op == Op::Gt ? x > y
-           : op == Op::Ge ? x >= y : op == Op::Eq ? x == y : x != y;
-    return boolImm(r);
+  if (isIntConst(expr(a), x) && isIntConst(expr(b), y)) {
+    auto holds = [op](auto p, auto q) {
+      return op == Op::Lt ? p < q : op == Op::Le ? p <= q : op == Op::Gt ? p > q
+           : op == Op::Ge ? p >= q : op == Op::Eq ? p == q : p != q;
+    };
+    return boolImm(t.kind == Kind::U64 ? holds(static_cast<uint64_t>(x), static_cast<uint64_t>(y)) : holds(x, y));
   }
-  return make({op, kBool.withLanes(t.lanes), 0, kNone, 0, 0, {a, b}});
+  return make({op, kBool.withLanes(t.lanes), 0, kNone, 0, {a, b}});
 }
 
 ExprId Func::logic(Op op, ExprId a, ExprId b) {
@@ -304,7 +349,7 @@ ExprId Func::logic(Op op, ExprId a, ExprId b) {
     return op == Op::And ? (x ? b : a) : (x ? a : b);
   if (isIntConst(expr(b), x))
     return op == Op::And ? (x ? a : b) : (x ? b : a);
-  return make({op, t, 0, kNone, 0, 0, {a, b}});
+  return make({op, t, 0, kNone, 0, {a, b}});
 }
 
 ExprId Func::logicalNot(ExprId a) {
@@ -313,13 +358,13 @@ ExprId Func::logicalNot(ExprId a) {
   int64_t x;
   if (isIntConst(expr(a), x))
     return boolImm(!x);
-  return make({Op::Not, type(a), 0, kNone, 0, 0, {a}});
+  return make({Op::Not, type(a), 0, kNone, 0, {a}});
 }
 
 ExprId Func::isNaN(ExprId a) {
   if (!type(a).isFloat())
     return boolImm(false);
-  return make({Op::IsNaN, kBool.withLanes(type(a).lanes), 0, kNone, 0, 0, {a}});
+  return make({Op::IsNaN, kBool.withLanes(type(a).lanes), 0, kNone, 0, {a}});
 }
 
 ExprId Func::select(ExprId c, ExprId a, ExprId b) {
@@ -331,14 +376,14 @@ ExprId Func::select(ExprId c, ExprId a, ExprId b) {
     return x ? a : b;
   if (a == b)
     return a;
-  return make({Op::Select, t, 0, kNone, 0, 0, {c, a, b}});
+  return make({Op::Select, t, 0, kNone, 0, {c, a, b}});
 }
 
 ExprId Func::fma(ExprId a, ExprId b, ExprId c) {
   Ty t = type(a);
   if (!t.isFloat() || t != type(b) || t != type(c))
     bad("an fma of mismatched or non-float types");
-  return make({Op::Fma, t, 0, kNone, 0, 0, {a, b, c}});
+  return make({Op::Fma, t, 0, kNone, 0, {a, b, c}});
 }
 
 ExprId Func::math(Math fn, ExprId a, ExprId b) {
@@ -349,7 +394,7 @@ ExprId Func::math(Math fn, ExprId a, ExprId b) {
   std::vector<ExprId> ops{a};
   if (b != kNone)
     ops.push_back(b);
-  return make({Op::Call, t, kMathCall, static_cast<int32_t>(fn), 0, 0, std::move(ops)});
+  return make({Op::Call, t, kMathCall, static_cast<int32_t>(fn), 0, std::move(ops)});
 }
 
 ExprId Func::call(int32_t c, std::vector<ExprId> args) {
@@ -361,7 +406,7 @@ ExprId Func::call(int32_t c, std::vector<ExprId> args) {
   for (size_t k = 0; k < args.size(); ++k)
     if (type(args[k]) != callee.params[k])
       bad("argument " + std::to_string(k) + " of '" + callee.symbol + "' has the wrong type");
-  return make({Op::Call, callee.ret, 0, c, 0, 0, std::move(args)});
+  return make({Op::Call, callee.ret, 0, c, 0, std::move(args)});
 }
 
 ExprId Func::cast(Ty to, ExprId a) {
@@ -376,7 +421,7 @@ ExprId Func::cast(Ty to, ExprId a) {
     return intImm(to, x);
   if (!to.isVector() && isIntConst(expr(a), x) && to.isFloat() && from.kind != Kind::U64)
     return floatImm(to, static_cast<double>(x));
-  return make({Op::Cast, to, 0, kNone, 0, 0, {a}});
+  return make({Op::Cast, to, 0, kNone, 0, {a}});
 }
 
 ExprId Func::load(int32_t buffer, ExprId index, Ty t, ExprId mask) {
@@ -392,31 +437,31 @@ ExprId Func::load(int32_t buffer, ExprId index, Ty t, ExprId mask) {
   std::vector<ExprId> ops{index};
   if (mask != kNone)
     ops.push_back(mask);
-  return make({Op::Load, t, 0, buffer, 0, 0, std::move(ops)});
+  return make({Op::Load, t, 0, buffer, 0, std::move(ops)});
 }
 
 ExprId Func::addr(int32_t buffer, ExprId index) {
   if (buffer < 0 || static_cast<size_t>(buffer) >= buffers_.size() || type(index) != kI64)
     bad("an address of a bad buffer or index");
-  return make({Op::Addr, kPtr, 0, buffer, 0, 0, {index}});
+  return make({Op::Addr, kPtr, 0, buffer, 0, {index}});
 }
 
 ExprId Func::broadcast(ExprId a, uint16_t lanes) {
   if (type(a).isVector() || lanes < 2)
     bad("a broadcast of a vector or to one lane");
-  return make({Op::Broadcast, type(a).withLanes(lanes), 0, kNone, 0, 0, {a}});
+  return make({Op::Broadcast, type(a).withLanes(lanes), 0, kNone, 0, {a}});
 }
 
 ExprId Func::ramp(ExprId base, uint16_t lanes) {
   if (type(base) != kI64 || lanes < 2)
     bad("a ramp of a non-i64 base or to one lane");
-  return make({Op::Ramp, kI64.withLanes(lanes), 0, kNone, 0, 0, {base}});
+  return make({Op::Ramp, kI64.withLanes(lanes), 0, kNone, 0, {base}});
 }
 
 ExprId Func::reduceAdd(ExprId v) {
   if (!type(v).isVector() || !type(v).isFloat())
     bad("a lane sum of a non-float-vector");
-  return make({Op::ReduceAdd, type(v).scalar(), kReassoc, kNone, 0, 0, {v}});
+  return make({Op::ReduceAdd, type(v).scalar(), kReassoc, kNone, 0, {v}});
 }
 
 // --- statements ---

@@ -9,10 +9,12 @@
 
 #include "ir/Type.h"
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace gradc::loops {
@@ -91,14 +93,82 @@ enum ExprFlags : uint8_t {
   kMathCall = 2, // Call: `ref` is a Math
 };
 
+/// An expression's operands: up to four inline (almost every node), more on the heap (calls).
+class ExprOps {
+public:
+  ExprOps() = default;
+  ExprOps(std::initializer_list<ExprId> l) {
+    for (ExprId e : l)
+      push_back(e);
+  }
+  ExprOps(const std::vector<ExprId> &v) {
+    for (ExprId e : v)
+      push_back(e);
+  }
+  ExprOps(const ExprOps &o) { *this = o; }
+  ExprOps(ExprOps &&) = default;
+  ExprOps &operator=(ExprOps &&) = default;
+  ExprOps &operator=(const ExprOps &o) {
+    if (this != &o) {
+      std::copy(o.inline_, o.inline_ + kInline, inline_);
+      n_ = o.n_;
+      more_ = o.more_ ? std::make_unique<std::vector<ExprId>>(*o.more_) : nullptr;
+    }
+    return *this;
+  }
+  void push_back(ExprId e) {
+    if (n_ < kInline) {
+      inline_[n_] = e;
+    } else {
+      if (!more_)
+        more_ = std::make_unique<std::vector<ExprId>>();
+      more_->push_back(e);
+    }
+    ++n_;
+  }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  ExprId operator[](size_t k) const { return k < kInline ? inline_[k] : (*more_)[k - kInline]; }
+  bool operator==(const ExprOps &o) const {
+    if (n_ != o.n_)
+      return false;
+    for (size_t k = 0; k < n_; ++k)
+      if ((*this)[k] != o[k])
+        return false;
+    return true;
+  }
+  class iterator {
+  public:
+    iterator(const ExprOps *o, size_t k) : o_(o), k_(k) {}
+    ExprId operator*() const { return (*o_)[k_]; }
+    iterator &operator++() {
+      ++k_;
+      return *this;
+    }
+    bool operator!=(const iterator &x) const { return k_ != x.k_; }
+
+  private:
+    const ExprOps *o_;
+    size_t k_;
+  };
+  iterator begin() const { return {this, 0}; }
+  iterator end() const { return {this, n_}; }
+
+private:
+  static constexpr size_t kInline = 4;
+  ExprId inline_[kInline] = {kNone, kNone, kNone, kNone};
+  uint32_t n_ = 0;
+  std::unique_ptr<std::vector<ExprId>> more_; // a pointer: most nodes have no more, and stay small
+};
+
 struct Expr {
   Op op;
   Ty type;
   uint8_t flags = 0;
   int32_t ref = kNone;
-  int64_t i = 0;
-  double f = 0;
-  std::vector<ExprId> ops;
+  int64_t i = 0; // Int: the value; Float: the double's bits (so equal constants hash equal)
+  ExprOps ops;
+  double f() const { return std::bit_cast<double>(i); }
 };
 
 enum class SOp : uint8_t {
@@ -171,6 +241,8 @@ struct Callee {
 class Func {
 public:
   Func(std::string symbol, Ty ret, std::vector<Param> params, Linkage linkage = Linkage::Export);
+  Func(const Func &) = delete; // lowerings keep references into it
+  Func &operator=(const Func &) = delete;
 
   std::string symbol;
   Ty ret;
@@ -188,6 +260,10 @@ public:
   const std::vector<Local> &locals() const { return locals_; }
   const std::vector<Callee> &callees() const { return callees_; }
   int32_t vars() const { return vars_; }
+
+  /// Room for about `exprs` expressions and `stmts` statements (a hint: a long chunk's
+  /// tables then grow once).
+  void reserve(size_t exprs, size_t stmts);
 
   // --- declarations ---
   int32_t argBuffer(int32_t arg, Ty elem, std::string name);
@@ -259,16 +335,16 @@ private:
   std::vector<Buffer> buffers_;
   std::vector<Local> locals_;
   std::vector<Callee> callees_;
-  std::unordered_map<std::string, int> localNames_; // name -> how many times taken
   int32_t vars_ = 0;
-  struct ExprHash {
-    size_t operator()(const Expr &e) const;
-  };
-  struct ExprEq {
-    bool operator()(const Expr &a, const Expr &b) const;
-  };
-  std::unordered_map<Expr, ExprId, ExprHash, ExprEq> interned_;
+  // Hash-consing: open addressing over the expressions' ids (kNone: empty), at most half full.
+  size_t hashOf(const Expr &e) const;
+  bool same(const Expr &a, const Expr &b) const;
+  std::vector<ExprId> table_ = std::vector<ExprId>(64, kNone);
 };
+
+/// The locals' names made unique (a suffix `_N` where two share one): how printers name them.
+/// Lowerings name locals for a reader, without the cost of keeping them unique.
+std::vector<std::string> uniqueLocalNames(const Func &f);
 
 /// A table of strings, read by index: `const char *symbol(int i)`, NULL out of range (the
 /// metadata functions of docs/ABI.md).

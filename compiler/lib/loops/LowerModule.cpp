@@ -37,11 +37,12 @@ SourceLowering::~SourceLowering() = default;
 
 // size_t f_workspace_size(dims...): enough for both f and f_grad; SIZE_MAX for dims out of
 // range (negative or beyond 2^56, or sizes that cannot be indexed: ABI.md).
-Func &SourceLowering::workspaceSize(Module &m) const {
+std::unique_ptr<Func> SourceLowering::workspaceSize() const {
   std::vector<Param> params;
   for (const std::string &name : abi_.dimArgNames)
     params.push_back({name, kI64, false});
-  Func &f = m.add(std::make_unique<Func>(abi_.workspaceSizeSymbol, kU64, params));
+  auto fn = std::make_unique<Func>(abi_.workspaceSizeSymbol, kU64, params);
+  Func &f = *fn;
   Builder b(f);
   std::vector<ExprId> dims(in_.graph->dims().names.size(), kNone);
   for (auto [sym, v] : in_.boundDims)
@@ -60,13 +61,14 @@ Func &SourceLowering::workspaceSize(Module &m) const {
   // Only the tape and buffers need space: a function with neither reports 0, so ws may be NULL.
   b.emit(f.returnStmt(f.select(f.logic(Op::And, aValid, gValid), f.max(a, g), f.u64(UINT64_MAX))));
   f.body = b.finish();
-  return f;
+  return fn;
 }
 
 // void name(void **argv): argv[i] points at argument i's value, argv[n] at the result's
 // storage. Lets a caller that knows the ABI only at run time (gradc run) call in.
-void SourceLowering::packedEntry(Module &m, const Func &target, const std::string &symbol) const {
-  Func &f = m.add(std::make_unique<Func>(symbol, kVoid, std::vector<Param>{{"argv", kPtr, false}}));
+std::unique_ptr<Func> SourceLowering::packedEntry(const Func &target, const std::string &symbol) const {
+  auto fn = std::make_unique<Func>(symbol, kVoid, std::vector<Param>{{"argv", kPtr, false}});
+  Func &f = *fn;
   Builder b(f);
   int32_t argv = f.argBuffer(0, kPtr, "argv");
   std::vector<ExprId> args;
@@ -87,36 +89,47 @@ void SourceLowering::packedEntry(Module &m, const Func &target, const std::strin
   }
   b.emit(f.returnStmt());
   f.body = b.finish();
+  return fn;
 }
 
-Module SourceLowering::lowerPiece(size_t k) const {
+void SourceLowering::lowerPiece(size_t k, const std::function<void(std::unique_ptr<Func>)> &sink) const {
   GRADC_ASSERT(k < pieces(), "no such piece");
-  Module m;
   const FunctionPlans &plans = *plans_;
   bool split = chunkPieces_ > 0;
+  ModuleVerifier verifier;
+  auto give = [&](std::unique_ptr<Func> f) {
+    if (std::string error = verifier.add(*f); !error.empty())
+      internalError("the loop IR gradc generated is invalid: " + error);
+    sink(std::move(f));
+  };
   FunctionLowering value(plans.value), grad(plans.grad);
   auto chunks = [&](size_t first, size_t end, bool external) {
     for (size_t c = first; c < end; ++c)
-      m.add(c < plans.valueChunks() ? value.chunk(c, external) : grad.chunk(c - plans.valueChunks(), external));
+      give(c < plans.valueChunks() ? value.chunk(c, external) : grad.chunk(c - plans.valueChunks(), external));
   };
   if (k == 0) {
-    Func &fv = m.add(plans.sharedChunks ? value.entryRunning(plans.grad, plans.sharedChunks, split)
-                                        : value.entry(split));
-    Func &fg = m.add(grad.entry(split));
-    Func &sf = workspaceSize(m);
-    if (opts_.packedEntries) {
-      packedEntry(m, fv, abi_.value.symbol + "__packed");
-      packedEntry(m, fg, abi_.grad.symbol + "__packed");
-      packedEntry(m, sf, abi_.workspaceSizeSymbol + "__packed");
-    }
+    std::unique_ptr<Func> entries[] = {
+        plans.sharedChunks ? value.entryRunning(plans.grad, plans.sharedChunks, split) : value.entry(split),
+        grad.entry(split), workspaceSize()};
+    std::vector<std::unique_ptr<Func>> packed;
+    if (opts_.packedEntries)
+      for (const auto &e : entries)
+        packed.push_back(packedEntry(*e, e->symbol + "__packed"));
+    for (auto &e : entries)
+      give(std::move(e));
+    for (auto &p : packed)
+      give(std::move(p));
     if (!split)
       chunks(0, plans.chunks(), false);
   } else {
     size_t first = (k - 1) * chunksPerPiece_;
     chunks(first, std::min(plans.chunks(), first + chunksPerPiece_), true);
   }
-  if (std::string error = verify(m); !error.empty())
-    internalError("the loop IR gradc generated is invalid: " + error);
+}
+
+Module SourceLowering::lowerPiece(size_t k) const {
+  Module m;
+  lowerPiece(k, [&](std::unique_ptr<Func> f) { m.add(std::move(f)); });
   return m;
 }
 

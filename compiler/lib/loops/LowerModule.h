@@ -6,6 +6,7 @@
 #include "loops/LoopIR.h"
 #include "loops/Plan.h"
 
+#include <functional>
 #include <memory>
 
 namespace gradc::loops {
@@ -21,12 +22,15 @@ public:
   /// Piece 0 has the exported functions (and every chunk when not split); piece k > 0 a run
   /// of chunks, which piece 0 calls by name.
   size_t pieces() const { return 1 + chunkPieces_; }
-  /// Piece `k`'s functions, verified. Thread-safe: any number of pieces at once.
+  /// Hands piece `k`'s functions to `sink` one at a time, each verified, as they are made:
+  /// only one chunk of long code exists at a time. Thread-safe: any number of pieces at once.
+  void lowerPiece(size_t k, const std::function<void(std::unique_ptr<Func>)> &sink) const;
+  /// Piece `k`'s functions as one module.
   Module lowerPiece(size_t k) const;
 
 private:
-  Func &workspaceSize(Module &m) const;
-  void packedEntry(Module &m, const Func &target, const std::string &symbol) const;
+  std::unique_ptr<Func> workspaceSize() const;
+  std::unique_ptr<Func> packedEntry(const Func &target, const std::string &symbol) const;
 
   const LoweringInput &in_;
   const LoweringOptions &opts_;

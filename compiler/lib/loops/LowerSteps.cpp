@@ -59,6 +59,7 @@ void FunctionLowering::emitScalar(NodeId n) {
 void FunctionLowering::storeScalar(NodeId n, ExprId v) {
   v = keep(v, "s" + std::to_string(n));
   scalars_[static_cast<size_t>(n)] = v;
+  setScalars_.push_back(n);
   int32_t slot = plan_.tapeSlot.empty() ? -1 : plan_.tapeSlot[static_cast<size_t>(n)];
   if (chunked() && slot >= 0) {
     DType dt = g_.type(n).dtype;
@@ -436,9 +437,11 @@ std::unique_ptr<Func> FunctionLowering::entry(bool externalChunks) {
 std::unique_ptr<Func> FunctionLowering::chunk(size_t c, bool external) {
   auto f = std::make_unique<Func>(chunkSymbol(c), kVoid, params(), external ? Linkage::Export : Linkage::Internal);
   f->noinline = true;
+  size_t first = c * plan_.opts.chunkSteps, end = std::min(s_.steps.size(), first + plan_.opts.chunkSteps);
+  // A step of scalar code (a chain's) takes about 2.5 expressions and 1.5 statements.
+  f->reserve((end - first) * 3, (end - first) * 2);
   begin(*f);
   inChunk_ = true;
-  size_t first = c * plan_.opts.chunkSteps, end = std::min(s_.steps.size(), first + plan_.opts.chunkSteps);
   for (size_t k = first; k < end; ++k)
     emitStep(s_.steps[k]);
   b_->emit(f->returnStmt());

@@ -30,7 +30,13 @@ void FunctionLowering::begin(Func &f) {
   for (size_t i = 0; i < plan_.abi.args.size(); ++i)
     if (plan_.abi.args[i].role == ArgRole::Dim)
       dims_[static_cast<size_t>(plan_.abi.args[i].index)] = f.arg(static_cast<int32_t>(i));
-  scalars_.assign(g_.size(), kNone);
+  // Forget the previous function's values. Only what it set is reset, so that lowering many
+  // chunks costs time linear in the program, not chunks x nodes.
+  if (scalars_.size() != g_.size())
+    scalars_.assign(g_.size(), kNone);
+  for (NodeId n : setScalars_)
+    scalars_[static_cast<size_t>(n)] = kNone;
+  setScalars_.clear();
   slotBuffers_.assign(s_.buffers.size(), kNone);
   argBuffers_.clear();
   tapeViews_.clear();
@@ -156,6 +162,7 @@ ExprId FunctionLowering::scalarOf(NodeId n) {
     int32_t l = f_->local(f_->type(v), "tape" + std::to_string(n));
     b_->prologue(f_->let(l, v));
     scalars_[i] = f_->localRef(l);
+    setScalars_.push_back(n);
   }
   return scalars_[i];
 }

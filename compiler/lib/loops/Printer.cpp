@@ -2,6 +2,7 @@
 // more than once is printed once before it, as `%N = ...`.
 #include "loops/Printer.h"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -52,7 +53,7 @@ const char *mathName(Math m) {
 
 class FuncPrinter {
 public:
-  FuncPrinter(std::ostream &os, const Func &f) : os_(os), f_(f) {}
+  FuncPrinter(std::ostream &os, const Func &f) : os_(os), f_(f), localNames_(uniqueLocalNames(f)) {}
 
   void print() {
     os_ << "func " << f_.symbol << "(";
@@ -108,10 +109,19 @@ private:
       for (ExprId o : f_.expr(e).ops)
         walk.push_back({o, false});
     }
+    // Deep expressions are named too, every kMaxNesting levels: a line stays readable, and
+    // printing it recurses no deeper than that.
+    constexpr int kMaxNesting = 8;
+    std::map<ExprId, int> height;
     for (ExprId e : order) { // operands first
       const Expr &x = f_.expr(e);
       bool leaf = x.ops.empty();
-      if (uses[e] > 1 && !leaf && !names_.count(e)) {
+      int h = 0;
+      for (ExprId o : x.ops)
+        h = std::max(h, height[o] + 1);
+      height[e] = h;
+      if ((uses[e] > 1 || h >= kMaxNesting) && !leaf && !names_.count(e)) {
+        height[e] = 0;
         std::string text = expr(e);
         names_[e] = "%" + std::to_string(next_++);
         indent(depth);
@@ -131,13 +141,13 @@ private:
     case Op::Int:
       return x.type.kind == Kind::Bool ? (x.i ? "true" : "false") : std::to_string(x.i);
     case Op::Float:
-      return number(x.f) + (x.type.kind == Kind::F32 ? "f" : "");
+      return number(x.f()) + (x.type.kind == Kind::F32 ? "f" : "");
     case Op::Arg:
       return f_.params[static_cast<size_t>(x.ref)].name;
     case Op::Var:
       return "i" + std::to_string(x.ref);
     case Op::Local:
-      return f_.locals()[static_cast<size_t>(x.ref)].name;
+      return localNames_[static_cast<size_t>(x.ref)];
     case Op::Hole:
       return x.ref == 0 ? "$acc" : "$v";
     case Op::Add:
@@ -234,14 +244,14 @@ private:
       os_ << ((st.flags & kStreaming) ? "  (streaming)" : "") << "\n";
       return;
     case SOp::Let:
-      os_ << "let " << f_.locals()[static_cast<size_t>(st.ref)].name << ": "
+      os_ << "let " << localNames_[static_cast<size_t>(st.ref)] << ": "
           << typeName(f_.locals()[static_cast<size_t>(st.ref)].type) << " = " << expr(st.a) << "\n";
       return;
     case SOp::Assign:
-      os_ << f_.locals()[static_cast<size_t>(st.ref)].name << " = " << expr(st.a) << "\n";
+      os_ << localNames_[static_cast<size_t>(st.ref)] << " = " << expr(st.a) << "\n";
       return;
     case SOp::Accumulate:
-      os_ << f_.locals()[static_cast<size_t>(st.ref)].name << ((st.flags & kReassocAcc) ? " <~ " : " <- ")
+      os_ << localNames_[static_cast<size_t>(st.ref)] << ((st.flags & kReassocAcc) ? " <~ " : " <- ")
           << expr(st.a) << " by " << expr(st.b) << "\n";
       return;
     case SOp::Prefetch:
@@ -260,6 +270,7 @@ private:
 
   std::ostream &os_;
   const Func &f_;
+  std::vector<std::string> localNames_;
   std::map<ExprId, std::string> names_;
   int next_ = 0;
 };

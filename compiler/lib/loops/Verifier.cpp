@@ -28,11 +28,25 @@ public:
 private:
   // An expression may read variables and locals in scope (`scoped`), or none (a view's base
   // reads arguments and locals only: checked where the view is used).
+  // Each walk visits an expression once however often it is shared: a DAG of n nodes may
+  // have 2^n paths.
+  bool firstVisit(ExprId e) {
+    uint32_t &s = seen_[static_cast<size_t>(e)];
+    if (s == walk_)
+      return false;
+    s = walk_;
+    return true;
+  }
+
   std::string pure(ExprId root, bool combine, const std::string &where) {
-    std::vector<ExprId> stack{root};
+    std::vector<ExprId> &stack = stack_;
+    stack.assign(1, root);
+    ++walk_;
     while (!stack.empty()) {
       ExprId e = stack.back();
       stack.pop_back();
+      if (!firstVisit(e))
+        continue;
       const Expr &x = f_.expr(e);
       if (x.op == Op::Hole && !combine)
         return where + " reads a hole outside an accumulation";
@@ -47,13 +61,20 @@ private:
     return "";
   }
 
+  // An expression found in scope stays so until a loop ends or a block's locals go out of
+  // scope (a new epoch): straight-line code is walked once, not once per statement using it.
   std::string scoped(ExprId root, const char *where) {
     if (root == kNone)
       return "";
-    std::vector<ExprId> stack{root};
+    std::vector<ExprId> &stack = stack_;
+    stack.assign(1, root);
     while (!stack.empty()) {
       ExprId e = stack.back();
       stack.pop_back();
+      uint32_t &checked = scopedIn_[static_cast<size_t>(e)];
+      if (checked == epoch_)
+        continue;
+      checked = epoch_;
       const Expr &x = f_.expr(e);
       if (x.op == Op::Var && !varInScope_[static_cast<size_t>(x.ref)])
         return std::string(where) + " reads loop variable i" + std::to_string(x.ref) + " outside its loop";
@@ -85,6 +106,8 @@ private:
       }
       for (int32_t l : declared) // a let's scope ends with its block
         localInScope_[static_cast<size_t>(l)] = false;
+      if (!declared.empty())
+        ++epoch_;
       return e;
     }
     case SOp::For: {
@@ -96,6 +119,7 @@ private:
       varBound_[v] = varInScope_[v] = true;
       std::string e = stmt(st.body);
       varInScope_[v] = false;
+      ++epoch_;
       return e;
     }
     case SOp::If: {
@@ -120,9 +144,8 @@ private:
       if (!localInScope_[static_cast<size_t>(st.ref)])
         return "local " + f_.locals()[static_cast<size_t>(st.ref)].name + " is set before its let";
       if (st.op == SOp::Accumulate)
-        if (std::string e = pure(st.b, true, "accumulation into " + f_.locals()[static_cast<size_t>(st.ref)].name);
-            !e.empty())
-          return e;
+        if (std::string e = pure(st.b, true, "an accumulation"); !e.empty())
+          return e + " (into " + f_.locals()[static_cast<size_t>(st.ref)].name + ")";
       return scoped(st.a, "an assigned value");
     case SOp::Prefetch:
     case SOp::Eval:
@@ -135,6 +158,11 @@ private:
 
   const Func &f_;
   std::vector<bool> varInScope_, varBound_, localInScope_;
+  std::vector<uint32_t> seen_ = std::vector<uint32_t>(f_.exprCount(), 0);
+  std::vector<ExprId> stack_; // of the walk in progress (one at a time), kept for its memory
+  std::vector<uint32_t> scopedIn_ = std::vector<uint32_t>(f_.exprCount(), 0); // epoch found in scope
+  uint32_t epoch_ = 1;
+  uint32_t walk_ = 0;
 };
 
 } // namespace
@@ -144,19 +172,38 @@ std::string verify(const Func &f) {
   return e.empty() ? "" : "function " + f.symbol + ": " + e;
 }
 
-std::string verify(const Module &m) {
-  for (const auto &f : m.funcs) {
-    if (std::string e = verify(*f); !e.empty())
+std::string ModuleVerifier::agree(const std::string &symbol, const Signature &s, bool defined,
+                                  const std::string &caller) {
+  if (defined && defined_.count(symbol))
+    return "function " + symbol + " is defined twice";
+  for (const auto *known : {&defined_, &called_})
+    if (auto it = known->find(symbol); it != known->end() && !(it->second == s))
+      return "function " + (defined ? caller_[symbol] : caller) + " calls " + symbol + " with another signature";
+  (defined ? defined_ : called_).emplace(symbol, s);
+  if (!defined)
+    caller_.emplace(symbol, caller);
+  return "";
+}
+
+std::string ModuleVerifier::add(const Func &f) {
+  if (std::string e = verify(f); !e.empty())
+    return e;
+  Signature own{f.ret, {}};
+  for (const Param &p : f.params)
+    own.params.push_back(p.type);
+  if (std::string e = agree(f.symbol, own, true, ""); !e.empty())
+    return e;
+  for (const Callee &c : f.callees())
+    if (std::string e = agree(c.symbol, {c.ret, c.params}, false, f.symbol); !e.empty())
       return e;
-    for (const Callee &c : f->callees())
-      if (const Func *target = m.find(c.symbol)) {
-        std::vector<Ty> params;
-        for (const Param &p : target->params)
-          params.push_back(p.type);
-        if (params != c.params || target->ret != c.ret)
-          return "function " + f->symbol + " calls " + c.symbol + " with another signature";
-      }
-  }
+  return "";
+}
+
+std::string verify(const Module &m) {
+  ModuleVerifier v;
+  for (const auto &f : m.funcs)
+    if (std::string e = v.add(*f); !e.empty())
+      return e;
   return "";
 }
 

@@ -6,6 +6,8 @@
 
 #include "gradc/Diagnostics.h"
 
+#include <algorithm>
+
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/MDBuilder.h>
@@ -99,8 +101,18 @@ public:
       if (f_.params[i].noalias)
         a->addAttr(llvm::Attribute::NoAlias);
     }
-    for (const Local &l : f_.locals())
-      locals_.push_back(b_.CreateAlloca(llvmTy(c_, l.type), nullptr, l.name));
+    // A local set only by its let is a value (SSA), as the scalars of long straight-line code
+    // are: no memory, even where no pass runs (level 0). The others live in allocas, which
+    // mem2reg makes registers.
+    std::vector<bool> reassigned(f_.locals().size(), false);
+    for (size_t s = 0; s < f_.stmtCount(); ++s) {
+      const Stmt &st = f_.stmt(static_cast<StmtId>(s));
+      if (st.op == SOp::Assign || st.op == SOp::Accumulate)
+        reassigned[static_cast<size_t>(st.ref)] = true;
+    }
+    values_.assign(f_.locals().size(), nullptr);
+    for (size_t l = 0; l < f_.locals().size(); ++l)
+      locals_.push_back(reassigned[l] ? b_.CreateAlloca(llvmTy(c_, f_.locals()[l].type)) : nullptr);
     for (const loops::Buffer &buf : f_.buffers())
       stack_.push_back(buf.kind == BufferKind::Stack
                            ? b_.CreateAlloca(llvm::ArrayType::get(llvmTy(c_, buf.elem), static_cast<uint64_t>(buf.elems)),
@@ -109,7 +121,10 @@ public:
     disjointScopes();
     vars_.assign(static_cast<size_t>(f_.vars()), nullptr);
     pure_.assign(f_.exprCount(), -1);
-    scopes_.emplace_back();
+    pureValue_.assign(f_.exprCount(), nullptr);
+    stmtValue_.assign(f_.exprCount(), nullptr);
+    stmtStamp_.assign(f_.exprCount(), 0);
+    openScope();
     stmt(f_.body);
     if (!b_.GetInsertBlock()->getTerminator()) // a void function's last statement may fall off
       f_.ret.kind == Kind::Void ? static_cast<void>(b_.CreateRetVoid()) : static_cast<void>(b_.CreateUnreachable());
@@ -151,40 +166,76 @@ private:
 
   // --- expressions ---
   // Pure: no loads, locals or calls of other functions below: the value is the same wherever
-  // it is computed in a scope.
-  bool pure(ExprId e) {
-    int8_t &p = pure_[static_cast<size_t>(e)];
-    if (p >= 0)
-      return p;
-    const Expr &x = f_.expr(e);
-    bool result = x.op != Op::Load && x.op != Op::Local && x.op != Op::Hole &&
+  // it is computed in a scope. Known once the operands' is (they are printed first).
+  bool pureOver(const Expr &x) const {
+    bool ssaLocal = x.op == Op::Local && !locals_[static_cast<size_t>(x.ref)];
+    bool result = x.op != Op::Load && (x.op != Op::Local || ssaLocal) && x.op != Op::Hole &&
                   !(x.op == Op::Call && !(x.flags & loops::kMathCall)) &&
                   !(x.op == Op::Addr && f_.buffers()[static_cast<size_t>(x.ref)].kind == BufferKind::View);
     for (ExprId o : x.ops)
-      result = result && pure(o);
-    p = result;
+      result = result && pure_[static_cast<size_t>(o)];
     return result;
   }
 
   LV lookup(ExprId e) {
-    if (auto it = statement_.find(e); it != statement_.end())
-      return it->second;
-    for (auto s = scopes_.rbegin(); s != scopes_.rend(); ++s)
-      if (auto it = s->find(e); it != s->end())
-        return it->second;
-    return nullptr;
+    size_t i = static_cast<size_t>(e);
+    if (stmtStamp_[i] == stamp_)
+      return stmtValue_[i];
+    return pureValue_[i];
   }
 
-  LV expr(ExprId e) {
-    if (LV v = lookup(e))
-      return v;
-    LV v = compute(e);
-    if (pure(e))
-      scopes_.back()[e] = v;
-    else
-      statement_[e] = v;
-    return v;
+  // What `e` reads that must be printed before it: its operands and a view's base.
+  template <class Visit> void inputs(const Expr &x, Visit visit) {
+    if ((x.op == Op::Load || x.op == Op::Addr) && f_.buffers()[static_cast<size_t>(x.ref)].kind == BufferKind::View)
+      visit(f_.buffers()[static_cast<size_t>(x.ref)].base);
+    for (ExprId o : x.ops)
+      visit(o);
   }
+
+  // Inputs before users, with a stack of our own: an expression may be as deep as the program
+  // (a fused chain of 100k element operations).
+  LV expr(ExprId root) {
+    if (LV v = lookup(root))
+      return v;
+    size_t bottom = work_.size();
+    work_.push_back({root, false});
+    while (work_.size() > bottom) {
+      auto [e, expanded] = work_.back();
+      if (lookup(e)) {
+        work_.pop_back();
+        continue;
+      }
+      if (!expanded) {
+        work_.back().second = true;
+        size_t first = work_.size();
+        inputs(f_.expr(e), [&](ExprId o) {
+          if (!lookup(o))
+            work_.push_back({o, false});
+        });
+        std::reverse(work_.begin() + static_cast<std::ptrdiff_t>(first), work_.end()); // the first input first
+        continue;
+      }
+      work_.pop_back();
+      LV v = compute(e);
+      size_t i = static_cast<size_t>(e);
+      pure_[i] = pureOver(f_.expr(e));
+      if (pure_[i]) {
+        pureValue_[i] = v;
+        scopes_.back().push_back(e); // forgotten when its scope ends (the value no longer dominates)
+      } else {
+        stmtValue_[i] = v;
+        stmtStamp_[i] = stamp_;
+      }
+    }
+    return lookup(root);
+  }
+  void openScope() { scopes_.emplace_back(); }
+  void closeScope() {
+    for (ExprId e : scopes_.back())
+      pureValue_[static_cast<size_t>(e)] = nullptr;
+    scopes_.pop_back();
+  }
+  void newStatement() { ++stamp_; }
 
   LV base(int32_t buffer) {
     const loops::Buffer &buf = f_.buffers()[static_cast<size_t>(buffer)];
@@ -200,6 +251,9 @@ private:
   }
 
   LV address(int32_t buffer, ExprId index, bool inBounds) {
+    const Expr &i = f_.expr(index);
+    if (i.op == Op::Int && i.i == 0 && i.type.lanes == 1) // the base itself: no instruction
+      return base(buffer);
     llvm::Type *elem = llvmTy(c_, f_.buffers()[static_cast<size_t>(buffer)].elem);
     return inBounds ? b_.CreateInBoundsGEP(elem, base(buffer), expr(index)) : b_.CreateGEP(elem, base(buffer), expr(index));
   }
@@ -348,12 +402,14 @@ private:
         return llvm::ConstantPointerNull::get(llvm::PointerType::get(c_, 0));
       return llvm::ConstantInt::get(llvmTy(c_, x.type), static_cast<uint64_t>(x.i), true);
     case Op::Float:
-      return llvm::ConstantFP::get(llvmTy(c_, x.type), x.f);
+      return llvm::ConstantFP::get(llvmTy(c_, x.type), x.f());
     case Op::Arg:
       return fn_->getArg(static_cast<unsigned>(x.ref));
     case Op::Var:
       return vars_[static_cast<size_t>(x.ref)];
     case Op::Local:
+      if (!locals_[static_cast<size_t>(x.ref)])
+        return values_[static_cast<size_t>(x.ref)];
       return b_.CreateLoad(llvmTy(c_, x.type), locals_[static_cast<size_t>(x.ref)]);
     case Op::Hole:
       return holes_[static_cast<size_t>(x.ref)];
@@ -429,7 +485,7 @@ private:
       }
       return;
     }
-    statement_.clear();
+    newStatement();
     switch (st.op) {
     case SOp::For:
       loop(st);
@@ -455,9 +511,15 @@ private:
       break;
     }
     case SOp::Let:
-    case SOp::Assign:
-      b_.CreateStore(expr(st.a), locals_[static_cast<size_t>(st.ref)]);
+    case SOp::Assign: {
+      LV v = expr(st.a);
+      if (locals_[static_cast<size_t>(st.ref)]) {
+        b_.CreateStore(v, locals_[static_cast<size_t>(st.ref)]);
+      } else {
+        values_[static_cast<size_t>(st.ref)] = v; // unnamed: names cost time in big modules
+      }
       break;
+    }
     case SOp::Accumulate: {
       llvm::Type *t = llvmTy(c_, f_.locals()[static_cast<size_t>(st.ref)].type);
       LV value = expr(st.a);
@@ -483,7 +545,7 @@ private:
     case SOp::Block:
       break;
     }
-    statement_.clear();
+    newStatement();
   }
 
   void loop(const Stmt &st) {
@@ -496,9 +558,9 @@ private:
     llvm::PHINode *i = b_.CreatePHI(b_.getInt64Ty(), 2, "i" + std::to_string(st.ref));
     i->addIncoming(begin, pre);
     vars_[static_cast<size_t>(st.ref)] = i;
-    scopes_.emplace_back();
+    openScope();
     stmt(st.body);
-    scopes_.pop_back();
+    closeScope();
     if (!terminated()) {
       LV next = b_.CreateAdd(i, b_.getInt64(1), "", false, true);
       i->addIncoming(next, b_.GetInsertBlock());
@@ -518,9 +580,9 @@ private:
       if (!block)
         continue;
       b_.SetInsertPoint(block);
-      scopes_.emplace_back();
+      openScope();
       stmt(s);
-      scopes_.pop_back();
+      closeScope();
       if (!terminated())
         b_.CreateBr(merge);
     }
@@ -532,10 +594,16 @@ private:
   llvm::LLVMContext &c_;
   llvm::IRBuilder<> b_;
   std::vector<LV> locals_, stack_, vars_;
+  std::vector<LV> values_; // the value of each local set only by its let
   LV holes_[2] = {nullptr, nullptr};
   std::vector<int8_t> pure_;
-  std::vector<std::unordered_map<ExprId, LV>> scopes_; // pure values, per scope
-  std::map<ExprId, LV> statement_;                     // every value of the current statement
+  std::vector<std::pair<ExprId, bool>> work_; // expressions to print: (id, inputs pushed)
+  // Pure values, kept while their scope lasts (the ids each scope set, to forget); the other
+  // values, kept for the statement that computed them (stamped with its number).
+  std::vector<LV> pureValue_, stmtValue_;
+  std::vector<uint32_t> stmtStamp_;
+  uint32_t stamp_ = 1;
+  std::vector<std::vector<ExprId>> scopes_;
   std::vector<llvm::MDNode *> own_, others_;
 };
 
@@ -583,20 +651,18 @@ namespace gradc {
 
 using namespace llvmgen;
 
+void printLlvm(const loops::Func &f, llvm::Module &out) {
+  llvm::Function *fn = declare(out, f.symbol, functionType(out.getContext(), f), linkageOf(f.linkage));
+  fn->setLinkage(linkageOf(f.linkage));
+  fn->setDoesNotThrow();
+  if (f.noinline)
+    fn->addFnAttr(llvm::Attribute::NoInline);
+  FuncPrinter(f, fn).print();
+}
+
 void printLlvm(const loops::Module &m, llvm::Module &out) {
-  llvm::LLVMContext &c = out.getContext();
-  // Every function first, so that calls between them find their callee.
-  std::vector<llvm::Function *> fns;
-  for (const auto &f : m.funcs) {
-    llvm::Function *fn = declare(out, f->symbol, functionType(c, *f), linkageOf(f->linkage));
-    fn->setLinkage(linkageOf(f->linkage));
-    fn->setDoesNotThrow();
-    if (f->noinline)
-      fn->addFnAttr(llvm::Attribute::NoInline);
-    fns.push_back(fn);
-  }
-  for (size_t k = 0; k < m.funcs.size(); ++k)
-    FuncPrinter(*m.funcs[k], fns[k]).print();
+  for (const auto &f : m.funcs)
+    printLlvm(*f, out);
   for (const StringTable &t : m.tables)
     printStringTable(out, t);
 }

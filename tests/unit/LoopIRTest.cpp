@@ -1,0 +1,176 @@
+// LoopIRTest.cpp: the loop IR's factories (typing, folding, hash-consing), its verifier (scopes,
+// holes, signatures across functions met one at a time), the text printer and the LLVM
+// printer on expressions as deep as a program.
+#include "codegen/llvm/LlvmPrinter.h"
+#include "gradc/Diagnostics.h"
+#include "loops/Builder.h"
+#include "loops/LoopIR.h"
+#include "loops/Printer.h"
+#include "loops/Verifier.h"
+
+#include <gtest/gtest.h>
+
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <cmath>
+#include <sstream>
+
+using namespace gradc;
+using namespace gradc::loops;
+
+namespace {
+
+std::unique_ptr<Func> scalarFunc(const std::string &symbol = "f") {
+  return std::make_unique<Func>(symbol, kF64, std::vector<Param>{{"x", kF64, false}, {"n", kI64, false}});
+}
+
+std::string text(const Func &f) {
+  std::ostringstream os;
+  print(os, f);
+  return os.str();
+}
+
+} // namespace
+
+TEST(LoopIR, EqualExpressionsAreOneNode) {
+  auto f = scalarFunc();
+  ExprId a = f->add(f->arg(0), f->floatImm(kF64, 1.0));
+  ExprId b = f->add(f->arg(0), f->floatImm(kF64, 1.0));
+  EXPECT_EQ(a, b);
+  // Constants are compared by their bits: 0.0 and -0.0 are two numbers.
+  EXPECT_NE(f->floatImm(kF64, 0.0), f->floatImm(kF64, -0.0));
+  EXPECT_NE(f->floatImm(kF64, 1.0), f->floatImm(kF32, 1.0));
+  EXPECT_EQ(f->expr(f->floatImm(kF64, -0.0)).f(), -0.0);
+  EXPECT_TRUE(std::signbit(f->expr(f->floatImm(kF64, -0.0)).f()));
+}
+
+TEST(LoopIR, IntegerArithmeticAndComparisonsFoldSignedAndUnsigned) {
+  auto f = scalarFunc();
+  EXPECT_EQ(f->expr(f->add(f->i64(2), f->i64(3))).i, 5);
+  EXPECT_EQ(f->expr(f->compare(Op::Lt, f->i64(-1), f->i64(0))).i, 1);
+  // As unsigned, -1 is the largest number.
+  EXPECT_EQ(f->expr(f->compare(Op::Lt, f->u64(UINT64_MAX), f->u64(0))).i, 0);
+  EXPECT_EQ(f->expr(f->compare(Op::Le, f->u64(3), f->u64(uint64_t{1} << 56))).i, 1);
+  EXPECT_EQ(f->expr(f->compare(Op::Gt, f->u64(UINT64_MAX), f->u64(1))).i, 1);
+  ExprId n = f->arg(1);
+  EXPECT_EQ(f->expr(f->logic(Op::And, f->boolImm(true), f->compare(Op::Lt, n, f->i64(4)))).op, Op::Lt);
+  EXPECT_EQ(f->expr(f->logic(Op::Or, f->boolImm(true), f->compare(Op::Lt, n, f->i64(4)))).i, 1);
+}
+
+TEST(LoopIR, FactoriesRefuseIllTypedNodes) {
+  auto f = scalarFunc();
+  EXPECT_THROW(f->add(f->arg(0), f->arg(1)), InternalError);             // f64 + i64
+  EXPECT_THROW(f->logic(Op::And, f->arg(1), f->boolImm(true)), InternalError); // not a condition
+  EXPECT_THROW(f->argBuffer(0, kF64, "x"), InternalError);                // x is no pointer
+}
+
+TEST(LoopIR, TheVerifierFindsLocalsAndVariablesOutOfScope) {
+  {
+    auto f = scalarFunc();
+    int32_t l = f->local(kF64, "t");
+    f->body = f->block({f->returnStmt(f->localRef(l)), f->let(l, f->arg(0))});
+    EXPECT_EQ(verify(*f), "function f: a returned value reads local t before its let");
+  }
+  {
+    auto f = scalarFunc();
+    Builder b(*f);
+    ExprId i = kNone;
+    b.loop(f->i64(0), f->arg(1), [&](ExprId v) { i = v; });
+    b.emit(f->returnStmt(f->cast(kF64, i)));
+    f->body = b.finish();
+    EXPECT_EQ(verify(*f), "function f: a returned value reads loop variable i0 outside its loop");
+  }
+  {
+    auto f = scalarFunc();
+    Builder b(*f);
+    b.emit(f->returnStmt(f->add(f->hole(0, kF64), f->arg(0))));
+    f->body = b.finish();
+    EXPECT_EQ(verify(*f), "function f: a returned value reads a hole");
+  }
+  {
+    // A local declared inside a loop's body is out of scope after the loop, even where the
+    // same expression was found in scope before (the verifier remembers what it checked).
+    auto f = scalarFunc();
+    Builder b(*f);
+    int32_t l = kNone;
+    ExprId use = kNone;
+    b.loop(f->i64(0), f->arg(1), [&](ExprId) {
+      l = b.let(kF64, f->arg(0), "t");
+      use = f->mul(f->localRef(l), f->arg(0));
+      b.emit(f->eval(f->math(Math::Sin, use)));
+    });
+    b.emit(f->returnStmt(use));
+    f->body = b.finish();
+    EXPECT_EQ(verify(*f), "function f: a returned value reads local t before its let");
+  }
+}
+
+TEST(LoopIR, CallsMustMatchTheirCalleeWhicheverComesFirst) {
+  auto callee = std::make_unique<Func>("g", kF64, std::vector<Param>{{"a", kF64, false}});
+  callee->body = callee->block({callee->returnStmt(callee->arg(0))});
+  auto caller = [](Ty argTy) {
+    auto f = std::make_unique<Func>("h", kF64, std::vector<Param>{{"a", argTy, false}});
+    f->body = f->block({f->returnStmt(f->cast(kF64, f->call(f->callee({"g", kF64, {argTy}}), {f->arg(0)})))});
+    return f;
+  };
+  {
+    ModuleVerifier v;
+    EXPECT_EQ(v.add(*callee), "");
+    EXPECT_EQ(v.add(*caller(kF64)), "");
+  }
+  {
+    ModuleVerifier v; // the call first, then the definition
+    EXPECT_EQ(v.add(*caller(kI64)), "");
+    EXPECT_EQ(v.add(*callee), "function h calls g with another signature");
+  }
+  {
+    ModuleVerifier v;
+    EXPECT_EQ(v.add(*callee), "");
+    EXPECT_EQ(v.add(*caller(kI64)), "function h calls g with another signature");
+    EXPECT_EQ(v.add(*callee), "function g is defined twice");
+  }
+}
+
+TEST(LoopIR, PrintedLocalNamesAreUnique) {
+  auto f = scalarFunc();
+  f->local(kF64, "a");
+  f->local(kF64, "a_1");
+  f->local(kF64, "a");
+  f->local(kF64, "a");
+  EXPECT_EQ(uniqueLocalNames(*f), (std::vector<std::string>{"a", "a_1", "a_2", "a_3"}));
+}
+
+TEST(LoopIR, DeepExpressionsPrintAsNamedSteps) {
+  auto f = scalarFunc();
+  ExprId e = f->arg(0);
+  for (int k = 0; k < 20; ++k)
+    e = f->math(Math::Sin, e);
+  f->body = f->block({f->returnStmt(e)});
+  ASSERT_EQ(verify(*f), "");
+  EXPECT_EQ(text(*f), "func f(x: f64, n: i64) -> f64 {\n"
+                      "  %0 = sin(sin(sin(sin(sin(sin(sin(sin(x))))))))\n"
+                      "  %1 = sin(sin(sin(sin(sin(sin(sin(sin(%0))))))))\n"
+                      "  return sin(sin(sin(sin(%1))))\n"
+                      "}\n");
+}
+
+// The LLVM printer evaluates operands with a stack of its own: an expression a million
+// nodes deep (a fused chain) prints without recursion.
+TEST(LoopIR, TheLlvmPrinterPrintsAMillionDeepExpression) {
+  auto f = scalarFunc();
+  ExprId e = f->arg(0);
+  for (int k = 0; k < 1000000; ++k)
+    e = f->add(f->mul(e, f->arg(0)), f->floatImm(kF64, static_cast<double>(k % 7)));
+  f->body = f->block({f->returnStmt(e)});
+  ASSERT_EQ(verify(*f), "");
+  llvm::LLVMContext ctx;
+  llvm::Module m("deep", ctx);
+  printLlvm(*f, m);
+  std::string err;
+  llvm::raw_string_ostream os(err);
+  EXPECT_FALSE(llvm::verifyModule(m, &os)) << os.str();
+  EXPECT_EQ(m.getFunction("f")->getEntryBlock().size(), 2000001u); // mul, add per level; ret
+}
