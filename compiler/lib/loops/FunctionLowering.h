@@ -48,6 +48,8 @@ public:
   std::string chunkSymbol(size_t c) const;
   /// The loop IR parameters of the function (its C signature).
   std::vector<Param> params() const;
+  /// The exported function's C types, as the header declares them.
+  void setCSignature(Func &f) const;
 
 private:
   // --- arguments and layout (LowerValues.cpp) ---

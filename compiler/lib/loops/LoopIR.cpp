@@ -539,16 +539,19 @@ StmtId Func::assign(int32_t l, ExprId value) {
   return append(std::move(s));
 }
 
-StmtId Func::accumulate(int32_t l, ExprId value, ExprId combine, uint8_t flags) {
+StmtId Func::accumulate(int32_t l, ExprId value, ExprId combine, uint8_t flags, ExprId identity) {
   if (l < 0 || static_cast<size_t>(l) >= locals_.size())
     bad("an accumulation into a bad local");
   Ty t = locals_[static_cast<size_t>(l)].type;
   if (type(value) != t || type(combine) != t)
     bad("an accumulation of the wrong type");
+  if ((flags & kReassocAcc) != 0 && (identity == kNone || type(identity) != t))
+    bad("a reordered accumulation without the identity of its combine");
   Stmt s = node(SOp::Accumulate, flags);
   s.ref = l;
   s.a = value;
   s.b = combine;
+  s.c = identity;
   return append(std::move(s));
 }
 

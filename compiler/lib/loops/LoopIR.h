@@ -179,7 +179,8 @@ enum class SOp : uint8_t {
   Let,        // ref: local; a: its first value (declares it)
   Assign,     // ref: local; a: value
   Accumulate, // ref: local; a: value; b: combine (with Hole 0 the local, Hole 1 the value);
-              // flags: kReassocAcc when the accumulation may be reordered (a reduction)
+              // flags: kReassocAcc when the accumulation may be reordered (a reduction),
+              // c: then the combine's identity (partial results start from it)
   Prefetch,   // a: address (Ptr)
   Eval,       // a: a call whose value is not used
   Return,     // a: value (kNone for void)
@@ -249,6 +250,10 @@ public:
   std::vector<Param> params;
   Linkage linkage;
   bool noinline = false; // a chunk of long straight-line code: compiled on its own
+  /// The C spelling of the return and parameter types where the ABI fixes it (a header
+  /// declares the function: `const double *`, `size_t`); empty: spelled from the types.
+  std::string cReturn;
+  std::vector<std::string> cParams;
   StmtId body = kNone;
 
   const Expr &expr(ExprId e) const { return exprs_[static_cast<size_t>(e)]; }
@@ -320,7 +325,8 @@ public:
   StmtId store(int32_t buffer, ExprId index, ExprId value, ExprId mask = kNone, uint8_t flags = 0);
   StmtId let(int32_t local, ExprId value);
   StmtId assign(int32_t local, ExprId value);
-  StmtId accumulate(int32_t local, ExprId value, ExprId combine, uint8_t flags = 0);
+  /// local = combine(local, value); with kReassocAcc, `identity` is the combine's identity.
+  StmtId accumulate(int32_t local, ExprId value, ExprId combine, uint8_t flags = 0, ExprId identity = kNone);
   StmtId prefetch(ExprId address);
   StmtId eval(ExprId call);
   StmtId returnStmt(ExprId value = kNone);

@@ -25,7 +25,7 @@ ExprId FunctionLowering::emitMatMul(NodeId n, int32_t out) {
         memo_.clear();
         std::vector<ExprId> ai = row;
         ai.push_back(p);
-        b_->emit(f_->accumulate(acc, f_->mul(get(a, ai), get(bb, {p})), combine, kReassocAcc));
+        b_->emit(f_->accumulate(acc, f_->mul(get(a, ai), get(bb, {p})), combine, kReassocAcc, konst(0.0, dt)));
         memo_.clear();
       });
       return f_->localRef(acc);

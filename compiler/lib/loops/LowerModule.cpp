@@ -43,6 +43,8 @@ std::unique_ptr<Func> SourceLowering::workspaceSize() const {
     params.push_back({name, kI64, false});
   auto fn = std::make_unique<Func>(abi_.workspaceSizeSymbol, kU64, params);
   Func &f = *fn;
+  f.cReturn = "size_t";
+  f.cParams.assign(params.size(), "int64_t");
   Builder b(f);
   std::vector<ExprId> dims(in_.graph->dims().names.size(), kNone);
   for (auto [sym, v] : in_.boundDims)

@@ -160,7 +160,8 @@ void FunctionLowering::addRiders(const std::vector<const SumRider *> &riders, co
     auto add = [&] {
       memo_.clear();
       ExprId v = convert(*f_, element(e, {f_->sub(i, start)}), g_.type(e).dtype, dt);
-      b_->emit(f_->accumulate(sums[k], v, combineOf(opInfo(IrOp::Sum), dt), kReassocAcc));
+      b_->emit(f_->accumulate(sums[k], v, combineOf(opInfo(IrOp::Sum), dt), kReassocAcc,
+                                     konst(opInfo(IrOp::Sum).reduceInit, dt)));
       memo_.clear();
     };
     if (std::find(knownInside_.begin(), knownInside_.end(), r.gather) != knownInside_.end()) {
@@ -194,7 +195,8 @@ ExprId FunctionLowering::emitReduce(NodeId n, int32_t out) {
     ExprId combine = combineOf(info, dt);
     b_->loopNest(extentsOf(inShape), [&](const std::vector<ExprId> &idx) {
       memo_.clear();
-      b_->emit(f_->accumulate(acc, convert(*f_, element(a, idx), g_.type(a).dtype, dt), combine, kReassocAcc));
+      b_->emit(f_->accumulate(acc, convert(*f_, element(a, idx), g_.type(a).dtype, dt), combine, kReassocAcc,
+                                     konst(info.reduceInit, dt)));
       memo_.clear();
     });
     return f_->localRef(acc);
@@ -401,6 +403,7 @@ Ty returnTy(const AbiFunction &abi) { return abi.returnsValue ? registerTy(abi.r
 std::unique_ptr<Func> FunctionLowering::entry(bool externalChunks) {
   const AbiFunction &abi = plan_.abi;
   auto f = std::make_unique<Func>(abi.symbol, returnTy(abi), params());
+  setCSignature(*f);
   beginEntry(*f);
   setupWorkspace(false);
   if (chunked()) {
@@ -454,6 +457,7 @@ std::unique_ptr<Func> FunctionLowering::entryRunning(const FunctionPlan &other, 
   const AbiFunction &abi = plan_.abi;
   GRADC_ASSERT(abi.returnsValue && plan_.roots.size() == 1, "f's entry runs chunks only for a scalar f");
   auto f = std::make_unique<Func>(abi.symbol, returnTy(abi), params());
+  setCSignature(*f);
   beginEntry(*f);
   // The chunks write f_grad's tape, which f's own plan (checked above) may not have: without
   // a workspace, NaN.

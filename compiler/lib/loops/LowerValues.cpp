@@ -21,6 +21,12 @@ std::vector<Param> FunctionLowering::params() const {
   return out;
 }
 
+void FunctionLowering::setCSignature(Func &f) const {
+  std::vector<std::string> types = plan_.abi.cTypes();
+  f.cReturn = types[0];
+  f.cParams.assign(types.begin() + 1, types.end());
+}
+
 void FunctionLowering::begin(Func &f) {
   f_ = &f;
   b_ = std::make_unique<Builder>(f);

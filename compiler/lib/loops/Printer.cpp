@@ -252,7 +252,7 @@ private:
       return;
     case SOp::Accumulate:
       os_ << localNames_[static_cast<size_t>(st.ref)] << ((st.flags & kReassocAcc) ? " <~ " : " <- ")
-          << expr(st.a) << " by " << expr(st.b) << "\n";
+          << expr(st.a) << " by " << expr(st.b) << (st.c != kNone ? " from " + expr(st.c) : "") << "\n";
       return;
     case SOp::Prefetch:
       os_ << "prefetch " << expr(st.a) << "\n";

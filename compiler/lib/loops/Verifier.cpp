@@ -144,7 +144,7 @@ private:
       if (!localInScope_[static_cast<size_t>(st.ref)])
         return "local " + f_.locals()[static_cast<size_t>(st.ref)].name + " is set before its let";
       if (st.op == SOp::Accumulate)
-        if (std::string e = pure(st.b, true, "an accumulation"); !e.empty())
+        if (std::string e = pure(st.b, true, "an accumulation") + scoped(st.c, "an identity"); !e.empty())
           return e + " (into " + f_.locals()[static_cast<size_t>(st.ref)].name + ")";
       return scoped(st.a, "an assigned value");
     case SOp::Prefetch:
