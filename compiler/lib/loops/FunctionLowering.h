@@ -26,6 +26,12 @@ constexpr int64_t kVectorBytes = 64;
 /// along the shared axis and of kTileMCTiles tiles of rows.
 constexpr int64_t kTileRows = 6, kTileKC = 128, kTileMCTiles = 7;
 
+/// The loop IR type of an exported function's argument (a dim: I64; an array or the
+/// workspace: Ptr; a scalar: its register type), and of its result (Void: written to `out`).
+/// Whatever calls an exported function types the call with these.
+Ty argTy(const AbiArg &a);
+Ty returnTy(const AbiFunction &abi);
+
 class FunctionLowering {
 public:
   explicit FunctionLowering(const FunctionPlan &plan) : plan_(plan), g_(*plan.in.graph), s_(plan.s) {}

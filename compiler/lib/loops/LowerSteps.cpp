@@ -396,10 +396,6 @@ std::string FunctionLowering::chunkSymbol(size_t c) const {
   return plan_.abi.symbol + ".chunk" + std::to_string(c);
 }
 
-namespace {
-Ty returnTy(const AbiFunction &abi) { return abi.returnsValue ? registerTy(abi.returnType) : kVoid; }
-} // namespace
-
 std::unique_ptr<Func> FunctionLowering::entry(bool externalChunks) {
   const AbiFunction &abi = plan_.abi;
   auto f = std::make_unique<Func>(abi.symbol, returnTy(abi), params());

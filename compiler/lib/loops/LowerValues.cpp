@@ -9,12 +9,18 @@
 
 namespace gradc::loops {
 
+Ty argTy(const AbiArg &a) {
+  return a.role == ArgRole::Dim                      ? kI64
+         : a.pointer || a.role == ArgRole::Workspace ? kPtr
+                                                     : registerTy(a.dtype);
+}
+
+Ty returnTy(const AbiFunction &abi) { return abi.returnsValue ? registerTy(abi.returnType) : kVoid; }
+
 std::vector<Param> FunctionLowering::params() const {
   std::vector<Param> out;
   for (const AbiArg &a : plan_.abi.args) {
-    Ty t = a.role == ArgRole::Dim                          ? kI64
-           : a.pointer || a.role == ArgRole::Workspace     ? kPtr
-                                                           : registerTy(a.dtype);
+    Ty t = argTy(a);
     // Outputs never overlap inputs or each other, and inputs are only read (ABI.md).
     out.push_back({a.name, t, t == kPtr && a.role != ArgRole::Workspace});
   }

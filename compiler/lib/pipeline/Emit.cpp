@@ -7,8 +7,10 @@
 #include "backend/CMatMulKernel.h"
 #include "backend/CPrinter.h"
 #include "backend/HeaderWriter.h"
-#include "backend/LlvmGradCheck.h"
 #include "backend/ObjectEmitter.h"
+#include "codegen/llvm/LlvmPrinter.h"
+#include "loops/LowerGradCheck.h"
+#include "loops/Verifier.h"
 #include "support/Memory.h"
 
 #include <llvm/IR/IRBuilder.h>
@@ -169,7 +171,11 @@ bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const 
   for (const LoweringInput &in : prepared.inputs) {
     header.push_back({in.fn, lowerFunction(in, module, lowering)});
     if (opts.gradcheck)
-      emitGradCheck(module, *in.fn, header.back().abi, in.boundDims);
+      for (const auto &f : loops::lowerGradCheck(*in.fn, header.back().abi, in.boundDims)) {
+        if (std::string e = loops::verify(*f); !e.empty())
+          internalError("the loop IR of the gradient check is invalid: " + e);
+        printLlvm(*f, module);
+      }
   }
   emitIntFunction(module, opts.prefix + "gradc_abi_version", 1, true);
   for (const HeaderFunction &hf : header) {
