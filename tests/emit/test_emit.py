@@ -18,10 +18,12 @@ os.makedirs(WORK, exist_ok=True)
 STRICT = ["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror"]
 
 
-def run(cmd, **kw):
+def run(cmd, quiet=False, **kw):
     r = subprocess.run(cmd, capture_output=True, text=True, **kw)
     if r.returncode != 0:
         sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stdout}{r.stderr}")
+    if quiet and r.stderr:  # not even a note
+        sys.exit(f"diagnostics from: {' '.join(cmd)}\n{r.stderr}")
     return r.stdout
 
 
@@ -30,11 +32,23 @@ run([GRADC, "emit", f"{EXAMPLES}/mlp2.expr", "-o", f"{WORK}/mlp2", "--prefix", "
 cc = os.environ.get("CC", "cc")
 tsan = shutil.which("clang-19")
 if MODE == "--c":
-    # The emitted C compiles warning-free under both compilers; gcc's objects are linked.
+    # The emitted C compiles without a diagnostic under both compilers, for the host's CPU and
+    # for any; gcc's objects are linked. A copy that takes the branches written for compilers
+    # without GNU C's vector extensions (struct lanes, plain helpers) must compute the same.
     for name in ["lecture4", "mlp2"]:
-        run([cc] + STRICT + ["-O2", "-c", f"{WORK}/{name}.c", "-o", f"{WORK}/{name}.o"])
+        run([cc] + STRICT + ["-O2", "-c", f"{WORK}/{name}.c", "-o", f"{WORK}/{name}.o"], quiet=True)
+        run([cc] + STRICT + ["-O0", "-march=native", "-c", f"{WORK}/{name}.c", "-o", f"{WORK}/{name}.native.o"],
+            quiet=True)
         if tsan:
-            run([tsan] + STRICT + ["-O2", "-c", f"{WORK}/{name}.c", "-o", f"{WORK}/{name}.clang.o"])
+            run([tsan] + STRICT + ["-O2", "-c", f"{WORK}/{name}.c", "-o", f"{WORK}/{name}.clang.o"], quiet=True)
+        with open(f"{WORK}/{name}.c") as f:
+            plain = f.read().replace("defined(__GNUC__)", "defined(GRADC_TEST_NOT_GNU_C)")
+        with open(f"{WORK}/{name}_plain.c", "w") as f:
+            f.write(plain)
+        run([cc] + STRICT + ["-O1", "-I", WORK, "-c", f"{WORK}/{name}_plain.c", "-o", f"{WORK}/{name}_plain.o"],
+            quiet=True)
+    run([cc] + STRICT + ["-I", WORK, f"{HERE}/host.c", f"{WORK}/lecture4_plain.o", f"{WORK}/mlp2_plain.o", "-lm",
+                         "-o", f"{WORK}/host_plain"])
 run([cc] + STRICT + ["-I", WORK, f"{HERE}/host.c",
      f"{WORK}/lecture4.o", f"{WORK}/mlp2.o", "-lm", "-o", f"{WORK}/host"])
 with open(f"{WORK}/both.cpp", "w") as f:
@@ -65,9 +79,21 @@ for name in ["mlp2", "svm", "layer", "relu_at_1", "tiles", "tiles_value"]:
 if float(checks["relu_at_0"]) != 0.5:
     sys.exit(f"gradcheck at relu's kink: {checks['relu_at_0']}, expected 0.5")
 
+host_output = run([f"{WORK}/host"])
+if MODE == "--c":
+    plain_output = run([f"{WORK}/host_plain"])
+    for line, plain_line in zip(host_output.splitlines(), plain_output.splitlines()):
+        a, b = line.split(), plain_line.split()
+        same = len(a) == len(b) and a[0] == b[0] and all(
+            x == y or abs(float(x) - float(y)) <= 1e-12 * max(1.0, abs(float(x))) for x, y in zip(a[1:], b[1:]))
+        if not same and not line.startswith("meta."):
+            sys.exit(f"the C without vector extensions differs:\n{line}\n{plain_line}")
+    if len(host_output.splitlines()) != len(plain_output.splitlines()):
+        sys.exit("the C without vector extensions printed a different number of lines")
+
 got = {}
 meta = []
-for line in run([f"{WORK}/host"]).splitlines():
+for line in host_output.splitlines():
     if line.startswith("meta."):
         meta.append(line)
         continue

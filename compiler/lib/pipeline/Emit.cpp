@@ -3,17 +3,15 @@
 #include "pipeline/Emit.h"
 
 #include "autodiff/ReverseMode.h"
-#include "backend/CGradCheck.h"
-#include "backend/CMatMulKernel.h"
-#include "backend/CPrinter.h"
 #include "backend/HeaderWriter.h"
 #include "backend/ObjectEmitter.h"
+#include "codegen/c/CPrinter.h"
 #include "codegen/llvm/LlvmPrinter.h"
 #include "loops/LowerGradCheck.h"
+#include "loops/LowerModule.h"
 #include "loops/Verifier.h"
 #include "support/Memory.h"
 
-#include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -36,53 +34,6 @@ std::string guardFor(const std::string &outBase, const std::string &prefix) {
   for (char c : prefix + baseName(outBase) + "_H")
     g += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
   return g;
-}
-
-// const char *NAME(int i): the i-th string of `items`, or NULL out of range.
-void emitStringTable(llvm::Module &m, const std::string &name, const std::vector<std::string> &items) {
-  llvm::LLVMContext &c = m.getContext();
-  llvm::IRBuilder<> b(c);
-  std::vector<llvm::Constant *> ptrs;
-  for (const std::string &s : items)
-    ptrs.push_back(b.CreateGlobalStringPtr(s, "", 0, &m));
-  auto *arrayTy = llvm::ArrayType::get(b.getPtrTy(), ptrs.size());
-  auto *table = new llvm::GlobalVariable(m, arrayTy, true, llvm::GlobalValue::PrivateLinkage,
-                                         llvm::ConstantArray::get(arrayTy, ptrs), name + ".table");
-  auto *f = llvm::Function::Create(llvm::FunctionType::get(b.getPtrTy(), {b.getInt32Ty()}, false),
-                                   llvm::Function::ExternalLinkage, name, m);
-  llvm::BasicBlock *entry = llvm::BasicBlock::Create(c, "entry", f);
-  llvm::BasicBlock *in = llvm::BasicBlock::Create(c, "in", f);
-  llvm::BasicBlock *out = llvm::BasicBlock::Create(c, "out", f);
-  b.SetInsertPoint(entry);
-  llvm::Value *i = f->getArg(0);
-  b.CreateCondBr(b.CreateICmpULT(i, b.getInt32(static_cast<uint32_t>(items.size()))), in, out);
-  b.SetInsertPoint(in);
-  llvm::Value *slot = b.CreateInBoundsGEP(arrayTy, table, {b.getInt32(0), i});
-  b.CreateRet(b.CreateLoad(b.getPtrTy(), slot));
-  b.SetInsertPoint(out);
-  b.CreateRet(llvm::ConstantPointerNull::get(b.getPtrTy()));
-}
-
-// int NAME(void) returning `value`. `shared`: every emitted file defines it alike, so the
-// linker keeps one (weak_odr): several gradc objects link into one program.
-void emitIntFunction(llvm::Module &m, const std::string &name, int value, bool shared = false) {
-  llvm::LLVMContext &c = m.getContext();
-  llvm::IRBuilder<> b(c);
-  auto *f = llvm::Function::Create(llvm::FunctionType::get(b.getInt32Ty(), false),
-                                   shared ? llvm::Function::WeakODRLinkage : llvm::Function::ExternalLinkage,
-                                   name, m);
-  b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", f));
-  b.CreateRet(b.getInt32(value));
-}
-
-// What a host can ask at run time about f_grad's arguments (f's are a prefix-free subset):
-// their number, names, C types and shapes.
-void emitMetadata(llvm::Module &m, const AbiFunction &f, const DimTable &dims) {
-  ArgMetadata md = argMetadata(f, dims);
-  emitIntFunction(m, f.metadataSymbol("count"), static_cast<int>(f.args.size()));
-  emitStringTable(m, f.metadataSymbol("name"), md.names);
-  emitStringTable(m, f.metadataSymbol("type"), md.types);
-  emitStringTable(m, f.metadataSymbol("shape"), md.shapes);
 }
 
 } // namespace
@@ -125,24 +76,6 @@ bool writeText(const std::string &path, const std::string &text, std::string &er
   return true;
 }
 
-// C99 definitions of the metadata functions emitMetadata() builds in LLVM IR.
-std::string cStringTable(const std::string &name, const std::vector<std::string> &items) {
-  std::string out = "const char *" + name + "(int i) {\n";
-  if (items.empty())
-    return out + "  (void)i;\n  return NULL;\n}\n";
-  out += "  static const char *const items[] = {";
-  for (size_t k = 0; k < items.size(); ++k)
-    out += (k ? ", \"" : "\"") + items[k] + "\"";
-  return out + "};\n  return i >= 0 && i < " + std::to_string(items.size()) + " ? items[i] : NULL;\n}\n";
-}
-
-std::string cMetadata(const AbiFunction &f, const DimTable &dims) {
-  ArgMetadata md = argMetadata(f, dims);
-  return "int " + f.metadataSymbol("count") + "(void) { return " + std::to_string(f.args.size()) + "; }\n" +
-         cStringTable(f.metadataSymbol("name"), md.names) + cStringTable(f.metadataSymbol("type"), md.types) +
-         cStringTable(f.metadataSymbol("shape"), md.shapes);
-}
-
 } // namespace
 
 // Empty when the functions fit in memory (support/Memory.h) and their sizes with the dims
@@ -157,36 +90,73 @@ static std::string checkMemory(const std::vector<Function *> &fns, const EmitOpt
   return checkCompileMemory(nodes);
 }
 
+namespace {
+
+// int NAME(void) returning `value`; WeakODR where every emitted file defines it alike (the
+// linker keeps one: several gradc files link into one program).
+std::unique_ptr<loops::Func> intFunction(const std::string &symbol, int value, loops::Linkage linkage) {
+  auto f = std::make_unique<loops::Func>(symbol, loops::kI32, std::vector<loops::Param>{}, linkage);
+  f->cReturn = "int";
+  f->body = f->block({f->returnStmt(f->intImm(loops::kI32, value))});
+  return f;
+}
+
+// What a host can ask at run time about f_grad's arguments (f's are a prefix-free subset):
+// their number, names, C types and shapes.
+void addMetadata(loops::Module &m, const AbiFunction &f, const DimTable &dims) {
+  ArgMetadata md = argMetadata(f, dims);
+  m.add(intFunction(f.metadataSymbol("count"), static_cast<int>(f.args.size()), loops::Linkage::Export));
+  m.tables.push_back({f.metadataSymbol("name"), md.names});
+  m.tables.push_back({f.metadataSymbol("type"), md.types});
+  m.tables.push_back({f.metadataSymbol("shape"), md.shapes});
+}
+
+// Everything an emitted file defines, as loop IR, verified: each function's f, f_grad and
+// f_workspace_size (and gradient check), the metadata, the ABI version. The object and the C
+// source print the same module.
+loops::Module lowerFile(const Prepared &prepared, const DimTable &dims, const EmitOptions &opts,
+                        std::vector<HeaderFunction> &header) {
+  LoweringOptions lowering = opts.build.lowering;
+  lowering.packedEntries = false;
+  lowering.prefix = opts.prefix;
+  loops::Module m;
+  loops::ModuleVerifier verifier;
+  auto add = [&](std::unique_ptr<loops::Func> f) {
+    if (std::string e = verifier.add(*f); !e.empty())
+      internalError("the loop IR gradc generated is invalid: " + e);
+    m.add(std::move(f));
+  };
+  for (const LoweringInput &in : prepared.inputs) {
+    loops::SourceLowering source(in, lowering, false);
+    header.push_back({in.fn, source.abi()});
+    source.lowerPiece(0, add);
+    if (opts.gradcheck)
+      for (auto &f : loops::lowerGradCheck(*in.fn, header.back().abi, in.boundDims))
+        add(std::move(f));
+  }
+  add(intFunction(opts.prefix + "gradc_abi_version", 1, loops::Linkage::WeakODR));
+  for (const HeaderFunction &hf : header) {
+    addMetadata(m, hf.abi.value, dims);
+    addMetadata(m, hf.abi.grad, dims);
+  }
+  return m;
+}
+
+} // namespace
+
 bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
                 const std::string &outBase, std::string &error) {
   if (error = checkMemory(fns, opts); !error.empty())
     return false;
+  std::vector<HeaderFunction> header;
+  loops::Module file = lowerFile(prepare(fns, opts), dims, opts, header);
   llvm::LLVMContext ctx;
   llvm::Module module(baseName(outBase), ctx);
-  LoweringOptions lowering = opts.build.lowering;
-  lowering.packedEntries = false;
-  lowering.prefix = opts.prefix;
-  std::vector<HeaderFunction> header;
-  Prepared prepared = prepare(fns, opts);
-  for (const LoweringInput &in : prepared.inputs) {
-    header.push_back({in.fn, lowerFunction(in, module, lowering)});
-    if (opts.gradcheck)
-      for (const auto &f : loops::lowerGradCheck(*in.fn, header.back().abi, in.boundDims)) {
-        if (std::string e = loops::verify(*f); !e.empty())
-          internalError("the loop IR of the gradient check is invalid: " + e);
-        printLlvm(*f, module);
-      }
-  }
-  emitIntFunction(module, opts.prefix + "gradc_abi_version", 1, true);
-  for (const HeaderFunction &hf : header) {
-    emitMetadata(module, hf.abi.value, dims);
-    emitMetadata(module, hf.abi.grad, dims);
-  }
+  printLlvm(file, module);
   std::string verify;
   llvm::raw_string_ostream os(verify);
   if (llvm::verifyModule(module, &os))
     internalError("the LLVM IR gradc generated is invalid: " + os.str());
-
   if (!emitObjectFile(module, opts.build.codegen, outBase + ".o", error))
     return false;
   return writeText(outBase + ".h",
@@ -206,34 +176,22 @@ bool emitCSource(const std::vector<Function *> &fns, const DimTable &dims, const
             "'_', '+' and '-'";
     return false;
   }
-  Prepared prepared = prepare(fns, opts);
   std::vector<HeaderFunction> header;
-  std::string code;
-  std::set<DType> kernels;
-  for (const LoweringInput &in : prepared.inputs) {
-    code += "\n/* " + in.fn->name + ", " + cCommentText(opts.sourceName) + ":" + std::to_string(in.fn->loc.line) + " */\n";
-    header.push_back({in.fn, printCFunctions(in, opts.prefix, code, kernels)});
-    if (opts.gradcheck)
-      code += "\n" + printCGradCheck(*in.fn, header.back().abi, in.boundDims);
-  }
-  // Every emitted file defines it alike: weak where the compiler has it, so that several
-  // emitted files link into one program (as the object's weak_odr definition).
-  code += "\n#if defined(__GNUC__)\n__attribute__((weak))\n#endif\nint " + opts.prefix +
-          "gradc_abi_version(void) { return 1; }\n";
-  for (const HeaderFunction &hf : header)
-    code += cMetadata(hf.abi.value, dims) + cMetadata(hf.abi.grad, dims);
+  loops::Module file = lowerFile(prepare(fns, opts), dims, opts, header);
+  cgen::CModulePrinter printer;
+  for (const auto &f : file.funcs)
+    printer.add(*f);
+  for (const loops::StringTable &t : file.tables)
+    printer.add(t);
   std::string c = "/* Generated by gradc " GRADC_VERSION " from " + cCommentText(opts.sourceName) +
                   ". Do not edit.\n"
                   "   Self-contained C99: compile it with its header beside it and link the math\n"
                   "   library (-lm). No allocation, no global state: re-entrant. */\n"
-                  "#include \"" + baseName(outBase) + ".h\"\n\n#include <math.h>\n";
-  for (DType dt : kernels)
-    c += "\n" + cMatMulKernelDefinition(opts.prefix, dt);
-  c += code;
+                  "#include \"" + base + ".h\"\n\n#include <math.h>\n" + printer.text();
   return writeText(outBase + ".c", c, error) &&
          writeText(outBase + ".h",
                    writeHeader(header, dims, guardFor(outBase, opts.prefix), opts.sourceName, opts.prefix,
-                               baseName(outBase) + ".c", opts.gradcheck),
+                               base + ".c", opts.gradcheck),
                    error);
 }
 
