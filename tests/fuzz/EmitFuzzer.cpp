@@ -13,7 +13,7 @@
 #include "../unit/TensorProgramGenerator.h"
 #include "../unit/TestUtil.h"
 #include "autodiff/ReverseMode.h"
-#include "backend/Abi.h"
+#include "abi/Abi.h"
 #include "interp/Interpreter.h"
 #include "pipeline/Emit.h"
 #include "pipeline/Pipeline.h"

@@ -5,8 +5,8 @@
 // compiler process each; the object's symbols checked against the table.
 #include "TestUtil.h"
 
-#include "backend/Abi.h"
-#include "backend/CNames.h"
+#include "abi/Abi.h"
+#include "abi/CNames.h"
 #include "pipeline/Emit.h"
 #include "sema/ExprBuilder.h"
 

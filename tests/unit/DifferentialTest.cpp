@@ -18,7 +18,7 @@
 #include "ProgramGenerator.h"
 #include "TensorProgramGenerator.h"
 #include "TestUtil.h"
-#include "backend/Abi.h"
+#include "abi/Abi.h"
 #include "ir/OpTable.h"
 #include "pipeline/Compile.h"
 #include "pipeline/Emit.h"

@@ -6,7 +6,7 @@
 // and this file round alike.
 #include "TestUtil.h"
 
-#include "backend/ObjectEmitter.h"
+#include "codegen/llvm/ObjectEmitter.h"
 #include "codegen/llvm/LlvmPrinter.h"
 #include "loops/LowerGradCheck.h"
 #include "loops/LowerModule.h"

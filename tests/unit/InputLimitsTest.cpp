@@ -4,7 +4,7 @@
 // turned into exceptions.
 #include "TestUtil.h"
 
-#include "backend/TargetCheck.h"
+#include "codegen/llvm/TargetCheck.h"
 #include "interp/Interpreter.h"
 #include "ir/Inline.h"
 #include "support/JsonValues.h"

@@ -5,8 +5,8 @@
 #include "TestUtil.h"
 #include "pipeline/Compile.h"
 #include "pipeline/Invoke.h"
-#include "backend/HostGemm.h"
-#include "backend/Schedule.h"
+#include "codegen/llvm/HostGemm.h"
+#include "schedule/Schedule.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "autodiff/ReverseMode.h"
-#include "backend/Abi.h"
+#include "abi/Abi.h"
 #include "interp/Interpreter.h"
 #include "pipeline/Pipeline.h"
 

@@ -408,6 +408,13 @@ int emitCommand(const EmitOptionsCli &opts) {
   eo.prefix = opts.prefix;
   eo.sourceName = opts.common.file;
   eo.gradcheck = opts.gradcheck;
+  if (opts.common.dump == "loops") { // print, write nothing
+    if (!dumpEmittedLoops(fns, *cs->program.dims, eo, std::cout, error)) {
+      std::cerr << opts.common.file << ": error: " << error << "\n";
+      return kUserError;
+    }
+    return kOk;
+  }
   std::string out = opts.out;
   if (out.empty()) {
     out = opts.common.file;

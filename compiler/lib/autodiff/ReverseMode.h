@@ -25,7 +25,4 @@ struct GradientGraph {
 /// gradient to its op's VJP rule, and adds the contributions where a value fans out.
 GradientGraph differentiate(Function &fn);
 
-/// Counts the nodes reachable from `roots` (constants included).
-size_t reachableCount(const Graph &g, const std::vector<NodeId> &roots);
-
 } // namespace gradc

@@ -5,22 +5,6 @@
 
 namespace gradc {
 
-const char *dtypeName(DType t) {
-  switch (t) {
-  case DType::F64:
-    return "f64";
-  case DType::F32:
-    return "f32";
-  case DType::I32:
-    return "i32";
-  case DType::I64:
-    return "i64";
-  case DType::Bool:
-    return "bool";
-  }
-  return "?";
-}
-
 ExprId Ast::add(ExprKind kind, SourceLoc loc, std::string text, std::vector<ExprId> kids) {
   exprs.push_back({kind, loc, std::move(text), std::move(kids)});
   return static_cast<ExprId>(exprs.size() - 1);

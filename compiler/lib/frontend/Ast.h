@@ -3,6 +3,7 @@
 #pragma once
 
 #include "gradc/Diagnostics.h"
+#include "ir/DType.h"
 
 #include <cstdint>
 #include <iosfwd>
@@ -34,10 +35,6 @@ struct Expr {
   std::string text;
   std::vector<ExprId> kids;
 };
-
-/// Element types of the language.
-enum class DType : uint8_t { F64, F32, I32, I64, Bool };
-const char *dtypeName(DType t);
 
 /// One entry of a parameter's shape as written: a literal size or a dim's name.
 struct DimRef {

@@ -308,4 +308,20 @@ std::string checkBoundShapes(const Graph &g, const std::map<int32_t, int64_t> &b
   return "";
 }
 
+size_t reachableCount(const Graph &g, const std::vector<NodeId> &roots) {
+  std::vector<bool> live(g.size(), false);
+  for (NodeId r : roots)
+    if (r != kNoNode)
+      live[static_cast<size_t>(r)] = true;
+  size_t count = 0;
+  for (size_t i = g.size(); i-- > 0;) {
+    if (!live[i])
+      continue;
+    ++count;
+    for (NodeId o : g.node(static_cast<NodeId>(i)).operands)
+      live[static_cast<size_t>(o)] = true;
+  }
+  return count;
+}
+
 } // namespace gradc

@@ -105,4 +105,7 @@ std::string checkTensorSizes(const Graph &g, const std::vector<bool> &needed,
 /// [n, n] value): refused before code is generated for it.
 std::string checkBoundShapes(const Graph &g, const std::map<int32_t, int64_t> &bound);
 
+/// Counts the nodes reachable from `roots` (constants included).
+size_t reachableCount(const Graph &g, const std::vector<NodeId> &roots);
+
 } // namespace gradc

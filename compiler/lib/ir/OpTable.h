@@ -10,9 +10,9 @@
 
 namespace gradc {
 
-class ElementBuilder; // backend/ElementBuilder.h
-class IndexMapper;    // backend/ElementBuilder.h
-struct ValueHandle;   // backend/ElementBuilder.h: a value of compiled code
+class ElementBuilder; // ir/ElementBuilder.h
+class IndexMapper;    // ir/ElementBuilder.h
+struct ValueHandle;   // ir/ElementBuilder.h: a value of compiled code
 
 /// A dense tensor of the reference interpreter (row-major, always double).
 struct Tensor {

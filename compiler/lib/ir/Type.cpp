@@ -3,6 +3,22 @@
 
 namespace gradc {
 
+const char *dtypeName(DType t) {
+  switch (t) {
+  case DType::F64:
+    return "f64";
+  case DType::F32:
+    return "f32";
+  case DType::I32:
+    return "i32";
+  case DType::I64:
+    return "i64";
+  case DType::Bool:
+    return "bool";
+  }
+  return "?";
+}
+
 std::string DimTable::str(const Dim &d) const {
   if (d.isLiteral())
     return std::to_string(d.off);

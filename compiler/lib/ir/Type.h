@@ -1,7 +1,8 @@
 // Type.h: dtypes and shapes of IR values; sizes are literals or affine in one named dim.
 #pragma once
 
-#include "frontend/Ast.h"
+#include "gradc/Diagnostics.h"
+#include "ir/DType.h"
 
 #include <cstdint>
 #include <string>

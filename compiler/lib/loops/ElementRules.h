@@ -1,8 +1,8 @@
-// ElementRules.h: the op table's element and index rules (backend/ElementBuilder.h) applied
+// ElementRules.h: the op table's element and index rules (ir/ElementBuilder.h) applied
 // to loop IR expressions: what the lowering calls to compute one element of an op.
 #pragma once
 
-#include "backend/ElementBuilder.h"
+#include "ir/ElementBuilder.h"
 #include "loops/LoopIR.h"
 
 #include <span>

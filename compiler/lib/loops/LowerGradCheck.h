@@ -3,7 +3,7 @@
 // so that the object file and the C source print the same computation.
 #pragma once
 
-#include "backend/Abi.h"
+#include "abi/Abi.h"
 #include "loops/LoopIR.h"
 
 #include <map>

@@ -2,7 +2,6 @@
 // JIT), gradc's tiled kernel, and row updates for the rest.
 #include "loops/FunctionLowering.h"
 
-#include "backend/HostGemm.h"
 #include "ir/OpTable.h"
 
 namespace gradc::loops {
@@ -118,7 +117,7 @@ FunctionLowering::StridedMatrix FunctionLowering::stridedMatrix(NodeId x, const 
 }
 
 // A matrix-matrix product of operands in memory, in the JIT built with CBLAS: a call of the
-// host's gemm (backend/HostGemm.h) when it has at least hostGemmMinWork() multiply-adds. When
+// host's gemm (kHostGemmF64/F32) when it has at least opts.hostGemmMinWork multiply-adds. When
 // the dims are known that is decided here (true: the call is all); otherwise at run time,
 // gradc's own kernel in the other branch.
 bool FunctionLowering::emitHostGemm(NodeId n, int32_t out) {
@@ -131,7 +130,7 @@ bool FunctionLowering::emitHostGemm(NodeId n, int32_t out) {
       isThinProduct(g_, n))
     return false;
   MatrixInMemory aMem, bMem;
-  if (!matrixInMemory(g_, s_, a, dt, aMem) || !matrixInMemory(g_, s_, bb, dt, bMem) || !hostGemmAvailable())
+  if (!matrixInMemory(g_, s_, a, dt, aMem) || !matrixInMemory(g_, s_, bb, dt, bMem))
     return false;
   ExprId m = dimValue(as[0]), k = dimValue(as[1]), ncols = dimValue(bs[1]);
   double work = 1;
@@ -142,7 +141,7 @@ bool FunctionLowering::emitHostGemm(NodeId n, int32_t out) {
     else
       known = false;
   }
-  double minWork = static_cast<double>(opts.hostGemmMinWork < 0 ? hostGemmMinWork() : opts.hostGemmMinWork);
+  double minWork = static_cast<double>(opts.hostGemmMinWork);
   if (known && work < minWork)
     return false;
   StridedMatrix am = stridedMatrix(a, aMem), bm = stridedMatrix(bb, bMem);

@@ -2,8 +2,8 @@
 // schedule, its arguments, and the tape of long straight-line code.
 #pragma once
 
-#include "backend/Lowering.h"
-#include "backend/Schedule.h"
+#include "loops/LoweringInput.h"
+#include "schedule/Schedule.h"
 
 #include <vector>
 

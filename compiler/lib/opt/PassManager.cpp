@@ -1,8 +1,6 @@
 // PassManager.cpp: fold, simplify, CSE and DCE, repeated while the graph shrinks.
 #include "opt/Passes.h"
 
-#include "autodiff/ReverseMode.h"
-
 #include <functional>
 
 namespace gradc {

@@ -4,6 +4,8 @@
 #include "support/Memory.h"
 
 #include "autodiff/ReverseMode.h"
+#include "codegen/llvm/HostGemm.h"
+#include "codegen/llvm/LowerToLlvm.h"
 #include "loops/LowerModule.h"
 #include "loops/Printer.h"
 
@@ -59,7 +61,9 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   in.gradRoots = out->roots;
   in.boundDims = opts.boundDims;
   LoweringOptions lowering = opts.lowering;
-  lowering.hostGemm = opts.blas;
+  lowering.hostGemm = opts.blas && hostGemmAvailable();
+  if (lowering.hostGemm && lowering.hostGemmMinWork < 0)
+    lowering.hostGemmMinWork = hostGemmMinWork();
   if (loops) {
     loops::SourceLowering source(in, lowering, false);
     out->abi = source.abi();

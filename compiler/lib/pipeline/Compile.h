@@ -2,9 +2,9 @@
 // to LLVM IR, optimize and JIT-compile. What `gradc run` and the C++ API share.
 #pragma once
 
-#include "backend/Abi.h"
-#include "backend/Jit.h"
-#include "backend/Lowering.h"
+#include "abi/Abi.h"
+#include "codegen/llvm/Jit.h"
+#include "loops/LoweringInput.h"
 #include "opt/Passes.h"
 
 #include <map>

@@ -3,12 +3,13 @@
 #include "pipeline/Emit.h"
 
 #include "autodiff/ReverseMode.h"
-#include "backend/HeaderWriter.h"
-#include "backend/ObjectEmitter.h"
+#include "abi/HeaderWriter.h"
+#include "codegen/llvm/ObjectEmitter.h"
 #include "codegen/c/CPrinter.h"
 #include "codegen/llvm/LlvmPrinter.h"
 #include "loops/LowerGradCheck.h"
 #include "loops/LowerModule.h"
+#include "loops/Printer.h"
 #include "loops/Verifier.h"
 #include "support/Memory.h"
 
@@ -163,6 +164,15 @@ bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const 
                    writeHeader(header, dims, guardFor(outBase, opts.prefix), opts.sourceName, opts.prefix,
                                baseName(outBase) + ".o", opts.gradcheck),
                    error);
+}
+
+bool dumpEmittedLoops(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
+                      std::ostream &os, std::string &error) {
+  if (error = checkMemory(fns, opts); !error.empty())
+    return false;
+  std::vector<HeaderFunction> header;
+  loops::print(os, lowerFile(prepare(fns, opts), dims, opts, header));
+  return true;
 }
 
 bool emitCSource(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,

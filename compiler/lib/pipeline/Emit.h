@@ -3,6 +3,7 @@
 
 #include "pipeline/Compile.h"
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,9 @@ bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const 
 /// `outBase.h` (`gradc emit --c`).
 bool emitCSource(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
                  const std::string &outBase, std::string &error);
+
+/// The loop IR that both of the above print (`gradc emit --dump=loops`), written to `os`.
+bool dumpEmittedLoops(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
+                      std::ostream &os, std::string &error);
 
 } // namespace gradc

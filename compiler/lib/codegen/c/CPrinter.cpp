@@ -2,7 +2,7 @@
 // function's frame and its statements.
 #include "codegen/c/CPrinter.h"
 
-#include "backend/CNames.h"
+#include "abi/CNames.h"
 #include "codegen/c/CFunctionPrinter.h"
 #include "gradc/Diagnostics.h"
 

@@ -2,7 +2,7 @@
 // Each op's kernel and local gradient sit together; the math is in the comment.
 #include "ir/OpTable.h"
 
-#include "backend/ElementBuilder.h"
+#include "ir/ElementBuilder.h"
 
 #include <cmath>
 #include <limits>

@@ -2,7 +2,7 @@
 #include "ir/OpTable.h"
 #include "ir/ops/TensorWalk.h"
 
-#include "backend/ElementBuilder.h"
+#include "ir/ElementBuilder.h"
 
 #include <limits>
 

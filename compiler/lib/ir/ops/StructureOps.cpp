@@ -3,7 +3,7 @@
 #include "ir/OpTable.h"
 #include "support/Numbers.h"
 
-#include "backend/ElementBuilder.h"
+#include "ir/ElementBuilder.h"
 #include "ir/ops/TensorWalk.h"
 
 #include <algorithm>

@@ -1,10 +1,10 @@
 // Jit.cpp: new-pass-manager optimization for the host CPU, then ORC LLJIT.
-#include "backend/Jit.h"
+#include "codegen/llvm/Jit.h"
 
-#include "backend/HostGemm.h"
+#include "codegen/llvm/HostGemm.h"
 
-#include "backend/Optimize.h"
-#include "backend/TargetCheck.h"
+#include "codegen/llvm/Optimize.h"
+#include "codegen/llvm/TargetCheck.h"
 
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>

@@ -1,6 +1,6 @@
 // RowSweep.cpp: finds the steps one sweep over a matrix's rows can compute with its
 // matrix-vector product (Schedule.h's RowSweep) and moves them next to it.
-#include "backend/Schedule.h"
+#include "schedule/Schedule.h"
 
 #include "ir/OpTable.h"
 

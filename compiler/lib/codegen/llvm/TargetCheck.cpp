@@ -1,7 +1,7 @@
 // TargetCheck.cpp: the CPU is looked up in the target's own processor table (asking LLVM
 // to build a subtarget for an unknown name prints a warning and ignores it, then fails on
 // the first function), and 64-bit mode is checked where LLVM would make it fatal.
-#include "backend/TargetCheck.h"
+#include "codegen/llvm/TargetCheck.h"
 
 #include "gradc/Diagnostics.h"
 

@@ -1,7 +1,7 @@
 // Abi.cpp: the argument lists of exported functions (DESIGN.md, "Emitted code").
-#include "backend/Abi.h"
+#include "abi/Abi.h"
 
-#include "backend/CNames.h"
+#include "abi/CNames.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,14 +1,10 @@
-// Lowering.h: IR graph -> LLVM IR. One LLVM function per exported C function (the ABI of
-// DESIGN.md), tensors as loops over row-major buffers, no allocation.
+// LowerToLlvm.h: a source function's loop IR (loops/LowerModule.h) printed into LLVM modules.
 #pragma once
 
-#include "backend/Abi.h"
-#include "backend/HostGemm.h"
-#include "ir/Function.h"
+#include "abi/Abi.h"
+#include "loops/LoweringInput.h"
 
-#include <map>
 #include <memory>
-#include <vector>
 
 namespace llvm {
 class LLVMContext;
@@ -16,34 +12,6 @@ class Module;
 } // namespace llvm
 
 namespace gradc {
-
-/// What to compile for one source function: its optimized graph and the roots of
-/// `f` (the value) and `f_grad` (value, then one gradient per parameter, kNoNode for
-/// const parameters). `dOutParam` is the Param index of the upstream gradient.
-struct LoweringInput {
-  const Function *fn = nullptr; // for names and parameter types
-  const Graph *graph = nullptr;
-  NodeId value = kNoNode;
-  std::vector<NodeId> gradRoots; // value, then gradients
-  std::map<int32_t, int64_t> boundDims;
-};
-
-struct LoweringOptions {
-  /// Straight-line code longer than this many steps is split into noinline chunks
-  /// that exchange values through a tape in the workspace (DESIGN.md, compile time).
-  size_t chunkSteps = 256;
-  size_t chunkThreshold = 2048;
-  /// Also emit `f__packed` entries (for callers that know the ABI only at run time).
-  bool packedEntries = true;
-  /// Large matrix products call the JIT's host functions (backend/HostGemm.h: CBLAS) when
-  /// the host has them (hostGemmAvailable(), asked at the first such product). Only the JIT
-  /// sets it; emitted code never calls a library for them.
-  bool hostGemm = false;
-  /// Multiply-adds from which a product calls the host; -1: hostGemmMinWork() at compile time.
-  int64_t hostGemmMinWork = -1;
-  /// Prepended to every exported symbol (`gradc emit --prefix`).
-  std::string prefix;
-};
 
 /// Adds f, f_grad, f_workspace_size, and packed entry points `f__packed(void **args)`
 /// (one pointer per argument, then one to the result) used by generic callers.

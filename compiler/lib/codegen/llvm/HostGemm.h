@@ -23,17 +23,12 @@ constexpr int64_t kHostGemmMinWorkThreaded = int64_t{64} * 64 * 64;
 /// kHostGemmMinWork.
 int64_t hostGemmMinWork();
 
-/// The functions generated code calls, by symbol, for the JIT to bind. Each computes
-/// C = A @ B for A [m, k] and B [k, n] read through strides (element (i, p) of A at
-/// A[i*rsa + p*csa]) into row-major C [m, n]:
-///   void gemm(int64_t m, int64_t n, int64_t k, const T *A, int64_t rsa, int64_t csa,
-///             const T *B, int64_t rsb, int64_t csb, T *C)
+/// The functions generated code calls, by symbol (kHostGemmF64, kHostGemmF32 of
+/// loops/LoweringInput.h), for the JIT to bind.
 struct HostGemmSymbol {
   const char *name;
   void *address;
 };
 std::span<const HostGemmSymbol> hostGemmSymbols();
-constexpr const char *kHostGemmF64 = "gradc.host.gemm.f64";
-constexpr const char *kHostGemmF32 = "gradc.host.gemm.f32";
 
 } // namespace gradc

@@ -4,7 +4,9 @@
 // OpenBLAS is opened when a compiled product first needs it, not linked: loading it starts its
 // thread pool, whose threads spin for a while (on 2 cores, a compile of 10,000 scalar nodes
 // ran 4% slower beside them). A process that never compiles a large product never loads it.
-#include "backend/HostGemm.h"
+#include "codegen/llvm/HostGemm.h"
+
+#include "loops/LoweringInput.h"
 
 #include <algorithm>
 #include <climits>

@@ -1,5 +1,5 @@
 // Optimize.cpp: the module pipeline of the new pass manager, for the target CPU.
-#include "backend/Optimize.h"
+#include "codegen/llvm/Optimize.h"
 
 #include <llvm/Analysis/LoopInfo.h>
 #include <llvm/IR/Dominators.h>

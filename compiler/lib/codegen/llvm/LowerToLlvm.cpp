@@ -1,6 +1,6 @@
 // LowerToLlvm.cpp: a source function's exports as LLVM IR: its loop IR (loops/LowerModule.h),
 // printed (codegen/llvm/LlvmPrinter.h), in one module or in pieces.
-#include "backend/Lowering.h"
+#include "codegen/llvm/LowerToLlvm.h"
 
 #include "codegen/llvm/LlvmPrinter.h"
 #include "loops/LowerModule.h"

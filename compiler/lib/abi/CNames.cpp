@@ -1,7 +1,7 @@
 // CNames.cpp: the reserved-name table is data (ReservedCNames.inc, generated from the C
 // library and headers); the patterns below are the ones the C and C++ standards and POSIX
 // reserve, which no table can list.
-#include "backend/CNames.h"
+#include "abi/CNames.h"
 
 #include <algorithm>
 #include <cstring>
@@ -11,7 +11,7 @@ namespace gradc {
 namespace {
 
 const char *const kReserved[] = {
-#include "backend/ReservedCNames.inc"
+#include "abi/ReservedCNames.inc"
 };
 
 bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }

@@ -1,5 +1,5 @@
 // Schedule.cpp: fusion and materialization decisions, one pass over the node ids.
-#include "backend/Schedule.h"
+#include "schedule/Schedule.h"
 
 #include "ir/OpTable.h"
 

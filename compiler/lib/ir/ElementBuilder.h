@@ -1,7 +1,7 @@
 // ElementBuilder.h: what an op's lowering rule may emit: scalar arithmetic on one element
 // (ElementBuilder) and index arithmetic for views (IndexMapper). The op table's rules are
-// written against these interfaces once; the LLVM lowering (LlvmElementBuilder.h) and the
-// C printer (CElementBuilder.h) implement them.
+// written against these interfaces once; loops/ElementRules.h implements them with loop IR
+// expressions, which both code generators print.
 #pragma once
 
 #include "ir/Graph.h"

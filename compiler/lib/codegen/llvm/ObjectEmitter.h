@@ -1,7 +1,7 @@
 // ObjectEmitter.h: an LLVM module -> a relocatable object file for the host or a triple.
 #pragma once
 
-#include "backend/Jit.h"
+#include "codegen/llvm/Jit.h"
 
 #include <string>
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "backend/Lowering.h"
-#include "backend/Optimize.h"
+#include "codegen/llvm/LowerToLlvm.h"
+#include "codegen/llvm/Optimize.h"
 
 namespace llvm {
 class LLVMContext;

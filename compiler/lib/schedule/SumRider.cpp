@@ -1,6 +1,6 @@
 // SumRider.cpp: finds the full sums of vectors a later loop can compute as it goes
 // (Schedule.h's SumRider) and moves them after that loop.
-#include "backend/Schedule.h"
+#include "schedule/Schedule.h"
 
 #include "ir/OpTable.h"
 

@@ -1,5 +1,5 @@
 // HeaderWriter.cpp: prototypes and their comments, from the same AbiSet the code implements.
-#include "backend/HeaderWriter.h"
+#include "abi/HeaderWriter.h"
 
 #include <sstream>
 

@@ -2,7 +2,7 @@
 // its source line and argument shapes in a comment, C99 and C++ alike.
 #pragma once
 
-#include "backend/Abi.h"
+#include "abi/Abi.h"
 
 #include <string>
 #include <vector>

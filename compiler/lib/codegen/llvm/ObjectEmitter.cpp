@@ -1,8 +1,8 @@
 // ObjectEmitter.cpp: TargetMachine setup (triple, CPU, features, PIC) and object emission.
-#include "backend/ObjectEmitter.h"
+#include "codegen/llvm/ObjectEmitter.h"
 
-#include "backend/Optimize.h"
-#include "backend/TargetCheck.h"
+#include "codegen/llvm/Optimize.h"
+#include "codegen/llvm/TargetCheck.h"
 
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>

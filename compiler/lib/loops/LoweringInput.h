@@ -1,0 +1,51 @@
+// LoweringInput.h: what is lowered to loops for one source function, and the options that
+// shape the generated code.
+#pragma once
+
+#include "abi/Abi.h"
+#include "ir/Function.h"
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace gradc {
+
+/// What to compile for one source function: its optimized graph and the roots of
+/// `f` (the value) and `f_grad` (value, then one gradient per parameter, kNoNode for
+/// const parameters). `dOutParam` is the Param index of the upstream gradient.
+struct LoweringInput {
+  const Function *fn = nullptr; // for names and parameter types
+  const Graph *graph = nullptr;
+  NodeId value = kNoNode;
+  std::vector<NodeId> gradRoots; // value, then gradients
+  std::map<int32_t, int64_t> boundDims;
+};
+
+struct LoweringOptions {
+  /// Straight-line code longer than this many steps is split into noinline chunks
+  /// that exchange values through a tape in the workspace (DESIGN.md, compile time).
+  size_t chunkSteps = 256;
+  size_t chunkThreshold = 2048;
+  /// Also emit `f__packed` entries (for callers that know the ABI only at run time).
+  bool packedEntries = true;
+  /// Large matrix products call the JIT's host functions (kHostGemmF64, kHostGemmF32; bound
+  /// by codegen/llvm/HostGemm.h to CBLAS). Only the JIT sets it, when the host has them;
+  /// emitted code never calls a library for them.
+  bool hostGemm = false;
+  /// Multiply-adds from which a product calls the host; -1 until the pipeline sets the host's
+  /// threshold (codegen/llvm/HostGemm.h).
+  int64_t hostGemmMinWork = -1;
+  /// Prepended to every exported symbol (`gradc emit --prefix`).
+  std::string prefix;
+};
+
+/// The host functions a product calls when LoweringOptions::hostGemm: C = A @ B for A [m, k]
+/// and B [k, n] read through strides (element (i, p) of A at A[i*rsa + p*csa]) into
+/// row-major C [m, n]:
+///   void gemm(int64_t m, int64_t n, int64_t k, const T *A, int64_t rsa, int64_t csa,
+///             const T *B, int64_t rsb, int64_t csb, T *C)
+constexpr const char *kHostGemmF64 = "gradc.host.gemm.f64";
+constexpr const char *kHostGemmF32 = "gradc.host.gemm.f32";
+
+} // namespace gradc
