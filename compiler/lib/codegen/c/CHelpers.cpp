@@ -202,14 +202,43 @@ void CHelpers::addFunction(const std::string &name, const std::string &result, c
                 inner + "(" + fallbackArgs + ");\n}\n#endif\n");
 }
 
+namespace {
+
+// Where GCC has AVX but not AVX-512, a vector type wider than this is spelled as a struct of
+// vectors of this size: GCC lowers wider generic vectors there through memory (a 6x8 tile of
+// the matrix kernel ran 7.6x slower), while it keeps pairs of halves in registers, as LLVM
+// splits the object's wide vectors. Elsewhere the vector extension's own type is used.
+constexpr int kSplitBytes = 32;
+
+bool splits(Ty t) { return t.isVector() && t.lanes * loops::kindBytes(t.kind == Kind::Bool ? Kind::I32 : t.kind) > kSplitBytes; }
+
+int splitLanes(Ty t) { return kSplitBytes / static_cast<int>(loops::kindBytes(t.kind == Kind::Bool ? Kind::I32 : t.kind)); }
+
+} // namespace
+
+std::string CHelpers::lane(Ty t, const std::string &v, const std::string &k) {
+  return vectorTypedef(t) + "_lane(" + v + ", " + k + ")";
+}
+
 std::string CHelpers::vectorTypedef(Ty t) {
   std::string name = "gradc_" + suffix(t);
   if (define(name)) {
     lanes_ = true;
     std::string lane = laneType(t.kind), n = std::to_string(t.lanes);
-    add(name, "#if defined(__GNUC__)\ntypedef " + lane + " " + name + " __attribute__((vector_size(" + n +
-                     " * sizeof(" + lane + "))));\n#else\ntypedef struct {\n  " + lane + " lane[" + n + "];\n} " + name +
-                     ";\n#endif\n");
+    std::string text;
+    if (splits(t)) {
+      split_ = true;
+      std::string half = std::to_string(splitLanes(t)), pieces = std::to_string(t.lanes / splitLanes(t));
+      text += "#if defined(GRADC_SPLIT_VECTORS)\ntypedef " + lane + " " + name + "_piece __attribute__((vector_size(" +
+              half + " * sizeof(" + lane + "))));\ntypedef struct {\n  " + name + "_piece h[" + pieces + "];\n} " + name +
+              ";\n#define " + name + "_lane(v, k) ((v).h[(k) / " + half + "][(k) % " + half + "])\n#elif";
+    } else {
+      text += "#if";
+    }
+    text += " defined(__GNUC__)\ntypedef " + lane + " " + name + " __attribute__((vector_size(" + n + " * sizeof(" + lane +
+            "))));\n#define " + name + "_lane(v, k) ((v)[k])\n#else\ntypedef struct {\n  " + lane + " lane[" + n +
+            "];\n} " + name + ";\n#define " + name + "_lane(v, k) ((v).lane[k])\n#endif\n";
+    add(name, text);
   }
   return name;
 }
@@ -217,23 +246,56 @@ std::string CHelpers::vectorTypedef(Ty t) {
 std::string CHelpers::type(Ty t) { return t.isVector() ? vectorTypedef(t) : memoryType(t.kind); }
 
 // static inline R name(A0 a0, ...): each lane of the result is `laneExpr`, where $0, $1, $2
-// stand for the arguments' lanes (or the scalar argument itself) and $k for the lane number;
-// under GCC and Clang `gnuBody` instead when given (the expression returned).
+// stand for the arguments' lanes (or the scalar argument itself) and $k for the lane number:
+// a loop over the lanes, or under GCC and Clang (`form`) laneExpr applied to whole vectors,
+// or a vector literal of the lanes; for a split vector, the same piece by piece.
 std::string CHelpers::lanewise(const std::string &name, Ty result, const std::vector<Ty> &args,
-                               const std::string &laneExpr, const std::string &gnuBody) {
+                               const std::string &laneExpr, GnuForm form) {
   if (defined_.count(name))
     return name;
   std::string r = type(result), lane = laneExpr;
   std::vector<Param> params;
+  bool anySplit = splits(result);
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = "a" + std::to_string(i);
     params.push_back({type(args[i]), a, args[i].isVector()});
-    lane = replaceAll(lane, "$" + std::to_string(i), args[i].isVector() ? "GRADC_LANE(" + a + ", k)" : a);
+    anySplit = anySplit || splits(args[i]);
+    lane = replaceAll(lane, "$" + std::to_string(i), args[i].isVector() ? this->lane(args[i], a, "k") : a);
   }
   lane = replaceAll(lane, "$k", "k");
   std::string loop = "  " + r + " r = {0};\n  int k;\n  for (k = 0; k < " + std::to_string(result.lanes) +
-                     "; ++k)\n    GRADC_LANE(r, k) = " + lane + ";\n  return r;\n";
-  std::string body = gnuBody.empty() ? loop : "#if defined(__GNUC__)\n  return " + gnuBody + ";\n#else\n" + loop + "#endif\n";
+                     "; ++k)\n    " + this->lane(result, "r", "k") + " = " + lane + ";\n  return r;\n";
+  // laneExpr with each argument a whole vector, a piece `.h[j]` of one, or lane k (a literal's).
+  auto instance = [&](const std::string &piece, int k) {
+    std::string e = replaceAll(laneExpr, "$k", std::to_string(k));
+    for (size_t i = 0; i < args.size(); ++i)
+      e = replaceAll(e, "$" + std::to_string(i), "a" + std::to_string(i) + (args[i].isVector() ? piece : ""));
+    return e;
+  };
+  auto literal = [&](const std::string &type, int first, int count) {
+    std::string s = "(" + type + "){";
+    for (int k = first; k < first + count; ++k)
+      s += (k > first ? ", " : "") + instance("", k);
+    return s + "}";
+  };
+  std::string gnu = form == GnuForm::Whole     ? "  return " + instance("", 0) + ";\n"
+                    : form == GnuForm::Literal ? "  return " + literal(r, 0, result.lanes) + ";\n"
+                                               : loop;
+  std::string pieces = loop;
+  if (form != GnuForm::Loop && splits(result)) { // Whole: every argument is of the result's type
+    int n = splitLanes(result);
+    pieces = "  " + r + " r;\n";
+    for (int j = 0; j < result.lanes / n; ++j) {
+      std::string h = ".h[" + std::to_string(j) + "]";
+      pieces += "  r" + h + " = " + (form == GnuForm::Whole ? instance(h, 0) : literal(r + "_piece", j * n, n)) + ";\n";
+    }
+    pieces += "  return r;\n";
+  }
+  std::string body = loop;
+  if (gnu != loop)
+    body = "#if defined(__GNUC__)\n" + gnu + "#else\n" + loop + "#endif\n";
+  if (anySplit && pieces != body)
+    body = "#if defined(GRADC_SPLIT_VECTORS)\n" + pieces + (gnu != loop ? "#elif" + body.substr(3) : "#else\n" + loop + "#endif\n");
   define(name);
   addFunction(name, r, params, body);
   return name;
@@ -244,8 +306,7 @@ std::string CHelpers::binary(Op op, Ty t) {
   if (op == Op::Min || op == Op::Max)
     return lanewise(name, t, {t, t}, std::string("($0") + (op == Op::Min ? " < " : " > ") + "$1 ? $0 : $1)");
   bool arith = op == Op::Add || op == Op::Sub || op == Op::Mul || op == Op::Div;
-  return lanewise(name, t, {t, t}, std::string("$0") + infix(op) + "$1",
-                  arith ? std::string("a0") + infix(op) + "a1" : "");
+  return lanewise(name, t, {t, t}, std::string("$0") + infix(op) + "$1", arith ? GnuForm::Whole : GnuForm::Loop);
 }
 
 std::string CHelpers::compare(Op op, Ty t) {
@@ -257,14 +318,14 @@ std::string CHelpers::unary(Op op, Ty t) {
   std::string name = "gradc_" + std::string(opName(op)) + "_" + suffix(t);
   if (op == Op::IsNaN)
     return lanewise(name, loops::kBool.withLanes(t.lanes), {t}, "$0 != $0");
-  return lanewise(name, t, {t}, op == Op::Neg ? "-$0" : "!$0", op == Op::Neg ? "-a0" : "");
+  return lanewise(name, t, {t}, op == Op::Neg ? "-$0" : "!$0", op == Op::Neg ? GnuForm::Whole : GnuForm::Loop);
 }
 
 std::string CHelpers::select(Ty t) {
   return lanewise("gradc_select_" + suffix(t), t, {loops::kBool.withLanes(t.lanes), t, t}, "$0 ? $1 : $2");
 }
 
-std::string CHelpers::fma(Ty t) { return lanewise("gradc_fma_" + suffix(t), t, {t, t, t}, "$0 * $1 + $2", "a0 * a1 + a2"); }
+std::string CHelpers::fma(Ty t) { return lanewise("gradc_fma_" + suffix(t), t, {t, t, t}, "$0 * $1 + $2", GnuForm::Whole); }
 
 std::string CHelpers::math(loops::Math fn, Ty t) {
   using loops::Math;
@@ -302,18 +363,10 @@ std::string CHelpers::cast(Ty from, Ty to) {
                   "(" + std::string(laneType(to.kind)) + ")$0");
 }
 
-std::string CHelpers::splat(Ty t) {
-  std::string lanes;
-  for (uint16_t k = 0; k < t.lanes; ++k)
-    lanes += k ? ", a0" : "a0";
-  return lanewise("gradc_splat_" + suffix(t), t, {t.scalar()}, "$0", "(" + type(t) + "){" + lanes + "}");
-}
+std::string CHelpers::splat(Ty t) { return lanewise("gradc_splat_" + suffix(t), t, {t.scalar()}, "$0", GnuForm::Literal); }
 
 std::string CHelpers::ramp(Ty t) {
-  std::string lanes;
-  for (uint16_t k = 0; k < t.lanes; ++k)
-    lanes += (k ? ", a0 + " : "a0 + ") + std::to_string(k);
-  return lanewise("gradc_ramp_" + suffix(t), t, {t.scalar()}, "$0 + $k", "(" + type(t) + "){" + lanes + "}");
+  return lanewise("gradc_ramp_" + suffix(t), t, {t.scalar()}, "$0 + $k", GnuForm::Literal);
 }
 
 // The lanes added in halves (lane k and k + n/2, then again), as LLVM expands a reassociable
@@ -325,7 +378,7 @@ std::string CHelpers::reduceAdd(Ty t) {
   std::string v = type(t), e = memoryType(t.kind), n = std::to_string(t.lanes);
   define(name);
   addFunction(name, e, {{v, "a", true}}, "  " + e + " s[" + n + "];\n  int k, w;\n" +
-                   "  for (k = 0; k < " + n + "; ++k)\n    s[k] = GRADC_LANE(a, k);\n" +
+                   "  for (k = 0; k < " + n + "; ++k)\n    s[k] = " + lane(t, "a", "k") + ";\n" +
                    "  for (w = " + std::to_string(t.lanes / 2) +
                    "; w >= 1; w /= 2)\n    for (k = 0; k < w; ++k)\n      s[k] += s[k + w];\n" +
                    "  return (" + e + ")0 + s[0];\n");
@@ -339,14 +392,22 @@ std::string CHelpers::load(Ty t, bool masked) {
   std::string v = type(t), e = memoryType(t.kind), m = masked ? type(loops::kBool.withLanes(t.lanes)) : "";
   define(name);
   memcpy_ = true;
-  if (!masked)
-    add(name, "GRADC_INLINE " + v + " " + name + "(const void *p) {\n  " + v +
-                     " r;\n  memcpy(&r, p, sizeof r);\n  return r;\n}\n");
-  else // only the lanes under the mask are read: the others may be past the end of an array
+  if (!masked) {
+    // A split vector piece by piece: copied whole, GCC moves it through the stack in 16-byte
+    // parts and reads it back as pieces, a store-forwarding stall per load.
+    std::string whole = "  " + v + " r;\n  memcpy(&r, p, sizeof r);\n  return r;\n";
+    std::string body = !splits(t) ? whole
+                                  : "#if defined(GRADC_SPLIT_VECTORS)\n  " + v + " r;\n  int j;\n  for (j = 0; j < " +
+                                        std::to_string(t.lanes / splitLanes(t)) +
+                                        "; ++j)\n    memcpy(&r.h[j], (const char *)p + j * sizeof r.h[0], sizeof r.h[0]);\n"
+                                        "  return r;\n#else\n" + whole + "#endif\n";
+    add(name, "GRADC_INLINE " + v + " " + name + "(const void *p) {\n" + body + "}\n");
+  } else { // only the lanes under the mask are read: the others may be past the end of an array
     addFunction(name, v, {{"const void *", "p", false}, {m, "m", true}}, "  const " + e +
                      " *q = (const " + e + " *)p;\n  " + v + " r = {0};\n  int k;\n  for (k = 0; k < " +
-                     std::to_string(t.lanes) + "; ++k)\n    GRADC_LANE(r, k) = GRADC_LANE(m, k) ? q[k] : (" + e +
+                     std::to_string(t.lanes) + "; ++k)\n    " + lane(t, "r", "k") + " = " + lane(loops::kBool.withLanes(t.lanes), "m", "k") + " ? q[k] : (" + e +
                      ")0;\n  return r;\n");
+  }
   return name;
 }
 
@@ -358,10 +419,13 @@ std::string CHelpers::store(Ty t, bool masked, bool streaming) {
   define(name);
   memcpy_ = true;
   std::string plain = "  memcpy(p, &a, sizeof a);\n";
+  if (splits(t)) // piece by piece, as load()
+    plain = "#if defined(GRADC_SPLIT_VECTORS)\n  int j;\n  for (j = 0; j < " + std::to_string(t.lanes / splitLanes(t)) +
+            "; ++j)\n    memcpy((char *)p + j * sizeof a.h[0], &a.h[j], sizeof a.h[0]);\n#else\n" + plain + "#endif\n";
   if (masked) {
     addFunction(name, "void", {{"void *", "p", false}, {v, "a", true}, {m, "m", true}}, "  " + e + " *q = (" + e +
                      " *)p;\n  int k;\n  for (k = 0; k < " + std::to_string(t.lanes) +
-                     "; ++k)\n    if (GRADC_LANE(m, k))\n      q[k] = GRADC_LANE(a, k);\n");
+                     "; ++k)\n    if (" + lane(loops::kBool.withLanes(t.lanes), "m", "k") + ")\n      q[k] = " + lane(t, "a", "k") + ";\n");
   } else if (streaming && t.isFloat() && t.lanes * loops::kindBytes(t.kind) == 64) {
     // Non-temporal stores of a 64-byte line (p is 64-byte aligned): past the cache, as the
     // object's code does, where the target has them.
@@ -376,7 +440,9 @@ std::string CHelpers::store(Ty t, bool masked, bool streaming) {
       return s;
     };
     addFunction(name, "void", {{"void *", "p", false}, {v, "a", true}},
-                "#if defined(__GNUC__) && defined(__AVX512F__)\n" + pieces(m512, "_mm512_stream_" + pd, 1) +
+                "#if defined(GRADC_SPLIT_VECTORS)\n  int k;\n  for (k = 0; k < 2; ++k)\n    _mm256_stream_" + pd + "((" + e +
+                    " *)p + k * " + std::to_string(t.lanes / 2) + ", a.h[k]);\n" +
+                "#elif defined(__GNUC__) && defined(__AVX512F__)\n" + pieces(m512, "_mm512_stream_" + pd, 1) +
                      "#elif defined(__GNUC__) && defined(__AVX__)\n" + pieces(m256, "_mm256_stream_" + pd, 2) +
                      "#elif defined(__GNUC__) && defined(__SSE2__)\n" + pieces(m128, "_mm_stream_" + pd, 4) +
                      "#else\n" + plain + "#endif\n");
@@ -442,9 +508,10 @@ std::string CHelpers::definitions() const {
     s += "#if defined(__GNUC__) && defined(__SSE2__)\n#include <immintrin.h>\n#endif\n";
   if (lanes_) // helpers are static inline: how a target passes vectors to calls never matters
     s += "\n#if defined(__clang__)\n#if __has_warning(\"-Wpsabi\")\n#pragma clang diagnostic ignored \"-Wpsabi\"\n#endif\n"
-         "#elif defined(__GNUC__)\n#pragma GCC diagnostic ignored \"-Wpsabi\"\n#endif\n"
-         "#ifndef GRADC_LANE\n#if defined(__GNUC__)\n#define GRADC_LANE(v, k) ((v)[k])\n#else\n#define GRADC_LANE(v, k) "
-         "((v).lane[k])\n#endif\n#endif\n";
+         "#elif defined(__GNUC__)\n#pragma GCC diagnostic ignored \"-Wpsabi\"\n#endif\n";
+  if (split_)
+    s += "#if defined(__GNUC__) && !defined(__clang__) && defined(__AVX__) && !defined(__AVX512F__) && "
+         "!defined(GRADC_SPLIT_VECTORS)\n#define GRADC_SPLIT_VECTORS 1\n#endif\n";
   for (const std::string &d : order_)
     s += "\n" + d;
   return s;

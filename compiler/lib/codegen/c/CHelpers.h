@@ -50,6 +50,7 @@ public:
   std::string definitions() const;
 
 private:
+  enum class GnuForm { Loop, Whole, Literal };
   bool define(const std::string &name);
   void add(const std::string &name, const std::string &text);
   struct Param {
@@ -59,12 +60,14 @@ private:
   void addFunction(const std::string &name, const std::string &result, const std::vector<Param> &params,
                    const std::string &body);
   std::string lanewise(const std::string &name, loops::Ty result, const std::vector<loops::Ty> &args,
-                       const std::string &laneExpr, const std::string &gnuBody = "");
+                       const std::string &laneExpr, GnuForm form = GnuForm::Loop);
+  /// Lane k of vector v of type t (a macro of t's spelling).
+  std::string lane(loops::Ty t, const std::string &v, const std::string &k);
   std::string vectorTypedef(loops::Ty t);
 
   std::set<std::string> defined_;
   std::vector<std::string> order_; // definitions in order
-  bool lanes_ = false, intrinsics_ = false, memcpy_ = false;
+  bool lanes_ = false, split_ = false, intrinsics_ = false, memcpy_ = false;
 };
 
 } // namespace gradc::cgen
