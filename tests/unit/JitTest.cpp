@@ -368,6 +368,28 @@ TEST(Jit, TiledMatMulKernelMatchesTheInterpreter) {
                      {47, 129, 17}, own, 1e-11);
 }
 
+TEST(Jit, EveryTransposeOfAProductRunsTheTiledKernel) {
+  // A @ B.T and A.T @ B.T: a transposed right operand is packed element by element (B.T's
+  // rows are B's columns), whole and partial vectors of columns; the gradients add
+  // G @ B and G.T @ A. The loop IR shows the kernel's tile (a fused multiply-add of vectors).
+  BuildOptions own;
+  own.blas = false;
+  const char *src = "dim M, K, N\ndef f(A: [M, K], B: [N, K], C: [K, M]) = sum((A @ B.T)^2) + sum(tanh(C.T @ B.T))\n";
+  std::string error, loops;
+  auto cs = compileOk(src);
+  ASSERT_TRUE(cs);
+  ASSERT_TRUE(compileFunction(cs->program.funcs[0], own, error, nullptr, &loops)) << error;
+  // f itself has only products with a transposed right operand.
+  std::string value = loops.substr(0, loops.find("\nfunc f_grad("));
+  EXPECT_NE(value.find("pack_b_f64"), std::string::npos) << value;
+  for (auto [m, k, n] : {std::tuple{13, 70, 20}, {130, 300, 37}, {6, 8, 8}, {5, 3, 7}, {12, 0, 9}}) {
+    SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n));
+    int64_t mm = m, kk = k, nn = n;
+    expectEnginesAgree(src, {randomTensor({mm, kk}, 40), randomTensor({nn, kk}, 41), randomTensor({kk, mm}, 42)},
+                       {mm, kk, nn}, own, 1e-11);
+  }
+}
+
 TEST(Jit, RowSweepMatchesTheInterpreter) {
   // q = W @ x with an elementwise adjoint: one sweep over W's rows computes q, dW's rows and
   // dx (Schedule.h's RowSweep): blocks of 4 rows and rows left over, whole vectors of

@@ -252,12 +252,34 @@ bool FunctionLowering::emitTiledMatMul(NodeId n, int32_t out) {
       b_->loop(c(0), nTiles, [&](ExprId jt) {
         ExprId j0 = keep(f_->mul(jt, c(nr)), "j0");
         ExprId left = keep(f_->sub(ncols, j0), "left");
-        // B's panel: packB[p - p0] = B[p, j0 .. j0 + nr), zeros past the last column.
+        // B's panel: packB[p - p0] = B[p, j0 .. j0 + nr), zeros past the last column: vectors
+        // of a row-major B, elements of a transposed one (B.T's rows are B's columns, read
+        // along B's rows, nr of them at once).
         ExprId mask = f_->compare(Op::Lt, f_->ramp(c(0), nr), f_->broadcast(left, nr));
-        b_->loop(c(0), f_->sub(p1, p0), [&](ExprId q) {
-          ExprId src = f_->add(f_->mul(f_->add(p0, q), bm.rowStride), j0);
-          b_->store(packB, f_->mul(q, c(nr)), f_->load(bm.buffer, src, vecTy, mask));
-        });
+        if (!bMem.transposed) {
+          b_->loop(c(0), f_->sub(p1, p0), [&](ExprId q) {
+            ExprId src = f_->add(f_->mul(f_->add(p0, q), bm.rowStride), j0);
+            b_->store(packB, f_->mul(q, c(nr)), f_->load(bm.buffer, src, vecTy, mask));
+          });
+        } else {
+          auto packColumns = [&](bool partial) {
+            b_->loop(c(0), f_->sub(p1, p0), [&](ExprId q) {
+              ExprId p = f_->add(p0, q);
+              for (int64_t jj = 0; jj < nr; ++jj) {
+                ExprId dst = f_->add(f_->mul(q, c(nr)), c(jj));
+                auto copy = [&] {
+                  ExprId src = f_->add(f_->mul(p, bm.rowStride), f_->mul(f_->add(j0, c(jj)), bm.colStride));
+                  b_->store(packB, dst, f_->load(bm.buffer, src, ty));
+                };
+                if (!partial)
+                  copy();
+                else
+                  b_->when(f_->compare(Op::Lt, c(jj), left), copy, [&] { b_->store(packB, dst, konst(0.0, dt)); });
+              }
+            });
+          };
+          b_->when(f_->compare(Op::Ge, left, c(nr)), [&] { packColumns(false); }, [&] { packColumns(true); });
+        }
         b_->when(
             f_->compare(Op::Ge, left, c(nr)),
             [&] { b_->loop(t0, t1, [&](ExprId t) { tile(f_->mul(t, c(kTileRows)), f_->sub(t, t0), j0, p0, p1, kNone); }); },
@@ -272,7 +294,7 @@ bool FunctionLowering::emitTiledMatMul(NodeId n, int32_t out) {
       ExprId av = keep(f_->load(am.buffer, f_->add(f_->mul(i, am.rowStride), f_->mul(p, am.colStride)), ty), "a");
       b_->loop(c(0), ncols, [&](ExprId j) {
         ExprId at = f_->add(f_->mul(i, ncols), j);
-        ExprId bv = f_->load(bm.buffer, f_->add(f_->mul(p, bm.rowStride), j), ty);
+        ExprId bv = f_->load(bm.buffer, f_->add(f_->mul(p, bm.rowStride), f_->mul(j, bm.colStride)), ty);
         b_->store(out, at, f_->add(f_->load(out, at, ty), f_->mul(av, bv)));
       });
     });

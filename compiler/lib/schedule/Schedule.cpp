@@ -326,7 +326,7 @@ bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a,
   const Shape &xs = g.type(x).shape, &ys = g.type(y).shape;
   if ((dt != DType::F64 && dt != DType::F32) || xs.size() != 2 || ys.size() != 2 || isThinProduct(g, n))
     return false;
-  return matrixInMemory(g, s, x, dt, a) && matrixInMemory(g, s, y, dt, b) && !b.transposed;
+  return matrixInMemory(g, s, x, dt, a) && matrixInMemory(g, s, y, dt, b);
 }
 
 bool readsColumnMajor(const Graph &g, const Schedule &s, NodeId x) {

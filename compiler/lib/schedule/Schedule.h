@@ -144,8 +144,8 @@ bool matrixInMemory(const Graph &g, const Schedule &s, NodeId x, DType dt, Matri
 /// memory-bound sweeps that row updates do as well as any kernel or library.
 bool isThinProduct(const Graph &g, NodeId n);
 
-/// Whether matrix product n runs the tiled matrix kernel (Lowering.cpp's emitTiledMatMul and
-/// its C twin): f32 or f64 matrices in memory, B not transposed, not thin. Gives the operands.
+/// Whether matrix product n runs the tiled matrix kernel (loops/LowerMatMul.cpp): f32 or f64
+/// matrices in memory, either transposed or not, the product not thin. Gives the operands.
 bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a, MatrixInMemory &b);
 
 /// Finds the row sweeps (see RowSweep) among the steps, moves their steps after the matvec
