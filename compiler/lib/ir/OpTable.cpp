@@ -1,6 +1,8 @@
 // OpTable.cpp: assembles the op table from the per-family files.
 #include "ir/OpTable.h"
 
+#include <cstring>
+
 namespace gradc {
 
 static const char *const kOpNames[] = {
@@ -8,14 +10,17 @@ static const char *const kOpNames[] = {
 #include "ir/Ops.def"
 };
 
+// Each family's file sets whole entries, names included; every op must have one, spelled
+// as in Ops.def.
 static OpInfo *buildTable() {
   static OpInfo table[kNumOps];
-  for (int i = 0; i < kNumOps; ++i)
-    table[i].name = kOpNames[i];
   registerLeafOps(table);
   registerElementwiseOps(table);
   registerStructureOps(table);
   registerReductionOps(table);
+  for (int i = 0; i < kNumOps; ++i)
+    GRADC_ASSERT(table[i].name && std::strcmp(table[i].name, kOpNames[i]) == 0,
+                 "op table entry " + std::to_string(i) + " is not '" + kOpNames[i] + "'");
   return table;
 }
 

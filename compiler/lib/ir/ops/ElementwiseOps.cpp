@@ -159,153 +159,218 @@ NodeId jvpUnary(JvpContext &c) {
   return opInfo(c.g.node(c.self).op).local(d, c.tangent(0));
 }
 
-} // namespace
+// An elementwise op's entry: `i` holds the op's own rules; this fills in what follows from
+// being elementwise. Evaluation applies the scalar kernel of its arity at each index and
+// compiled code its `element` rule; an op of one operand takes its VJP and JVP from its
+// local derivative; an op with no VJP has no gradient.
+OpInfo elementwise(OpInfo i) {
+  i.elementwise = true;
+  i.eval = i.arity == 1 ? evalElementwise<1>
+           : i.arity == 2 ? evalElementwise<2> : evalElementwise<3>;
+  if (i.local) {
+    i.vjp = vjpUnary;
+    i.jvp = jvpUnary;
+  }
+  i.noGradient = i.vjp == nullptr;
+  i.loop = LoopKind::Elementwise;
+  return i;
+}
 
-void registerElementwiseOps(OpInfo *t) {
-  auto unary = [&](Op op, double (*f)(double), LocalRule local, ElementFn lower) {
-    OpInfo &i = t[int(op)];
-    i.arity = 1;
-    i.loop = LoopKind::Elementwise;
-    i.element = lower;
-    i.elementwise = true;
-    i.shape = arithmeticShape;
-    i.eval = evalElementwise<1>;
-    i.scalar1 = f;
-    i.local = local;
-    i.vjp = local ? vjpUnary : nullptr;
-    i.jvp = local ? jvpUnary : nullptr;
-    i.noGradient = local == nullptr;
-  };
-  auto binary = [&](Op op, double (*f)(double, double), VjpFn vjp, JvpFn jvp, ShapeRule shape,
-                    ElementFn lower) {
-    OpInfo &i = t[int(op)];
-    i.arity = 2;
-    i.loop = LoopKind::Elementwise;
-    i.element = lower;
-    i.elementwise = true;
-    i.shape = shape;
-    i.eval = evalElementwise<2>;
-    i.scalar2 = f;
-    i.vjp = vjp;
-    i.jvp = jvp;
-    i.noGradient = vjp == nullptr;
-  };
-  using D = LocalDerivative;
-  using B = ElementBuilder;
-  using In = std::span<Val const>;
+using D = LocalDerivative;
+using B = ElementBuilder;
+using In = std::span<Val const>;
 
-  // d -a = -da
-  unary(Op::Neg, [](double a) { return -a; }, [](D &d, NodeId v) { return d.un(Op::Neg, v); },
-        [](B &b, In x) { return b.neg(x[0]); });
+// Ops of one operand whose element calls the C library (cost 20) or is a long instruction
+// sequence (cost 4).
+void registerMathOps(OpInfo *t) {
   // d exp(a) = exp(a) da
-  unary(Op::Exp, [](double a) { return std::exp(a); }, [](D &d, NodeId v) { return d.mul(v, d.out); },
-        [](B &b, In x) { return b.math(MathFn::Exp, x[0]); });
+  t[int(Op::Exp)] = elementwise({
+      .name = "exp", .arity = 1, .shape = arithmeticShape,
+      .scalar1 = [](double a) { return std::exp(a); },
+      .local = [](D &d, NodeId v) { return d.mul(v, d.out); },
+      .element = [](B &b, In x) { return b.math(MathFn::Exp, x[0]); },
+      .cost = 20, // a call to the C library per element
+  });
   // d log(a) = da / a
-  unary(Op::Log, [](double a) { return std::log(a); }, [](D &d, NodeId v) { return d.div(v, d.a); },
-        [](B &b, In x) { return b.math(MathFn::Log, x[0]); });
+  t[int(Op::Log)] = elementwise({
+      .name = "log", .arity = 1, .shape = arithmeticShape,
+      .scalar1 = [](double a) { return std::log(a); },
+      .local = [](D &d, NodeId v) { return d.div(v, d.a); },
+      .element = [](B &b, In x) { return b.math(MathFn::Log, x[0]); },
+      .cost = 20, // a call to the C library per element
+  });
   // d sqrt(a) = da / (2 sqrt(a))
-  unary(Op::Sqrt, [](double a) { return std::sqrt(a); },
-        [](D &d, NodeId v) { return d.div(d.mul(d.konst(0.5), v), d.out); },
-        [](B &b, In x) { return b.math(MathFn::Sqrt, x[0]); });
+  t[int(Op::Sqrt)] = elementwise({
+      .name = "sqrt", .arity = 1, .shape = arithmeticShape,
+      .scalar1 = [](double a) { return std::sqrt(a); },
+      .local = [](D &d, NodeId v) { return d.div(d.mul(d.konst(0.5), v), d.out); },
+      .element = [](B &b, In x) { return b.math(MathFn::Sqrt, x[0]); },
+      .cost = 4, // a long instruction sequence per element
+  });
   // d sin(a) = cos(a) da
-  unary(Op::Sin, [](double a) { return std::sin(a); },
-        [](D &d, NodeId v) { return d.mul(v, d.un(Op::Cos, d.a)); },
-        [](B &b, In x) { return b.math(MathFn::Sin, x[0]); });
+  t[int(Op::Sin)] = elementwise({
+      .name = "sin", .arity = 1, .shape = arithmeticShape,
+      .scalar1 = [](double a) { return std::sin(a); },
+      .local = [](D &d, NodeId v) { return d.mul(v, d.un(Op::Cos, d.a)); },
+      .element = [](B &b, In x) { return b.math(MathFn::Sin, x[0]); },
+      .cost = 20, // a call to the C library per element
+  });
   // d cos(a) = -sin(a) da
-  unary(Op::Cos, [](double a) { return std::cos(a); },
-        [](D &d, NodeId v) { return d.un(Op::Neg, d.mul(v, d.un(Op::Sin, d.a))); },
-        [](B &b, In x) { return b.math(MathFn::Cos, x[0]); });
+  t[int(Op::Cos)] = elementwise({
+      .name = "cos", .arity = 1, .shape = arithmeticShape,
+      .scalar1 = [](double a) { return std::cos(a); },
+      .local = [](D &d, NodeId v) { return d.un(Op::Neg, d.mul(v, d.un(Op::Sin, d.a))); },
+      .element = [](B &b, In x) { return b.math(MathFn::Cos, x[0]); },
+      .cost = 20, // a call to the C library per element
+  });
   // d tanh(a) = (1 - tanh(a)^2) da
-  unary(Op::Tanh, [](double a) { return std::tanh(a); }, [](D &d, NodeId v) {
-    return d.mul(v, d.g.make(Op::Sub, {d.konst(1.0), d.mul(d.out, d.out)}));
-  }, [](B &b, In x) { return b.math(MathFn::Tanh, x[0]); });
+  t[int(Op::Tanh)] = elementwise({
+      .name = "tanh", .arity = 1, .shape = arithmeticShape,
+      .scalar1 = [](double a) { return std::tanh(a); },
+      .local = [](D &d, NodeId v) {
+        return d.mul(v, d.g.make(Op::Sub, {d.konst(1.0), d.mul(d.out, d.out)}));
+      },
+      .element = [](B &b, In x) { return b.math(MathFn::Tanh, x[0]); },
+      .cost = 20, // a call to the C library per element
+  });
   // d s(a) = s(a) s(-a) da: both factors keep full relative accuracy at either tail,
   // where s(a)(1 - s(a)) loses it as s -> 1.
-  unary(Op::Sigmoid, sigmoidOf, [](D &d, NodeId v) {
-    return d.mul(v, d.mul(d.out, d.un(Op::Sigmoid, d.un(Op::Neg, d.a))));
-  }, [](B &b, In x) {
-    // One exp of a non-positive number, as sigmoidOf: e = exp(-|x|); x >= 0 ? 1/(1+e) : e/(1+e)
-    Val e = b.math(MathFn::Exp, b.neg(b.math(MathFn::Fabs, x[0])));
-    Val onePlus = b.add(b.konst(1.0), e);
-    return b.select(b.ge(x[0], b.konst(0.0)), b.div(b.konst(1.0), onePlus), b.div(e, onePlus));
+  t[int(Op::Sigmoid)] = elementwise({
+      .name = "sigmoid", .arity = 1, .shape = arithmeticShape, .scalar1 = sigmoidOf,
+      .local = [](D &d, NodeId v) {
+        return d.mul(v, d.mul(d.out, d.un(Op::Sigmoid, d.un(Op::Neg, d.a))));
+      },
+      .element = [](B &b, In x) {
+        // One exp of a non-positive number, as sigmoidOf:
+        // e = exp(-|x|); x >= 0 ? 1/(1+e) : e/(1+e)
+        Val e = b.math(MathFn::Exp, b.neg(b.math(MathFn::Fabs, x[0])));
+        Val onePlus = b.add(b.konst(1.0), e);
+        return b.select(b.ge(x[0], b.konst(0.0)), b.div(b.konst(1.0), onePlus), b.div(e, onePlus));
+      },
+      .cost = 20, // a call to the C library per element
+  });
+}
+
+// Ops of one operand that are a few simple instructions per element.
+void registerSimpleUnaryOps(OpInfo *t) {
+  // d -a = -da
+  t[int(Op::Neg)] = elementwise({
+      .name = "neg", .arity = 1, .shape = arithmeticShape,
+      .scalar1 = [](double a) { return -a; },
+      .local = [](D &d, NodeId v) { return d.un(Op::Neg, v); },
+      .element = [](B &b, In x) { return b.neg(x[0]); },
+      .cost = 1,
   });
   // d relu(a) = da where a > 0, else 0 (0 at the kink, as PyTorch)
-  unary(Op::Relu, reluOf, [](D &d, NodeId v) { // passes where !(a <= 0): NaN too, as PyTorch
-    NodeId blocked = d.g.make(Op::Le, {d.a, d.konst(0.0)});
-    return d.g.make(Op::Where, {blocked, d.konst(0.0), v});
-  }, [](B &b, In x) { // x when x > 0 or NaN, else 0
-    return b.select(b.le(x[0], b.konst(0.0)), b.konst(0.0), x[0]);
+  t[int(Op::Relu)] = elementwise({
+      .name = "relu", .arity = 1, .shape = arithmeticShape, .scalar1 = reluOf,
+      .local = [](D &d, NodeId v) { // passes where !(a <= 0): NaN too, as PyTorch
+        NodeId blocked = d.g.make(Op::Le, {d.a, d.konst(0.0)});
+        return d.g.make(Op::Where, {blocked, d.konst(0.0), v});
+      },
+      .element = [](B &b, In x) { // x when x > 0 or NaN, else 0
+        return b.select(b.le(x[0], b.konst(0.0)), b.konst(0.0), x[0]);
+      },
+      .cost = 1,
   });
   // d |a| = sign(a) da (0 at the kink, as PyTorch)
-  unary(Op::Abs, [](double a) { return std::fabs(a); },
-        [](D &d, NodeId v) { return d.mul(v, d.un(Op::Sign, d.a)); },
-        [](B &b, In x) { return b.math(MathFn::Fabs, x[0]); });
-  // detach: the value, with no gradient (d detach(a) = 0)
-  unary(Op::Detach, [](double a) { return a; }, nullptr, [](B &, In x) { return x[0]; });
-  unary(Op::Sign, signOf, nullptr, [](B &b, In x) { // 1, -1, 0 for either zero, NaN stays
-    Val zeroOrNaN = b.select(b.eq(x[0], b.konst(0.0)), b.konst(0.0), x[0]);
-    return b.select(b.gt(x[0], b.konst(0.0)), b.konst(1.0),
-                    b.select(b.lt(x[0], b.konst(0.0)), b.konst(-1.0), zeroOrNaN));
+  t[int(Op::Abs)] = elementwise({
+      .name = "abs", .arity = 1, .shape = arithmeticShape,
+      .scalar1 = [](double a) { return std::fabs(a); },
+      .local = [](D &d, NodeId v) { return d.mul(v, d.un(Op::Sign, d.a)); },
+      .element = [](B &b, In x) { return b.math(MathFn::Fabs, x[0]); },
+      .cost = 1,
   });
+  // sign: piecewise constant, no gradient
+  t[int(Op::Sign)] = elementwise({
+      .name = "sign", .arity = 1, .shape = arithmeticShape, .scalar1 = signOf,
+      .element = [](B &b, In x) { // 1, -1, 0 for either zero, NaN stays
+        Val zeroOrNaN = b.select(b.eq(x[0], b.konst(0.0)), b.konst(0.0), x[0]);
+        return b.select(b.gt(x[0], b.konst(0.0)), b.konst(1.0),
+                        b.select(b.lt(x[0], b.konst(0.0)), b.konst(-1.0), zeroOrNaN));
+      },
+      .cost = 1,
+  });
+  // detach: the value, with no gradient (d detach(a) = 0)
+  t[int(Op::Detach)] = elementwise({
+      .name = "detach", .arity = 1, .shape = arithmeticShape,
+      .scalar1 = [](double a) { return a; },
+      .element = [](B &, In x) { return x[0]; },
+      .cost = 1,
+  });
+}
 
+// add, sub, mul, div and pow.
+void registerArithmeticOps(OpInfo *t) {
   // add distributes: d (a + b) = da + db
-  binary(
-      Op::Add, [](double a, double b) { return a + b; },
-      [](VjpContext &c) {
+  t[int(Op::Add)] = elementwise({
+      .name = "add", .arity = 2, .shape = arithmeticShape,
+      .vjp = [](VjpContext &c) {
         c.give(0, c.grad);
         c.give(1, c.grad);
       },
-      [](JvpContext &c) { return c.add(c.tangent(0), c.tangent(1)); }, arithmeticShape,
-         [](B &b, In x) { return b.add(x[0], x[1]); });
+      .scalar2 = [](double a, double b) { return a + b; },
+      .jvp = [](JvpContext &c) { return c.add(c.tangent(0), c.tangent(1)); },
+      .element = [](B &b, In x) { return b.add(x[0], x[1]); },
+      .cost = 1,
+  });
   // d (a - b) = da - db
-  binary(
-      Op::Sub, [](double a, double b) { return a - b; },
-      [](VjpContext &c) {
+  t[int(Op::Sub)] = elementwise({
+      .name = "sub", .arity = 2, .shape = arithmeticShape,
+      .vjp = [](VjpContext &c) {
         c.give(0, c.grad);
         if (c.needs(1))
           c.give(1, c.neg(c.grad));
       },
-      [](JvpContext &c) { return c.sub(c.tangent(0), c.tangent(1)); }, arithmeticShape,
-         [](B &b, In x) { return b.sub(x[0], x[1]); });
+      .scalar2 = [](double a, double b) { return a - b; },
+      .jvp = [](JvpContext &c) { return c.sub(c.tangent(0), c.tangent(1)); },
+      .element = [](B &b, In x) { return b.sub(x[0], x[1]); },
+      .cost = 1,
+  });
   // mul switches and scales: d (a b) = b da + a db
-  binary(
-      Op::Mul, [](double a, double b) { return a * b; },
-      [](VjpContext &c) {
+  t[int(Op::Mul)] = elementwise({
+      .name = "mul", .arity = 2, .shape = arithmeticShape,
+      .vjp = [](VjpContext &c) {
         if (c.needs(0))
           c.give(0, c.mul(c.grad, c.in(1)));
         if (c.needs(1))
           c.give(1, c.mul(c.grad, c.in(0)));
       },
-      [](JvpContext &c) {
+      .scalar2 = [](double a, double b) { return a * b; },
+      .jvp = [](JvpContext &c) {
         return c.add(c.mul(c.tangent(0), c.in(1)), c.mul(c.in(0), c.tangent(1)));
       },
-      arithmeticShape,
-         [](B &b, In x) { return b.mul(x[0], x[1]); });
+      .element = [](B &b, In x) { return b.mul(x[0], x[1]); },
+      .cost = 1,
+  });
   // d (a / b) = da / b - (a / b)(db / b)
-  binary(
-      Op::Div, [](double a, double b) { return a / b; },
-      [](VjpContext &c) {
+  t[int(Op::Div)] = elementwise({
+      .name = "div", .arity = 2, .shape = arithmeticShape,
+      .vjp = [](VjpContext &c) {
         NodeId ga = c.div(c.grad, c.in(1));
         if (c.needs(0))
           c.give(0, ga);
         if (c.needs(1))
           c.give(1, c.neg(c.mul(ga, c.self)));
       },
-      [](JvpContext &c) {
+      .scalar2 = [](double a, double b) { return a / b; },
+      .jvp = [](JvpContext &c) {
         return c.div(c.sub(c.tangent(0), c.mul(c.self, c.tangent(1))), c.in(1));
       },
-      arithmeticShape,
-         [](B &b, In x) { return b.div(x[0], x[1]); });
+      .element = [](B &b, In x) { return b.div(x[0], x[1]); },
+      .cost = 4, // a long instruction sequence per element
+  });
   // d a^b = b a^(b-1) da + a^b log(a) db
-  binary(
-      Op::Pow, [](double a, double b) { return std::pow(a, b); },
-      [](VjpContext &c) {
+  t[int(Op::Pow)] = elementwise({
+      .name = "pow", .arity = 2, .shape = arithmeticShape,
+      .vjp = [](VjpContext &c) {
         if (c.needs(0))
           c.give(0, c.mul(c.grad, powDa(c.g, c.in(0), c.in(1))));
         if (c.needs(1))
           c.give(1, c.mul(c.grad, powDb(c.g, c.self, c.in(0), c.in(1))));
       },
-      [](JvpContext &c) {
+      .scalar2 = [](double a, double b) { return std::pow(a, b); },
+      .jvp = [](JvpContext &c) {
         NodeId da = kNoNode, db = kNoNode;
         if (c.tangent(0) != kNoNode)
           da = c.mul(c.tangent(0), powDa(c.g, c.in(0), c.in(1)));
@@ -313,73 +378,113 @@ void registerElementwiseOps(OpInfo *t) {
           db = c.mul(c.tangent(1), powDb(c.g, c.self, c.in(0), c.in(1)));
         return c.add(da, db);
       },
-      arithmeticShape,
-         [](B &b, In x) { return b.math(MathFn::Pow, x[0], x[1]); });
+      .element = [](B &b, In x) { return b.math(MathFn::Pow, x[0], x[1]); },
+      .cost = 20, // a call to the C library per element
+  });
+}
+
+// max, min and where route the gradient; tiemask is the share each side gets.
+void registerSelectionOps(OpInfo *t) {
   // max routes: the gradient goes to the larger input, split equally on a tie.
   // With m = tiemask(a, b) in {0, 1/2, 1}: da = g m and db = g - g m, exactly.
-  binary(
-      Op::Max, maxOf, [](VjpContext &c) { routeToWinner(c, c.in(0), c.in(1)); },
-      [](JvpContext &c) { return mixByWinner(c, c.in(0), c.in(1)); }, arithmeticShape,
-         [](B &b, In x) { // NaN if either is NaN, else a >= b ? a : b
+  t[int(Op::Max)] = elementwise({
+      .name = "max", .arity = 2, .shape = arithmeticShape,
+      .vjp = [](VjpContext &c) { routeToWinner(c, c.in(0), c.in(1)); },
+      .scalar2 = maxOf,
+      .jvp = [](JvpContext &c) { return mixByWinner(c, c.in(0), c.in(1)); },
+      .element = [](B &b, In x) { // NaN if either is NaN, else a >= b ? a : b
         Val pick = b.select(b.ge(x[0], x[1]), x[0], x[1]);
         return b.select(b.isNaN(x[0]), x[0], b.select(b.isNaN(x[1]), x[1], pick));
-      });
+      },
+      .cost = 1,
+  });
   // min routes to the smaller input, split equally on a tie
-  binary(
-      Op::Min, minOf, [](VjpContext &c) { routeToWinner(c, c.in(1), c.in(0)); },
-      [](JvpContext &c) { return mixByWinner(c, c.in(1), c.in(0)); }, arithmeticShape,
-         [](B &b, In x) { // NaN if either is NaN, else a <= b ? a : b
+  t[int(Op::Min)] = elementwise({
+      .name = "min", .arity = 2, .shape = arithmeticShape,
+      .vjp = [](VjpContext &c) { routeToWinner(c, c.in(1), c.in(0)); },
+      .scalar2 = minOf,
+      .jvp = [](JvpContext &c) { return mixByWinner(c, c.in(1), c.in(0)); },
+      .element = [](B &b, In x) { // NaN if either is NaN, else a <= b ? a : b
         Val pick = b.select(b.le(x[0], x[1]), x[0], x[1]);
         return b.select(b.isNaN(x[0]), x[0], b.select(b.isNaN(x[1]), x[1], pick));
-      });
-  binary(Op::TieMask, tieMaskOf, nullptr, nullptr, arithmeticShape,
-         [](B &b, In x) { // 0 when a < b, 1/2 on a tie, else (a > b, or a NaN) 1
-           return b.select(b.lt(x[0], x[1]), b.konst(0.0),
-                           b.select(b.eq(x[0], x[1]), b.konst(0.5), b.konst(1.0)));
-         });
-
-  binary(Op::Lt, [](double a, double b) { return a < b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape,
-         [](B &b, In x) { return b.lt(x[0], x[1]); });
-  binary(Op::Le, [](double a, double b) { return a <= b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape,
-         [](B &b, In x) { return b.le(x[0], x[1]); });
-  binary(Op::Gt, [](double a, double b) { return a > b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape,
-         [](B &b, In x) { return b.gt(x[0], x[1]); });
-  binary(Op::Ge, [](double a, double b) { return a >= b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape,
-         [](B &b, In x) { return b.ge(x[0], x[1]); });
-  binary(Op::Eq, [](double a, double b) { return a == b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape,
-         [](B &b, In x) { return b.eq(x[0], x[1]); });
-  binary(Op::Ne, [](double a, double b) { return a != b ? 1.0 : 0.0; }, nullptr, nullptr, compareShape,
-         [](B &b, In x) { return b.ne(x[0], x[1]); });
-
+      },
+      .cost = 1,
+  });
+  // tiemask: piecewise constant, no gradient
+  t[int(Op::TieMask)] = elementwise({
+      .name = "tiemask", .arity = 2, .shape = arithmeticShape, .scalar2 = tieMaskOf,
+      .element = [](B &b, In x) { // 0 when a < b, 1/2 on a tie, else (a > b, or a NaN) 1
+        return b.select(b.lt(x[0], x[1]), b.konst(0.0),
+                        b.select(b.eq(x[0], x[1]), b.konst(0.5), b.konst(1.0)));
+      },
+      .cost = 1,
+  });
   // where routes: d where(c, a, b) = where(c, da, db)
-  OpInfo &w = t[int(Op::Where)];
-  w.arity = 3;
-  w.elementwise = true;
-  w.shape = whereShape;
-  w.eval = evalElementwise<3>;
-  w.scalar3 = [](double c, double a, double b) { return c != 0.0 ? a : b; };
-  w.loop = LoopKind::Elementwise;
-  // Calls to the C library (or long instruction sequences) per element.
-  for (Op op : {Op::Exp, Op::Log, Op::Sin, Op::Cos, Op::Tanh, Op::Pow, Op::Sigmoid})
-    t[int(op)].cost = 20;
-  for (Op op : {Op::Sqrt, Op::Div})
-    t[int(op)].cost = 4;
-  w.element = [](B &b, In x) { return b.select(x[0], x[1], x[2]); };
-  w.vjp = [](VjpContext &c) {
-    NodeId zero = c.konst(0.0, c.grad);
-    if (c.needs(1))
-      c.give(1, c.g.make(Op::Where, {c.in(0), c.grad, zero}));
-    if (c.needs(2))
-      c.give(2, c.g.make(Op::Where, {c.in(0), zero, c.grad}));
-  };
-  w.jvp = [](JvpContext &c) {
-    if (c.tangent(1) == kNoNode && c.tangent(2) == kNoNode)
-      return kNoNode;
-    NodeId zero = c.konst(0.0, c.self);
-    NodeId ta = c.tangent(1) == kNoNode ? zero : c.tangent(1);
-    NodeId tb = c.tangent(2) == kNoNode ? zero : c.tangent(2);
-    return c.g.make(Op::Where, {c.in(0), ta, tb});
-  };
+  t[int(Op::Where)] = elementwise({
+      .name = "where", .arity = 3, .shape = whereShape,
+      .vjp = [](VjpContext &c) {
+        NodeId zero = c.konst(0.0, c.grad);
+        if (c.needs(1))
+          c.give(1, c.g.make(Op::Where, {c.in(0), c.grad, zero}));
+        if (c.needs(2))
+          c.give(2, c.g.make(Op::Where, {c.in(0), zero, c.grad}));
+      },
+      .scalar3 = [](double c, double a, double b) { return c != 0.0 ? a : b; },
+      .jvp = [](JvpContext &c) {
+        if (c.tangent(1) == kNoNode && c.tangent(2) == kNoNode)
+          return kNoNode;
+        NodeId zero = c.konst(0.0, c.self);
+        NodeId ta = c.tangent(1) == kNoNode ? zero : c.tangent(1);
+        NodeId tb = c.tangent(2) == kNoNode ? zero : c.tangent(2);
+        return c.g.make(Op::Where, {c.in(0), ta, tb});
+      },
+      .element = [](B &b, In x) { return b.select(x[0], x[1], x[2]); },
+      .cost = 1,
+  });
+}
+
+// Comparisons give masks (bool results): piecewise constant, so no gradient.
+void registerComparisonOps(OpInfo *t) {
+  t[int(Op::Lt)] = elementwise({
+      .name = "lt", .arity = 2, .shape = compareShape,
+      .scalar2 = [](double a, double b) { return a < b ? 1.0 : 0.0; },
+      .element = [](B &b, In x) { return b.lt(x[0], x[1]); }, .cost = 1,
+  });
+  t[int(Op::Le)] = elementwise({
+      .name = "le", .arity = 2, .shape = compareShape,
+      .scalar2 = [](double a, double b) { return a <= b ? 1.0 : 0.0; },
+      .element = [](B &b, In x) { return b.le(x[0], x[1]); }, .cost = 1,
+  });
+  t[int(Op::Gt)] = elementwise({
+      .name = "gt", .arity = 2, .shape = compareShape,
+      .scalar2 = [](double a, double b) { return a > b ? 1.0 : 0.0; },
+      .element = [](B &b, In x) { return b.gt(x[0], x[1]); }, .cost = 1,
+  });
+  t[int(Op::Ge)] = elementwise({
+      .name = "ge", .arity = 2, .shape = compareShape,
+      .scalar2 = [](double a, double b) { return a >= b ? 1.0 : 0.0; },
+      .element = [](B &b, In x) { return b.ge(x[0], x[1]); }, .cost = 1,
+  });
+  t[int(Op::Eq)] = elementwise({
+      .name = "eq", .arity = 2, .shape = compareShape,
+      .scalar2 = [](double a, double b) { return a == b ? 1.0 : 0.0; },
+      .element = [](B &b, In x) { return b.eq(x[0], x[1]); }, .cost = 1,
+  });
+  t[int(Op::Ne)] = elementwise({
+      .name = "ne", .arity = 2, .shape = compareShape,
+      .scalar2 = [](double a, double b) { return a != b ? 1.0 : 0.0; },
+      .element = [](B &b, In x) { return b.ne(x[0], x[1]); }, .cost = 1,
+  });
+}
+
+} // namespace
+
+void registerElementwiseOps(OpInfo *t) {
+  registerMathOps(t);
+  registerSimpleUnaryOps(t);
+  registerArithmeticOps(t);
+  registerSelectionOps(t);
+  registerComparisonOps(t);
 }
 
 } // namespace gradc

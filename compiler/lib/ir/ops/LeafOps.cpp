@@ -46,30 +46,29 @@ static void evalIota(EvalContext &c) {
 
 void registerLeafOps(OpInfo *t) {
   // A call's type is its callee's result type; its body replaces it before any pass.
-  t[int(Op::Call)].arity = -1;
-  t[int(Op::Call)].shape = typeFromAttrs;
-  t[int(Op::Call)].inlinedFirst = true;
-
+  t[int(Op::Call)] = OpInfo{
+      .name = "call", .arity = -1, .shape = typeFromAttrs,
+      .cost = 1, .inlinedFirst = true,
+  };
   // Parameters are bound by the caller; they have no evaluation of their own.
-  t[int(Op::Param)].arity = 0;
-  t[int(Op::Param)].shape = typeFromAttrs;
-  t[int(Op::Param)].noGradient = true;
-
-  t[int(Op::Const)].arity = 0;
-  t[int(Op::Const)].shape = typeFromAttrs;
-  t[int(Op::Const)].eval = evalConst;
-  t[int(Op::Const)].noGradient = true;
-
-  t[int(Op::Iota)].arity = 0;
-  t[int(Op::Iota)].shape = typeFromAttrs;
-  t[int(Op::Iota)].eval = evalIota;
-  t[int(Op::Iota)].noGradient = true;
-  t[int(Op::Iota)].loop = LoopKind::Iota;
-
-  t[int(Op::DimValue)].arity = 0;
-  t[int(Op::DimValue)].shape = dimValueShape;
-  t[int(Op::DimValue)].eval = evalDimValue;
-  t[int(Op::DimValue)].noGradient = true;
+  t[int(Op::Param)] = OpInfo{
+      .name = "param", .arity = 0, .shape = typeFromAttrs, .noGradient = true,
+      .cost = 1,
+  };
+  t[int(Op::Const)] = OpInfo{
+      .name = "const", .arity = 0, .shape = typeFromAttrs, .eval = evalConst, .noGradient = true,
+      .cost = 1,
+  };
+  t[int(Op::Iota)] = OpInfo{
+      .name = "iota", .arity = 0, .shape = typeFromAttrs, .eval = evalIota, .noGradient = true,
+      .loop = LoopKind::Iota,
+      .cost = 1,
+  };
+  t[int(Op::DimValue)] = OpInfo{
+      .name = "dimvalue", .arity = 0, .shape = dimValueShape, .eval = evalDimValue,
+      .noGradient = true,
+      .cost = 1,
+  };
 }
 
 } // namespace gradc

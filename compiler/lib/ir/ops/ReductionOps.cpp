@@ -211,35 +211,52 @@ void vjpMatMul(VjpContext &c) {
 } // namespace
 
 void registerReductionOps(OpInfo *t) {
-  t[int(Op::Sum)] = {"sum", 1, false, sumShape, evalReduce, vjpSum};
-  t[int(Op::MatMul)] = {"matmul", 2, false, matmulShape, evalMatMul, vjpMatMul};
-  t[int(Op::Sum)].jvp = jvpLinear; // d sum(a) = sum(da)
-  t[int(Op::Sum)].loop = LoopKind::Reduce;
   using B = ElementBuilder;
   using In = std::span<Val const>;
-  t[int(Op::Sum)].scalar2 = [](double acc, double v) { return acc + v; };
-  t[int(Op::Sum)].reduceCombine = [](B &b, In x) { return b.reduceAdd(x[0], x[1]); };
+  t[int(Op::Sum)] = OpInfo{
+      .name = "sum", .arity = 1, .shape = sumShape, .eval = evalReduce, .vjp = vjpSum,
+      .scalar2 = [](double acc, double v) { return acc + v; },
+      .jvp = jvpLinear, // d sum(a) = sum(da)
+      .loop = LoopKind::Reduce,
+      .reduceInit = 0,
+      .reduceCombine = [](B &b, In x) { return b.reduceAdd(x[0], x[1]); },
+      .cost = 1,
+  };
   // max/min reductions propagate NaN, as PyTorch's do.
   constexpr double inf = std::numeric_limits<double>::infinity();
-  t[int(Op::ReduceMax)] = {"reduce_max", 1, false, sumShape, evalReduce, vjpExtreme};
-  t[int(Op::ReduceMax)].reduceInit = -inf;
-  t[int(Op::ReduceMax)].scalar2 = [](double acc, double v) { return acc != acc || v != v ? acc + v : (v > acc ? v : acc); };
-  t[int(Op::ReduceMax)].reduceCombine = [](B &b, In x) { return b.maximum(x[0], x[1]); };
-  t[int(Op::ReduceMin)] = {"reduce_min", 1, false, sumShape, evalReduce, vjpExtreme};
-  t[int(Op::ReduceMin)].reduceInit = inf;
-  t[int(Op::ReduceMin)].scalar2 = [](double acc, double v) { return acc != acc || v != v ? acc + v : (v < acc ? v : acc); };
-  t[int(Op::ReduceMin)].reduceCombine = [](B &b, In x) { return b.minimum(x[0], x[1]); };
-  for (Op op : {Op::ReduceMax, Op::ReduceMin}) {
-    t[int(op)].jvp = jvpExtreme;
-    t[int(op)].loop = LoopKind::Reduce;
-  }
-  t[int(Op::MatMul)].loop = LoopKind::MatMul;
-  t[int(Op::MatMul)].replicates = true;
-  // d (A @ B) = dA @ B + A @ dB
-  t[int(Op::MatMul)].jvp = [](JvpContext &c) {
-    NodeId l = c.tangent(0) == kNoNode ? kNoNode : c.bin(Op::MatMul, c.tangent(0), c.in(1));
-    NodeId r = c.tangent(1) == kNoNode ? kNoNode : c.bin(Op::MatMul, c.in(0), c.tangent(1));
-    return c.add(l, r);
+  t[int(Op::ReduceMax)] = OpInfo{
+      .name = "reduce_max", .arity = 1, .shape = sumShape, .eval = evalReduce, .vjp = vjpExtreme,
+      .scalar2 = [](double acc, double v) {
+        return acc != acc || v != v ? acc + v : (v > acc ? v : acc);
+      },
+      .jvp = jvpExtreme,
+      .loop = LoopKind::Reduce,
+      .reduceInit = -inf,
+      .reduceCombine = [](B &b, In x) { return b.maximum(x[0], x[1]); },
+      .cost = 1,
+  };
+  t[int(Op::ReduceMin)] = OpInfo{
+      .name = "reduce_min", .arity = 1, .shape = sumShape, .eval = evalReduce, .vjp = vjpExtreme,
+      .scalar2 = [](double acc, double v) {
+        return acc != acc || v != v ? acc + v : (v < acc ? v : acc);
+      },
+      .jvp = jvpExtreme,
+      .loop = LoopKind::Reduce,
+      .reduceInit = inf,
+      .reduceCombine = [](B &b, In x) { return b.minimum(x[0], x[1]); },
+      .cost = 1,
+  };
+  t[int(Op::MatMul)] = OpInfo{
+      .name = "matmul", .arity = 2, .shape = matmulShape, .eval = evalMatMul, .vjp = vjpMatMul,
+      // d (A @ B) = dA @ B + A @ dB
+      .jvp = [](JvpContext &c) {
+        NodeId l = c.tangent(0) == kNoNode ? kNoNode : c.bin(Op::MatMul, c.tangent(0), c.in(1));
+        NodeId r = c.tangent(1) == kNoNode ? kNoNode : c.bin(Op::MatMul, c.in(0), c.tangent(1));
+        return c.add(l, r);
+      },
+      .loop = LoopKind::MatMul,
+      .replicates = true,
+      .cost = 1,
   };
 }
 

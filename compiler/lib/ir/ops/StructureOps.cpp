@@ -333,28 +333,49 @@ void vjpPick(VjpContext &c) {
 } // namespace
 
 void registerStructureOps(OpInfo *t) {
-  t[int(Op::Pick)] = {"pick", 2, false, pickShape, evalPick, vjpPick};
-  t[int(Op::Pick)].jvp = [](JvpContext &c) { // linear in s: pick(ds, y)
-    return c.tangent(0) == kNoNode ? kNoNode : c.g.make(Op::Pick, {c.tangent(0), c.in(1)});
+  // Broadcast, reshape, transpose, index and index_grad are linear: the tangent moves
+  // exactly as the value does (jvpLinear).
+  t[int(Op::Broadcast)] = OpInfo{
+      .name = "broadcast", .arity = 1, .shape = broadcastShape, .eval = evalBroadcast,
+      .vjp = vjpBroadcast, .jvp = jvpLinear,
+      .loop = LoopKind::View, // a view: index arithmetic only
+      .indexMap = mapBroadcast, .replicates = true,
+      .cost = 1,
   };
-  t[int(Op::Pick)].loop = LoopKind::Gather;
-  t[int(Op::Broadcast)] = {"broadcast", 1, false, broadcastShape, evalBroadcast, vjpBroadcast};
-  t[int(Op::Reshape)] = {"reshape", 1, false, reshapeShape, evalReshape, vjpReshape};
-  t[int(Op::Transpose)] = {"transpose", 1, false, transposeShape, evalTranspose, vjpTranspose};
-  t[int(Op::Index)] = {"index", 1, false, indexShape, evalIndex, vjpIndex};
-  t[int(Op::IndexGrad)] = {"index_grad", 1, false, indexGradShape, evalIndexGrad, vjpIndexGrad};
-  // All five are linear: the tangent moves exactly as the value does.
-  for (Op op : {Op::Broadcast, Op::Reshape, Op::Transpose, Op::Index, Op::IndexGrad})
-    t[int(op)].jvp = jvpLinear;
-  // Compiled code: broadcast, transpose and index are views (index arithmetic only);
-  // reshape reads its operand's buffer; index_grad writes its operand into zeros.
-  t[int(Op::Broadcast)].loop = t[int(Op::Transpose)].loop = t[int(Op::Index)].loop = LoopKind::View;
-  t[int(Op::Broadcast)].indexMap = mapBroadcast;
-  t[int(Op::Broadcast)].replicates = true;
-  t[int(Op::Transpose)].indexMap = mapTranspose;
-  t[int(Op::Index)].indexMap = mapIndex;
-  t[int(Op::Reshape)].loop = LoopKind::Reshape;
-  t[int(Op::IndexGrad)].loop = LoopKind::Scatter;
+  t[int(Op::Reshape)] = OpInfo{
+      .name = "reshape", .arity = 1, .shape = reshapeShape, .eval = evalReshape,
+      .vjp = vjpReshape, .jvp = jvpLinear,
+      .loop = LoopKind::Reshape, // compiled code reads its operand's buffer
+      .cost = 1,
+  };
+  t[int(Op::Transpose)] = OpInfo{
+      .name = "transpose", .arity = 1, .shape = transposeShape, .eval = evalTranspose,
+      .vjp = vjpTranspose, .jvp = jvpLinear,
+      .loop = LoopKind::View, // a view: index arithmetic only
+      .indexMap = mapTranspose,
+      .cost = 1,
+  };
+  t[int(Op::Index)] = OpInfo{
+      .name = "index", .arity = 1, .shape = indexShape, .eval = evalIndex,
+      .vjp = vjpIndex, .jvp = jvpLinear,
+      .loop = LoopKind::View, // a view: index arithmetic only
+      .indexMap = mapIndex,
+      .cost = 1,
+  };
+  t[int(Op::IndexGrad)] = OpInfo{
+      .name = "index_grad", .arity = 1, .shape = indexGradShape, .eval = evalIndexGrad,
+      .vjp = vjpIndexGrad, .jvp = jvpLinear,
+      .loop = LoopKind::Scatter, // compiled code writes its operand into zeros
+      .cost = 1,
+  };
+  t[int(Op::Pick)] = OpInfo{
+      .name = "pick", .arity = 2, .shape = pickShape, .eval = evalPick, .vjp = vjpPick,
+      .jvp = [](JvpContext &c) { // linear in s: pick(ds, y)
+        return c.tangent(0) == kNoNode ? kNoNode : c.g.make(Op::Pick, {c.tangent(0), c.in(1)});
+      },
+      .loop = LoopKind::Gather,
+      .cost = 1,
+  };
 }
 
 } // namespace gradc
