@@ -55,14 +55,23 @@ std::unique_ptr<CompiledSource> load(const CommonOptions &opts, int &exitCode) {
   return out;
 }
 
+// The names of the file's functions for a message: the first few, then how many more.
+static std::string functionNames(const std::vector<Function> &funcs) {
+  constexpr size_t kListed = 10;
+  std::string names;
+  for (size_t i = 0; i < funcs.size() && i < kListed; ++i)
+    names += (i ? ", " : "") + funcs[i].name;
+  if (funcs.size() > kListed)
+    names += " and " + std::to_string(funcs.size() - kListed) + " more";
+  return names;
+}
+
 Function *pickFunction(CompiledSource &cs, const CommonOptions &opts, int &exitCode) {
   auto &funcs = cs.program.funcs;
   if (opts.fn.empty()) {
     if (funcs.size() == 1)
       return &cs.program.inlined(0);
-    std::string names;
-    for (const Function &f : funcs)
-      names += (names.empty() ? "" : ", ") + f.name;
+    std::string names = functionNames(funcs);
     std::cerr << opts.file << ": error: the file defines " << funcs.size()
               << " functions; choose one with --fn (" << names << ")\n";
     exitCode = kUserError;
@@ -71,9 +80,7 @@ Function *pickFunction(CompiledSource &cs, const CommonOptions &opts, int &exitC
   for (Function &f : funcs)
     if (f.name == opts.fn)
       return &cs.program.inlined(f);
-  std::string names;
-  for (const Function &f : funcs)
-    names += (names.empty() ? "" : ", ") + f.name;
+  std::string names = functionNames(funcs);
   std::cerr << opts.file << ": error: no function '" << opts.fn << "' (the file defines " << names
             << ")\n";
   exitCode = kUserError;
@@ -334,7 +341,7 @@ int checkCommand(const CheckOptions &opts) {
     size_t worstAt = 0;
     for (size_t i = 0; i < params[p].data.size(); ++i) {
       double x = params[p].data[i];
-      double h = 1e-6 * std::max(1.0, std::fabs(x));
+      double h = centralDifferenceStep(DType::F64) * std::max(1.0, std::fabs(x)); // the interpreter's arithmetic
       params[p].data[i] = x + h;
       double up = scalarValue(params);
       params[p].data[i] = x - h;

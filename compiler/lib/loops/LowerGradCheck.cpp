@@ -24,8 +24,7 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// cbrt(epsilon) of the type: the step that balances truncation and rounding error.
-double stepFor(DType t) { return t == DType::F32 ? 5e-3 : 6e-6; }
+double stepFor(DType t) { return centralDifferenceStep(t); }
 
 // Byte offsets (U64) of the buffers after f's own workspace, and the bytes in all.
 struct Layout {
@@ -139,10 +138,7 @@ Layout GradCheckLowering::layout() {
   // A local: a call in an expression would be made again by every statement using it.
   int32_t sizeFn = f.callee({abi_.workspaceSizeSymbol, kU64, std::vector<Ty>(dimArgs.size(), kI64)});
   ExprId own = f.localRef(b_->let(kU64, f.call(sizeFn, dimArgs), "own"));
-  auto align = [&](ExprId v) {
-    ExprId a = f.u64(static_cast<uint64_t>(kBufferAlign));
-    return f.mul(f.div(f.add(v, f.u64(static_cast<uint64_t>(kBufferAlign - 1))), a), a);
-  };
+  auto align = [&](ExprId v) { return alignToBuffer(f, v); };
   Layout l;
   l.total = align(own);
   // SIZE_MAX: f's dims out of range or its own layout wrapped. A size so near it that

@@ -167,8 +167,8 @@ void FunctionLowering::emitRowSweep(const RowSweep &sw) {
     return rows;
   };
 
-  // Streaming stores when the outer products are big, their rows 64-byte aligned alike, and
-  // the head columns bring them to a 64-byte boundary.
+  // Streaming stores when the outer products are big, their rows aligned alike to cache lines,
+  // and the head columns bring them to a line's boundary.
   ExprId streaming = kNone, head = kNone;
   if (!outers.empty()) {
     auto address = [&](int32_t buffer) { return f_->cast(kU64, f_->addr(buffer, c(0))); };
@@ -176,12 +176,13 @@ void FunctionLowering::emitRowSweep(const RowSweep &sw) {
     ExprId a0 = keep(address(outers[0].out), "out_at");
     ExprId total = f_->mul(f_->mul(m, n), c(bytes));
     ExprId ok = f_->logic(Op::And, f_->compare(Op::Ge, total, c(kStreamingMinBytes)),
-                          f_->logic(Op::And, f_->compare(Op::Eq, f_->rem(f_->mul(n, c(bytes)), c(64)), c(0)),
+                          f_->logic(Op::And, f_->compare(Op::Eq, f_->rem(f_->mul(n, c(bytes)), c(kCacheLineBytes)), c(0)),
                                     f_->compare(Op::Eq, f_->rem(a0, u(bytes)), u(0))));
     for (size_t o = 1; o < outers.size(); ++o)
-      ok = f_->logic(Op::And, ok, f_->compare(Op::Eq, f_->rem(f_->sub(address(outers[o].out), a0), u(64)), u(0)));
+      ok = f_->logic(Op::And, ok, f_->compare(Op::Eq, f_->rem(f_->sub(address(outers[o].out), a0), u(kCacheLineBytes)), u(0)));
     streaming = keep(ok, "streaming");
-    ExprId headBytes = f_->rem(f_->sub(u(64), f_->rem(a0, u(64))), u(64));
+    ExprId line = u(kCacheLineBytes);
+    ExprId headBytes = f_->rem(f_->sub(line, f_->rem(a0, line)), line);
     head = keep(f_->min(f_->cast(kI64, f_->div(headBytes, u(bytes))), n), "head");
   }
 

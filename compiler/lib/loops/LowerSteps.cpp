@@ -348,10 +348,7 @@ void FunctionLowering::beginEntry(Func &f) {
 ExprId FunctionLowering::layout(Func &f, Builder &, const std::vector<ExprId> &dims, std::vector<ExprId> *offsets,
                                 ExprId *valid) const {
   ExprIndexMapper im(f, g_, dims);
-  auto align = [&](ExprId v) {
-    ExprId a = f.u64(static_cast<uint64_t>(kBufferAlign));
-    return f.mul(f.div(f.add(v, f.u64(static_cast<uint64_t>(kBufferAlign - 1))), a), a);
-  };
+  auto align = [&](ExprId v) { return alignToBuffer(f, v); };
   ExprId ok = f.boolImm(true);
   ExprId total = align(f.u64(plan_.tapeSlots * 8));
   for (NodeId n : s_.buffers) {

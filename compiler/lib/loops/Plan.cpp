@@ -9,6 +9,11 @@
 
 namespace gradc {
 
+loops::ExprId loops::alignToBuffer(Func &f, ExprId bytes) {
+  ExprId a = f.u64(static_cast<uint64_t>(kBufferAlign));
+  return f.mul(f.div(f.add(bytes, f.u64(static_cast<uint64_t>(kBufferAlign - 1))), a), a);
+}
+
 FunctionPlan::FunctionPlan(const LoweringInput &in, const AbiFunction &abi, std::vector<NodeId> roots,
                            const LoweringOptions &opts)
     : in(in), abi(abi), roots(std::move(roots)), opts(opts) {

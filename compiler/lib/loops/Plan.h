@@ -2,6 +2,7 @@
 // schedule, its arguments, and the tape of long straight-line code.
 #pragma once
 
+#include "loops/LoopIR.h"
 #include "loops/LoweringInput.h"
 #include "schedule/Schedule.h"
 
@@ -9,8 +10,15 @@
 
 namespace gradc {
 
+/// A cache line (bytes): what a streaming store writes at once.
+constexpr int64_t kCacheLineBytes = 64;
 /// The alignment of every workspace buffer (bytes): one cache line.
-constexpr int64_t kBufferAlign = 64;
+constexpr int64_t kBufferAlign = kCacheLineBytes;
+
+namespace loops {
+/// `bytes` (U64) rounded up to a multiple of kBufferAlign.
+ExprId alignToBuffer(Func &f, ExprId bytes);
+} // namespace loops
 
 /// What lowering one exported function (f or f_grad) decides before any code: its schedule,
 /// which argument each parameter and output is, and (chunked code) the tape slot of each

@@ -2,6 +2,7 @@
 #include "pipeline/Invoke.h"
 
 #include "ir/OpTable.h"
+#include "loops/Plan.h"
 #include "support/Memory.h"
 #include "support/Numbers.h"
 
@@ -189,7 +190,7 @@ EvalResult invokeCompiled(const CompiledFunction &cf, const Function &fn,
     return result;
   }
   if (wsBytes) {
-    ws.reset(std::aligned_alloc(64, (wsBytes + 63) / 64 * 64));
+    ws.reset(std::aligned_alloc(kBufferAlign, (wsBytes + kBufferAlign - 1) / kBufferAlign * kBufferAlign));
     if (!ws) {
       result.error = "out of memory: the workspace needs " + std::to_string(wsBytes) + " bytes";
       return result;
