@@ -130,7 +130,8 @@ bool FunctionLowering::emitHostGemm(NodeId n, int32_t out) {
       isThinProduct(g_, n))
     return false;
   MatrixInMemory aMem, bMem;
-  if (!matrixInMemory(g_, s_, a, dt, aMem) || !matrixInMemory(g_, s_, bb, dt, bMem))
+  if (!matrixInMemory(g_, s_, a, dt, aMem) || !matrixInMemory(g_, s_, bb, dt, bMem) ||
+      !opts.hostGemmAvailable || !opts.hostGemmAvailable())
     return false;
   ExprId m = dimValue(as[0]), k = dimValue(as[1]), ncols = dimValue(bs[1]);
   double work = 1;
@@ -141,7 +142,9 @@ bool FunctionLowering::emitHostGemm(NodeId n, int32_t out) {
     else
       known = false;
   }
-  double minWork = static_cast<double>(opts.hostGemmMinWork);
+  double minWork = static_cast<double>(opts.hostGemmMinWork >= 0 || !opts.hostGemmDefaultMinWork
+                                           ? opts.hostGemmMinWork
+                                           : opts.hostGemmDefaultMinWork());
   if (known && work < minWork)
     return false;
   StridedMatrix am = stridedMatrix(a, aMem), bm = stridedMatrix(bb, bMem);

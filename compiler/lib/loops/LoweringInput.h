@@ -30,11 +30,14 @@ struct LoweringOptions {
   /// Also emit `f__packed` entries (for callers that know the ABI only at run time).
   bool packedEntries = true;
   /// Large matrix products call the JIT's host functions (kHostGemmF64, kHostGemmF32; bound
-  /// by codegen/llvm/HostGemm.h to CBLAS). Only the JIT sets it, when the host has them;
+  /// by codegen/llvm/HostGemm.h to CBLAS) when the host has them. Only the JIT sets it;
   /// emitted code never calls a library for them.
   bool hostGemm = false;
-  /// Multiply-adds from which a product calls the host; -1 until the pipeline sets the host's
-  /// threshold (codegen/llvm/HostGemm.h).
+  /// Whether the host has them, and its threshold in multiply-adds: asked only at the first
+  /// product that could call them, since asking loads the library (and starts its threads).
+  bool (*hostGemmAvailable)() = nullptr;
+  int64_t (*hostGemmDefaultMinWork)() = nullptr;
+  /// Multiply-adds from which a product calls the host; -1: hostGemmDefaultMinWork().
   int64_t hostGemmMinWork = -1;
   /// Prepended to every exported symbol (`gradc emit --prefix`).
   std::string prefix;

@@ -61,9 +61,9 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   in.gradRoots = out->roots;
   in.boundDims = opts.boundDims;
   LoweringOptions lowering = opts.lowering;
-  lowering.hostGemm = opts.blas && hostGemmAvailable();
-  if (lowering.hostGemm && lowering.hostGemmMinWork < 0)
-    lowering.hostGemmMinWork = hostGemmMinWork();
+  lowering.hostGemm = opts.blas;
+  lowering.hostGemmAvailable = &hostGemmAvailable;
+  lowering.hostGemmDefaultMinWork = &hostGemmMinWork;
   if (loops) {
     loops::SourceLowering source(in, lowering, false);
     out->abi = source.abi();
