@@ -265,23 +265,18 @@ bool FunctionLowering::emitTiledMatMul(NodeId n, int32_t out) {
             b_->store(packB, f_->mul(q, c(nr)), f_->load(bm.buffer, src, vecTy, mask));
           });
         } else {
-          auto packColumns = [&](bool partial) {
-            b_->loop(c(0), f_->sub(p1, p0), [&](ExprId q) {
-              ExprId p = f_->add(p0, q);
-              for (int64_t jj = 0; jj < nr; ++jj) {
-                ExprId dst = f_->add(f_->mul(q, c(nr)), c(jj));
-                auto copy = [&] {
-                  ExprId src = f_->add(f_->mul(p, bm.rowStride), f_->mul(f_->add(j0, c(jj)), bm.colStride));
-                  b_->store(packB, dst, f_->load(bm.buffer, src, ty));
-                };
-                if (!partial)
-                  copy();
-                else
-                  b_->when(f_->compare(Op::Lt, c(jj), left), copy, [&] { b_->store(packB, dst, konst(0.0, dt)); });
-              }
-            });
-          };
-          b_->when(f_->compare(Op::Ge, left, c(nr)), [&] { packColumns(false); }, [&] { packColumns(true); });
+          // Past the last column: a valid element's address read, zero stored (no branches,
+          // which cost the JIT's compile time more than the selects cost here).
+          ExprId lastColumn = keep(f_->sub(ncols, c(1)), "last_column");
+          b_->loop(c(0), f_->sub(p1, p0), [&](ExprId q) {
+            ExprId p = f_->add(p0, q);
+            for (int64_t jj = 0; jj < nr; ++jj) {
+              ExprId column = f_->min(f_->add(j0, c(jj)), lastColumn);
+              ExprId v = f_->load(bm.buffer, f_->add(f_->mul(p, bm.rowStride), f_->mul(column, bm.colStride)), ty);
+              b_->store(packB, f_->add(f_->mul(q, c(nr)), c(jj)),
+                        f_->select(f_->compare(Op::Lt, c(jj), left), v, konst(0.0, dt)));
+            }
+          });
         }
         b_->when(
             f_->compare(Op::Ge, left, c(nr)),
