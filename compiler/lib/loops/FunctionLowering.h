@@ -109,7 +109,12 @@ private:
   ExprId emitMatMul(NodeId n, int32_t out);
   bool emitHostGemm(NodeId n, int32_t out);
   void emitRowUpdates(NodeId n, int32_t out);
+  struct TiledProduct; // the operands and shape of one tiled product
   bool emitTiledMatMul(NodeId n, int32_t out);
+  void packBlockOfA(const TiledProduct &tp, ExprId t0, ExprId t1, ExprId p0, ExprId p1);
+  void packPanelOfB(const TiledProduct &tp, ExprId j0, ExprId left, ExprId mask, ExprId p0, ExprId p1);
+  void emitTile(const TiledProduct &tp, ExprId i0, ExprId t, ExprId j0, ExprId p0, ExprId p1, ExprId mask);
+  void emitRowsBelowTiles(const TiledProduct &tp);
   struct StridedMatrix {
     int32_t buffer = kNone;
     ExprId rowStride = kNone, colStride = kNone;
@@ -117,7 +122,16 @@ private:
   StridedMatrix stridedMatrix(NodeId x, const MatrixInMemory &mem);
 
   // --- row sweeps (LowerRowSweep.cpp) ---
+  struct SweepOperands; // what every part of one sweep reads
+  struct SweepBlock;    // the updates of one block of rows
   void emitRowSweep(const RowSweep &sw);
+  SweepOperands sweepOperands(const RowSweep &sw);
+  void chooseStreamingStores(SweepOperands &op);
+  SweepBlock prepareSweepBlock(const SweepOperands &op, ExprId i0, int64_t rows);
+  void sweepColumns(const SweepOperands &op, ExprId j, ExprId mask, bool streaming, const std::vector<ExprId> &dots,
+                    const std::vector<int32_t> &acc, const SweepBlock *upd);
+  void sweepAllColumns(const SweepOperands &op, ExprId head, bool streaming, const std::vector<ExprId> &dotRows,
+                       const SweepBlock *upd);
 
   const FunctionPlan &plan_;
   const Graph &g_;

@@ -171,6 +171,17 @@ bool FunctionLowering::emitHostGemm(NodeId n, int32_t out) {
   return true;
 }
 
+// The operands and shape of one tiled product, what its packs, tiles and leftover rows read.
+struct FunctionLowering::TiledProduct {
+  DType dt = DType::F64;
+  Ty ty, vecTy;
+  uint16_t nr = 0; // one vector of C per row of a tile
+  StridedMatrix am, bm;
+  bool bTransposed = false;
+  int32_t out = kNone, packA = kNone, packB = kNone;
+  ExprId m = kNone, k = kNone, ncols = kNone, mTiles = kNone, nTiles = kNone, zero = kNone;
+};
+
 // C = A @ B for matrices in memory, B row-major (GotoBLAS's loop order, with small packs):
 // for each block of kTileKC along the shared axis and of kTileMCTiles * kTileRows rows of A,
 // that block of A is copied tile by tile into a stack buffer; for each vector of columns of
@@ -187,11 +198,16 @@ bool FunctionLowering::emitTiledMatMul(NodeId n, int32_t out) {
   MatrixInMemory aMem, bMem;
   if (!tilesMatMul(g_, s_, n, aMem, bMem))
     return false;
-  StridedMatrix am = stridedMatrix(a, aMem), bm = stridedMatrix(bb, bMem);
-  Ty ty = registerTy(dt);
-  const uint16_t nr = static_cast<uint16_t>(kVectorBytes / kindBytes(ty.kind)); // one vector of C per row of a tile
-  Ty vecTy = ty.withLanes(nr);
-  ExprId m = dimValue(as[0]), k = dimValue(as[1]), ncols = dimValue(bs[1]);
+  TiledProduct tp;
+  tp.dt = dt;
+  tp.out = out;
+  tp.bTransposed = bMem.transposed;
+  tp.am = stridedMatrix(a, aMem);
+  tp.bm = stridedMatrix(bb, bMem);
+  Ty ty = tp.ty = registerTy(dt);
+  const uint16_t nr = tp.nr = static_cast<uint16_t>(kVectorBytes / kindBytes(ty.kind));
+  tp.vecTy = ty.withLanes(nr);
+  ExprId m = tp.m = dimValue(as[0]), k = tp.k = dimValue(as[1]), ncols = tp.ncols = dimValue(bs[1]);
   auto c = [&](int64_t v) { return f_->i64(v); };
   auto ceilDiv = [&](ExprId x, int64_t d) { return f_->div(f_->add(x, c(d - 1)), c(d)); };
   // The stack buffers of the kernel (51 KiB for f64), one set per function and dtype.
@@ -200,39 +216,13 @@ bool FunctionLowering::emitTiledMatMul(NodeId n, int32_t out) {
     packs->second.a = f_->stackBuffer(ty, kTileMCTiles * kTileRows * kTileKC, std::string("pack_a_") + dtypeName(dt));
     packs->second.b = f_->stackBuffer(ty, kTileKC * nr, std::string("pack_b_") + dtypeName(dt));
   }
-  int32_t packA = packs->second.a, packB = packs->second.b;
-  ExprId mTiles = keep(f_->div(m, c(kTileRows)), "m_tiles"), nTiles = keep(ceilDiv(ncols, nr), "n_tiles");
+  tp.packA = packs->second.a;
+  tp.packB = packs->second.b;
+  ExprId mTiles = tp.mTiles = keep(f_->div(m, c(kTileRows)), "m_tiles");
+  tp.nTiles = keep(ceilDiv(ncols, nr), "n_tiles");
   // At least one block, which writes the tiles of C when the shared axis is empty.
   ExprId kBlocks = keep(f_->max(ceilDiv(k, kTileKC), c(1)), "k_blocks");
-  ExprId zero = f_->broadcast(f_->floatImm(ty, 0.0), nr);
-
-  // One tile: rows i0.., columns j0.. of C over [p0, p1); `mask` marks the columns of a last,
-  // partial vector (kNone: a whole vector).
-  auto tile = [&](ExprId i0, ExprId t, ExprId j0, ExprId p0, ExprId p1, ExprId mask) {
-    std::vector<ExprId> cRow;
-    std::vector<int32_t> acc;
-    for (int64_t r = 0; r < kTileRows; ++r) {
-      cRow.push_back(f_->add(f_->mul(f_->add(i0, c(r)), ncols), j0));
-      acc.push_back(b_->let(vecTy, zero, "acc" + std::to_string(r)));
-    }
-    // The first block starts from zero, so C is written, never read first.
-    b_->when(f_->compare(Op::Ne, p0, c(0)), [&] {
-      for (int64_t r = 0; r < kTileRows; ++r)
-        b_->assign(acc[static_cast<size_t>(r)], f_->load(out, cRow[static_cast<size_t>(r)], vecTy, mask));
-    });
-    ExprId aTile = f_->mul(t, c(kTileKC * kTileRows));
-    b_->loop(c(0), f_->sub(p1, p0), [&](ExprId q) {
-      ExprId bv = f_->load(packB, f_->mul(q, c(nr)), vecTy);
-      ExprId aRow = f_->add(aTile, f_->mul(q, c(kTileRows)));
-      for (int64_t r = 0; r < kTileRows; ++r) {
-        ExprId av = f_->broadcast(f_->load(packA, f_->add(aRow, c(r)), ty), nr);
-        int32_t l = acc[static_cast<size_t>(r)];
-        b_->assign(l, f_->fma(av, bv, f_->localRef(l)));
-      }
-    });
-    for (int64_t r = 0; r < kTileRows; ++r)
-      b_->store(out, cRow[static_cast<size_t>(r)], f_->localRef(acc[static_cast<size_t>(r)]), mask);
-  };
+  tp.zero = f_->broadcast(f_->floatImm(ty, 0.0), nr);
 
   ExprId mBlocks = ceilDiv(mTiles, kTileMCTiles);
   b_->loop(c(0), kBlocks, [&](ExprId kb) {
@@ -240,55 +230,111 @@ bool FunctionLowering::emitTiledMatMul(NodeId n, int32_t out) {
       ExprId p0 = keep(f_->mul(kb, c(kTileKC)), "p0"), p1 = keep(f_->min(f_->add(p0, c(kTileKC)), k), "p1");
       ExprId t0 = keep(f_->mul(mb, c(kTileMCTiles)), "t0");
       ExprId t1 = keep(f_->min(f_->add(t0, c(kTileMCTiles)), mTiles), "t1");
-      // A's block, tile by tile: packA[t - t0][p - p0][r] = A[t * kTileRows + r, p].
-      b_->loop(t0, t1, [&](ExprId t) {
-        b_->loop(c(0), f_->sub(p1, p0), [&](ExprId q) {
-          ExprId p = f_->add(p0, q);
-          ExprId dst = f_->add(f_->mul(f_->sub(t, t0), c(kTileKC * kTileRows)), f_->mul(q, c(kTileRows)));
-          for (int64_t r = 0; r < kTileRows; ++r) {
-            ExprId i = f_->add(f_->mul(t, c(kTileRows)), c(r));
-            ExprId v = f_->load(am.buffer, f_->add(f_->mul(i, am.rowStride), f_->mul(p, am.colStride)), ty);
-            b_->store(packA, f_->add(dst, c(r)), v);
-          }
-        });
-      });
-      b_->loop(c(0), nTiles, [&](ExprId jt) {
+      packBlockOfA(tp, t0, t1, p0, p1);
+      b_->loop(c(0), tp.nTiles, [&](ExprId jt) {
         ExprId j0 = keep(f_->mul(jt, c(nr)), "j0");
         ExprId left = keep(f_->sub(ncols, j0), "left");
-        // B's panel: packB[p - p0] = B[p, j0 .. j0 + nr), zeros past the last column: vectors
-        // of a row-major B, elements of a transposed one (B.T's rows are B's columns, read
-        // along B's rows, nr of them at once).
         ExprId mask = f_->compare(Op::Lt, f_->ramp(c(0), nr), f_->broadcast(left, nr));
-        if (!bMem.transposed) {
-          b_->loop(c(0), f_->sub(p1, p0), [&](ExprId q) {
-            ExprId src = f_->add(f_->mul(f_->add(p0, q), bm.rowStride), j0);
-            b_->store(packB, f_->mul(q, c(nr)), f_->load(bm.buffer, src, vecTy, mask));
-          });
-        } else {
-          // Past the last column: a valid element's address read, zero stored (no branches,
-          // which cost the JIT's compile time more than the selects cost here).
-          ExprId lastColumn = keep(f_->sub(ncols, c(1)), "last_column");
-          b_->loop(c(0), f_->sub(p1, p0), [&](ExprId q) {
-            ExprId p = f_->add(p0, q);
-            for (int64_t jj = 0; jj < nr; ++jj) {
-              ExprId column = f_->min(f_->add(j0, c(jj)), lastColumn);
-              ExprId v = f_->load(bm.buffer, f_->add(f_->mul(p, bm.rowStride), f_->mul(column, bm.colStride)), ty);
-              b_->store(packB, f_->add(f_->mul(q, c(nr)), c(jj)),
-                        f_->select(f_->compare(Op::Lt, c(jj), left), v, konst(0.0, dt)));
-            }
-          });
-        }
-        b_->when(
-            f_->compare(Op::Ge, left, c(nr)),
-            [&] { b_->loop(t0, t1, [&](ExprId t) { tile(f_->mul(t, c(kTileRows)), f_->sub(t, t0), j0, p0, p1, kNone); }); },
-            [&] { b_->loop(t0, t1, [&](ExprId t) { tile(f_->mul(t, c(kTileRows)), f_->sub(t, t0), j0, p0, p1, mask); }); });
+        packPanelOfB(tp, j0, left, mask, p0, p1);
+        auto tiles = [&](ExprId columns) { // the block's tiles at j0, under `columns` (kNone: all)
+          b_->loop(t0, t1,
+                   [&](ExprId t) { emitTile(tp, f_->mul(t, c(kTileRows)), f_->sub(t, t0), j0, p0, p1, columns); });
+        };
+        b_->when(f_->compare(Op::Ge, left, c(nr)), [&] { tiles(kNone); }, [&] { tiles(mask); });
       });
     });
   });
-  // The rows below the last whole tile.
-  b_->loop(f_->mul(mTiles, c(kTileRows)), m, [&](ExprId i) {
-    b_->loop(c(0), ncols, [&](ExprId j) { b_->store(out, f_->add(f_->mul(i, ncols), j), konst(0.0, dt)); });
-    b_->loop(c(0), k, [&](ExprId p) {
+  emitRowsBelowTiles(tp);
+  return true;
+}
+
+// A's block, tile by tile: packA[t - t0][p - p0][r] = A[t * kTileRows + r, p].
+void FunctionLowering::packBlockOfA(const TiledProduct &tp, ExprId t0, ExprId t1, ExprId p0, ExprId p1) {
+  auto c = [&](int64_t v) { return f_->i64(v); };
+  const StridedMatrix &am = tp.am;
+  b_->loop(t0, t1, [&](ExprId t) {
+    b_->loop(c(0), f_->sub(p1, p0), [&](ExprId q) {
+      ExprId p = f_->add(p0, q);
+      ExprId dst = f_->add(f_->mul(f_->sub(t, t0), c(kTileKC * kTileRows)), f_->mul(q, c(kTileRows)));
+      for (int64_t r = 0; r < kTileRows; ++r) {
+        ExprId i = f_->add(f_->mul(t, c(kTileRows)), c(r));
+        ExprId v = f_->load(am.buffer, f_->add(f_->mul(i, am.rowStride), f_->mul(p, am.colStride)), tp.ty);
+        b_->store(tp.packA, f_->add(dst, c(r)), v);
+      }
+    });
+  });
+}
+
+// B's panel: packB[p - p0] = B[p, j0 .. j0 + nr), zeros past the last column (`left` columns
+// remain from j0; `mask` marks them in a vector): vectors of a row-major B, elements of a
+// transposed one (B.T's rows are B's columns, read along B's rows, nr of them at once).
+void FunctionLowering::packPanelOfB(const TiledProduct &tp, ExprId j0, ExprId left, ExprId mask, ExprId p0,
+                                    ExprId p1) {
+  auto c = [&](int64_t v) { return f_->i64(v); };
+  const StridedMatrix &bm = tp.bm;
+  const uint16_t nr = tp.nr;
+  if (!tp.bTransposed) {
+    b_->loop(c(0), f_->sub(p1, p0), [&](ExprId q) {
+      ExprId src = f_->add(f_->mul(f_->add(p0, q), bm.rowStride), j0);
+      b_->store(tp.packB, f_->mul(q, c(nr)), f_->load(bm.buffer, src, tp.vecTy, mask));
+    });
+    return;
+  }
+  // Past the last column: a valid element's address read, zero stored (no branches,
+  // which cost the JIT's compile time more than the selects cost here).
+  ExprId lastColumn = keep(f_->sub(tp.ncols, c(1)), "last_column");
+  b_->loop(c(0), f_->sub(p1, p0), [&](ExprId q) {
+    ExprId p = f_->add(p0, q);
+    for (int64_t jj = 0; jj < nr; ++jj) {
+      ExprId column = f_->min(f_->add(j0, c(jj)), lastColumn);
+      ExprId v = f_->load(bm.buffer, f_->add(f_->mul(p, bm.rowStride), f_->mul(column, bm.colStride)), tp.ty);
+      b_->store(tp.packB, f_->add(f_->mul(q, c(nr)), c(jj)),
+                f_->select(f_->compare(Op::Lt, c(jj), left), v, konst(0.0, tp.dt)));
+    }
+  });
+}
+
+// One tile: rows i0.., columns j0.. of C over [p0, p1), from tile t of the packs; `mask`
+// marks the columns of a last, partial vector (kNone: a whole vector).
+void FunctionLowering::emitTile(const TiledProduct &tp, ExprId i0, ExprId t, ExprId j0, ExprId p0, ExprId p1,
+                                ExprId mask) {
+  auto c = [&](int64_t v) { return f_->i64(v); };
+  const uint16_t nr = tp.nr;
+  std::vector<ExprId> cRow;
+  std::vector<int32_t> acc;
+  for (int64_t r = 0; r < kTileRows; ++r) {
+    cRow.push_back(f_->add(f_->mul(f_->add(i0, c(r)), tp.ncols), j0));
+    acc.push_back(b_->let(tp.vecTy, tp.zero, "acc" + std::to_string(r)));
+  }
+  // The first block starts from zero, so C is written, never read first.
+  b_->when(f_->compare(Op::Ne, p0, c(0)), [&] {
+    for (int64_t r = 0; r < kTileRows; ++r)
+      b_->assign(acc[static_cast<size_t>(r)], f_->load(tp.out, cRow[static_cast<size_t>(r)], tp.vecTy, mask));
+  });
+  ExprId aTile = f_->mul(t, c(kTileKC * kTileRows));
+  b_->loop(c(0), f_->sub(p1, p0), [&](ExprId q) {
+    ExprId bv = f_->load(tp.packB, f_->mul(q, c(nr)), tp.vecTy);
+    ExprId aRow = f_->add(aTile, f_->mul(q, c(kTileRows)));
+    for (int64_t r = 0; r < kTileRows; ++r) {
+      ExprId av = f_->broadcast(f_->load(tp.packA, f_->add(aRow, c(r)), tp.ty), nr);
+      int32_t l = acc[static_cast<size_t>(r)];
+      b_->assign(l, f_->fma(av, bv, f_->localRef(l)));
+    }
+  });
+  for (int64_t r = 0; r < kTileRows; ++r)
+    b_->store(tp.out, cRow[static_cast<size_t>(r)], f_->localRef(acc[static_cast<size_t>(r)]), mask);
+}
+
+// The rows below the last whole tile.
+void FunctionLowering::emitRowsBelowTiles(const TiledProduct &tp) {
+  auto c = [&](int64_t v) { return f_->i64(v); };
+  const StridedMatrix &am = tp.am, &bm = tp.bm;
+  ExprId ncols = tp.ncols;
+  Ty ty = tp.ty;
+  int32_t out = tp.out;
+  b_->loop(f_->mul(tp.mTiles, c(kTileRows)), tp.m, [&](ExprId i) {
+    b_->loop(c(0), ncols, [&](ExprId j) { b_->store(out, f_->add(f_->mul(i, ncols), j), konst(0.0, tp.dt)); });
+    b_->loop(c(0), tp.k, [&](ExprId p) {
       ExprId av = keep(f_->load(am.buffer, f_->add(f_->mul(i, am.rowStride), f_->mul(p, am.colStride)), ty), "a");
       b_->loop(c(0), ncols, [&](ExprId j) {
         ExprId at = f_->add(f_->mul(i, ncols), j);
@@ -297,7 +343,6 @@ bool FunctionLowering::emitTiledMatMul(NodeId n, int32_t out) {
       });
     });
   });
-  return true;
 }
 
 } // namespace gradc::loops

@@ -83,6 +83,40 @@ std::vector<int64_t> concrete(const Shape &s, const std::vector<int64_t> &dims) 
   return concreteShape(s, dims);
 }
 
+// The workspace for these dims (none when it is empty), of the size the compiled function
+// computes from the dims alone. False, with `error`, when it cannot be allocated.
+bool allocateWorkspace(const CompiledFunction &cf, const std::vector<int64_t> &dimValues,
+                       std::unique_ptr<void, decltype(&std::free)> &ws, std::string &error) {
+  std::vector<int64_t> dimArgs;
+  std::vector<void *> dimArgv;
+  for (int32_t sym : cf.abi.dimArgs)
+    dimArgs.push_back(dimValues[static_cast<size_t>(sym)]);
+  for (int64_t &d : dimArgs)
+    dimArgv.push_back(&d);
+  uint64_t wsBytes = 0;
+  dimArgv.push_back(&wsBytes);
+  cf.workspaceSizePacked(dimArgv.data());
+  if (wsBytes == SIZE_MAX) { // the sizes were checked before (checkIndexBounds): a bug, not the user's dims
+    error = "the workspace size overflows for these dims";
+    return false;
+  }
+  if (size_t available = availableMemoryBytes(); available && wsBytes > available) {
+    char text[160];
+    std::snprintf(text, sizeof text, "the workspace for these dims needs %.1f GiB of memory, and %.1f GiB are available",
+                  static_cast<double>(wsBytes) / 0x1p30, static_cast<double>(available) / 0x1p30);
+    error = text;
+    return false;
+  }
+  if (wsBytes) {
+    ws.reset(std::aligned_alloc(kBufferAlign, (wsBytes + kBufferAlign - 1) / kBufferAlign * kBufferAlign));
+    if (!ws) {
+      error = "out of memory: the workspace needs " + std::to_string(wsBytes) + " bytes";
+      return false;
+    }
+  }
+  return true;
+}
+
 } // namespace
 
 Tensor tensorFromMemory(const void *data, DType dtype, std::vector<int64_t> shape) {
@@ -167,35 +201,8 @@ EvalResult invokeCompiled(const CompiledFunction &cf, const Function &fn,
   std::vector<std::array<unsigned char, 8>> slots(nargs + 1);
   std::vector<void *> argv(nargs + 1);
   std::unique_ptr<void, decltype(&std::free)> ws(nullptr, &std::free);
-
-  // The workspace size, from the dims alone.
-  std::vector<int64_t> dimArgs;
-  std::vector<void *> dimArgv;
-  for (int32_t sym : cf.abi.dimArgs)
-    dimArgs.push_back(dimValues[static_cast<size_t>(sym)]);
-  for (int64_t &d : dimArgs)
-    dimArgv.push_back(&d);
-  uint64_t wsBytes = 0;
-  dimArgv.push_back(&wsBytes);
-  cf.workspaceSizePacked(dimArgv.data());
-  if (wsBytes == SIZE_MAX) { // the sizes were checked above: a bug, not the user's dims
-    result.error = "the workspace size overflows for these dims";
+  if (!allocateWorkspace(cf, dimValues, ws, result.error))
     return result;
-  }
-  if (size_t available = availableMemoryBytes(); available && wsBytes > available) {
-    char text[160];
-    std::snprintf(text, sizeof text, "the workspace for these dims needs %.1f GiB of memory, and %.1f GiB are available",
-                  static_cast<double>(wsBytes) / 0x1p30, static_cast<double>(available) / 0x1p30);
-    result.error = text;
-    return result;
-  }
-  if (wsBytes) {
-    ws.reset(std::aligned_alloc(kBufferAlign, (wsBytes + kBufferAlign - 1) / kBufferAlign * kBufferAlign));
-    if (!ws) {
-      result.error = "out of memory: the workspace needs " + std::to_string(wsBytes) + " bytes";
-      return result;
-    }
-  }
 
   const Type &resultType = fn.graph->type(fn.result);
   for (size_t i = 0; i < nargs; ++i) {

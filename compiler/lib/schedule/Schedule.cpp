@@ -82,22 +82,22 @@ void reuseWorkspace(const Graph &g, const std::vector<NodeId> &roots, Schedule &
   s.buffers = std::move(buffers);
 }
 
-} // namespace
+// Which nodes the roots need, how many distinct nodes consume each, and what they need.
+struct Demand {
+  std::vector<bool> needed;
+  std::vector<int32_t> consumers;
+  std::vector<uint8_t> need;
+};
 
-Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
-                          const std::vector<DType> &rootTypes) {
+Demand demandOf(const Graph &g, const std::vector<NodeId> &roots) {
   size_t n = g.size();
-  Schedule s;
-  s.storage.assign(n, Storage::Unused);
-  s.slot.assign(n, -1);
-
-  // Which nodes the roots need, how many distinct nodes consume each, and what they need.
-  std::vector<bool> needed(n, false);
+  Demand demand{std::vector<bool>(n, false), std::vector<int32_t>(n, 0), std::vector<uint8_t>(n, kNone)};
+  std::vector<bool> &needed = demand.needed;
+  std::vector<int32_t> &consumers = demand.consumers;
+  std::vector<uint8_t> &need = demand.need;
   for (NodeId r : roots)
     if (r != kNoNode)
       needed[static_cast<size_t>(r)] = true;
-  std::vector<int32_t> consumers(n, 0);
-  std::vector<uint8_t> need(n, kNone);
   for (size_t i = n; i-- > 0;) {
     if (!needed[i])
       continue;
@@ -123,119 +123,179 @@ Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
         need[o] |= kOnce;
     }
   }
-  std::vector<int32_t> firstRoot(n, -1);
+  return demand;
+}
+
+// Per node, the first root it is with that root's dtype (-1: none): a node materialized
+// there is written straight into that output.
+std::vector<int32_t> firstRoots(const Graph &g, const std::vector<NodeId> &roots,
+                                const std::vector<DType> &rootTypes) {
+  std::vector<int32_t> firstRoot(g.size(), -1);
   for (size_t r = 0; r < roots.size(); ++r)
     if (roots[r] != kNoNode && firstRoot[static_cast<size_t>(roots[r])] < 0 &&
         g.type(roots[r]).dtype == rootTypes[r])
       firstRoot[static_cast<size_t>(roots[r])] = static_cast<int32_t>(r);
+  return firstRoot;
+}
 
-  // Decide in id order, so every operand is decided before its consumers.
-  std::vector<bool> cheap(n, false); // readable at any index without arithmetic on values
-  std::vector<int> depth(n, 0);      // fused elementwise ops up to this node
-  std::vector<int> cost(n, 0);       // ops to recompute one element of an inline node
+// What the schedule lists of a needed node: its extents, its shape when symbolic (once per
+// shape), and whether it indexes or gathers.
+void listNode(const Graph &g, size_t i, Schedule &s, std::set<std::pair<int32_t, int64_t>> &extents,
+              std::set<std::vector<std::pair<int32_t, int64_t>>> &shapeKeys) {
+  const Node &node = g.node(static_cast<NodeId>(i));
+  const OpInfo &info = opInfo(node.op);
+  for (const Dim &d : node.type.shape)
+    extents.insert({d.sym, d.off});
+  if (std::any_of(node.type.shape.begin(), node.type.shape.end(), [](const Dim &d) { return !d.isLiteral(); })) {
+    std::vector<std::pair<int32_t, int64_t>> key;
+    for (const Dim &d : node.type.shape)
+      key.push_back({d.sym, d.off});
+    std::sort(key.begin(), key.end()); // the count does not depend on the order
+    if (shapeKeys.insert(key).second)
+      s.shapes.push_back(node.type.shape);
+  }
+  if (node.op == Op::Index || node.op == Op::IndexGrad)
+    s.indexNodes.push_back(static_cast<NodeId>(i));
+  if (info.loop == LoopKind::Gather)
+    s.pickNodes.push_back(static_cast<NodeId>(i));
+}
+
+// The storage of each needed node. Decided in id order, so every operand is decided before
+// its consumers.
+class StorageDecisions {
+public:
+  StorageDecisions(const Graph &g, const Demand &demand, std::vector<int32_t> firstRoot, Schedule &s)
+      : g_(g), demand_(demand), firstRoot_(std::move(firstRoot)), s_(s), cheap_(g.size(), false),
+        depth_(g.size(), 0), cost_(g.size(), 0) {}
+
+  void decide(size_t i);
+
+private:
+  void materialize(size_t i);
+  void decideFused(size_t i, const Node &node, const OpInfo &info);
+
+  const Graph &g_;
+  const Demand &demand_;
+  const std::vector<int32_t> firstRoot_;
+  Schedule &s_;
+  std::vector<bool> cheap_; // readable at any index without arithmetic on values
+  std::vector<int> depth_;  // fused elementwise ops up to this node
+  std::vector<int> cost_;   // ops to recompute one element of an inline node
+};
+
+void StorageDecisions::materialize(size_t i) {
+  const Node &node = g_.node(static_cast<NodeId>(i));
+  if (firstRoot_[i] >= 0 && !node.type.isScalar()) {
+    s_.storage[i] = Storage::Output;
+    s_.slot[i] = firstRoot_[i];
+  } else {
+    s_.storage[i] = Storage::Workspace;
+    s_.slot[i] = static_cast<int32_t>(s_.buffers.size());
+    s_.buffers.push_back(static_cast<NodeId>(i));
+  }
+  s_.steps.push_back(static_cast<NodeId>(i));
+}
+
+void StorageDecisions::decide(size_t i) {
+  const Node &node = g_.node(static_cast<NodeId>(i));
+  const OpInfo &info = opInfo(node.op);
+  if (node.op == Op::Param) {
+    s_.storage[i] = Storage::Param;
+    cheap_[i] = true;
+    return;
+  }
+  if (node.op == Op::Const) {
+    s_.storage[i] = Storage::Inline;
+    cheap_[i] = true;
+    return;
+  }
+  if (node.type.isScalar()) {
+    s_.storage[i] = Storage::Scalar;
+    s_.steps.push_back(static_cast<NodeId>(i));
+    cheap_[i] = true;
+    return;
+  }
+  NodeId op0 = node.operands.empty() ? kNoNode : node.operands[0];
+  switch (info.loop) {
+  case LoopKind::Reshape:
+    // A reshape of a buffer reads that buffer; of a scalar, it is the scalar.
+    if (g_.type(op0).isScalar()) {
+      s_.storage[i] = Storage::Inline;
+    } else {
+      s_.storage[i] = Storage::Alias;
+      s_.slot[i] = op0;
+    }
+    cheap_[i] = true;
+    break;
+  case LoopKind::Reduce:
+  case LoopKind::MatMul:
+  case LoopKind::Leaf:
+    materialize(i);
+    cheap_[i] = true;
+    break;
+  case LoopKind::Iota: // its index: nothing to store
+    s_.storage[i] = Storage::Inline;
+    cheap_[i] = true;
+    break;
+  case LoopKind::View:
+  case LoopKind::Gather:  // reads one element of each operand per element
+  case LoopKind::Scatter: // fused in gather form: out[i] = i selected ? a[i - start] : 0
+  case LoopKind::Elementwise:
+    decideFused(i, node, info);
+    break;
+  }
+}
+
+// A view, gather, scatter or elementwise node: inline (fused into its consumers' loops) or
+// materialized.
+void StorageDecisions::decideFused(size_t i, const Node &node, const OpInfo &info) {
+  const std::vector<int32_t> &consumers = demand_.consumers;
+  const std::vector<uint8_t> &need = demand_.need;
+  bool isRoot = firstRoot_[i] >= 0;
+  bool view = info.loop == LoopKind::View || info.loop == LoopKind::Gather;
+  int d = view ? 0 : 1;
+  bool operandsCheap = true;
+  for (NodeId o : node.operands) {
+    d = std::max(d, depth_[static_cast<size_t>(o)] + (view ? 0 : 1));
+    operandsCheap = operandsCheap && cheap_[static_cast<size_t>(o)];
+  }
+  bool isCheap = view && operandsCheap;
+  int c = view ? 0 : info.cost;
+  for (NodeId o : node.operands)
+    c += cost_[static_cast<size_t>(o)];
+  // A value used by several consumers is stored once, unless recomputing it in each
+  // is cheaper than a trip through memory (a few arithmetic ops per element).
+  bool recompute = consumers[i] * c <= kRecomputeBudget && !(need[i] & kCheap);
+  bool reused = (consumers[i] > 1 && (!recompute || (need[i] & kOnce))) || (need[i] & kCheap);
+  if (isRoot || (need[i] & kBuffer) || (reused && !isCheap) || d > kMaxFusionDepth) {
+    materialize(i);
+    cheap_[i] = true;
+  } else {
+    s_.storage[i] = Storage::Inline;
+    cheap_[i] = isCheap;
+    depth_[i] = d;
+    cost_[i] = c;
+  }
+}
+
+} // namespace
+
+Schedule scheduleFunction(const Graph &g, const std::vector<NodeId> &roots,
+                          const std::vector<DType> &rootTypes) {
+  size_t n = g.size();
+  Schedule s;
+  s.storage.assign(n, Storage::Unused);
+  s.slot.assign(n, -1);
+
+  Demand demand = demandOf(g, roots);
+  StorageDecisions decisions(g, demand, firstRoots(g, roots, rootTypes), s);
   std::set<std::pair<int32_t, int64_t>> extents;
   std::set<std::vector<std::pair<int32_t, int64_t>>> shapeKeys;
-  auto materialize = [&](size_t i) {
-    const Node &node = g.node(static_cast<NodeId>(i));
-    if (firstRoot[i] >= 0 && !node.type.isScalar()) {
-      s.storage[i] = Storage::Output;
-      s.slot[i] = firstRoot[i];
-    } else {
-      s.storage[i] = Storage::Workspace;
-      s.slot[i] = static_cast<int32_t>(s.buffers.size());
-      s.buffers.push_back(static_cast<NodeId>(i));
-    }
-    s.steps.push_back(static_cast<NodeId>(i));
-  };
   for (size_t i = 0; i < n; ++i) {
-    if (!needed[i])
+    if (!demand.needed[i])
       continue;
-    const Node &node = g.node(static_cast<NodeId>(i));
-    const OpInfo &info = opInfo(node.op);
-    for (const Dim &d : node.type.shape)
-      extents.insert({d.sym, d.off});
-    if (std::any_of(node.type.shape.begin(), node.type.shape.end(), [](const Dim &d) { return !d.isLiteral(); })) {
-      std::vector<std::pair<int32_t, int64_t>> key;
-      for (const Dim &d : node.type.shape)
-        key.push_back({d.sym, d.off});
-      std::sort(key.begin(), key.end()); // the count does not depend on the order
-      if (shapeKeys.insert(key).second)
-        s.shapes.push_back(node.type.shape);
-    }
-    if (node.op == Op::Index || node.op == Op::IndexGrad)
-      s.indexNodes.push_back(static_cast<NodeId>(i));
-    if (info.loop == LoopKind::Gather)
-      s.pickNodes.push_back(static_cast<NodeId>(i));
-    if (node.op == Op::Param) {
-      s.storage[i] = Storage::Param;
-      cheap[i] = true;
-      continue;
-    }
-    if (node.op == Op::Const) {
-      s.storage[i] = Storage::Inline;
-      cheap[i] = true;
-      continue;
-    }
-    if (node.type.isScalar()) {
-      s.storage[i] = Storage::Scalar;
-      s.steps.push_back(static_cast<NodeId>(i));
-      cheap[i] = true;
-      continue;
-    }
-    NodeId op0 = node.operands.empty() ? kNoNode : node.operands[0];
-    bool isRoot = firstRoot[i] >= 0;
-    switch (info.loop) {
-    case LoopKind::Reshape:
-      // A reshape of a buffer reads that buffer; of a scalar, it is the scalar.
-      if (g.type(op0).isScalar()) {
-        s.storage[i] = Storage::Inline;
-      } else {
-        s.storage[i] = Storage::Alias;
-        s.slot[i] = op0;
-      }
-      cheap[i] = true;
-      break;
-    case LoopKind::Reduce:
-    case LoopKind::MatMul:
-    case LoopKind::Leaf:
-      materialize(i);
-      cheap[i] = true;
-      break;
-    case LoopKind::Iota: // its index: nothing to store
-      s.storage[i] = Storage::Inline;
-      cheap[i] = true;
-      break;
-    case LoopKind::View:
-    case LoopKind::Gather:  // reads one element of each operand per element
-    case LoopKind::Scatter: // fused in gather form: out[i] = i selected ? a[i - start] : 0
-    case LoopKind::Elementwise: {
-      bool view = info.loop == LoopKind::View || info.loop == LoopKind::Gather;
-      int d = view ? 0 : 1;
-      bool operandsCheap = true;
-      for (NodeId o : node.operands) {
-        d = std::max(d, depth[static_cast<size_t>(o)] + (view ? 0 : 1));
-        operandsCheap = operandsCheap && cheap[static_cast<size_t>(o)];
-      }
-      bool isCheap = view && operandsCheap;
-      int c = view ? 0 : info.cost;
-      for (NodeId o : node.operands)
-        c += cost[static_cast<size_t>(o)];
-      // A value used by several consumers is stored once, unless recomputing it in each
-      // is cheaper than a trip through memory (a few arithmetic ops per element).
-      bool recompute = consumers[i] * c <= kRecomputeBudget && !(need[i] & kCheap);
-      bool reused = (consumers[i] > 1 && (!recompute || (need[i] & kOnce))) || (need[i] & kCheap);
-      if (isRoot || (need[i] & kBuffer) || (reused && !isCheap) || d > kMaxFusionDepth) {
-        materialize(i);
-        cheap[i] = true;
-      } else {
-        s.storage[i] = Storage::Inline;
-        cheap[i] = isCheap;
-        depth[i] = d;
-        cost[i] = c;
-      }
-      break;
-    }
-    }
+    listNode(g, i, s, extents, shapeKeys);
+    decisions.decide(i);
   }
   // Roots that are not written by their own loop get a copy.
   for (size_t r = 0; r < roots.size(); ++r) {

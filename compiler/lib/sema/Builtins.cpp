@@ -243,25 +243,8 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
       return Value{kNoNode, std::nullopt, true};
     return ok(make(e.loc, Op::Where, ops));
   }
-  if (fn == "reshape") {
-    const Expr &list = ast_[args[1]];
-    if (list.kind != ExprKind::List)
-      return fail(list.loc, "the second argument of 'reshape' must be a shape such as [n, 3]");
-    Attrs a;
-    a.type.dtype = g_.type(node(0)).dtype;
-    for (ExprId k : list.kids) {
-      std::optional<Dim> d = staticDim(k, "a shape entry");
-      if (!d)
-        return Value{kNoNode, std::nullopt, true};
-      if (d->isLiteral() && d->off <= 0)
-        return fail(ast_[k].loc, "a shape entry must be positive");
-      if (d->isLiteral() && d->off > kMaxDimSize)
-        return fail(ast_[k].loc, "shape entry " + std::to_string(d->off) + " is larger than " +
-                                     std::to_string(kMaxDimSize) + " (2^40), the largest size of an axis");
-      a.type.shape.push_back(*d);
-    }
-    return ok(make(e.loc, Op::Reshape, {node(0)}, a));
-  }
+  if (fn == "reshape")
+    return reshapeBuiltin(e, args);
   if (fn == "pick") {
     if (!isInteger(g_.type(node(1)).dtype))
       return fail(ast_[args[1]].loc, "the labels of 'pick' must be integers: declare them as a "
@@ -269,6 +252,29 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
     return ok(make(e.loc, Op::Pick, {node(0), node(1)}));
   }
   return fail(e.loc, "'" + fn + "' is not supported yet");
+}
+
+// reshape(x, [d, ...]): each entry a static dim, positive and at most kMaxDimSize.
+ExprBuilder::Value ExprBuilder::reshapeBuiltin(const Expr &e, const std::vector<ExprId> &args) {
+  const Expr &list = ast_[args[1]];
+  if (list.kind != ExprKind::List)
+    return fail(list.loc, "the second argument of 'reshape' must be a shape such as [n, 3]");
+  NodeId x = values_[args[0]].node;
+  Attrs a;
+  a.type.dtype = g_.type(x).dtype;
+  for (ExprId k : list.kids) {
+    std::optional<Dim> d = staticDim(k, "a shape entry");
+    if (!d)
+      return Value{kNoNode, std::nullopt, true};
+    if (d->isLiteral() && d->off <= 0)
+      return fail(ast_[k].loc, "a shape entry must be positive");
+    if (d->isLiteral() && d->off > kMaxDimSize)
+      return fail(ast_[k].loc, "shape entry " + std::to_string(d->off) + " is larger than " +
+                                   std::to_string(kMaxDimSize) + " (2^40), the largest size of an axis");
+    a.type.shape.push_back(*d);
+  }
+  NodeId reshaped = make(e.loc, Op::Reshape, {x}, a);
+  return Value{reshaped, std::nullopt, reshaped == kNoNode};
 }
 
 // logsumexp(x) = m + log(sum(exp(x - m))) with m = max(x): every exp is of a number <= 0,

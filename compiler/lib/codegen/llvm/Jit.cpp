@@ -25,6 +25,7 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace gradc {
@@ -133,18 +134,15 @@ struct PieceCompiler {
   }
 };
 
-} // namespace
-
-JitModule::~JitModule() = default;
-
-std::unique_ptr<JitModule> JitModule::create(const PieceLowering &lowering, const CodegenOptions &opts,
-                                             size_t threads, std::string &error,
-                                             std::string *optimizedIr) {
+// The host's target machine builder, for `opts.targetCpu` (checked) when one is named.
+// Empty on failure, with `error`.
+std::optional<llvm::orc::JITTargetMachineBuilder> targetMachineBuilder(const CodegenOptions &opts,
+                                                                       std::string &error) {
   initializeNativeTarget();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) {
     error = llvm::toString(jtmb.takeError());
-    return nullptr;
+    return std::nullopt;
   }
   installLlvmErrorHandlers();
   if (!opts.targetCpu.empty() && opts.targetCpu != "native") {
@@ -152,10 +150,10 @@ std::unique_ptr<JitModule> JitModule::create(const PieceLowering &lowering, cons
     const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, lookupError);
     if (!target) {
       error = lookupError;
-      return nullptr;
+      return std::nullopt;
     }
     if (error = checkTargetCpu(*target, triple, opts.targetCpu); !error.empty())
-      return nullptr;
+      return std::nullopt;
     jtmb->setCPU(opts.targetCpu);
     jtmb->getFeatures() = llvm::SubtargetFeatures();
   }
@@ -164,18 +162,22 @@ std::unique_ptr<JitModule> JitModule::create(const PieceLowering &lowering, cons
   jtmb->setRelocationModel(llvm::Reloc::PIC_);
   if (!jtmb->getCodeModel())
     jtmb->setCodeModel(llvm::CodeModel::Small);
-  // Split code is long straight-line code: level 0 unless asked (chooseOptLevel would say
-  // the same of the whole). One piece is judged by its size.
-  int level = opts.optLevel >= 0 ? opts.optLevel : lowering.pieces() > 1 ? 0 : -1;
+  return std::move(*jtmb);
+}
 
+// Each piece compiled into `objects` (one per piece) on up to `threads` PieceCompilers;
+// `stats` gets their sums and `optimizedIr` (if any) each module's IR, in piece order. False
+// on failure, with `error`.
+bool compilePieces(const PieceLowering &lowering, const llvm::orc::JITTargetMachineBuilder &jtmb, int level,
+                   size_t threads, std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
+                   JitModule::Stats &stats, std::string &error, std::string *optimizedIr) {
   auto start = std::chrono::steady_clock::now();
   std::atomic<size_t> next{0};
-  std::vector<std::unique_ptr<llvm::MemoryBuffer>> objects(lowering.pieces());
   std::vector<std::string> ir(optimizedIr ? lowering.pieces() : 0);
   threads = std::clamp<size_t>(threads, 1, lowering.pieces());
   std::vector<PieceCompiler> workers;
   for (size_t t = 0; t < threads; ++t)
-    workers.push_back({lowering, *jtmb, level, next, objects, optimizedIr ? &ir : nullptr, {}, {}});
+    workers.push_back({lowering, jtmb, level, next, objects, optimizedIr ? &ir : nullptr, {}, {}});
   // Lowering reports a bug in gradc by an exception: it is thrown again on this thread.
   std::vector<std::exception_ptr> failed(threads);
   auto work = [&](size_t t) {
@@ -196,54 +198,86 @@ std::unique_ptr<JitModule> JitModule::create(const PieceLowering &lowering, cons
     if (e)
       std::rethrow_exception(e);
 
-  std::unique_ptr<JitModule> out(new JitModule());
-  out->stats.wallMs = msSince(start);
-  out->stats.modules = objects.size();
-  out->stats.threads = threads;
+  stats.wallMs = msSince(start);
+  stats.modules = objects.size();
+  stats.threads = threads;
   for (PieceCompiler &w : workers) {
     if (!w.error.empty()) {
       error = w.error;
-      return nullptr;
+      return false;
     }
-    out->stats.lowerMs += w.stats.lowerMs;
-    out->stats.optimizeMs += w.stats.optimizeMs;
-    out->stats.codegenMs += w.stats.codegenMs;
-    out->stats.instructions += w.stats.instructions;
+    stats.lowerMs += w.stats.lowerMs;
+    stats.optimizeMs += w.stats.optimizeMs;
+    stats.codegenMs += w.stats.codegenMs;
+    stats.instructions += w.stats.instructions;
   }
   if (optimizedIr)
     for (const std::string &text : ir)
       *optimizedIr += text;
+  return true;
+}
 
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
-  if (!jit) {
-    error = llvm::toString(jit.takeError());
+// A JIT holding `objects`, with the symbols they call from outside: the process's, the C
+// library's math functions under their private names, and the host's gemm. Null on failure,
+// with `error`.
+std::unique_ptr<llvm::orc::LLJIT> jitOf(llvm::orc::JITTargetMachineBuilder jtmb,
+                                        std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
+                                        std::string &error) {
+  auto made = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create();
+  if (!made) {
+    error = llvm::toString(made.takeError());
     return nullptr;
   }
-  out->jit_ = std::move(*jit);
+  std::unique_ptr<llvm::orc::LLJIT> jit = std::move(*made);
   // The C library's math functions (tanh, memset) come from the process.
   auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-      out->jit_->getDataLayout().getGlobalPrefix());
+      jit->getDataLayout().getGlobalPrefix());
   if (!gen) {
     error = llvm::toString(gen.takeError());
     return nullptr;
   }
-  out->jit_->getMainJITDylib().addGenerator(std::move(*gen));
+  jit->getMainJITDylib().addGenerator(std::move(*gen));
   llvm::orc::SymbolMap libm;
   for (const LibmFunction &f : kLibm)
-    libm[out->jit_->mangleAndIntern(std::string(kLibmPrefix) + f.name)] = {
+    libm[jit->mangleAndIntern(std::string(kLibmPrefix) + f.name)] = {
         llvm::orc::ExecutorAddr::fromPtr(f.address), llvm::JITSymbolFlags::Exported};
   for (const HostGemmSymbol &f : hostGemmSymbols())
-    libm[out->jit_->mangleAndIntern(f.name)] = {llvm::orc::ExecutorAddr::fromPtr(f.address),
-                                                llvm::JITSymbolFlags::Exported};
-  if (llvm::Error e = out->jit_->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(libm)))) {
+    libm[jit->mangleAndIntern(f.name)] = {llvm::orc::ExecutorAddr::fromPtr(f.address),
+                                          llvm::JITSymbolFlags::Exported};
+  if (llvm::Error e = jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(libm)))) {
     error = llvm::toString(std::move(e));
     return nullptr;
   }
   for (std::unique_ptr<llvm::MemoryBuffer> &object : objects)
-    if (llvm::Error e = out->jit_->addObjectFile(std::move(object))) {
+    if (llvm::Error e = jit->addObjectFile(std::move(object))) {
       error = llvm::toString(std::move(e));
       return nullptr;
     }
+  return jit;
+}
+
+} // namespace
+
+JitModule::~JitModule() = default;
+
+std::unique_ptr<JitModule> JitModule::create(const PieceLowering &lowering, const CodegenOptions &opts,
+                                             size_t threads, std::string &error,
+                                             std::string *optimizedIr) {
+  std::optional<llvm::orc::JITTargetMachineBuilder> jtmb = targetMachineBuilder(opts, error);
+  if (!jtmb)
+    return nullptr;
+  // Split code is long straight-line code: level 0 unless asked (chooseOptLevel would say
+  // the same of the whole). One piece is judged by its size.
+  int level = opts.optLevel >= 0 ? opts.optLevel : lowering.pieces() > 1 ? 0 : -1;
+  std::vector<std::unique_ptr<llvm::MemoryBuffer>> objects(lowering.pieces());
+  Stats stats;
+  if (!compilePieces(lowering, *jtmb, level, threads, objects, stats, error, optimizedIr))
+    return nullptr;
+  std::unique_ptr<JitModule> out(new JitModule());
+  out->stats = stats;
+  out->jit_ = jitOf(std::move(*jtmb), objects, error);
+  if (!out->jit_)
+    return nullptr;
   return out;
 }
 
