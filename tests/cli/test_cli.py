@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The command line's contract (DESIGN.md, CLI): output formats, --at forms, dims
+"""The command line's contract (docs/CLI.md): output formats, --at forms, dims
 from shapes, exit codes 0/1/2/3, --dump, --help and --version."""
 import json
 import os
@@ -33,7 +33,7 @@ def write(text, suffix=".expr"):
 r = run("run", LECTURE, "--fn", "simple", "--at", "x=-2", "--at", "y=5", "--at", "z=-4")
 test("text output", r.returncode == 0 and r.stdout == "simple = -12\ndsimple/dx = -4\ndsimple/dy = -4\ndsimple/dz = 3\n", r.stdout + r.stderr)
 
-# JSON output is exactly DESIGN.md's example for the neuron (up to the last ulp).
+# JSON output is exactly docs/CLI.md's example for the neuron (up to the last ulp).
 r = run("run", LECTURE, "--fn", "neuron", "--at", "w=2,-3,-3", "--at", "x=-1,-2", "--json")
 j = json.loads(r.stdout)
 test("json output", r.returncode == 0 and set(j) == {"fn", "value", "grad"} and j["fn"] == "neuron"

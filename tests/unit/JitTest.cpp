@@ -127,7 +127,7 @@ const TensorCase kTensorCases[] = {
     {"dim n\ndef f(x: [n]) = sum(x[1:n] * x[0:n-1]) + sum(exp(x[2:n]))\n", {{2}}, {2}},
 };
 
-// DESIGN.md's compile-time chain: `header { a0 = first; a_{i+1} = a_i + rate*sin(a_i)*by;
+// The compile-time chain of BENCHMARKS.md: `header { a0 = first; a_{i+1} = a_i + rate*sin(a_i)*by;
 // return result }`, `statements` long.
 std::string chainSource(const std::string &header, const std::string &first, const std::string &rate,
                         const std::string &by, int statements, const std::string &result) {
@@ -187,7 +187,7 @@ TEST(Jit, ChunkedCodeMatchesTheInterpreter) {
 }
 
 TEST(Jit, LongCodeIsCompiledInPiecesOnSeveralThreads) {
-  // The compile-time case of DESIGN.md (a chain of 12,000 nodes): its chunks go into
+  // The compile-time case of BENCHMARKS.md (a chain of 12,000 nodes): its chunks go into
   // modules of their own, which threads lower and compile in turn; the exported functions
   // call them across modules. Every thread count gives the same numbers.
   std::string src = chainSource("def chain(x, y)", "x", "1e-3", "y", 3000, "a3000");

@@ -9,7 +9,7 @@
 
 namespace gradc::cli {
 
-/// Exit codes (DESIGN.md: CLI).
+/// Exit codes (docs/CLI.md, "Errors and exit codes").
 enum ExitCode { kOk = 0, kUserError = 1, kBadCommandLine = 2, kCheckFailed = 3 };
 
 struct CommonOptions {

@@ -1,4 +1,4 @@
-// Abi.cpp: the argument lists of exported functions (DESIGN.md, "Emitted code").
+// Abi.cpp: the argument lists of exported functions (docs/ABI.md).
 #include "abi/Abi.h"
 
 #include "abi/CNames.h"

@@ -1,10 +1,17 @@
 // LoopIR.h: the loop IR, between the schedule and code generation. Every decision about
 // the generated code (fusion, loop splits, tiling, prefetch, streaming stores, chunks) is
-// made when it is built; the LLVM and C code generators only print it (DESIGN.md).
+// made when it is built; the LLVM and C code generators only print it.
 //
 // A Func owns its nodes: expressions are immutable and hash-consed (equal expressions are
 // one node), statements form a tree. Nodes are made only through the checked factories of
 // Func (operand types are checked as nodes are made; a violation is a compiler bug).
+//
+// What comes next fits without new kinds of node: a source-level `for` with carried state
+// is a For whose body assigns Locals declared before it (state that lives across
+// iterations, as C prints it and LLVM's mem2reg rebuilds), its tape a workspace buffer
+// indexed by the loop variable; a new entry function (a JVP, an HVP) is one more Func with
+// its own C signature, lowered from another graph (autodiff/ForwardMode.h's tangents) by
+// the same FunctionLowering, and neither printer changes.
 #pragma once
 
 #include "ir/Type.h"

@@ -179,7 +179,7 @@ void FunctionLowering::endRiders(const std::vector<const SumRider *> &riders, co
 }
 
 // Reductions join elements in an order of the code generator's choosing (they may be
-// reordered), so they vectorize; DESIGN.md: "Reductions may be reordered". The op table
+// reordered), so they vectorize; docs/NUMERICS.md: compiled code may reorder the terms of a sum. The op table
 // gives the start value and the join.
 ExprId FunctionLowering::emitReduce(NodeId n, int32_t out) {
   const Node &node = g_.node(n);
@@ -316,7 +316,7 @@ void FunctionLowering::returnNaN() {
   b_->emit(abi.returnsValue ? f_->returnStmt(konst(kNaN, abi.returnType)) : f_->returnStmt());
 }
 
-// An index out of range: every output is NaN (DESIGN.md), nothing is read.
+// An index out of range: every output is NaN (docs/ABI.md), nothing is read.
 void FunctionLowering::emitFailure() {
   for (size_t r = 0; r < plan_.roots.size(); ++r) {
     if (plan_.roots[r] == kNoNode || plan_.outputArg[r] < 0)

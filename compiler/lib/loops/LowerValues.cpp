@@ -257,7 +257,7 @@ ExprId FunctionLowering::compute(NodeId n, const std::vector<ExprId> &idx) {
   internalError(std::string("cannot compute '") + info.name + "' element by element");
 }
 
-// index_grad in gather form (DESIGN.md: "Adjoints in gather form"): element I is the
+// index_grad in gather form (each element of the adjoint reads what it sums): element I is the
 // operand's element I - start inside the selected region and 0 outside. The operand is
 // read under a condition, so nothing outside its range is touched; LLVM vectorizes the
 // branch with masked loads or splits the loop at the region's bounds.

@@ -24,7 +24,7 @@ struct LoweringInput {
 
 struct LoweringOptions {
   /// Straight-line code longer than this many steps is split into noinline chunks
-  /// that exchange values through a tape in the workspace (DESIGN.md, compile time).
+  /// that exchange values through a tape in the workspace (docs/CLI.md, "What the compiler does").
   size_t chunkSteps = 256;
   size_t chunkThreshold = 2048;
   /// Also emit `f__packed` entries (for callers that know the ABI only at run time).

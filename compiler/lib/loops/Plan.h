@@ -30,7 +30,7 @@ struct FunctionPlan {
   FunctionPlan(const FunctionPlan &) = delete; // emitters keep references into it
   FunctionPlan &operator=(const FunctionPlan &) = delete;
   /// Long straight-line code is emitted as chunks of `opts.chunkSteps` steps, each its own
-  /// function (DESIGN.md, compile time).
+  /// function (docs/CLI.md, "What the compiler does to the graph").
   bool chunked() const { return s.steps.size() > opts.chunkThreshold; }
   size_t chunkCount() const {
     return chunked() ? (s.steps.size() + opts.chunkSteps - 1) / opts.chunkSteps : 0;

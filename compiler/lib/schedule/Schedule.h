@@ -20,7 +20,7 @@ enum class Storage : uint8_t {
 };
 
 /// A matrix-vector product q = W @ x (W [m, n] row-major in memory, x a vector in memory) and
-/// the steps that use q row by row, all computed in one sweep over W's rows (DESIGN.md: fuse
+/// the steps that use q row by row, all computed in one sweep over W's rows (docs/CLI.md: fused
 /// sweeps over big operands): while rows i are in cache, the vectors computed elementwise
 /// from q (`rowValues`: element i from q[i], scalars, constants and vectors computed
 /// before), rows i of outer products g v^T, and the terms g[i] W[i, :] of products W^T g,
@@ -35,7 +35,7 @@ struct RowSweep {
 
 /// A full sum of a vector, `sum(e)`, computed in the loop of a later step that already
 /// computes e's elements: the loop of a vector whose elements gather `a` at [start, stop),
-/// with `a` as long as e (DESIGN.md: fuse sweeps). Rosenbrock's gradient is the case:
+/// with `a` as long as e (docs/CLI.md: fused sweeps). Rosenbrock's gradient is the case:
 /// d_x gathers terms of the same sums the value adds up, so one sweep does both. e[t] is
 /// added where the loop is at start + t.
 struct SumRider {

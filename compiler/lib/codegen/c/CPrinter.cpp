@@ -19,7 +19,7 @@ using loops::Stmt;
 
 namespace {
 
-constexpr int kPartialResults = 32; // of a reordered accumulation (DESIGN.md, "Reductions")
+constexpr int kPartialResults = 32; // of a reordered accumulation (docs/CLI.md, gradc emit --c)
 
 bool isIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 

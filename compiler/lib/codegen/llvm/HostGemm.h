@@ -1,5 +1,5 @@
 // HostGemm.h: matrix products the JIT hands to a library (OpenBLAS's CBLAS when gradc is
-// built with GRADC_USE_CBLAS). Emitted code never calls these (DESIGN.md).
+// built with GRADC_USE_CBLAS). Emitted code never calls these (docs/CLI.md, --no-blas).
 #pragma once
 
 #include <cstdint>

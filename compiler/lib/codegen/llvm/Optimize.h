@@ -19,7 +19,7 @@ bool straightLineInstructionsExceed(const llvm::Module &m, size_t limit);
 /// `requested` if >= 0; otherwise 3 (O3, loop and SLP vectorization) for modules with up to
 /// a few thousand instructions outside loops, and 0 (no IR passes, fast instruction
 /// selection) beyond: straight-line scalar code that big is where O3 and the SelectionDAG
-/// cost more than they gain (DESIGN.md, "Compile time at scale"). Loops (tensor code, the
+/// cost more than they gain (BENCHMARKS.md, "Compile time at scale"). Loops (tensor code, the
 /// matrix kernels) always want O3, whatever their size.
 int chooseOptLevel(const llvm::Module &m, int requested);
 
