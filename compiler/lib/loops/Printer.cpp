@@ -6,6 +6,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 
 namespace gradc::loops {
@@ -63,7 +64,18 @@ public:
     os_ << ") -> " << typeName(f_.ret)
         << (f_.linkage == Linkage::Internal ? " internal" : f_.linkage == Linkage::WeakODR ? " weak" : "")
         << (f_.noinline ? " noinline" : "") << " {\n";
-    for (size_t b = 0; b < f_.buffers().size(); ++b) {
+    // Arguments' buffers in the arguments' order, then the others as they were made: the
+    // lowering makes an argument's buffer at its first use, and which of two uses in one
+    // call's arguments comes first is up to the C++ compiler that built gradc.
+    std::vector<size_t> order(f_.buffers().size());
+    for (size_t b = 0; b < order.size(); ++b)
+      order[b] = b;
+    auto argOf = [&](size_t b) {
+      const Buffer &buf = f_.buffers()[b];
+      return buf.kind == BufferKind::Arg ? buf.arg : std::numeric_limits<int32_t>::max();
+    };
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return argOf(x) < argOf(y); });
+    for (size_t b : order) {
       const Buffer &buf = f_.buffers()[b];
       os_ << "  buffer " << buf.name << ": " << typeName(buf.elem);
       if (buf.kind == BufferKind::Arg)
