@@ -12,8 +12,9 @@
 // The generators must produce every op of the op table (in the differentiated graphs).
 // GRADC_DIFF_PROGRAMS (default 10,000) and GRADC_DIFF_SEED choose the run. To bound its time
 // every program runs on the JIT's fast pipeline (level 0) but one in GRADC_DIFF_O3_EVERY
-// (10), which gets O3, and one in GRADC_DIFF_C_EVERY (5) also runs as emitted C (compiled at
-// -O0, in groups of 500 programs per translation unit).
+// (10), which gets O3. Every program (one in GRADC_DIFF_C_EVERY, default 1) also runs as
+// emitted C, compiled at -O0 in groups of 500 programs per translation unit, two compilers
+// at a time.
 // A failure keeps the emitted C in a temporary directory (GRADC_KEEP=1 keeps it always).
 #include "ProgramGenerator.h"
 #include "TensorProgramGenerator.h"
@@ -26,6 +27,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -33,6 +35,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 using namespace gradc;
 using namespace gradc::test;
@@ -168,6 +171,11 @@ void Differential::emittedC() {
   // concatenate as they are; bounded groups keep the compiler's time and memory linear.
   constexpr size_t kGroup = 500;
   const char *cc = std::getenv("CC") ? std::getenv("CC") : "cc";
+  struct Group {
+    size_t first, last;
+    std::string exe, out, build;
+  };
+  std::vector<Group> groups;
   for (size_t first = 0; first < cases_.size(); first += kGroup) {
     size_t last = std::min(cases_.size(), first + kGroup);
     std::string group = std::to_string(first / kGroup);
@@ -196,8 +204,24 @@ void Differential::emittedC() {
     std::string exe = (dir / ("driver" + group)).string(), out = (dir / ("out" + group + ".txt")).string();
     std::string build = std::string(cc) + " -std=c99 -pedantic -Wall -Wextra -Werror -O0 -I " + dir.string() + " " +
                         (dir / ("all" + group + ".c")).string() + " -lm -o " + exe + " 2>&1";
-    ASSERT_EQ(std::system(build.c_str()), 0) << build;
-    ASSERT_EQ(std::system((exe + " > " + out).c_str()), 0);
+    groups.push_back({first, last, exe, out, build});
+  }
+  // The compilers run two at a time (CI has two cores), each group then runs and is read.
+  std::vector<int> built(groups.size(), -1);
+  std::atomic<size_t> nextGroup{0};
+  auto compileGroups = [&] {
+    for (size_t g; (g = nextGroup++) < groups.size();)
+      built[g] = std::system(groups[g].build.c_str());
+  };
+  std::thread helper(compileGroups);
+  compileGroups();
+  helper.join();
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const Group &grp = groups[gi];
+    size_t last = grp.last;
+    const std::string &out = grp.out;
+    ASSERT_EQ(built[gi], 0) << grp.build;
+    ASSERT_EQ(std::system((grp.exe + " > " + out).c_str()), 0);
 
     std::ifstream in(out);
     std::string line;
@@ -242,7 +266,7 @@ TEST(Differential, RandomProgramsThroughEveryEngine) {
   std::mt19937_64 rng(seed);
   ProgramGenerator scalarGen(seed + 1);
   TensorProgramGenerator tensorGen(seed + 2), symbolicGen(seed + 3, true);
-  int64_t fullJitEvery = envInt("GRADC_DIFF_O3_EVERY", 10), cEvery = envInt("GRADC_DIFF_C_EVERY", 5);
+  int64_t fullJitEvery = envInt("GRADC_DIFF_O3_EVERY", 10), cEvery = envInt("GRADC_DIFF_C_EVERY", 1);
   for (int64_t k = 0; k < programs && !::testing::Test::HasFatalFailure(); ++k) {
     bool full = k % fullJitEvery == 0, withC = k % cEvery == 0;
     switch (k % 4) {
