@@ -57,6 +57,12 @@ void FunctionLowering::begin(Func &f) {
   tilePacks_.clear();
   ws_ = plan_.wsArg >= 0 ? f.argBuffer(plan_.wsArg, kI8, "ws") : kNone;
   argBuffers_[plan_.wsArg] = ws_;
+  // Every array argument's buffer now, in the arguments' order: made at first use instead,
+  // their order would follow which of two uses in one call's arguments the C++ compiler
+  // that built gradc evaluates first.
+  for (size_t i = 0; i < plan_.abi.args.size(); ++i)
+    if (plan_.abi.args[i].pointer && plan_.abi.args[i].role != ArgRole::Workspace)
+      argBuffer(static_cast<int>(i), plan_.abi.args[i].dtype);
 }
 
 ExprId FunctionLowering::dimValue(const Dim &d) {

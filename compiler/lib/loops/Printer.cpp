@@ -2,11 +2,12 @@
 // more than once is printed once before it, as `%N = ...`.
 #include "loops/Printer.h"
 
+#include "loops/NamedExprs.h"
+
 #include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <map>
 
 namespace gradc::loops {
@@ -64,18 +65,7 @@ public:
     os_ << ") -> " << typeName(f_.ret)
         << (f_.linkage == Linkage::Internal ? " internal" : f_.linkage == Linkage::WeakODR ? " weak" : "")
         << (f_.noinline ? " noinline" : "") << " {\n";
-    // Arguments' buffers in the arguments' order, then the others as they were made: the
-    // lowering makes an argument's buffer at its first use, and which of two uses in one
-    // call's arguments comes first is up to the C++ compiler that built gradc.
-    std::vector<size_t> order(f_.buffers().size());
-    for (size_t b = 0; b < order.size(); ++b)
-      order[b] = b;
-    auto argOf = [&](size_t b) {
-      const Buffer &buf = f_.buffers()[b];
-      return buf.kind == BufferKind::Arg ? buf.arg : std::numeric_limits<int32_t>::max();
-    };
-    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return argOf(x) < argOf(y); });
-    for (size_t b : order) {
+    for (size_t b = 0; b < f_.buffers().size(); ++b) {
       const Buffer &buf = f_.buffers()[b];
       os_ << "  buffer " << buf.name << ": " << typeName(buf.elem);
       if (buf.kind == BufferKind::Arg)
@@ -99,46 +89,14 @@ private:
       os_ << "  ";
   }
 
-  // Names the subexpressions the expressions of one statement use more than once.
+  // Names what the statement's expressions read more than once and deep subexpressions.
   void shared(const std::vector<ExprId> &roots, int depth) {
     names_.clear();
-    std::map<ExprId, int> uses;
-    std::vector<ExprId> order;
-    std::vector<std::pair<ExprId, bool>> walk;
-    for (ExprId r : roots)
-      if (r != kNone)
-        walk.push_back({r, false});
-    while (!walk.empty()) {
-      auto [e, done] = walk.back();
-      walk.pop_back();
-      if (done) {
-        order.push_back(e);
-        continue;
-      }
-      if (++uses[e] > 1)
-        continue;
-      walk.push_back({e, true});
-      for (ExprId o : f_.expr(e).ops)
-        walk.push_back({o, false});
-    }
-    // Deep expressions are named too, every kMaxNesting levels: a line stays readable, and
-    // printing it recurses no deeper than that.
-    constexpr int kMaxNesting = 8;
-    std::map<ExprId, int> height;
-    for (ExprId e : order) { // operands first
-      const Expr &x = f_.expr(e);
-      bool leaf = x.ops.empty();
-      int h = 0;
-      for (ExprId o : x.ops)
-        h = std::max(h, height[o] + 1);
-      height[e] = h;
-      if ((uses[e] > 1 || h >= kMaxNesting) && !leaf && !names_.count(e)) {
-        height[e] = 0;
-        std::string text = expr(e);
-        names_[e] = "%" + std::to_string(next_++);
-        indent(depth);
-        os_ << names_[e] << " = " << text << "\n";
-      }
+    for (ExprId e : exprsToName(f_, roots, false)) {
+      std::string text = expr(e);
+      names_[e] = "%" + std::to_string(next_++);
+      indent(depth);
+      os_ << names_[e] << " = " << text << "\n";
     }
   }
 

@@ -2,6 +2,7 @@
 // for vectors and for what C has no operator for.
 #include "codegen/c/CFunctionPrinter.h"
 #include "codegen/c/CPrinter.h"
+#include "loops/NamedExprs.h"
 
 #include "gradc/Diagnostics.h"
 
@@ -19,67 +20,17 @@ namespace {
 
 bool isLeaf(const Expr &x) { return x.ops.empty(); }
 
-const char *infix(Op op) {
-  switch (op) {
-  case Op::Add: return " + ";
-  case Op::Sub: return " - ";
-  case Op::Mul: return " * ";
-  case Op::Div: return " / ";
-  case Op::Rem: return " % ";
-  case Op::Lt: return " < ";
-  case Op::Le: return " <= ";
-  case Op::Gt: return " > ";
-  case Op::Ge: return " >= ";
-  case Op::Eq: return " == ";
-  case Op::Ne: return " != ";
-  case Op::And: return " && ";
-  case Op::Or: return " || ";
-  default: return nullptr;
-  }
-}
-
 } // namespace
 
-// Names what more than one place of the statement reads (the expressions are a DAG: printed
-// as a tree, text would grow exponentially) and every kMaxNesting-th level of a deep
-// expression (a line stays readable, and printing recurses no deeper than that).
+// Names what the statement's expressions read more than once and every few levels of a deep
+// expression (loops/NamedExprs.h), as C temporaries.
 void CFunctionPrinter::prepare(const std::vector<ExprId> &roots, int depth) {
-  constexpr int kMaxNesting = 8;
   names_.clear();
-  std::unordered_map<ExprId, int> uses, height;
-  std::vector<ExprId> order;
-  std::vector<std::pair<ExprId, bool>> walk;
-  for (ExprId r : roots)
-    if (r != loops::kNone)
-      walk.push_back({r, false});
-  while (!walk.empty()) {
-    auto [e, done] = walk.back();
-    walk.pop_back();
-    if (done) {
-      order.push_back(e);
-      continue;
-    }
-    if (++uses[e] > 1)
-      continue;
-    walk.push_back({e, true});
+  for (ExprId e : loops::exprsToName(f_, roots, true)) {
     const Expr &x = f_.expr(e);
-    for (ExprId o : x.ops)
-      walk.push_back({o, false});
-    if ((x.op == Op::Load || x.op == Op::Addr) && f_.buffers()[static_cast<size_t>(x.ref)].kind == BufferKind::View)
-      walk.push_back({f_.buffers()[static_cast<size_t>(x.ref)].base, false});
-  }
-  for (ExprId e : order) { // operands first
-    const Expr &x = f_.expr(e);
-    int h = 0;
-    for (ExprId o : x.ops)
-      h = std::max(h, height[o] + 1);
-    height[e] = h;
-    if (isLeaf(x) || (uses[e] < 2 && h < kMaxNesting))
-      continue;
     std::string text = expr(e), name = fresh("t" + std::to_string(temps_++));
     line(depth, declaration(x.type, name, true) + " = " + bare(text) + ";");
     names_[e] = name;
-    height[e] = 0;
   }
 }
 
@@ -195,7 +146,7 @@ std::string CFunctionPrinter::compute(const Expr &x) {
   case Op::ReduceAdd:
     return helpers_.reduceAdd(f_.type(x.ops[0])) + "(" + sub(0) + ")";
   default:
-    if (const char *op = infix(x.op))
+    if (const char *op = cInfix(x.op))
       return "(" + sub(0) + op + sub(1) + ")";
   }
   internalError("the C printer has no spelling for a loop IR node");

@@ -48,6 +48,25 @@ std::string suffix(Ty t) {
   return std::string(shortName(t.kind)) + (t.isVector() ? "x" + std::to_string(t.lanes) : "");
 }
 
+const char *cInfix(loops::Op op) {
+  switch (op) {
+  case loops::Op::Add: return " + ";
+  case loops::Op::Sub: return " - ";
+  case loops::Op::Mul: return " * ";
+  case loops::Op::Div: return " / ";
+  case loops::Op::Rem: return " % ";
+  case loops::Op::Lt: return " < ";
+  case loops::Op::Le: return " <= ";
+  case loops::Op::Gt: return " > ";
+  case loops::Op::Ge: return " >= ";
+  case loops::Op::Eq: return " == ";
+  case loops::Op::Ne: return " != ";
+  case loops::Op::And: return " && ";
+  case loops::Op::Or: return " || ";
+  default: return nullptr;
+  }
+}
+
 std::string cLiteral(const loops::Expr &x) {
   Kind k = x.type.kind;
   if (x.op == Op::Int) {

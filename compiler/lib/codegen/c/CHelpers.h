@@ -15,6 +15,8 @@ namespace gradc::cgen {
 
 /// The C literal of a float or integer constant of type `t` (scalar).
 std::string cLiteral(const loops::Expr &constant);
+/// The C operator of a binary operation with one (" + ", " < ", " && "), else nullptr.
+const char *cInfix(loops::Op op);
 
 class CHelpers {
 public:

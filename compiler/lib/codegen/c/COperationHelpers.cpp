@@ -46,25 +46,6 @@ const char *opName(Op op) {
   }
 }
 
-const char *infix(Op op) {
-  switch (op) {
-  case Op::Add: return " + ";
-  case Op::Sub: return " - ";
-  case Op::Mul: return " * ";
-  case Op::Div: return " / ";
-  case Op::Rem: return " % ";
-  case Op::Lt: return " < ";
-  case Op::Le: return " <= ";
-  case Op::Gt: return " > ";
-  case Op::Ge: return " >= ";
-  case Op::Eq: return " == ";
-  case Op::Ne: return " != ";
-  case Op::And: return " && ";
-  case Op::Or: return " || ";
-  default: return nullptr;
-  }
-}
-
 } // namespace
 
 // static inline R name(A0 a0, ...): each lane of the result is `laneExpr`, where $0, $1, $2
@@ -128,12 +109,12 @@ std::string CHelpers::binary(Op op, Ty t) {
   if (op == Op::Min || op == Op::Max)
     return lanewise(name, t, {t, t}, std::string("($0") + (op == Op::Min ? " < " : " > ") + "$1 ? $0 : $1)");
   bool arith = op == Op::Add || op == Op::Sub || op == Op::Mul || op == Op::Div;
-  return lanewise(name, t, {t, t}, std::string("$0") + infix(op) + "$1", arith ? GnuForm::Whole : GnuForm::Loop);
+  return lanewise(name, t, {t, t}, std::string("$0") + cInfix(op) + "$1", arith ? GnuForm::Whole : GnuForm::Loop);
 }
 
 std::string CHelpers::compare(Op op, Ty t) {
   return lanewise("gradc_" + std::string(opName(op)) + "_" + suffix(t), loops::kBool.withLanes(t.lanes), {t, t},
-                  std::string("$0") + infix(op) + "$1");
+                  std::string("$0") + cInfix(op) + "$1");
 }
 
 std::string CHelpers::unary(Op op, Ty t) {
