@@ -194,7 +194,7 @@ enum class SOp : uint8_t {
 };
 
 enum StmtFlags : uint8_t {
-  kStreaming = 1,  // Store: non-temporal (bypasses the cache), 64-byte aligned
+  kStreaming = 1,  // Store: non-temporal (bypasses the cache), one whole 64-byte aligned line, its pieces together
   kReassocAcc = 2, // Accumulate: order of accumulation is free
 };
 
@@ -340,6 +340,7 @@ public:
 
 private:
   ExprId make(Expr e);
+  bool hasTerm(Op op, ExprId chain, ExprId term) const;
   StmtId append(Stmt s);
   [[noreturn]] void bad(const std::string &what) const;
 

@@ -177,17 +177,39 @@ ExprId Func::compare(Op op, ExprId a, ExprId b) {
   return make({op, kBool.withLanes(t.lanes), 0, kNone, 0, {a, b}});
 }
 
+// Whether `term` is one of the operands joined by `op` in `chain` (a tree of `op` nodes),
+// looked for among its first few: enough for the conditions lowering joins.
+bool Func::hasTerm(Op op, ExprId chain, ExprId term) const {
+  constexpr int kMaxLook = 64;
+  ExprId stack[kMaxLook];
+  int top = 0, looked = 0;
+  stack[top++] = chain;
+  while (top > 0 && looked++ < kMaxLook) {
+    ExprId e = stack[--top];
+    if (e == term)
+      return true;
+    const Expr &x = expr(e);
+    if (x.op == op && top + 2 <= kMaxLook) {
+      stack[top++] = x.ops[0];
+      stack[top++] = x.ops[1];
+    }
+  }
+  return false;
+}
+
 ExprId Func::logic(Op op, ExprId a, ExprId b) {
   Ty t = type(a);
   if (t.kind != Kind::Bool || t != type(b) || (op != Op::And && op != Op::Or))
     bad("a logical operation on non-conditions");
   int64_t x;
-  if (a == b) // x && x, x || x
-    return a;
   if (isIntConst(expr(a), x))
     return op == Op::And ? (x ? b : a) : (x ? a : b);
   if (isIntConst(expr(b), x))
     return op == Op::And ? (x ? a : b) : (x ? b : a);
+  if (hasTerm(op, a, b)) // (x && y) && x: checks joined from several places repeat terms
+    return a;
+  if (hasTerm(op, b, a))
+    return b;
   return make({op, t, 0, kNone, 0, {a, b}});
 }
 

@@ -54,20 +54,24 @@ std::string CHelpers::store(Ty t, bool masked, bool streaming) {
                      "; ++k)\n    if (" + lane(loops::kBool.withLanes(t.lanes), "m", "k") + ")\n      q[k] = " + lane(t, "a", "k") + ";\n");
   } else if (streaming && t.isFloat() && t.lanes * loops::kindBytes(t.kind) == 64) {
     // Non-temporal stores of a 64-byte line (p is 64-byte aligned): past the cache, as the
-    // object's code does, where the target has them.
+    // object's code does, where the target has them. A line written in pieces has nothing
+    // between its pieces (a signal fence keeps clang's scheduler from moving loads in): on the
+    // AVX2 AMD EPYC of BENCHMARKS.md a line's write-combining buffer is otherwise flushed half
+    // full, and l2wx n = 4096 runs 4x slower.
     intrinsics_ = true;
     bool f64 = t.kind == Kind::F64;
     std::string pd = f64 ? "pd" : "ps", m512 = f64 ? "__m512d" : "__m512", m256 = f64 ? "__m256d" : "__m256",
                 m128 = f64 ? "__m128d" : "__m128";
     auto pieces = [&](const std::string &reg, const std::string &fn, int count) {
-      std::string s = "  " + reg + " r[" + std::to_string(count) + "];\n  int k;\n  memcpy(r, &a, sizeof a);\n" +
-                      "  for (k = 0; k < " + std::to_string(count) + "; ++k)\n    " + fn + "((" + e + " *)p + k * " +
-                      std::to_string(t.lanes / count) + ", r[k]);\n";
-      return s;
+      std::string fence = count > 1 ? "  __atomic_signal_fence(__ATOMIC_SEQ_CST);\n" : "";
+      return "  " + reg + " r[" + std::to_string(count) + "];\n  int k;\n  memcpy(r, &a, sizeof a);\n" + fence +
+             "  for (k = 0; k < " + std::to_string(count) + "; ++k)\n    " + fn + "((" + e + " *)p + k * " +
+             std::to_string(t.lanes / count) + ", r[k]);\n" + fence;
     };
     addFunction(name, "void", {{"void *", "p", false}, {v, "a", true}},
-                "#if defined(GRADC_SPLIT_VECTORS)\n  int k;\n  for (k = 0; k < 2; ++k)\n    _mm256_stream_" + pd + "((" + e +
-                    " *)p + k * " + std::to_string(t.lanes / 2) + ", a.h[k]);\n" +
+                "#if defined(GRADC_SPLIT_VECTORS)\n  int k;\n  __atomic_signal_fence(__ATOMIC_SEQ_CST);\n  for (k = 0; k < 2; ++k)\n"
+                "    _mm256_stream_" + pd + "((" + e + " *)p + k * " + std::to_string(t.lanes / 2) +
+                    ", a.h[k]);\n  __atomic_signal_fence(__ATOMIC_SEQ_CST);\n" +
                 "#elif defined(__GNUC__) && defined(__AVX512F__)\n" + pieces(m512, "_mm512_stream_" + pd, 1) +
                      "#elif defined(__GNUC__) && defined(__AVX__)\n" + pieces(m256, "_mm256_stream_" + pd, 2) +
                      "#elif defined(__GNUC__) && defined(__SSE2__)\n" + pieces(m128, "_mm_stream_" + pd, 4) +

@@ -45,11 +45,16 @@ void LlvmFunctionPrinter::stmt(StmtId s) {
     llvm::Instruction *inst = nullptr;
     if (st.c != kNone) {
       inst = b_.CreateMaskedStore(v, p, align, expr(st.c));
+    } else if (st.flags & loops::kStreaming) {
+      // One line written at once: signal fences (no instruction) keep the scheduler from
+      // putting loads between the pieces of a line wider than the target's vectors.
+      b_.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent, llvm::SyncScope::SingleThread);
+      inst = b_.CreateAlignedStore(v, p, align);
+      inst->setMetadata(llvm::LLVMContext::MD_nontemporal,
+                        llvm::MDNode::get(c_, llvm::ConstantAsMetadata::get(b_.getInt32(1))));
+      b_.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent, llvm::SyncScope::SingleThread);
     } else {
       inst = b_.CreateAlignedStore(v, p, align);
-      if (st.flags & loops::kStreaming)
-        inst->setMetadata(llvm::LLVMContext::MD_nontemporal,
-                          llvm::MDNode::get(c_, llvm::ConstantAsMetadata::get(b_.getInt32(1))));
     }
     annotate(inst, st.ref);
     break;
