@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes a scalar program of about NODES forward IR nodes (DESIGN.md's compile-time case):
+"""Writes a scalar program of about NODES forward IR nodes:
 a chain `a = a + 1e-5*sin(a)*x` with fan-out from x, each statement 4 new nodes."""
 import sys
 

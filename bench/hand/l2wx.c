@@ -1,5 +1,5 @@
 /* l2wx.c: f = ||W x||^2 and its gradient, by hand: the natural three sweeps over W (q = W x,
-   dW = 2 q x^T, dx = 2 W^T q), the one-sweep version DESIGN.md describes, and the memory
+   dW = 2 q x^T, dx = 2 W^T q), the one-sweep version, and the memory
    traffic bound (read W once, write dW once). */
 #include "hand.h"
 
