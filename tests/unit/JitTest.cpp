@@ -371,7 +371,7 @@ TEST(Jit, TiledMatMulKernelMatchesTheInterpreter) {
 TEST(Jit, EveryTransposeOfAProductRunsTheTiledKernel) {
   // A @ B.T and A.T @ B.T: a transposed right operand is packed element by element (B.T's
   // rows are B's columns), whole and partial vectors of columns; the gradients add
-  // G @ B and G.T @ A. The loop IR shows the kernel's tile (a fused multiply-add of vectors).
+  // G @ B and G.T @ A. The loop IR shows f's products as calls of the kernels for their forms.
   BuildOptions own;
   own.blas = false;
   const char *src = "dim M, K, N\ndef f(A: [M, K], B: [N, K], C: [K, M]) = sum((A @ B.T)^2) + sum(tanh(C.T @ B.T))\n";
@@ -381,7 +381,12 @@ TEST(Jit, EveryTransposeOfAProductRunsTheTiledKernel) {
   ASSERT_TRUE(compileFunction(cs->program.funcs[0], own, error, nullptr, &loops)) << error;
   // f itself has only products with a transposed right operand.
   std::string value = loops.substr(0, loops.find("\nfunc f_grad("));
-  EXPECT_NE(value.find("pack_b_f64"), std::string::npos) << value;
+  EXPECT_NE(value.find("gradc_tiled_gemm_f64_nt(M, N, K, &A[0], K, 1, &B[0], 1, K, &w0[0])"), std::string::npos)
+      << value;
+  EXPECT_NE(value.find("gradc_tiled_gemm_f64_tt(M, N, K, &C[0], 1, M, &B[0], 1, K, &w0[0])"), std::string::npos)
+      << value;
+  for (const char *form : {"nt", "tt", "tn"}) // the gradient adds G.T @ A
+    EXPECT_NE(loops.find(std::string("func gradc_tiled_gemm_f64_") + form + "("), std::string::npos) << form;
   for (auto [m, k, n] : {std::tuple{13, 70, 20}, {130, 300, 37}, {6, 8, 8}, {5, 3, 7}, {12, 0, 9}}) {
     SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n));
     int64_t mm = m, kk = k, nn = n;

@@ -8,8 +8,10 @@
 #include "loops/ElementRules.h"
 #include "ir/OpTable.h"
 #include "loops/Plan.h"
+#include "loops/TiledKernel.h"
 
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,13 +20,6 @@ namespace gradc::loops {
 
 /// The IR graph's ops (gradc::Op), beside the loop IR's own (loops::Op).
 using IrOp = gradc::Op;
-
-/// The width of the vectors explicit loops use (the tiled kernel, row sweeps): 64 bytes, one
-/// cache line and one AVX-512 register.
-constexpr int64_t kVectorBytes = 64;
-/// The tiled kernel's shape: tiles of kTileRows rows of C by one vector, blocks of kTileKC
-/// along the shared axis and of kTileMCTiles tiles of rows.
-constexpr int64_t kTileRows = 6, kTileKC = 128, kTileMCTiles = 7;
 
 /// The loop IR type of an exported function's argument (a dim: I64; an array or the
 /// workspace: Ptr; a scalar: its register type), and of its result (Void: written to `out`).
@@ -56,6 +51,8 @@ public:
   std::vector<Param> params() const;
   /// The exported function's C types, as the header declares them.
   void setCSignature(Func &f) const;
+  /// The tiled kernels (TiledKernel.h) the functions lowered so far call.
+  const std::set<std::pair<DType, Form>> &kernelsCalled() const { return kernels_; }
 
 private:
   // --- arguments and layout (LowerValues.cpp) ---
@@ -109,17 +106,13 @@ private:
   ExprId emitMatMul(NodeId n, int32_t out);
   bool emitHostGemm(NodeId n, int32_t out);
   void emitRowUpdates(NodeId n, int32_t out);
-  struct TiledProduct; // the operands and shape of one tiled product
   bool emitTiledMatMul(NodeId n, int32_t out);
-  void packBlockOfA(const TiledProduct &tp, ExprId t0, ExprId t1, ExprId p0, ExprId p1);
-  void packPanelOfB(const TiledProduct &tp, ExprId j0, ExprId left, ExprId mask, ExprId p0, ExprId p1);
-  void emitTile(const TiledProduct &tp, ExprId i0, ExprId t, ExprId j0, ExprId p0, ExprId p1, ExprId mask);
-  void emitRowsBelowTiles(const TiledProduct &tp);
   struct StridedMatrix {
     int32_t buffer = kNone;
     ExprId rowStride = kNone, colStride = kNone;
   };
   StridedMatrix stridedMatrix(NodeId x, const MatrixInMemory &mem);
+  void callGemm(const Callee &gemm, NodeId n, const StridedMatrix &am, const StridedMatrix &bm, int32_t out);
 
   // --- row sweeps (LowerRowSweep.cpp) ---
   struct SweepOperands; // what every part of one sweep reads
@@ -149,10 +142,7 @@ private:
   int32_t ws_ = kNone;                // the workspace argument's byte buffer
   bool inChunk_ = false;
   std::map<std::pair<NodeId, std::vector<ExprId>>, ExprId> memo_;
-  struct TilePacks {
-    int32_t a = kNone, b = kNone;
-  };
-  std::map<DType, TilePacks> tilePacks_; // the tiled kernel's stack buffers, per dtype
+  std::set<std::pair<DType, Form>> kernels_; // the tiled kernels called
   std::vector<NodeId> knownInside_; // gathers whose outer axis is inside in this loop
 };
 

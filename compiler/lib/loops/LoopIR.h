@@ -98,6 +98,7 @@ enum class Op : uint8_t {
 enum ExprFlags : uint8_t {
   kReassoc = 1, // Add, ReduceAdd: may be reassociated (sums in a vectorized order)
   kMathCall = 2, // Call: `ref` is a Math
+  kInlineCall = 4, // Call: inlined where the printer can (its constant arguments then specialize it)
 };
 
 /// An expression's operands: up to four inline (almost every node), more on the heap (calls).
@@ -257,6 +258,9 @@ public:
   std::vector<Param> params;
   Linkage linkage;
   bool noinline = false; // a chunk of long straight-line code: compiled on its own
+  /// Defined alike wherever it appears (a kernel several functions call): printed once per
+  /// module, whichever functions of the module ask for it.
+  bool shared = false;
   /// The C spelling of the return and parameter types where the ABI fixes it (a header
   /// declares the function: `const double *`, `size_t`); empty: spelled from the types.
   std::string cReturn;
@@ -317,7 +321,7 @@ public:
   ExprId select(ExprId c, ExprId a, ExprId b);
   ExprId fma(ExprId a, ExprId b, ExprId c);
   ExprId math(Math fn, ExprId a, ExprId b = kNone);
-  ExprId call(int32_t callee, std::vector<ExprId> args);
+  ExprId call(int32_t callee, std::vector<ExprId> args, uint8_t flags = 0);
   ExprId cast(Ty to, ExprId a);
   ExprId load(int32_t buffer, ExprId index, Ty type, ExprId mask = kNone);
   ExprId addr(int32_t buffer, ExprId index);
@@ -370,6 +374,7 @@ struct StringTable {
 struct Module {
   std::vector<std::unique_ptr<Func>> funcs;
   std::vector<StringTable> tables;
+  /// Adds `f`, or returns the `shared` function of its symbol already added.
   Func &add(std::unique_ptr<Func> f);
   const Func *find(const std::string &symbol) const;
 };

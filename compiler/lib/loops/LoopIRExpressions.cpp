@@ -258,7 +258,7 @@ ExprId Func::math(Math fn, ExprId a, ExprId b) {
   return make({Op::Call, t, kMathCall, static_cast<int32_t>(fn), 0, std::move(ops)});
 }
 
-ExprId Func::call(int32_t c, std::vector<ExprId> args) {
+ExprId Func::call(int32_t c, std::vector<ExprId> args, uint8_t flags) {
   if (c < 0 || static_cast<size_t>(c) >= callees_.size())
     bad("a call of an undeclared callee");
   const Callee &callee = callees_[static_cast<size_t>(c)];
@@ -267,7 +267,9 @@ ExprId Func::call(int32_t c, std::vector<ExprId> args) {
   for (size_t k = 0; k < args.size(); ++k)
     if (type(args[k]) != callee.params[k])
       bad("argument " + std::to_string(k) + " of '" + callee.symbol + "' has the wrong type");
-  return make({Op::Call, callee.ret, 0, c, 0, std::move(args)});
+  if (flags & ~kInlineCall)
+    bad("a call with flags other than kInlineCall");
+  return make({Op::Call, callee.ret, flags, c, 0, std::move(args)});
 }
 
 ExprId Func::cast(Ty to, ExprId a) {

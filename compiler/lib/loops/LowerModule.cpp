@@ -3,9 +3,11 @@
 #include "loops/LowerModule.h"
 
 #include "loops/FunctionLowering.h"
+#include "loops/TiledKernel.h"
 #include "loops/Verifier.h"
 
 #include <algorithm>
+#include <set>
 
 namespace gradc::loops {
 
@@ -127,6 +129,10 @@ void SourceLowering::lowerPiece(size_t k, const std::function<void(std::unique_p
     size_t first = (k - 1) * chunksPerPiece_;
     chunks(first, std::min(plans.chunks(), first + chunksPerPiece_), true);
   }
+  std::set<std::pair<DType, Form>> kernels = value.kernelsCalled();
+  kernels.insert(grad.kernelsCalled().begin(), grad.kernelsCalled().end());
+  for (auto [dt, form] : kernels)
+    give(tiledKernel(dt, form));
 }
 
 Module SourceLowering::lowerPiece(size_t k) const {

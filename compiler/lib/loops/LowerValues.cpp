@@ -54,7 +54,6 @@ void FunctionLowering::begin(Func &f) {
   tapeViews_.clear();
   memo_.clear();
   knownInside_.clear();
-  tilePacks_.clear();
   ws_ = plan_.wsArg >= 0 ? f.argBuffer(plan_.wsArg, kI8, "ws") : kNone;
   argBuffers_[plan_.wsArg] = ws_;
   // Every array argument's buffer now, in the arguments' order: made at first use instead,

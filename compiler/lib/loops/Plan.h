@@ -10,6 +10,9 @@
 
 namespace gradc {
 
+/// The width of the vectors explicit loops use (the tiled kernel, row sweeps): 64 bytes, one
+/// cache line and one AVX-512 register.
+constexpr int64_t kVectorBytes = 64;
 /// A cache line (bytes): what a streaming store writes at once.
 constexpr int64_t kCacheLineBytes = 64;
 /// The alignment of every workspace buffer (bytes): one cache line.

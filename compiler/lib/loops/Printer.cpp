@@ -64,7 +64,7 @@ public:
           << (f_.params[k].noalias ? " noalias" : "");
     os_ << ") -> " << typeName(f_.ret)
         << (f_.linkage == Linkage::Internal ? " internal" : f_.linkage == Linkage::WeakODR ? " weak" : "")
-        << (f_.noinline ? " noinline" : "") << " {\n";
+        << (f_.noinline ? " noinline" : "") << (f_.shared ? " shared" : "") << " {\n";
     for (size_t b = 0; b < f_.buffers().size(); ++b) {
       const Buffer &buf = f_.buffers()[b];
       os_ << "  buffer " << buf.name << ": " << typeName(buf.elem);
@@ -155,7 +155,7 @@ private:
     case Op::Call: {
       std::string s = (x.flags & kMathCall) ? mathName(static_cast<Math>(x.ref))
                                             : f_.callees()[static_cast<size_t>(x.ref)].symbol;
-      s += "(";
+      s = ((x.flags & kInlineCall) ? "inline " : "") + s + "(";
       for (size_t k = 0; k < x.ops.size(); ++k)
         s += (k ? ", " : "") + sub(k);
       return s + ")";

@@ -173,8 +173,8 @@ std::string verify(const Func &f) {
 }
 
 std::string ModuleVerifier::agree(const std::string &symbol, const Signature &s, bool defined,
-                                  const std::string &caller) {
-  if (defined && defined_.count(symbol))
+                                  const std::string &caller, bool shared) {
+  if (defined && defined_.count(symbol) && !shared)
     return "function " + symbol + " is defined twice";
   for (const auto *known : {&defined_, &called_})
     if (auto it = known->find(symbol); it != known->end() && !(it->second == s))
@@ -191,7 +191,7 @@ std::string ModuleVerifier::add(const Func &f) {
   Signature own{f.ret, {}};
   for (const Param &p : f.params)
     own.params.push_back(p.type);
-  if (std::string e = agree(f.symbol, own, true, ""); !e.empty())
+  if (std::string e = agree(f.symbol, own, true, "", f.shared); !e.empty())
     return e;
   for (const Callee &c : f.callees())
     if (std::string e = agree(c.symbol, {c.ret, c.params}, false, f.symbol); !e.empty())

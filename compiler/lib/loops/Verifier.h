@@ -26,7 +26,8 @@ private:
     std::vector<Ty> params;
     bool operator==(const Signature &) const = default;
   };
-  std::string agree(const std::string &symbol, const Signature &s, bool defined, const std::string &caller);
+  std::string agree(const std::string &symbol, const Signature &s, bool defined, const std::string &caller,
+                    bool shared = false);
   std::unordered_map<std::string, Signature> defined_, called_;
   std::unordered_map<std::string, std::string> caller_; // the first caller of each called symbol
 };

@@ -144,7 +144,7 @@ bool matrixInMemory(const Graph &g, const Schedule &s, NodeId x, DType dt, Matri
 /// memory-bound sweeps that row updates do as well as any kernel or library.
 bool isThinProduct(const Graph &g, NodeId n);
 
-/// Whether matrix product n runs the tiled matrix kernel (loops/LowerMatMul.cpp): f32 or f64
+/// Whether matrix product n runs the tiled matrix kernel (loops/TiledKernel.h): f32 or f64
 /// matrices in memory, either transposed or not, the product not thin. Gives the operands.
 bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a, MatrixInMemory &b);
 

@@ -246,7 +246,10 @@ LV LlvmFunctionPrinter::call(const Expr &x) {
   std::vector<LV> args;
   for (ExprId a : x.ops)
     args.push_back(expr(a));
-  return b_.CreateCall(callee, args);
+  llvm::CallInst *call = b_.CreateCall(callee, args);
+  if (x.flags & loops::kInlineCall)
+    call->addFnAttr(llvm::Attribute::AlwaysInline);
+  return call;
 }
 
 LV LlvmFunctionPrinter::compute(ExprId e) {

@@ -194,6 +194,8 @@ using namespace llvmgen;
 
 void printLlvm(const loops::Func &f, llvm::Module &out) {
   llvm::Function *fn = declare(out, f.symbol, functionType(out.getContext(), f), linkageOf(f.linkage));
+  if (f.shared && !fn->empty()) // defined already, alike
+    return;
   fn->setLinkage(linkageOf(f.linkage));
   fn->setDoesNotThrow();
   if (f.noinline)

@@ -1,0 +1,208 @@
+// TiledKernel.cpp: C = A @ B for matrices in memory, GotoBLAS's loop order with small packs:
+// for each block of kTileKC along the shared axis and of kTileMCTiles * kTileRows rows of A,
+// that block of A is copied tile by tile into a stack buffer; for each vector of columns of
+// C, the block's panel of B is copied too; then each tile of kTileRows rows by one vector is
+// summed in registers, reading both buffers in order. Copies keep the kernel's reads
+// contiguous whatever the strides (X^T in a gradient, rows a power-of-two apart that share
+// cache sets) and cost a small fraction of the arithmetic. The last columns are a masked
+// vector; the rows short of a tile are plain row updates.
+#include "loops/TiledKernel.h"
+
+#include "loops/Builder.h"
+#include "loops/Plan.h"
+
+namespace gradc::loops {
+
+namespace {
+
+// The kernel's shape: tiles of kTileRows rows of C by one vector, blocks of kTileKC along the
+// shared axis and of kTileMCTiles tiles of rows.
+constexpr int64_t kTileRows = 6, kTileKC = 128, kTileMCTiles = 7;
+
+enum Arg : int32_t { kM, kN, kK, kA, kRsa, kCsa, kB, kRsb, kCsb, kC };
+
+// One kernel's function being built: its operands, shape and packs.
+class KernelBuilder {
+public:
+  KernelBuilder(Func &f, DType dt, Form form) : f_(f), b_(f), dt_(dt), form_(form) {
+    ty_ = registerTy(dt);
+    nr_ = static_cast<uint16_t>(kVectorBytes / kindBytes(ty_.kind));
+    vecTy_ = ty_.withLanes(nr_);
+    m_ = f.arg(kM), ncols_ = f.arg(kN), k_ = f.arg(kK);
+    a_ = f.argBuffer(kA, ty_, "A"), b_buf_ = f.argBuffer(kB, ty_, "B"), out_ = f.argBuffer(kC, ty_, "C");
+    rsa_ = f.arg(kRsa), csa_ = f.arg(kCsa), rsb_ = f.arg(kRsb), csb_ = f.arg(kCsb);
+    // The stack buffers: 51 KiB for f64.
+    packA_ = f.stackBuffer(ty_, kTileMCTiles * kTileRows * kTileKC, "pack_a");
+    packB_ = f.stackBuffer(ty_, kTileKC * nr_, "pack_b");
+    zero_ = f.broadcast(f.floatImm(ty_, 0.0), nr_);
+  }
+
+  StmtId build();
+
+private:
+  ExprId c(int64_t v) { return f_.i64(v); }
+  ExprId keep(ExprId v, const std::string &name) { return f_.localRef(b_.let(f_.type(v), v, name)); }
+  ExprId ceilDiv(ExprId x, int64_t d) { return f_.div(f_.add(x, c(d - 1)), c(d)); }
+  // Element (i, p) of A and (p, j) of B: the stride that is 1 in the form is not read, so the
+  // copies of the packs run along memory with a known step (gcc does not version loops on a
+  // run-time stride as LLVM does: mlp2's C ran 1.4x slower with both strides read).
+  ExprId aAt(ExprId i, ExprId p) { return form_.aTransposed ? f_.add(i, f_.mul(p, csa_)) : f_.add(f_.mul(i, rsa_), p); }
+  ExprId bAt(ExprId p, ExprId j) { return form_.bTransposed ? f_.add(p, f_.mul(j, csb_)) : f_.add(f_.mul(p, rsb_), j); }
+  void packBlockOfA(ExprId t0, ExprId t1, ExprId p0, ExprId p1);
+  void packPanelOfB(ExprId j0, ExprId left, ExprId mask, ExprId p0, ExprId p1);
+  void tile(ExprId i0, ExprId t, ExprId j0, ExprId p0, ExprId p1, ExprId mask);
+  void rowsBelowTiles();
+
+  Func &f_;
+  Builder b_;
+  DType dt_;
+  Form form_;
+  Ty ty_, vecTy_;
+  uint16_t nr_ = 0; // one vector of C per row of a tile
+  ExprId m_, ncols_, k_, rsa_, csa_, rsb_, csb_, zero_, mTiles_ = kNone, nTiles_ = kNone;
+  int32_t a_, b_buf_, out_, packA_, packB_;
+};
+
+StmtId KernelBuilder::build() {
+  mTiles_ = keep(f_.div(m_, c(kTileRows)), "m_tiles");
+  nTiles_ = keep(ceilDiv(ncols_, nr_), "n_tiles");
+  // At least one block, which writes the tiles of C when the shared axis is empty.
+  ExprId kBlocks = keep(f_.max(ceilDiv(k_, kTileKC), c(1)), "k_blocks");
+  ExprId mBlocks = ceilDiv(mTiles_, kTileMCTiles);
+  b_.loop(c(0), kBlocks, [&](ExprId kb) {
+    b_.loop(c(0), mBlocks, [&](ExprId mb) {
+      ExprId p0 = keep(f_.mul(kb, c(kTileKC)), "p0"), p1 = keep(f_.min(f_.add(p0, c(kTileKC)), k_), "p1");
+      ExprId t0 = keep(f_.mul(mb, c(kTileMCTiles)), "t0");
+      ExprId t1 = keep(f_.min(f_.add(t0, c(kTileMCTiles)), mTiles_), "t1");
+      packBlockOfA(t0, t1, p0, p1);
+      b_.loop(c(0), nTiles_, [&](ExprId jt) {
+        ExprId j0 = keep(f_.mul(jt, c(nr_)), "j0");
+        ExprId left = keep(f_.sub(ncols_, j0), "left");
+        ExprId mask = f_.compare(Op::Lt, f_.ramp(c(0), nr_), f_.broadcast(left, nr_));
+        // The panel and the block's tiles at j0, under `columns` (kNone: a whole vector, read
+        // without a mask: a masked load is a select per lane in C).
+        auto panel = [&](ExprId columns) {
+          packPanelOfB(j0, left, columns, p0, p1);
+          b_.loop(t0, t1, [&](ExprId t) { tile(f_.mul(t, c(kTileRows)), f_.sub(t, t0), j0, p0, p1, columns); });
+        };
+        b_.when(f_.compare(Op::Ge, left, c(nr_)), [&] { panel(kNone); }, [&] { panel(mask); });
+      });
+    });
+  });
+  rowsBelowTiles();
+  b_.emit(f_.returnStmt());
+  return b_.finish();
+}
+
+// A's block, tile by tile: packA[t - t0][p - p0][r] = A[t * kTileRows + r, p].
+void KernelBuilder::packBlockOfA(ExprId t0, ExprId t1, ExprId p0, ExprId p1) {
+  b_.loop(t0, t1, [&](ExprId t) {
+    b_.loop(c(0), f_.sub(p1, p0), [&](ExprId q) {
+      ExprId p = f_.add(p0, q);
+      ExprId dst = f_.add(f_.mul(f_.sub(t, t0), c(kTileKC * kTileRows)), f_.mul(q, c(kTileRows)));
+      for (int64_t r = 0; r < kTileRows; ++r) {
+        ExprId i = f_.add(f_.mul(t, c(kTileRows)), c(r));
+        b_.store(packA_, f_.add(dst, c(r)), f_.load(a_, aAt(i, p), ty_));
+      }
+    });
+  });
+}
+
+// B's panel: packB[p - p0] = B[p, j0 .. j0 + nr), zeros past the last column (`left` columns
+// remain from j0; `mask` marks them in a vector, kNone: all nr are there): vectors of a
+// row-major B, elements of a transposed one (B.T's rows are B's columns, read along B's rows,
+// nr of them at once).
+void KernelBuilder::packPanelOfB(ExprId j0, ExprId left, ExprId mask, ExprId p0, ExprId p1) {
+  if (!form_.bTransposed) {
+    b_.loop(c(0), f_.sub(p1, p0), [&](ExprId q) {
+      ExprId src = bAt(f_.add(p0, q), j0);
+      b_.store(packB_, f_.mul(q, c(nr_)), f_.load(b_buf_, src, vecTy_, mask));
+    });
+    return;
+  }
+  // Past the last column: a valid element's address read, zero stored (no branches,
+  // which cost the JIT's compile time more than the selects cost here).
+  ExprId lastColumn = mask == kNone ? kNone : keep(f_.sub(ncols_, c(1)), "last_column");
+  b_.loop(c(0), f_.sub(p1, p0), [&](ExprId q) {
+    ExprId p = f_.add(p0, q);
+    for (int64_t jj = 0; jj < nr_; ++jj) {
+      ExprId column = f_.add(j0, c(jj));
+      ExprId v = f_.load(b_buf_, bAt(p, mask == kNone ? column : f_.min(column, lastColumn)), ty_);
+      if (mask != kNone)
+        v = f_.select(f_.compare(Op::Lt, c(jj), left), v, f_.constant(ty_, 0.0));
+      b_.store(packB_, f_.add(f_.mul(q, c(nr_)), c(jj)), v);
+    }
+  });
+}
+
+// One tile: rows i0.., columns j0.. of C over [p0, p1), from tile t of the packs; `mask`
+// marks the columns of a last, partial vector (kNone: a whole vector).
+void KernelBuilder::tile(ExprId i0, ExprId t, ExprId j0, ExprId p0, ExprId p1, ExprId mask) {
+  std::vector<ExprId> cRow;
+  std::vector<int32_t> acc;
+  for (int64_t r = 0; r < kTileRows; ++r) {
+    cRow.push_back(f_.add(f_.mul(f_.add(i0, c(r)), ncols_), j0));
+    acc.push_back(b_.let(vecTy_, zero_, "acc" + std::to_string(r)));
+  }
+  // The first block starts from zero, so C is written, never read first.
+  b_.when(f_.compare(Op::Ne, p0, c(0)), [&] {
+    for (int64_t r = 0; r < kTileRows; ++r)
+      b_.assign(acc[static_cast<size_t>(r)], f_.load(out_, cRow[static_cast<size_t>(r)], vecTy_, mask));
+  });
+  ExprId aTile = f_.mul(t, c(kTileKC * kTileRows));
+  b_.loop(c(0), f_.sub(p1, p0), [&](ExprId q) {
+    ExprId bv = f_.load(packB_, f_.mul(q, c(nr_)), vecTy_);
+    ExprId aRow = f_.add(aTile, f_.mul(q, c(kTileRows)));
+    for (int64_t r = 0; r < kTileRows; ++r) {
+      ExprId av = f_.broadcast(f_.load(packA_, f_.add(aRow, c(r)), ty_), nr_);
+      int32_t l = acc[static_cast<size_t>(r)];
+      b_.assign(l, f_.fma(av, bv, f_.localRef(l)));
+    }
+  });
+  for (int64_t r = 0; r < kTileRows; ++r)
+    b_.store(out_, cRow[static_cast<size_t>(r)], f_.localRef(acc[static_cast<size_t>(r)]), mask);
+}
+
+// The rows below the last whole tile.
+void KernelBuilder::rowsBelowTiles() {
+  b_.loop(f_.mul(mTiles_, c(kTileRows)), m_, [&](ExprId i) {
+    b_.loop(c(0), ncols_, [&](ExprId j) { b_.store(out_, f_.add(f_.mul(i, ncols_), j), f_.constant(ty_, 0.0)); });
+    b_.loop(c(0), k_, [&](ExprId p) {
+      ExprId av = keep(f_.load(a_, aAt(i, p), ty_), "a");
+      b_.loop(c(0), ncols_, [&](ExprId j) {
+        ExprId at = f_.add(f_.mul(i, ncols_), j);
+        ExprId bv = f_.load(b_buf_, bAt(p, j), ty_);
+        b_.store(out_, at, f_.add(f_.load(out_, at, ty_), f_.mul(av, bv)));
+      });
+    });
+  });
+}
+
+std::vector<Ty> kernelParamTypes() { return {kI64, kI64, kI64, kPtr, kI64, kI64, kPtr, kI64, kI64, kPtr}; }
+
+} // namespace
+
+Callee tiledKernelCallee(DType dt, Form form) {
+  return {std::string("gradc_tiled_gemm_") + dtypeName(dt) + "_" + (form.aTransposed ? "t" : "n") +
+              (form.bTransposed ? "t" : "n"),
+          kVoid, kernelParamTypes(), true};
+}
+
+std::unique_ptr<Func> tiledKernel(DType dt, Form form) {
+  const char *names[] = {"m", "n", "k", "A", "rsa", "csa", "B", "rsb", "csb", "C"};
+  std::vector<Ty> types = kernelParamTypes();
+  std::vector<Param> params;
+  for (size_t i = 0; i < types.size(); ++i)
+    params.push_back({names[i], types[i], types[i] == kPtr});
+  auto f = std::make_unique<Func>(tiledKernelCallee(dt, form).symbol, kVoid, params, Linkage::Internal);
+  f->noinline = true;
+  f->shared = true;
+  std::string t = dt == DType::F64 ? "double" : "float";
+  f->cReturn = "void";
+  f->cParams = {"int64_t", "int64_t", "int64_t", "const " + t + " *", "int64_t", "int64_t", "const " + t + " *",
+                "int64_t", "int64_t", t + " *"};
+  f->body = KernelBuilder(*f, dt, form).build();
+  return f;
+}
+
+} // namespace gradc::loops
