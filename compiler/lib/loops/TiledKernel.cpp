@@ -149,15 +149,18 @@ void KernelBuilder::tile(ExprId i0, ExprId t, ExprId j0, ExprId p0, ExprId p1, E
     for (int64_t r = 0; r < kTileRows; ++r)
       b_.assign(acc[static_cast<size_t>(r)], f_.load(out_, cRow[static_cast<size_t>(r)], vecTy_, mask));
   });
-  ExprId aTile = f_.mul(t, c(kTileKC * kTileRows));
-  b_.loop(c(0), f_.sub(p1, p0), [&](ExprId q) {
-    ExprId bv = f_.load(packB_, f_.mul(q, c(nr_)), vecTy_);
-    ExprId aRow = f_.add(aTile, f_.mul(q, c(kTileRows)));
+  // The packs are read through offsets that step by a constant, so the loop needs no
+  // multiplication (LLVM runs without loop strength reduction: Optimize.cpp).
+  int32_t aAt = b_.let(kI64, f_.mul(t, c(kTileKC * kTileRows)), "a_at"), bAt = b_.let(kI64, c(0), "b_at");
+  b_.loop(c(0), f_.sub(p1, p0), [&](ExprId) {
+    ExprId bv = f_.load(packB_, f_.localRef(bAt), vecTy_);
     for (int64_t r = 0; r < kTileRows; ++r) {
-      ExprId av = f_.broadcast(f_.load(packA_, f_.add(aRow, c(r)), ty_), nr_);
+      ExprId av = f_.broadcast(f_.load(packA_, f_.add(f_.localRef(aAt), c(r)), ty_), nr_);
       int32_t l = acc[static_cast<size_t>(r)];
       b_.assign(l, f_.fma(av, bv, f_.localRef(l)));
     }
+    b_.assign(aAt, f_.add(f_.localRef(aAt), c(kTileRows)));
+    b_.assign(bAt, f_.add(f_.localRef(bAt), c(nr_)));
   });
   for (int64_t r = 0; r < kTileRows; ++r)
     b_.store(out_, cRow[static_cast<size_t>(r)], f_.localRef(acc[static_cast<size_t>(r)]), mask);

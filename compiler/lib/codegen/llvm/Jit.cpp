@@ -36,6 +36,7 @@ void initializeNativeTarget() {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
   });
+  configureCodeGeneration();
 }
 
 namespace {

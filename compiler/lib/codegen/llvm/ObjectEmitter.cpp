@@ -28,6 +28,7 @@ static void initializeAllTargets() {
     llvm::InitializeAllTargetMCs();
     llvm::InitializeAllAsmPrinters();
   });
+  configureCodeGeneration();
 }
 
 bool emitObjectFile(llvm::Module &m, const CodegenOptions &opts, const std::string &path,

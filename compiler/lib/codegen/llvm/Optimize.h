@@ -23,6 +23,11 @@ bool straightLineInstructionsExceed(const llvm::Module &m, size_t limit);
 /// matrix kernels) always want O3, whatever their size.
 int chooseOptLevel(const llvm::Module &m, int requested);
 
+/// Sets what LLVM's code generation does for every module gradc compiles, once per process,
+/// before the first: loop strength reduction is off (BENCHMARKS.md, "Compile time"). LLVM
+/// reads it from a process-wide option, so a host that compiles with LLVM itself sees it too.
+void configureCodeGeneration();
+
 /// Runs the O1/O2/O3 pipeline for `tm`'s CPU (nothing at level 0).
 void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level);
 
