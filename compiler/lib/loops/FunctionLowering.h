@@ -112,7 +112,8 @@ private:
     ExprId rowStride = kNone, colStride = kNone;
   };
   StridedMatrix stridedMatrix(NodeId x, const MatrixInMemory &mem);
-  void callGemm(const Callee &gemm, NodeId n, const StridedMatrix &am, const StridedMatrix &bm, int32_t out);
+  void callGemm(const Callee &gemm, NodeId n, const StridedMatrix &am, const StridedMatrix &bm, int32_t out,
+                bool ownKernel);
 
   // --- row sweeps (LowerRowSweep.cpp) ---
   struct SweepOperands; // what every part of one sweep reads

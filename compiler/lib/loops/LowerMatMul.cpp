@@ -119,15 +119,16 @@ FunctionLowering::StridedMatrix FunctionLowering::stridedMatrix(NodeId x, const 
 
 // C = A @ B by `gemm` (a host gemm or the tiled kernel: their signature in TiledKernel.h).
 void FunctionLowering::callGemm(const Callee &gemm, NodeId n, const StridedMatrix &am, const StridedMatrix &bm,
-                                int32_t out) {
+                                int32_t out, bool ownKernel) {
   const Node &node = g_.node(n);
   const Shape &as = g_.type(node.operands[0]).shape, &bs = g_.type(node.operands[1]).shape;
   auto at = [&](int32_t buffer) { return f_->addr(buffer, f_->i64(0)); };
   std::vector<ExprId> args = {dimValue(as[0]), dimValue(bs[1]), dimValue(as[1]), at(am.buffer), am.rowStride,
                               am.colStride, at(bm.buffer), bm.rowStride, bm.colStride, at(out)};
-  // With the extents known, a copy specialized to them is worth its compile time (constant
-  // trip counts and strides: square 1024^3 f32 ran 20-40% slower through the shared copy).
-  bool known = true;
+  // With the extents known, a copy of gradc's kernel specialized to them is worth its compile
+  // time (constant trip counts and strides; square 1024^3 f32 ran 20-40% slower through the
+  // shared copy, measured before whole panels were packed without a mask).
+  bool known = ownKernel;
   for (size_t k = 0; k < 3; ++k)
     known = known && f_->expr(args[k]).op == Op::Int;
   b_->emit(f_->eval(f_->call(f_->callee(gemm), args, known ? kInlineCall : 0)));
@@ -167,7 +168,7 @@ bool FunctionLowering::emitHostGemm(NodeId n, int32_t out) {
   // The kernel's signature: TiledKernel.h.
   Callee gemm = tiledKernelCallee(dt, {});
   gemm.symbol = dt == DType::F64 ? kHostGemmF64 : kHostGemmF32;
-  auto call = [&] { callGemm(gemm, n, stridedMatrix(a, aMem), stridedMatrix(bb, bMem), out); };
+  auto call = [&] { callGemm(gemm, n, stridedMatrix(a, aMem), stridedMatrix(bb, bMem), out, false); };
   if (known) {
     call();
     return true;
@@ -182,8 +183,8 @@ bool FunctionLowering::emitHostGemm(NodeId n, int32_t out) {
   return true;
 }
 
-// A product of matrices in memory whose B is row-major or transposed: a call of the tiled
-// kernel (TiledKernel.h), one per module and dtype.
+// A product of matrices in memory: a call of the tiled kernel (TiledKernel.h) of its dtype
+// and form, defined once per module.
 bool FunctionLowering::emitTiledMatMul(NodeId n, int32_t out) {
   const Node &node = g_.node(n);
   DType dt = node.type.dtype;
@@ -193,7 +194,7 @@ bool FunctionLowering::emitTiledMatMul(NodeId n, int32_t out) {
     return false;
   Form form{aMem.transposed, bMem.transposed};
   kernels_.insert({dt, form});
-  callGemm(tiledKernelCallee(dt, form), n, stridedMatrix(a, aMem), stridedMatrix(bb, bMem), out);
+  callGemm(tiledKernelCallee(dt, form), n, stridedMatrix(a, aMem), stridedMatrix(bb, bMem), out, true);
   return true;
 }
 
