@@ -171,7 +171,7 @@ int32_t Func::callee(const Callee &c) {
 
 Func &Module::add(std::unique_ptr<Func> f) {
   if (f->shared)
-    if (const Func *known = find(f->symbol))
+    if (const Func *known = find(f->symbol); known && known->shared)
       return const_cast<Func &>(*known);
   funcs.push_back(std::move(f));
   return *funcs.back();

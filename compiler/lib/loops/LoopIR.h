@@ -257,7 +257,7 @@ public:
   Ty ret;
   std::vector<Param> params;
   Linkage linkage;
-  bool noinline = false; // a chunk of long straight-line code: compiled on its own
+  bool noinline = false; // compiled on its own (a chunk of long code, a kernel many call)
   /// Defined alike wherever it appears (a kernel several functions call): printed once per
   /// module, whichever functions of the module ask for it.
   bool shared = false;

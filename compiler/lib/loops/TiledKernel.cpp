@@ -24,7 +24,7 @@ enum Arg : int32_t { kM, kN, kK, kA, kRsa, kCsa, kB, kRsb, kCsb, kC };
 // One kernel's function being built: its operands, shape and packs.
 class KernelBuilder {
 public:
-  KernelBuilder(Func &f, DType dt, Form form) : f_(f), b_(f), dt_(dt), form_(form) {
+  KernelBuilder(Func &f, DType dt, Form form) : f_(f), b_(f), form_(form) {
     ty_ = registerTy(dt);
     nr_ = static_cast<uint16_t>(kVectorBytes / kindBytes(ty_.kind));
     vecTy_ = ty_.withLanes(nr_);
@@ -55,7 +55,6 @@ private:
 
   Func &f_;
   Builder b_;
-  DType dt_;
   Form form_;
   Ty ty_, vecTy_;
   uint16_t nr_ = 0; // one vector of C per row of a tile
@@ -151,16 +150,16 @@ void KernelBuilder::tile(ExprId i0, ExprId t, ExprId j0, ExprId p0, ExprId p1, E
   });
   // The packs are read through offsets that step by a constant, so the loop needs no
   // multiplication (LLVM runs without loop strength reduction: Optimize.cpp).
-  int32_t aAt = b_.let(kI64, f_.mul(t, c(kTileKC * kTileRows)), "a_at"), bAt = b_.let(kI64, c(0), "b_at");
+  int32_t aOff = b_.let(kI64, f_.mul(t, c(kTileKC * kTileRows)), "a_off"), bOff = b_.let(kI64, c(0), "b_off");
   b_.loop(c(0), f_.sub(p1, p0), [&](ExprId) {
-    ExprId bv = f_.load(packB_, f_.localRef(bAt), vecTy_);
+    ExprId bv = f_.load(packB_, f_.localRef(bOff), vecTy_);
     for (int64_t r = 0; r < kTileRows; ++r) {
-      ExprId av = f_.broadcast(f_.load(packA_, f_.add(f_.localRef(aAt), c(r)), ty_), nr_);
+      ExprId av = f_.broadcast(f_.load(packA_, f_.add(f_.localRef(aOff), c(r)), ty_), nr_);
       int32_t l = acc[static_cast<size_t>(r)];
       b_.assign(l, f_.fma(av, bv, f_.localRef(l)));
     }
-    b_.assign(aAt, f_.add(f_.localRef(aAt), c(kTileRows)));
-    b_.assign(bAt, f_.add(f_.localRef(bAt), c(nr_)));
+    b_.assign(aOff, f_.add(f_.localRef(aOff), c(kTileRows)));
+    b_.assign(bOff, f_.add(f_.localRef(bOff), c(nr_)));
   });
   for (int64_t r = 0; r < kTileRows; ++r)
     b_.store(out_, cRow[static_cast<size_t>(r)], f_.localRef(acc[static_cast<size_t>(r)]), mask);

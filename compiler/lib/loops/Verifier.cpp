@@ -174,12 +174,14 @@ std::string verify(const Func &f) {
 
 std::string ModuleVerifier::agree(const std::string &symbol, const Signature &s, bool defined,
                                   const std::string &caller, bool shared) {
-  if (defined && defined_.count(symbol) && !shared)
+  if (defined && defined_.count(symbol) && !(shared && shared_.count(symbol)))
     return "function " + symbol + " is defined twice";
   for (const auto *known : {&defined_, &called_})
     if (auto it = known->find(symbol); it != known->end() && !(it->second == s))
       return "function " + (defined ? caller_[symbol] : caller) + " calls " + symbol + " with another signature";
   (defined ? defined_ : called_).emplace(symbol, s);
+  if (defined && shared)
+    shared_.insert(symbol);
   if (!defined)
     caller_.emplace(symbol, caller);
   return "";

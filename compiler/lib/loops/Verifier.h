@@ -7,6 +7,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace gradc::loops {
@@ -30,6 +31,7 @@ private:
                     bool shared = false);
   std::unordered_map<std::string, Signature> defined_, called_;
   std::unordered_map<std::string, std::string> caller_; // the first caller of each called symbol
+  std::unordered_set<std::string> shared_;              // defined by a `shared` function
 };
 
 /// Every function of `m`; calls of the module's functions must match their signatures.
