@@ -165,9 +165,7 @@ bool FunctionLowering::emitHostGemm(NodeId n, int32_t out) {
                                            : opts.hostGemmDefaultMinWork());
   if (known && work < minWork)
     return false;
-  // The kernel's signature: TiledKernel.h.
-  Callee gemm = tiledKernelCallee(dt, {});
-  gemm.symbol = dt == DType::F64 ? kHostGemmF64 : kHostGemmF32;
+  Callee gemm = gemmCallee(dt == DType::F64 ? kHostGemmF64 : kHostGemmF32);
   auto call = [&] { callGemm(gemm, n, stridedMatrix(a, aMem), stridedMatrix(bb, bMem), out, false); };
   if (known) {
     call();

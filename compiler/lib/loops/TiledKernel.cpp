@@ -184,10 +184,11 @@ std::vector<Ty> kernelParamTypes() { return {kI64, kI64, kI64, kPtr, kI64, kI64,
 
 } // namespace
 
+Callee gemmCallee(const std::string &symbol) { return {symbol, kVoid, kernelParamTypes(), true}; }
+
 Callee tiledKernelCallee(DType dt, Form form) {
-  return {std::string("gradc_tiled_gemm_") + dtypeName(dt) + "_" + (form.aTransposed ? "t" : "n") +
-              (form.bTransposed ? "t" : "n"),
-          kVoid, kernelParamTypes(), true};
+  return gemmCallee(std::string("gradc_tiled_gemm_") + dtypeName(dt) + "_" + (form.aTransposed ? "t" : "n") +
+                    (form.bTransposed ? "t" : "n"));
 }
 
 std::unique_ptr<Func> tiledKernel(DType dt, Form form) {

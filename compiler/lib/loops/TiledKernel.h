@@ -24,6 +24,8 @@ struct Form {
 /// The form's unit strides (csa of an A in rows, rsa of a transposed A; likewise B's) are
 /// not read.
 Callee tiledKernelCallee(DType dt, Form form);
+/// A function of that signature by its symbol (the host's gemm).
+Callee gemmCallee(const std::string &symbol);
 /// Its definition: internal, noinline, `shared` (printed once per module).
 std::unique_ptr<Func> tiledKernel(DType dt, Form form);
 
