@@ -369,9 +369,9 @@ TEST(Jit, TiledMatMulKernelMatchesTheInterpreter) {
 }
 
 TEST(Jit, EveryTransposeOfAProductRunsTheTiledKernel) {
-  // A @ B.T and A.T @ B.T: a transposed right operand is packed element by element (B.T's
-  // rows are B's columns), whole and partial vectors of columns; the gradients add
-  // G @ B and G.T @ A. The loop IR shows f's products as calls of the kernels for their forms.
+  // A @ B.T and A.T @ B.T: a transposed right operand is first copied by rows, in blocks
+  // (the kernel reads B's panels along memory); a transposed A is packed as it is. The
+  // gradients add G @ B and G.T @ A. The loop IR shows f's products as calls of the kernels.
   BuildOptions own;
   own.blas = false;
   const char *src = "dim M, K, N\ndef f(A: [M, K], B: [N, K], C: [K, M]) = sum((A @ B.T)^2) + sum(tanh(C.T @ B.T))\n";
@@ -379,14 +379,21 @@ TEST(Jit, EveryTransposeOfAProductRunsTheTiledKernel) {
   auto cs = compileOk(src);
   ASSERT_TRUE(cs);
   ASSERT_TRUE(compileFunction(cs->program.funcs[0], own, error, nullptr, &loops)) << error;
-  // f itself has only products with a transposed right operand.
+  // f itself has only products with a transposed right operand: B.T is copied once, in
+  // blocks of 16 by 16, and both products read the copy.
   std::string value = loops.substr(0, loops.find("\nfunc f_grad("));
-  EXPECT_NE(value.find("gradc_tiled_gemm_f64_nt(M, N, K, &A[0], K, 1, &B[0], 1, K, &w0[0])"), std::string::npos)
+  EXPECT_NE(value.find("let row_hi: i64 = min((row_lo + 16), K)"), std::string::npos) << value;
+  EXPECT_NE(value.find("let col_hi: i64 = min((col_lo + 16), N)"), std::string::npos) << value;
+  EXPECT_NE(value.find("for i2 in row_lo .. row_hi {\n        for i3 in col_lo .. col_hi {\n"
+                       "          w0[((i2 * N) + i3)] = B[((i3 * K) + i2)]"),
+            std::string::npos)
       << value;
-  EXPECT_NE(value.find("gradc_tiled_gemm_f64_tt(M, N, K, &C[0], 1, M, &B[0], 1, K, &w0[0])"), std::string::npos)
+  EXPECT_NE(value.find("gradc_tiled_gemm_f64_nn(M, N, K, &A[0], K, 1, &w0[0], N, 1, &w1[0])"), std::string::npos)
       << value;
-  for (const char *form : {"nt", "tt", "tn"}) // the gradient adds G.T @ A
+  EXPECT_NE(value.find("gradc_tiled_gemm_f64_tn(M, N, K, &C[0], 1, M, &w0[0], N, 1, &w"), std::string::npos) << value;
+  for (const char *form : {"nn", "tn"})
     EXPECT_NE(loops.find(std::string("func gradc_tiled_gemm_f64_") + form + "("), std::string::npos) << form;
+  EXPECT_EQ(loops.find("gradc_tiled_gemm_f64_nt"), std::string::npos);
   for (auto [m, k, n] : {std::tuple{13, 70, 20}, {130, 300, 37}, {6, 8, 8}, {5, 3, 7}, {12, 0, 9}}) {
     SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n));
     int64_t mm = m, kk = k, nn = n;

@@ -87,6 +87,7 @@ private:
   void emitScalar(NodeId n);
   void storeScalar(NodeId n, ExprId v);
   void emitMaterialize(NodeId n);
+  void blockedNest(const std::vector<ExprId> &extents, const std::function<void(const std::vector<ExprId> &)> &body);
   std::vector<int32_t> beginRiders(const std::vector<const SumRider *> &riders);
   void addRiders(const std::vector<const SumRider *> &riders, const std::vector<int32_t> &sums, ExprId i);
   void endRiders(const std::vector<const SumRider *> &riders, const std::vector<int32_t> &sums);

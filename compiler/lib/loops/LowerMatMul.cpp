@@ -190,7 +190,7 @@ bool FunctionLowering::emitTiledMatMul(NodeId n, int32_t out) {
   MatrixInMemory aMem, bMem;
   if (!tilesMatMul(g_, s_, n, aMem, bMem))
     return false;
-  Form form{aMem.transposed, bMem.transposed};
+  Form form{aMem.transposed};
   kernels_.insert({dt, form});
   callGemm(tiledKernelCallee(dt, form), n, stridedMatrix(a, aMem), stridedMatrix(bb, bMem), out, true);
   return true;

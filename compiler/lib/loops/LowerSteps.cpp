@@ -100,7 +100,13 @@ void FunctionLowering::emitMaterialize(NodeId n) {
   };
   std::vector<NodeId> gathers = fusedGathers(g_, s_, n);
   if (gathers.empty()) {
-    b_->loopNest(extentsOf(node.type.shape), body);
+    std::vector<ExprId> extents = extentsOf(node.type.shape);
+    auto small = [&](ExprId e) { return f_->expr(e).op == Op::Int && f_->expr(e).i <= kTransposeBlock; };
+    if (extents.size() >= 2 && readsAcrossRows(g_, s_, n) &&
+        !(small(extents[extents.size() - 2]) && small(extents.back())))
+      blockedNest(extents, body);
+    else
+      b_->loopNest(extents, body);
     return;
   }
   // Split the outer loop where every fused gather's slice is inside: there they read their
@@ -136,6 +142,35 @@ void FunctionLowering::emitMaterialize(NodeId n) {
   knownInside_.clear();
   part(hi, extent);
   endRiders(riders, sums);
+}
+
+// The loop nest over `extents` with its last two axes in square blocks of kTransposeBlock:
+// a loop that reads across rows (a transpose) then touches kTransposeBlock lines of the
+// operand, each for a whole block, instead of a line per element a row apart (rows a power of
+// two apart all fall in one cache set: 1024 x 1024 f32 transposed took 10 ms unblocked).
+void FunctionLowering::blockedNest(const std::vector<ExprId> &extents,
+                                   const std::function<void(const std::vector<ExprId> &)> &body) {
+  std::vector<ExprId> outer(extents.begin(), extents.end() - 2);
+  ExprId rows = extents[extents.size() - 2], cols = extents.back(), step = f_->i64(kTransposeBlock);
+  auto blocks = [&](ExprId n) { return f_->div(f_->add(n, f_->i64(kTransposeBlock - 1)), step); };
+  b_->loopNest(outer, [&](const std::vector<ExprId> &head) {
+    b_->loop(f_->i64(0), blocks(rows), [&](ExprId ib) {
+      ExprId i0 = keep(f_->mul(ib, step), "row_lo");
+      ExprId i1 = keep(f_->min(f_->add(i0, step), rows), "row_hi");
+      b_->loop(f_->i64(0), blocks(cols), [&](ExprId jb) {
+        ExprId j0 = keep(f_->mul(jb, step), "col_lo");
+        ExprId j1 = keep(f_->min(f_->add(j0, step), cols), "col_hi");
+        b_->loop(i0, i1, [&](ExprId i) {
+          b_->loop(j0, j1, [&](ExprId j) {
+            std::vector<ExprId> idx = head;
+            idx.push_back(i);
+            idx.push_back(j);
+            body(idx);
+          });
+        });
+      });
+    });
+  });
 }
 
 // Sums riding on a loop (Schedule.h's SumRider): an accumulator each; the loop adds the

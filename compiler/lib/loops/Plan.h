@@ -15,6 +15,9 @@ namespace gradc {
 constexpr int64_t kVectorBytes = 64;
 /// A cache line (bytes): what a streaming store writes at once.
 constexpr int64_t kCacheLineBytes = 64;
+/// The side of the square blocks a loop that reads across rows (a transpose) runs in: one
+/// line of f32, two of f64.
+constexpr int64_t kTransposeBlock = 16;
 /// The alignment of every workspace buffer (bytes): one cache line.
 constexpr int64_t kBufferAlign = kCacheLineBytes;
 

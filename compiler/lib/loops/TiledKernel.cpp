@@ -30,7 +30,7 @@ public:
     vecTy_ = ty_.withLanes(nr_);
     m_ = f.arg(kM), ncols_ = f.arg(kN), k_ = f.arg(kK);
     a_ = f.argBuffer(kA, ty_, "A"), b_buf_ = f.argBuffer(kB, ty_, "B"), out_ = f.argBuffer(kC, ty_, "C");
-    rsa_ = f.arg(kRsa), csa_ = f.arg(kCsa), rsb_ = f.arg(kRsb), csb_ = f.arg(kCsb);
+    rsa_ = f.arg(kRsa), csa_ = f.arg(kCsa), rsb_ = f.arg(kRsb);
     // The stack buffers: 51 KiB for f64.
     packA_ = f.stackBuffer(ty_, kTileMCTiles * kTileRows * kTileKC, "pack_a");
     packB_ = f.stackBuffer(ty_, kTileKC * nr_, "pack_b");
@@ -47,9 +47,9 @@ private:
   // copies of the packs run along memory with a known step (gcc does not version loops on a
   // run-time stride as LLVM does: mlp2's C ran 1.4x slower with both strides read).
   ExprId aAt(ExprId i, ExprId p) { return form_.aTransposed ? f_.add(i, f_.mul(p, csa_)) : f_.add(f_.mul(i, rsa_), p); }
-  ExprId bAt(ExprId p, ExprId j) { return form_.bTransposed ? f_.add(p, f_.mul(j, csb_)) : f_.add(f_.mul(p, rsb_), j); }
+  ExprId bAt(ExprId p, ExprId j) { return f_.add(f_.mul(p, rsb_), j); }
   void packBlockOfA(ExprId t0, ExprId t1, ExprId p0, ExprId p1);
-  void packPanelOfB(ExprId j0, ExprId left, ExprId mask, ExprId p0, ExprId p1);
+  void packPanelOfB(ExprId j0, ExprId mask, ExprId p0, ExprId p1);
   void tile(ExprId i0, ExprId t, ExprId j0, ExprId p0, ExprId p1, ExprId mask);
   void rowsBelowTiles();
 
@@ -58,7 +58,7 @@ private:
   Form form_;
   Ty ty_, vecTy_;
   uint16_t nr_ = 0; // one vector of C per row of a tile
-  ExprId m_, ncols_, k_, rsa_, csa_, rsb_, csb_, zero_, mTiles_ = kNone, nTiles_ = kNone;
+  ExprId m_, ncols_, k_, rsa_, csa_, rsb_, zero_, mTiles_ = kNone, nTiles_ = kNone;
   int32_t a_, b_buf_, out_, packA_, packB_;
 };
 
@@ -81,7 +81,7 @@ StmtId KernelBuilder::build() {
         // The panel and the block's tiles at j0, under `columns` (kNone: a whole vector, read
         // without a mask: a masked load is a select per lane in C).
         auto panel = [&](ExprId columns) {
-          packPanelOfB(j0, left, columns, p0, p1);
+          packPanelOfB(j0, columns, p0, p1);
           b_.loop(t0, t1, [&](ExprId t) { tile(f_.mul(t, c(kTileRows)), f_.sub(t, t0), j0, p0, p1, columns); });
         };
         b_.when(f_.compare(Op::Ge, left, c(nr_)), [&] { panel(kNone); }, [&] { panel(mask); });
@@ -107,30 +107,13 @@ void KernelBuilder::packBlockOfA(ExprId t0, ExprId t1, ExprId p0, ExprId p1) {
   });
 }
 
-// B's panel: packB[p - p0] = B[p, j0 .. j0 + nr), zeros past the last column (`left` columns
-// remain from j0; `mask` marks them in a vector, kNone: all nr are there): vectors of a
-// row-major B, elements of a transposed one (B.T's rows are B's columns, read along B's rows,
-// nr of them at once).
-void KernelBuilder::packPanelOfB(ExprId j0, ExprId left, ExprId mask, ExprId p0, ExprId p1) {
-  if (!form_.bTransposed) {
-    b_.loop(c(0), f_.sub(p1, p0), [&](ExprId q) {
-      ExprId src = bAt(f_.add(p0, q), j0);
-      b_.store(packB_, f_.mul(q, c(nr_)), f_.load(b_buf_, src, vecTy_, mask));
-    });
-    return;
-  }
-  // Past the last column: a valid element's address read, zero stored (no branches,
-  // which cost the JIT's compile time more than the selects cost here).
-  ExprId lastColumn = mask == kNone ? kNone : keep(f_.sub(ncols_, c(1)), "last_column");
+// B's panel: packB[p - p0] = B[p, j0 .. j0 + nr), zeros past the last column (`mask` marks
+// the columns there are in a vector, kNone: all nr). B is stored by rows: the schedule copies
+// a transposed right operand first (Schedule.cpp), so the panel is vector copies.
+void KernelBuilder::packPanelOfB(ExprId j0, ExprId mask, ExprId p0, ExprId p1) {
   b_.loop(c(0), f_.sub(p1, p0), [&](ExprId q) {
-    ExprId p = f_.add(p0, q);
-    for (int64_t jj = 0; jj < nr_; ++jj) {
-      ExprId column = f_.add(j0, c(jj));
-      ExprId v = f_.load(b_buf_, bAt(p, mask == kNone ? column : f_.min(column, lastColumn)), ty_);
-      if (mask != kNone)
-        v = f_.select(f_.compare(Op::Lt, c(jj), left), v, f_.constant(ty_, 0.0));
-      b_.store(packB_, f_.add(f_.mul(q, c(nr_)), c(jj)), v);
-    }
+    ExprId src = bAt(f_.add(p0, q), j0);
+    b_.store(packB_, f_.mul(q, c(nr_)), f_.load(b_buf_, src, vecTy_, mask));
   });
 }
 
@@ -187,8 +170,7 @@ std::vector<Ty> kernelParamTypes() { return {kI64, kI64, kI64, kPtr, kI64, kI64,
 Callee gemmCallee(const std::string &symbol) { return {symbol, kVoid, kernelParamTypes(), true}; }
 
 Callee tiledKernelCallee(DType dt, Form form) {
-  return gemmCallee(std::string("gradc_tiled_gemm_") + dtypeName(dt) + "_" + (form.aTransposed ? "t" : "n") +
-                    (form.bTransposed ? "t" : "n"));
+  return gemmCallee(std::string("gradc_tiled_gemm_") + dtypeName(dt) + "_" + (form.aTransposed ? "tn" : "nn"));
 }
 
 std::unique_ptr<Func> tiledKernel(DType dt, Form form) {

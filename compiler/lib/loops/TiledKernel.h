@@ -9,20 +9,19 @@
 
 namespace gradc::loops {
 
-/// Which operands are stored transposed (BLAS's N and T): a transposed B's panel is packed
-/// element by element, and the stride that is 1 is part of the kernel.
+/// Whether A is stored transposed (BLAS's T; N: by rows): the stride that is 1 is part of the
+/// kernel. B is always stored by rows: the schedule copies a transposed right operand.
 struct Form {
-  bool aTransposed = false, bTransposed = false;
+  bool aTransposed = false;
   auto operator<=>(const Form &) const = default;
 };
 
-/// The kernel for `dt` (F64 or F32) and `form`, `gradc_tiled_gemm_f64_nt` say: C = A @ B for
+/// The kernel for `dt` (F64 or F32) and `form`, `gradc_tiled_gemm_f64_tn` say: C = A @ B for
 /// A [m, k] and B [k, n] read through strides into row-major C [m, n], with the host gemm's
 /// signature (LoweringInput.h):
 ///   void kernel(int64_t m, int64_t n, int64_t k, const T *A, int64_t rsa, int64_t csa,
 ///               const T *B, int64_t rsb, int64_t csb, T *C)
-/// The form's unit strides (csa of an A in rows, rsa of a transposed A; likewise B's) are
-/// not read.
+/// The form's unit strides (csa of an A in rows, rsa of a transposed A, csb) are not read.
 Callee tiledKernelCallee(DType dt, Form form);
 /// A function of that signature by its symbol (the host's gemm).
 Callee gemmCallee(const std::string &symbol);

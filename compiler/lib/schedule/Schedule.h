@@ -126,6 +126,10 @@ DType elementComputeDtype(const Graph &g, const Node &node);
 /// space) that slice the outermost axis: the loop is split where all of them are inside.
 std::vector<NodeId> fusedGathers(const Graph &g, const Schedule &s, NodeId n);
 
+/// Whether n's loop (n and the nodes fused into it) reads an operand across its rows: a
+/// transpose that moves the last axis, whose loop is then blocked (LowerSteps.cpp).
+bool readsAcrossRows(const Graph &g, const Schedule &s, NodeId n);
+
 /// Whether matrix operand x is read column by column: a fused transpose of a matrix in
 /// memory (every W^T of a gradient), which matmuls sweep by W's rows instead.
 bool readsColumnMajor(const Graph &g, const Schedule &s, NodeId x);
@@ -145,7 +149,8 @@ bool matrixInMemory(const Graph &g, const Schedule &s, NodeId x, DType dt, Matri
 bool isThinProduct(const Graph &g, NodeId n);
 
 /// Whether matrix product n runs the tiled matrix kernel (loops/TiledKernel.h): f32 or f64
-/// matrices in memory, either transposed or not, the product not thin. Gives the operands.
+/// matrices in memory, A either transposed or not and B by rows, the product not thin. Gives
+/// the operands.
 bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a, MatrixInMemory &b);
 
 /// Finds the row sweeps (see RowSweep) among the steps, moves their steps after the matvec
