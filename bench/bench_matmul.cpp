@@ -1,7 +1,7 @@
 // bench_matmul.cpp: gradc's own matrix kernel (what emitted code and the JIT below
 // kHostGemmMinWork run) against OpenBLAS's cblas_dgemm/sgemm on one thread, as ratios in one
 // run: C = A @ B and the gradients' C = X^T @ G and C = G @ W^T, for the two-layer net's shape
-// and squares.
+// and squares in every operand form, and a batch of products.
 // GRADC_BENCH_N shrinks every size for the smoke test.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
@@ -18,19 +18,19 @@ bool smoke() { return std::getenv("GRADC_BENCH_N") != nullptr; }
 
 // Which operand is stored transposed: the left one is X^T for X [k, m] (A.T @ B), the right
 // one W^T for W [n, k] (A @ B.T), as in gradients.
-enum class Form { Plain, LeftT, RightT };
+enum class Form { Plain, LeftT, RightT, BothT };
 
-// m x k times k x n.
+// `batch` products of m x k times k x n.
 template <typename T> struct Product {
-  int64_t m, k, n;
+  int64_t batch, m, k, n;
   Form form;
   std::vector<T> a, b, c;
-  Product(int64_t m_, int64_t k_, int64_t n_, Form f) : m(m_), k(k_), n(n_), form(f) {
+  Product(int64_t batch_, int64_t m_, int64_t k_, int64_t n_, Form f) : batch(batch_), m(m_), k(k_), n(n_), form(f) {
     if (smoke())
       m = std::min<int64_t>(m, 20), k = std::min<int64_t>(k, 30), n = std::min<int64_t>(n, 17);
-    a.resize(static_cast<size_t>(m * k));
-    b.resize(static_cast<size_t>(k * n));
-    c.resize(static_cast<size_t>(m * n));
+    a.resize(static_cast<size_t>(batch * m * k));
+    b.resize(static_cast<size_t>(batch * k * n));
+    c.resize(static_cast<size_t>(batch * m * n));
     for (size_t i = 0; i < a.size(); ++i)
       a[i] = static_cast<T>(std::sin(0.37 * static_cast<double>(i)));
     for (size_t i = 0; i < b.size(); ++i)
@@ -38,15 +38,24 @@ template <typename T> struct Product {
   }
 };
 
-template <typename T> void gradcProduct(benchmark::State &state, int64_t m, int64_t k, int64_t n, Form form) {
-  Product<T> p(m, k, n, form);
-  std::string ty = sizeof(T) == 4 ? "f32" : "f64";
-  std::string src = "dim M, K, N\ndef mm(A: const " + ty + (form == Form::LeftT ? "[K, M]" : "[M, K]") + ", B: const " +
-                    ty + (form == Form::RightT ? "[N, K]" : "[K, N]") + ") = " +
-                    (form == Form::LeftT ? "A.T @ B" : form == Form::RightT ? "A @ B.T" : "A @ B") + "\n";
+struct Shape {
+  const char *name;
+  int64_t batch, m, k, n;
+  Form form;
+};
+
+bool leftT(Form f) { return f == Form::LeftT || f == Form::BothT; }
+bool rightT(Form f) { return f == Form::RightT || f == Form::BothT; }
+
+template <typename T> void gradcProduct(benchmark::State &state, const Shape &s) {
+  Product<T> p(s.batch, s.m, s.k, s.n, s.form);
+  std::string ty = sizeof(T) == 4 ? "f32" : "f64", lead = s.batch > 1 ? "BT, " : "";
+  std::string src = "dim BT, M, K, N\ndef mm(A: const " + ty + "[" + lead + (leftT(s.form) ? "K, M]" : "M, K]") +
+                    ", B: const " + ty + "[" + lead + (rightT(s.form) ? "N, K]" : "K, N]") + ") = " +
+                    (leftT(s.form) ? "A.T" : "A") + " @ " + (rightT(s.form) ? "B.T" : "B") + "\n";
   gradc::CompileOptions opts;
   opts.blas = false;
-  opts.dims = {{"M", p.m}, {"K", p.k}, {"N", p.n}};
+  opts.dims = {{"BT", p.batch}, {"M", p.m}, {"K", p.k}, {"N", p.n}};
   gradc::Module mod = gradc::Compiler().compileSource(src, opts, "mm.expr");
   if (!mod.ok()) {
     state.SkipWithError(mod.errors().c_str());
@@ -60,32 +69,36 @@ template <typename T> void gradcProduct(benchmark::State &state, int64_t m, int6
   }
 }
 
-template <typename T> void blasProduct(benchmark::State &state, int64_t m, int64_t k, int64_t n, Form form) {
-  Product<T> p(m, k, n, form);
+// One gemm call per matrix of the batch.
+template <typename T> void blasProduct(benchmark::State &state, const Shape &s) {
+  Product<T> p(s.batch, s.m, s.k, s.n, s.form);
   int M = static_cast<int>(p.m), K = static_cast<int>(p.k), N = static_cast<int>(p.n);
-  CBLAS_TRANSPOSE ta = form == Form::LeftT ? CblasTrans : CblasNoTrans, tb = form == Form::RightT ? CblasTrans : CblasNoTrans;
-  int lda = form == Form::LeftT ? M : K, ldb = form == Form::RightT ? K : N;
+  CBLAS_TRANSPOSE ta = leftT(s.form) ? CblasTrans : CblasNoTrans, tb = rightT(s.form) ? CblasTrans : CblasNoTrans;
+  int lda = leftT(s.form) ? M : K, ldb = rightT(s.form) ? K : N;
   for (auto _ : state) {
-    if constexpr (sizeof(T) == 8)
-      cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, p.a.data(), lda, p.b.data(), ldb, 0.0, p.c.data(), N);
-    else
-      cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, p.a.data(), lda, p.b.data(), ldb, 0.0f, p.c.data(), N);
+    for (int64_t t = 0; t < p.batch; ++t) {
+      const T *a = p.a.data() + t * M * K, *b = p.b.data() + t * K * N;
+      T *c = p.c.data() + t * M * N;
+      if constexpr (sizeof(T) == 8)
+        cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, a, lda, b, ldb, 0.0, c, N);
+      else
+        cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, a, lda, b, ldb, 0.0f, c, N);
+    }
     benchmark::ClobberMemory();
   }
 }
 
-struct Shape {
-  const char *name;
-  int64_t m, k, n;
-  Form form;
-};
+// Every form of the square 1024 product, and a batch of eight 512 products (the same work).
 const Shape kShapes[] = {
-    {"mlp2_XW1", 256, 3072, 100, Form::Plain},   // X @ W1
-    {"mlp2_XtdH", 3072, 256, 100, Form::LeftT},  // X^T @ dH
-    {"mlp2_dHW1t", 256, 100, 3072, Form::RightT}, // dH @ W1^T (dX, were X not const)
-    {"square512", 512, 512, 512, Form::Plain},
-    {"square1024", 1024, 1024, 1024, Form::Plain},
-    {"square1024_ABt", 1024, 1024, 1024, Form::RightT},
+    {"mlp2_XW1", 1, 256, 3072, 100, Form::Plain},   // X @ W1
+    {"mlp2_XtdH", 1, 3072, 256, 100, Form::LeftT},  // X^T @ dH
+    {"mlp2_dHW1t", 1, 256, 100, 3072, Form::RightT}, // dH @ W1^T (dX, were X not const)
+    {"square512", 1, 512, 512, 512, Form::Plain},
+    {"square1024", 1, 1024, 1024, 1024, Form::Plain},
+    {"square1024_AtB", 1, 1024, 1024, 1024, Form::LeftT},
+    {"square1024_ABt", 1, 1024, 1024, 1024, Form::RightT},
+    {"square1024_AtBt", 1, 1024, 1024, 1024, Form::BothT},
+    {"batch8x512", 8, 512, 512, 512, Form::Plain},
 };
 
 } // namespace
@@ -97,7 +110,7 @@ int main(int argc, char **argv) {
       std::string suffix = std::string(s.name) + (f32 ? "_f32" : "_f64");
       auto reg = [&](const std::string &who, auto fn) {
         benchmark::RegisterBenchmark(("BM_matmul_" + suffix + "_" + who).c_str(),
-                                     [=](benchmark::State &st) { fn(st, s.m, s.k, s.n, s.form); })
+                                     [=](benchmark::State &st) { fn(st, s); })
             ->Unit(benchmark::kMicrosecond);
       };
       if (f32) {

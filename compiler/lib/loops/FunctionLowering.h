@@ -111,10 +111,12 @@ private:
   struct StridedMatrix {
     int32_t buffer = kNone;
     ExprId rowStride = kNone, colStride = kNone;
+    ExprId offset = kNone; // of the matrix read, in elements
   };
   StridedMatrix stridedMatrix(NodeId x, const MatrixInMemory &mem);
   void callGemm(const Callee &gemm, NodeId n, const StridedMatrix &am, const StridedMatrix &bm, int32_t out,
-                bool ownKernel);
+                ExprId outOffset, bool ownKernel);
+  void emitBatchedMatMul(NodeId n, int32_t out);
 
   // --- row sweeps (LowerRowSweep.cpp) ---
   struct SweepOperands; // what every part of one sweep reads

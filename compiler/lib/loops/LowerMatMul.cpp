@@ -17,6 +17,10 @@ ExprId FunctionLowering::emitMatMul(NodeId n, int32_t out) {
   Ty ty = registerTy(dt);
   auto get = [&](NodeId x, const std::vector<ExprId> &idx) { return elementAs(x, idx, dt); };
   ExprId k = dimValue(as.back());
+  if (as.size() > 2) {
+    emitBatchedMatMul(n, out);
+    return kNone;
+  }
   if (bs.size() == 1) { // a dot product per row of A (or one dot product)
     ExprId combine = combineOf(opInfo(IrOp::Sum), dt);
     auto dot = [&](std::vector<ExprId> row) {
@@ -110,21 +114,25 @@ void FunctionLowering::emitRowUpdates(NodeId n, int32_t out) {
       [&] { fill(out, dt, node.type.shape, konst(0.0, dt)); });
 }
 
-// Where matrix operand x (a buffer or a transposed view of one, `mem`) is, and its strides.
+// Where matrix operand x (a buffer or a transposed view of one, `mem`) is, and its strides;
+// the first matrix of a batch.
 FunctionLowering::StridedMatrix FunctionLowering::stridedMatrix(NodeId x, const MatrixInMemory &mem) {
   const Shape &shape = g_.type(x).shape;
-  return mem.transposed ? StridedMatrix{bufferOf(mem.buffer), f_->i64(1), dimValue(shape[0])}
-                        : StridedMatrix{bufferOf(mem.buffer), dimValue(shape[1]), f_->i64(1)};
+  const Dim &rows = shape[shape.size() - 2], &cols = shape.back();
+  return mem.transposed ? StridedMatrix{bufferOf(mem.buffer), f_->i64(1), dimValue(rows), f_->i64(0)}
+                        : StridedMatrix{bufferOf(mem.buffer), dimValue(cols), f_->i64(1), f_->i64(0)};
 }
 
 // C = A @ B by `gemm` (a host gemm or the tiled kernel: their signature in TiledKernel.h).
 void FunctionLowering::callGemm(const Callee &gemm, NodeId n, const StridedMatrix &am, const StridedMatrix &bm,
-                                int32_t out, bool ownKernel) {
+                                int32_t out, ExprId outOffset, bool ownKernel) {
   const Node &node = g_.node(n);
   const Shape &as = g_.type(node.operands[0]).shape, &bs = g_.type(node.operands[1]).shape;
-  auto at = [&](int32_t buffer) { return f_->addr(buffer, f_->i64(0)); };
-  std::vector<ExprId> args = {dimValue(as[0]), dimValue(bs[1]), dimValue(as[1]), at(am.buffer), am.rowStride,
-                              am.colStride, at(bm.buffer), bm.rowStride, bm.colStride, at(out)};
+  size_t r = as.size();
+  std::vector<ExprId> args = {dimValue(as[r - 2]),        dimValue(bs[r - 1]), dimValue(as[r - 1]),
+                              f_->addr(am.buffer, am.offset), am.rowStride,     am.colStride,
+                              f_->addr(bm.buffer, bm.offset), bm.rowStride,     bm.colStride,
+                              f_->addr(out, outOffset)};
   // With the extents known, a copy of gradc's kernel specialized to them is worth its compile
   // time (constant trip counts and strides; square 1024^3 f32 ran 20-40% slower through the
   // shared copy, measured before whole panels were packed without a mask).
@@ -166,7 +174,7 @@ bool FunctionLowering::emitHostGemm(NodeId n, int32_t out) {
   if (known && work < minWork)
     return false;
   Callee gemm = gemmCallee(dt == DType::F64 ? kHostGemmF64 : kHostGemmF32);
-  auto call = [&] { callGemm(gemm, n, stridedMatrix(a, aMem), stridedMatrix(bb, bMem), out, false); };
+  auto call = [&] { callGemm(gemm, n, stridedMatrix(a, aMem), stridedMatrix(bb, bMem), out, f_->i64(0), false); };
   if (known) {
     call();
     return true;
@@ -192,8 +200,54 @@ bool FunctionLowering::emitTiledMatMul(NodeId n, int32_t out) {
     return false;
   Form form{aMem.transposed};
   kernels_.insert({dt, form});
-  callGemm(tiledKernelCallee(dt, form), n, stridedMatrix(a, aMem), stridedMatrix(bb, bMem), out, true);
+  callGemm(tiledKernelCallee(dt, form), n, stridedMatrix(a, aMem), stridedMatrix(bb, bMem), out, f_->i64(0), true);
   return true;
+}
+
+// A batch of products C[b] = A[b] @ B[b] (equal batch axes: ExprBuilder::batchedMatMul): a
+// call of the tiled kernel per batch index on matrices in memory (a matrix broadcast to
+// every batch is read in place), else a dot product per element.
+void FunctionLowering::emitBatchedMatMul(NodeId n, int32_t out) {
+  const Node &node = g_.node(n);
+  NodeId a = node.operands[0], bb = node.operands[1];
+  const Shape &shape = node.type.shape;
+  Shape batch(shape.begin(), shape.end() - 2);
+  DType dt = node.type.dtype;
+  ExprId m = dimValue(shape[shape.size() - 2]), ncols = dimValue(shape.back());
+  ExprId k = dimValue(g_.type(a).shape.back());
+  MatrixInMemory aMem, bMem;
+  if (tilesMatMul(g_, s_, n, aMem, bMem)) {
+    Form form{aMem.transposed};
+    kernels_.insert({dt, form});
+    b_->loopNest(extentsOf(batch), [&](const std::vector<ExprId> &idx) {
+      ExprId t = keep(linearIndex(batch, idx), "batch");
+      auto matrix = [&](NodeId x, const MatrixInMemory &mem, ExprId size) {
+        StridedMatrix sm = stridedMatrix(x, mem);
+        if (!mem.everyBatch)
+          sm.offset = f_->mul(t, size);
+        return sm;
+      };
+      callGemm(tiledKernelCallee(dt, form), n, matrix(a, aMem, f_->mul(m, k)), matrix(bb, bMem, f_->mul(k, ncols)),
+               out, f_->mul(t, f_->mul(m, ncols)), true);
+    });
+    return;
+  }
+  Ty ty = registerTy(dt);
+  ExprId combine = combineOf(opInfo(IrOp::Sum), dt);
+  b_->loopNest(extentsOf(shape), [&](const std::vector<ExprId> &idx) {
+    int32_t acc = b_->let(ty, konst(0.0, dt), "dot" + std::to_string(n));
+    b_->loop(f_->i64(0), k, [&](ExprId p) {
+      memo_.clear();
+      std::vector<ExprId> ai(idx.begin(), idx.end() - 1), bi(idx.begin(), idx.end() - 2);
+      ai.push_back(p); // [batch..., i, p]
+      bi.push_back(p); // [batch..., p, j]
+      bi.push_back(idx.back());
+      b_->emit(f_->accumulate(acc, f_->mul(elementAs(a, ai, dt), elementAs(bb, bi, dt)), combine, kReassocAcc,
+                              konst(0.0, dt)));
+      memo_.clear();
+    });
+    storeValue(out, linearIndex(shape, idx), f_->localRef(acc), dt, dt);
+  });
 }
 
 } // namespace gradc::loops

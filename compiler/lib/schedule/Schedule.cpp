@@ -125,12 +125,15 @@ Demand demandOf(const Graph &g, const std::vector<NodeId> &roots) {
       // The tiled kernel reads its right operand's rows along memory, one panel per block of
       // the left operand's rows: a transposed view (B.T, the gradient's G @ W.T) would be read
       // by columns each time (1024^3 f32 ran 1.9x slower than A @ B), so the transpose is
-      // copied once (a small fraction of the product's work: k * n of m * k * n). A thin
-      // product (an outer product in a row sweep) reads it in place.
-      if (info.loop == LoopKind::MatMul && k == 1 && g.node(ops[k]).op == Op::Transpose &&
-          g.type(ops[0]).shape.size() == 2 && g.type(ops[1]).shape.size() == 2 &&
-          !isThinProduct(g, static_cast<NodeId>(i)))
-        need[o] |= kRows;
+      // copied once (a small fraction of the product's work: k * n of m * k * n), also when
+      // one matrix is broadcast to a batch. A thin product (an outer product in a row sweep)
+      // reads it in place.
+      if (info.loop == LoopKind::MatMul && k == 1 && g.type(ops[0]).shape.size() >= 2 &&
+          g.type(ops[1]).shape.size() >= 2 && !isThinProduct(g, static_cast<NodeId>(i))) {
+        NodeId t = g.node(ops[k]).op == Op::Broadcast ? g.node(ops[k]).operands[0] : ops[k];
+        if (g.node(t).op == Op::Transpose)
+          need[static_cast<size_t>(t)] |= kRows;
+      }
     }
   }
   return demand;
@@ -385,17 +388,30 @@ bool readsAcrossRows(const Graph &g, const Schedule &s, NodeId n) {
 }
 
 bool matrixInMemory(const Graph &g, const Schedule &s, NodeId x, DType dt, MatrixInMemory &m) {
+  const Shape &shape = g.type(x).shape;
   auto inMemory = [&](NodeId y) {
     Storage st = s.storage[static_cast<size_t>(y)];
-    return g.type(y).dtype == dt && g.type(y).shape.size() == 2 &&
+    return g.type(y).dtype == dt && g.type(y).shape.size() >= 2 &&
            (st == Storage::Param || st == Storage::Output || st == Storage::Workspace || st == Storage::Alias);
   };
+  m = {};
+  const Node &node = g.node(x);
+  if (node.op == Op::Broadcast && s.storage[static_cast<size_t>(x)] == Storage::Inline && shape.size() > 2) {
+    // One matrix for every batch: the operand's batch axes (if any) are all 1.
+    const Shape &from = g.type(node.operands[0]).shape;
+    if (from.size() < 2 || !std::equal(from.end() - 2, from.end(), shape.end() - 2) ||
+        !std::all_of(from.begin(), from.end() - 2, [](const Dim &d) { return d == Dim::lit(1); }))
+      return false;
+    x = node.operands[0];
+    m.everyBatch = true;
+  }
   if (inMemory(x)) {
-    m = {x, false};
+    m.buffer = x;
     return true;
   }
   if (readsColumnMajor(g, s, x) && inMemory(g.node(x).operands[0])) {
-    m = {g.node(x).operands[0], true};
+    m.buffer = g.node(x).operands[0];
+    m.transposed = true;
     return true;
   }
   return false;
@@ -405,7 +421,7 @@ bool isThinProduct(const Graph &g, NodeId n) {
   const Node &node = g.node(n);
   const Shape &xs = g.type(node.operands[0]).shape, &ys = g.type(node.operands[1]).shape;
   auto below = [](const Dim &d, int64_t v) { return d.isLiteral() && d.off < v; };
-  return below(xs.back(), 8) || (ys.size() == 2 && below(ys[1], 4));
+  return below(xs.back(), 8) || (ys.size() >= 2 && below(ys.back(), 4));
 }
 
 bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a, MatrixInMemory &b) {
@@ -413,7 +429,7 @@ bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a,
   DType dt = node.type.dtype;
   NodeId x = node.operands[0], y = node.operands[1];
   const Shape &xs = g.type(x).shape, &ys = g.type(y).shape;
-  if ((dt != DType::F64 && dt != DType::F32) || xs.size() != 2 || ys.size() != 2 || isThinProduct(g, n))
+  if ((dt != DType::F64 && dt != DType::F32) || xs.size() < 2 || ys.size() < 2 || isThinProduct(g, n))
     return false;
   // A transposed right operand is copied first (demandOf): the kernel reads B by rows.
   return matrixInMemory(g, s, x, dt, a) && matrixInMemory(g, s, y, dt, b) && !b.transposed;
@@ -421,8 +437,13 @@ bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a,
 
 bool readsColumnMajor(const Graph &g, const Schedule &s, NodeId x) {
   const Node &n = g.node(x);
-  return n.op == Op::Transpose && s.storage[static_cast<size_t>(x)] == Storage::Inline &&
-         n.ints == std::vector<int64_t>{1, 0};
+  if (n.op != Op::Transpose || s.storage[static_cast<size_t>(x)] != Storage::Inline || n.ints.size() < 2)
+    return false;
+  size_t r = n.ints.size(); // the last two axes swapped, the batch axes in place
+  for (size_t i = 0; i < r; ++i)
+    if (n.ints[i] != static_cast<int64_t>(i + 2 < r ? i : (i + 2 == r ? r - 1 : r - 2)))
+      return false;
+  return true;
 }
 
 } // namespace gradc

@@ -131,16 +131,21 @@ std::vector<NodeId> fusedGathers(const Graph &g, const Schedule &s, NodeId n);
 bool readsAcrossRows(const Graph &g, const Schedule &s, NodeId n);
 
 /// Whether matrix operand x is read column by column: a fused transpose of a matrix in
-/// memory (every W^T of a gradient), which matmuls sweep by W's rows instead.
+/// memory (every W^T of a gradient; of each matrix of a batch), which matmuls sweep by W's
+/// rows instead.
 bool readsColumnMajor(const Graph &g, const Schedule &s, NodeId x);
 
 /// A matrix operand a matrix kernel reads straight from memory: `buffer` (a parameter,
 /// output or workspace buffer, or a reshape of one) in dtype `dt`, or its transpose.
+/// A batch of matrices (rank above 2) is a buffer of them one after another, or one matrix
+/// broadcast to every batch (`everyBatch`).
 struct MatrixInMemory {
   NodeId buffer = kNoNode; // read through Schedule::storage/slot as any buffer
-  bool transposed = false; // x[i, p] = buffer[p, i]
+  bool transposed = false; // x[..., i, p] = buffer[..., p, i]
+  bool everyBatch = false; // x[b..., i, p] = buffer[i, p] for every batch index b
 };
-/// Whether matrix x is such an operand (false for fused expressions and other views).
+/// Whether matrix (or batch of matrices) x is such an operand (false for fused expressions
+/// and other views).
 bool matrixInMemory(const Graph &g, const Schedule &s, NodeId x, DType dt, MatrixInMemory &m);
 
 /// Whether matrix-matrix product n is thin: its shared axis known to be shorter than 8 (an

@@ -118,9 +118,8 @@ NodeId ExprBuilder::reduce(SourceLoc loc, NodeId x, std::optional<int64_t> axis,
 
 // A @ B with an operand of rank above 2: NumPy's batched product, one matrix product per
 // index of the leading axes, which broadcast (a vector operand is a one-row or one-column
-// matrix whose axis then drops out). It is built from ops that exist: A as [..., m, k, 1]
-// times B as [..., 1, k, n], summed over k. The fused loop is the row update of a matrix
-// product, and the gradient follows from the rules of reshape, broadcast, mul and sum.
+// matrix whose axis then drops out). The matmul op takes equal batch axes: an operand with
+// fewer is broadcast first, so its gradient sums over them by broadcast's rule.
 NodeId ExprBuilder::batchedMatMul(SourceLoc loc, NodeId a, NodeId b) {
   const Type ta = g_.type(a), tb = g_.type(b); // copies: building nodes may move the array
   const DimTable &dims = g_.dims();
@@ -145,19 +144,32 @@ NodeId ExprBuilder::batchedMatMul(SourceLoc loc, NodeId a, NodeId b) {
       return kNoNode;
     }
   }
-  Attrs asA, asB;
-  asA.type = Type{ta.dtype, sa};
-  asA.type.shape.push_back(Dim::lit(1)); // [..., m, k, 1]
-  asB.type = Type{tb.dtype, sb};
-  asB.type.shape.insert(asB.type.shape.end() - 2, Dim::lit(1)); // [..., 1, k, n]
-  std::vector<NodeId> ops{make(loc, Op::Reshape, {a}, asA), make(loc, Op::Reshape, {b}, asB)};
-  if (ops[0] == kNoNode || ops[1] == kNoNode || !broadcastAll(loc, "'@'", ops))
+  Shape batch = batchA.size() >= batchB.size() ? batchA : batchB;
+  for (size_t i = 1; i <= std::min(batchA.size(), batchB.size()); ++i) {
+    Dim &t = batch[batch.size() - i];
+    if (t == Dim::lit(1))
+      t = (batchA.size() >= batchB.size() ? batchB : batchA)[std::min(batchA.size(), batchB.size()) - i];
+  }
+  // Each operand as a batch of matrices: [batch..., rows, cols].
+  auto asBatch = [&](NodeId x, DType dt, const Shape &matrix) {
+    Shape full = batch;
+    full.insert(full.end(), matrix.end() - 2, matrix.end());
+    if (!(g_.type(x).shape == matrix)) {
+      Attrs r;
+      r.type = Type{dt, matrix};
+      x = make(loc, Op::Reshape, {x}, r);
+    }
+    if (x != kNoNode && !(g_.type(x).shape == full)) {
+      Attrs r;
+      r.type = Type{dt, full};
+      x = make(loc, Op::Broadcast, {x}, r);
+    }
+    return x;
+  };
+  NodeId A = asBatch(a, ta.dtype, sa), B = asBatch(b, tb.dtype, sb);
+  if (A == kNoNode || B == kNoNode)
     return kNoNode;
-  NodeId product = make(loc, Op::Sum, {make(loc, Op::Mul, ops)}, [&] {
-    Attrs k;
-    k.ints = {static_cast<int64_t>(g_.type(ops[0]).shape.size()) - 2};
-    return k;
-  }());
+  NodeId product = make(loc, Op::MatMul, {A, B});
   if (product == kNoNode || !(vectorA || vectorB))
     return product;
   Attrs squeeze;

@@ -4,6 +4,7 @@
 
 #include "ir/ElementBuilder.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace gradc {
@@ -122,7 +123,9 @@ void vjpSum(VjpContext &c) {
   c.give(0, spreadBack(c.g, c.grad, c.g.type(c.in(0)).shape, c.g.node(c.self).ints));
 }
 
-// --- matmul: numpy's rule for operands of rank 1 and 2 ---
+// --- matmul: numpy's rule for operands of rank 1 and 2, and batches of matrices ---
+// A batched product (rank above 2) has operands with equal batch axes: sema broadcasts them
+// and views vectors as matrices first (ExprBuilder::batchedMatMul).
 
 bool matmulShape(const ShapeQuery &q, Type &out, std::string &error) {
   const Shape &a = q.in[0]->shape;
@@ -132,44 +135,52 @@ bool matmulShape(const ShapeQuery &q, Type &out, std::string &error) {
     error = "'@' needs vectors or matrices, not a scalar: " + both;
     return false;
   }
-  if (a.size() > 2 || b.size() > 2) {
-    error = "'@' on operands of rank above 2 is not supported yet: " + both;
+  bool batched = a.size() > 2 || b.size() > 2;
+  if (batched && (a.size() != b.size() || !std::equal(a.begin(), a.end() - 2, b.begin()))) {
+    error = "the batch axes of '@' differ: " + both;
     return false;
   }
   const Dim &ka = a.back();
-  const Dim &kb = b[0]; // a vector's only axis, or a matrix's rows
+  const Dim &kb = b[b.size() == 1 ? 0 : b.size() - 2]; // a vector's only axis, or a matrix's rows
   if (!(ka == kb)) {
     error = "shape mismatch in '@': " + both + " (inner sizes " + q.dims.str(ka) + " and " +
             q.dims.str(kb) + " differ)";
     return false;
   }
-  out = Type{isFloat(q.in[0]->dtype) ? q.in[0]->dtype : DType::F64, {}};
-  if (a.size() == 2)
-    out.shape.push_back(a[0]);
-  if (b.size() == 2)
-    out.shape.push_back(b[1]);
+  out = Type{isFloat(q.in[0]->dtype) ? q.in[0]->dtype : DType::F64, Shape(a.begin(), a.end() - std::min<size_t>(a.size(), 2))};
+  if (a.size() >= 2)
+    out.shape.push_back(a[a.size() - 2]);
+  if (b.size() >= 2)
+    out.shape.push_back(b.back());
   return true;
 }
 
 void evalMatMul(EvalContext &c) {
   const Tensor &a = *c.in[0];
   const Tensor &b = *c.in[1];
-  int64_t m = a.shape.size() == 2 ? a.shape[0] : 1;
+  int64_t m = a.shape.size() >= 2 ? a.shape[a.shape.size() - 2] : 1;
   int64_t k = a.shape.back();
-  int64_t n = b.shape.size() == 2 ? b.shape[1] : 1;
-  c.out.shape.clear();
-  if (a.shape.size() == 2)
+  int64_t n = b.shape.size() >= 2 ? b.shape.back() : 1;
+  c.out.shape.assign(a.shape.begin(), a.shape.end() - static_cast<long>(std::min<size_t>(a.shape.size(), 2)));
+  int64_t batches = 1;
+  for (int64_t d : c.out.shape)
+    batches *= d;
+  if (a.shape.size() >= 2)
     c.out.shape.push_back(m);
-  if (b.shape.size() == 2)
+  if (b.shape.size() >= 2)
     c.out.shape.push_back(n);
-  c.out.data.assign(static_cast<size_t>(m * n), 0.0);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double s = 0;
-      for (int64_t p = 0; p < k; ++p)
-        s += a.data[static_cast<size_t>(i * k + p)] * b.data[static_cast<size_t>(p * n + j)];
-      c.out.data[static_cast<size_t>(i * n + j)] = s;
-    }
+  c.out.data.assign(static_cast<size_t>(batches * m * n), 0.0);
+  for (int64_t t = 0; t < batches; ++t) {
+    const double *x = a.data.data() + t * m * k, *y = b.data.data() + t * k * n;
+    double *z = c.out.data.data() + t * m * n;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double s = 0;
+        for (int64_t p = 0; p < k; ++p)
+          s += x[i * k + p] * y[p * n + j];
+        z[i * n + j] = s;
+      }
+  }
 }
 
 // A vector as a one-row or one-column matrix, so every case below is matrix @ matrix.
@@ -180,32 +191,41 @@ NodeId asMatrix(Graph &g, NodeId v, bool column) {
   return g.make(Op::Reshape, {v}, r);
 }
 
+// m with its last two axes swapped (a batch of matrices transposed).
 NodeId transposed(Graph &g, NodeId m) {
   Attrs t;
-  t.ints = {1, 0};
+  size_t r = g.type(m).shape.size();
+  for (size_t i = 0; i < r; ++i)
+    t.ints.push_back(static_cast<int64_t>(i + 2 < r ? i : (i + 2 == r ? r - 1 : r - 2)));
   return g.make(Op::Transpose, {m}, t);
 }
 
 // C = A @ B: dA = G @ B^T, dB = A^T @ G, with vectors viewed as matrices (a left
-// vector is a row, a right vector a column) and the results reshaped back.
+// vector is a row, a right vector a column) and the results reshaped back; batches of
+// matrices are transposed matrix by matrix.
 void vjpMatMul(VjpContext &c) {
   Graph &g = c.g;
   NodeId a = c.in(0), b = c.in(1);
   bool aVec = g.type(a).shape.size() == 1, bVec = g.type(b).shape.size() == 1;
   NodeId A = aVec ? asMatrix(g, a, false) : a;
   NodeId B = bVec ? asMatrix(g, b, true) : b;
-  Attrs gm;
-  gm.type = Type{g.type(c.grad).dtype, {g.type(A).shape[0], g.type(B).shape[1]}};
-  NodeId G = g.make(Op::Reshape, {c.grad}, gm);
-  Attrs back;
-  if (c.needs(0)) {
-    back.type = g.type(a);
-    c.give(0, g.make(Op::Reshape, {g.make(Op::MatMul, {G, transposed(g, B)})}, back));
+  NodeId G = c.grad;
+  if (aVec || bVec) {
+    Attrs gm;
+    gm.type = Type{g.type(c.grad).dtype, {g.type(A).shape[0], g.type(B).shape[1]}};
+    G = g.make(Op::Reshape, {c.grad}, gm);
   }
-  if (c.needs(1)) {
-    back.type = g.type(b);
-    c.give(1, g.make(Op::Reshape, {g.make(Op::MatMul, {transposed(g, A), G})}, back));
-  }
+  auto back = [&](NodeId d, NodeId like) {
+    if (g.type(d).shape == g.type(like).shape)
+      return d;
+    Attrs r;
+    r.type = g.type(like);
+    return g.make(Op::Reshape, {d}, r);
+  };
+  if (c.needs(0))
+    c.give(0, back(g.make(Op::MatMul, {G, transposed(g, B)}), a));
+  if (c.needs(1))
+    c.give(1, back(g.make(Op::MatMul, {transposed(g, A), G}), b));
 }
 
 } // namespace
