@@ -1,7 +1,7 @@
 // FunctionLowering.h: one planned exported function (f or f_grad) as loop IR: its entry
 // function, its chunks, and its workspace layout. Internal to the lowering; the files that
 // lower its parts share it (LowerValues.cpp: arguments, values, elements; LowerSteps.cpp:
-// steps, checks, entries and chunks; LowerMatMul.cpp; LowerRowSweep.cpp).
+// steps; LowerEntry.cpp: checks, entries and chunks; LowerMatMul.cpp; LowerRowSweep.cpp).
 #pragma once
 
 #include "loops/Builder.h"
@@ -95,13 +95,15 @@ private:
   void emitScatter(NodeId n, int32_t out);
   void fill(int32_t buffer, DType dtype, const Shape &shape, ExprId v);
   void emitCopies();
+  ExprId combineOf(const OpInfo &info, DType dt);
+
+  // --- entries (LowerEntry.cpp) ---
   ExprId sizesOk();
   ExprId boundsOk();
   void emitFailure();
   void returnNaN();
   void beginEntry(Func &f);
   void setupWorkspace(bool inChunk);
-  ExprId combineOf(const OpInfo &info, DType dt);
 
   // --- matrix products (LowerMatMul.cpp) ---
   ExprId emitMatMul(NodeId n, int32_t out);
