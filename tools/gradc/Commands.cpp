@@ -125,6 +125,7 @@ std::unique_ptr<CompiledFunction> compileForJit(Function &fn, const CommonOption
   co.codegen.optLevel = opts.optLevel;
   co.blas = !opts.noBlas;
   co.threads = opts.threads;
+  co.lowering.valueEntry = false; // run and check call f_grad, which returns the value too
   std::string error, ir, loops;
   auto cf = compileFunction(fn, co, error, opts.dump == "llvm" ? &ir : nullptr, opts.dump == "loops" ? &loops : nullptr);
   if (!cf) {

@@ -12,14 +12,16 @@
 namespace gradc::loops {
 
 // f's and f_grad's plans: both functions' chunks are numbered together, f's first. When f can
-// run the first chunks of f_grad instead (`sharedChunks` of them), it has none.
+// run the first chunks of f_grad instead (`sharedChunks` of them), or is not made
+// (LoweringOptions::valueEntry), it has none.
 struct FunctionPlans {
   FunctionPlan value, grad;
   size_t sharedChunks;
+  bool valueEntry;
   FunctionPlans(const LoweringInput &in, const AbiSet &abi, const LoweringOptions &opts)
       : value(in, abi.value, {in.value}, opts), grad(in, abi.grad, in.gradRoots, opts),
-        sharedChunks(grad.valueChunks()) {}
-  size_t valueChunks() const { return sharedChunks ? 0 : value.chunkCount(); }
+        sharedChunks(grad.valueChunks()), valueEntry(opts.valueEntry) {}
+  size_t valueChunks() const { return sharedChunks || !valueEntry ? 0 : value.chunkCount(); }
   size_t chunks() const { return valueChunks() + grad.chunkCount(); }
 };
 
@@ -112,9 +114,12 @@ void SourceLowering::lowerPiece(size_t k, const std::function<void(std::unique_p
       give(c < plans.valueChunks() ? value.chunk(c, external) : grad.chunk(c - plans.valueChunks(), external));
   };
   if (k == 0) {
-    std::unique_ptr<Func> entries[] = {
-        plans.sharedChunks ? value.entryRunning(plans.grad, plans.sharedChunks, split) : value.entry(split),
-        grad.entry(split), workspaceSize()};
+    std::vector<std::unique_ptr<Func>> entries;
+    if (plans.valueEntry)
+      entries.push_back(plans.sharedChunks ? value.entryRunning(plans.grad, plans.sharedChunks, split)
+                                           : value.entry(split));
+    entries.push_back(grad.entry(split));
+    entries.push_back(workspaceSize());
     std::vector<std::unique_ptr<Func>> packed;
     if (opts_.packedEntries)
       for (const auto &e : entries)

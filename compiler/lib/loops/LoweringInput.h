@@ -29,6 +29,9 @@ struct LoweringOptions {
   size_t chunkThreshold = 2048;
   /// Also emit `f__packed` entries (for callers that know the ABI only at run time).
   bool packedEntries = true;
+  /// Also emit f (and its chunks): `gradc run` and `check` call only f_grad, which returns
+  /// the value too, and skip compiling f (a third of mlp2's compile time).
+  bool valueEntry = true;
   /// Large matrix products call the JIT's host functions (kHostGemmF64, kHostGemmF32; bound
   /// by codegen/llvm/HostGemm.h to CBLAS) when the host has them. Only the JIT sets it;
   /// emitted code never calls a library for them.

@@ -104,6 +104,8 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
       {abi.workspaceSizeSymbol + "__packed", reinterpret_cast<void **>(&out->workspaceSizePacked)},
   };
   for (Lookup &l : lookups) {
+    if (!lowering.valueEntry && (l.slot == &out->value || l.slot == reinterpret_cast<void **>(&out->valuePacked)))
+      continue;
     *l.slot = out->jit->lookup(l.name, error);
     if (!*l.slot)
       return nullptr;

@@ -36,7 +36,8 @@ struct CompileStats {
   std::vector<PassStat> passes;
 };
 
-/// A function compiled in process: its ABI and entry points.
+/// A function compiled in process: its ABI and entry points (value and valuePacked null
+/// without LoweringOptions::valueEntry).
 struct CompiledFunction {
   AbiSet abi;
   std::unique_ptr<JitModule> jit;
