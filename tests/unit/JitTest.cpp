@@ -227,6 +227,23 @@ TEST(Jit, LongCodeIsCompiledInPiecesOnSeveralThreads) {
   EXPECT_NE(ir.find("define internal void @chain_grad.chunk0("), std::string::npos);
 }
 
+TEST(Jit, FusedElementLoopsAreNotRuntimeUnrolled) {
+  // A fused element loop is kRolled in the loop IR: its LLVM loop carries
+  // llvm.loop.unroll.runtime.disable, which survives O3 (the vectorizer still widens it). The
+  // tiled kernel's loops do not: their trip counts are short and known per block.
+  auto cs = compileOk("dim n, m\ndef f(x: [n], A: [n, m], B: [m, n]) = sum(exp(x) * x) + sum(tanh(A @ B))\n");
+  ASSERT_TRUE(cs);
+  BuildOptions own;
+  own.blas = false;
+  std::string ir, loops, error;
+  ASSERT_TRUE(compileFunction(cs->program.funcs[0], own, error, nullptr, &loops)) << error;
+  EXPECT_NE(loops.find("for i0 in 0 .. n rolled {"), std::string::npos) << loops;
+  std::string kernel = loops.substr(loops.find("func gradc_tiled_gemm_f64_nn("));
+  EXPECT_EQ(kernel.find(" rolled "), std::string::npos) << kernel;
+  ASSERT_TRUE(compileFunction(cs->program.funcs[0], own, error, &ir)) << error;
+  EXPECT_NE(ir.find("!{!\"llvm.loop.unroll.runtime.disable\"}"), std::string::npos) << ir;
+}
+
 TEST(Jit, ChunkedValueRunsTheGradientsForwardChunks) {
   // Long straight-line code: f runs the first chunks of f_grad (which compute the value
   // into the tape and write no output) instead of compiling the forward pass again.

@@ -16,17 +16,18 @@ public:
   /// Appends `s` at the insertion point.
   void emit(StmtId s) { blocks_.back().push_back(s); }
 
-  /// for (i = begin; i < end; ++i) body(i)
-  void loop(ExprId begin, ExprId end, const std::function<void(ExprId)> &body) {
+  /// for (i = begin; i < end; ++i) body(i), with StmtFlags `flags` (kRolled)
+  void loop(ExprId begin, ExprId end, const std::function<void(ExprId)> &body, uint8_t flags = 0) {
     int32_t v = f.var();
     open();
     body(f.varRef(v));
-    emit(f.forLoop(v, begin, end, close()));
+    emit(f.forLoop(v, begin, end, close(), flags));
   }
   /// Nested loops over [0, extents[k]) with the outermost first; body sees every index.
-  void loopNest(const std::vector<ExprId> &extents, const std::function<void(const std::vector<ExprId> &)> &body) {
+  void loopNest(const std::vector<ExprId> &extents, const std::function<void(const std::vector<ExprId> &)> &body,
+                uint8_t flags = 0) {
     std::vector<ExprId> idx;
-    nest(extents, 0, idx, body);
+    nest(extents, 0, idx, body, flags);
   }
   /// if (cond) then() [else orelse()]
   void when(ExprId cond, const std::function<void()> &then, const std::function<void()> &orelse = nullptr) {
@@ -84,16 +85,19 @@ private:
     return b;
   }
   void nest(const std::vector<ExprId> &extents, size_t k, std::vector<ExprId> &idx,
-            const std::function<void(const std::vector<ExprId> &)> &body) {
+            const std::function<void(const std::vector<ExprId> &)> &body, uint8_t flags) {
     if (k == extents.size()) {
       body(idx);
       return;
     }
-    loop(f.i64(0), extents[k], [&](ExprId i) {
-      idx.push_back(i);
-      nest(extents, k + 1, idx, body);
-      idx.pop_back();
-    });
+    loop(
+        f.i64(0), extents[k],
+        [&](ExprId i) {
+          idx.push_back(i);
+          nest(extents, k + 1, idx, body, flags);
+          idx.pop_back();
+        },
+        flags);
   }
   std::vector<std::vector<StmtId>> blocks_;
   std::vector<StmtId> prologue_;

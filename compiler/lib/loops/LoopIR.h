@@ -197,6 +197,8 @@ enum class SOp : uint8_t {
 enum StmtFlags : uint8_t {
   kStreaming = 1,  // Store: non-temporal (bypasses the cache), one whole 64-byte aligned line, its pieces together
   kReassocAcc = 2, // Accumulate: order of accumulation is free
+  kRolled = 4,     // For: not unrolled by a trip count known only at run time (a fused
+                   // element loop: that copies its code for no measured gain; Optimize.cpp)
 };
 
 struct Stmt {
@@ -331,7 +333,7 @@ public:
 
   // --- statements (built bottom-up; Builder keeps an insertion point) ---
   StmtId block(std::vector<StmtId> list);
-  StmtId forLoop(int32_t var, ExprId begin, ExprId end, StmtId body);
+  StmtId forLoop(int32_t var, ExprId begin, ExprId end, StmtId body, uint8_t flags = 0);
   StmtId ifThen(ExprId cond, StmtId then, StmtId orelse = kNone);
   StmtId store(int32_t buffer, ExprId index, ExprId value, ExprId mask = kNone, uint8_t flags = 0);
   StmtId let(int32_t local, ExprId value);

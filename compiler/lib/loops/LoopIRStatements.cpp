@@ -21,7 +21,7 @@ StmtId Func::block(std::vector<StmtId> list) {
   return append(std::move(s));
 }
 
-StmtId Func::forLoop(int32_t v, ExprId begin, ExprId end, StmtId body) {
+StmtId Func::forLoop(int32_t v, ExprId begin, ExprId end, StmtId body, uint8_t flags) {
   if (v < 0 || v >= vars_ || type(begin) != kI64 || type(end) != kI64 || body == kNone)
     bad("a loop with a bad variable, bounds or body");
   Stmt s = node(SOp::For);
@@ -29,6 +29,7 @@ StmtId Func::forLoop(int32_t v, ExprId begin, ExprId end, StmtId body) {
   s.a = begin;
   s.b = end;
   s.body = body;
+  s.flags = flags;
   return append(std::move(s));
 }
 

@@ -31,7 +31,7 @@ ExprId FunctionLowering::emitMatMul(NodeId n, int32_t out) {
         ai.push_back(p);
         b_->emit(f_->accumulate(acc, f_->mul(get(a, ai), get(bb, {p})), combine, kReassocAcc, konst(0.0, dt)));
         memo_.clear();
-      });
+      }, kRolled);
       return f_->localRef(acc);
     };
     if (as.size() == 1)
@@ -45,11 +45,11 @@ ExprId FunctionLowering::emitMatMul(NodeId n, int32_t out) {
           memo_.clear();
           b_->store(out, i, f_->add(f_->load(out, i, ty), f_->mul(get(a, {i, p}), bv)));
           memo_.clear();
-        });
-      });
+        }, kRolled);
+      }, kRolled);
       return kNone;
     }
-    b_->loop(f_->i64(0), dimValue(as[0]), [&](ExprId i) { storeValue(out, i, dot({i}), dt, dt); });
+    b_->loop(f_->i64(0), dimValue(as[0]), [&](ExprId i) { storeValue(out, i, dot({i}), dt, dt); }, kRolled);
     return kNone;
   }
   if (emitHostGemm(n, out))
@@ -80,7 +80,7 @@ void FunctionLowering::emitRowUpdates(NodeId n, int32_t out) {
       ExprId prod = f_->mul(av, get(bb, {p, j}));
       b_->store(out, at, first ? prod : f_->add(f_->load(out, at, ty), prod));
       memo_.clear();
-    });
+    }, kRolled);
   };
   auto aAt = [&](std::vector<ExprId> aIdx, ExprId p) {
     memo_.clear();
@@ -245,9 +245,9 @@ void FunctionLowering::emitBatchedMatMul(NodeId n, int32_t out) {
       b_->emit(f_->accumulate(acc, f_->mul(elementAs(a, ai, dt), elementAs(bb, bi, dt)), combine, kReassocAcc,
                               konst(0.0, dt)));
       memo_.clear();
-    });
+    }, kRolled);
     storeValue(out, linearIndex(shape, idx), f_->localRef(acc), dt, dt);
-  });
+  }, kRolled);
 }
 
 } // namespace gradc::loops

@@ -67,7 +67,7 @@ void FunctionLowering::storeScalar(NodeId n, ExprId v) {
 void FunctionLowering::fill(int32_t buffer, DType dtype, const Shape &shape, ExprId v) {
   b_->loopNest(extentsOf(shape), [&](const std::vector<ExprId> &idx) {
     storeValue(buffer, linearIndex(shape, idx), v, dtype, dtype);
-  });
+  }, kRolled);
 }
 
 void FunctionLowering::emitMaterialize(NodeId n) {
@@ -100,7 +100,7 @@ void FunctionLowering::emitMaterialize(NodeId n) {
         !(small(extents[extents.size() - 2]) && small(extents.back())))
       blockedNest(extents, body);
     else
-      b_->loopNest(extents, body);
+      b_->loopNest(extents, body, kRolled);
     return;
   }
   // Split the outer loop where every fused gather's slice is inside: there they read their
@@ -126,9 +126,9 @@ void FunctionLowering::emitMaterialize(NodeId n) {
         std::vector<ExprId> idx{i};
         idx.insert(idx.end(), rest.begin(), rest.end());
         body(idx);
-      });
+      }, kRolled);
       addRiders(riders, sums, i);
-    });
+    }, kRolled);
   };
   part(f_->i64(0), lo);
   knownInside_ = gathers;
@@ -227,7 +227,7 @@ ExprId FunctionLowering::emitReduce(NodeId n, int32_t out) {
       b_->emit(f_->accumulate(acc, convert(*f_, element(a, idx), g_.type(a).dtype, dt), combine, kReassocAcc,
                                      konst(info.reduceInit, dt)));
       memo_.clear();
-    });
+    }, kRolled);
     return f_->localRef(acc);
   }
   fill(out, dt, node.type.shape, konst(info.reduceInit, dt));
@@ -242,7 +242,7 @@ ExprId FunctionLowering::emitReduce(NodeId n, int32_t out) {
     Val both[] = {wrap(f_->load(out, p, memoryTy(dt))), wrap(convert(*f_, element(a, idx), g_.type(a).dtype, dt))};
     b_->store(out, p, unwrap(info.reduceCombine(eb, std::span<Val const>(both, 2))));
     memo_.clear();
-  });
+  }, kRolled);
   return kNone;
 }
 
@@ -262,7 +262,7 @@ void FunctionLowering::emitScatter(NodeId n, int32_t out) {
       dst.push_back(ax.slice ? f_->add(dimValue(ax.start), sel[j++]) : dimValue(ax.start));
     storeValue(out, linearIndex(node.type.shape, dst), element(a, sel), g_.type(a).dtype, dt);
     memo_.clear();
-  });
+  }, kRolled);
 }
 
 void FunctionLowering::emitCopies() {
@@ -275,7 +275,7 @@ void FunctionLowering::emitCopies() {
       memo_.clear();
       storeValue(out, linearIndex(t.shape, idx), element(id, idx), t.dtype, to);
       memo_.clear();
-    });
+    }, kRolled);
   }
 }
 

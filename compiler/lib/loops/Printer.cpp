@@ -191,7 +191,8 @@ private:
     indent(depth);
     switch (st.op) {
     case SOp::For:
-      os_ << "for i" << st.ref << " in " << expr(st.a) << " .. " << expr(st.b) << " {\n";
+      os_ << "for i" << st.ref << " in " << expr(st.a) << " .. " << expr(st.b)
+          << ((st.flags & kRolled) ? " rolled" : "") << " {\n";
       stmt(st.body, depth + 1);
       indent(depth);
       os_ << "}\n";

@@ -63,6 +63,7 @@ private:
   bool terminated();
   void stmt(StmtId s);
   void loop(const Stmt &st);
+  llvm::MDNode *rolledLoop();
   void branch(const Stmt &st);
 
   const loops::Func &f_;

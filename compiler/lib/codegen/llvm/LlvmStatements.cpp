@@ -113,10 +113,20 @@ void LlvmFunctionPrinter::loop(const Stmt &st) {
   if (!terminated()) {
     LV next = b_.CreateAdd(i, b_.getInt64(1), "", false, true);
     i->addIncoming(next, b_.GetInsertBlock());
-    b_.CreateCondBr(b_.CreateICmpSLT(next, end), body, exit);
+    llvm::BranchInst *latch = b_.CreateCondBr(b_.CreateICmpSLT(next, end), body, exit);
+    if (st.flags & loops::kRolled)
+      latch->setMetadata(llvm::LLVMContext::MD_loop, rolledLoop());
   }
   b_.SetInsertPoint(exit);
   vars_[static_cast<size_t>(st.ref)] = nullptr;
+}
+
+// A loop's own metadata (distinct, naming itself, as LLVM's loop metadata must): kRolled.
+llvm::MDNode *LlvmFunctionPrinter::rolledLoop() {
+  llvm::Metadata *rolled = llvm::MDNode::get(c_, llvm::MDString::get(c_, "llvm.loop.unroll.runtime.disable"));
+  llvm::MDNode *loop = llvm::MDNode::getDistinct(c_, {nullptr, rolled});
+  loop->replaceOperandWith(0, loop);
+  return loop;
 }
 
 void LlvmFunctionPrinter::branch(const Stmt &st) {
