@@ -1,6 +1,7 @@
 // LoopIRTest.cpp: the loop IR's factories (typing, folding, hash-consing), its verifier (scopes,
 // holes, signatures across functions met one at a time), the text printer and the LLVM
 // printer on expressions as deep as a program.
+#include "codegen/c/CPrinter.h"
 #include "codegen/llvm/LlvmPrinter.h"
 #include "gradc/Diagnostics.h"
 #include "loops/Builder.h"
@@ -173,4 +174,26 @@ TEST(LoopIR, TheLlvmPrinterPrintsAMillionDeepExpression) {
   llvm::raw_string_ostream os(err);
   EXPECT_FALSE(llvm::verifyModule(m, &os)) << os.str();
   EXPECT_EQ(m.getFunction("f")->getEntryBlock().size(), 2000001u); // mul, add per level; ret
+}
+
+// A stack buffer's alignment is the loop IR's decision; both printers spell it.
+TEST(LoopIR, StackBuffersKeepTheirAlignmentInEveryPrinter) {
+  auto f = std::make_unique<Func>("f", kF64, std::vector<Param>{{"x", kF64, false}});
+  int32_t pack = f->stackBuffer(kF64, 8, "pack", 64);
+  f->body = f->block({f->store(pack, f->i64(0), f->arg(0)), f->returnStmt(f->load(pack, f->i64(0), kF64))});
+  ASSERT_EQ(verify(*f), "");
+  EXPECT_NE(text(*f).find("buffer pack: f64[8] on the stack, aligned to 64"), std::string::npos) << text(*f);
+  llvm::LLVMContext ctx;
+  llvm::Module m("aligned", ctx);
+  printLlvm(*f, m);
+  std::string ir;
+  llvm::raw_string_ostream os(ir);
+  m.print(os, nullptr);
+  EXPECT_NE(ir.find("alloca [8 x double], align 64"), std::string::npos) << ir;
+  cgen::CModulePrinter c;
+  c.add(*f);
+  std::string code = c.text();
+  EXPECT_NE(code.find("#define GRADC_ALIGNED(n) __attribute__((aligned(n)))"), std::string::npos) << code;
+  EXPECT_NE(code.find("double pack[8] GRADC_ALIGNED(64);"), std::string::npos) << code;
+  EXPECT_THROW(f->stackBuffer(kF64, 8, "odd", 48), std::exception);
 }

@@ -226,6 +226,8 @@ struct Buffer {
   /// Buffers of one group never overlap each other (workspace slots): the code generator may
   /// tell its optimizer so (alias scopes). -1: no such knowledge.
   int32_t disjointGroup = -1;
+  /// A stack buffer's alignment in bytes (0: its element's).
+  int64_t align = 0;
 };
 
 struct Local {
@@ -285,7 +287,7 @@ public:
 
   // --- declarations ---
   int32_t argBuffer(int32_t arg, Ty elem, std::string name);
-  int32_t stackBuffer(Ty elem, int64_t elems, std::string name);
+  int32_t stackBuffer(Ty elem, int64_t elems, std::string name, int64_t align = 0);
   int32_t viewBuffer(ExprId base, Ty elem, std::string name, int32_t disjointGroup = -1);
   /// Marks the buffer as one of group `g`'s, whose buffers never overlap each other.
   void setDisjointGroup(int32_t buffer, int32_t g) { buffers_[static_cast<size_t>(buffer)].disjointGroup = g; }

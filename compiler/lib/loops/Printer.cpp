@@ -72,6 +72,8 @@ public:
         os_ << " = argument " << f_.params[static_cast<size_t>(buf.arg)].name;
       else if (buf.kind == BufferKind::Stack)
         os_ << "[" << buf.elems << "] on the stack";
+        if (buf.align > 0)
+          os_ << ", aligned to " << buf.align;
       else
         os_ << " at " << expr(buf.base);
       if (buf.disjointGroup >= 0)

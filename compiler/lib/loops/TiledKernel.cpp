@@ -31,9 +31,10 @@ public:
     m_ = f.arg(kM), ncols_ = f.arg(kN), k_ = f.arg(kK);
     a_ = f.argBuffer(kA, ty_, "A"), b_buf_ = f.argBuffer(kB, ty_, "B"), out_ = f.argBuffer(kC, ty_, "C");
     rsa_ = f.arg(kRsa), csa_ = f.arg(kCsa), rsb_ = f.arg(kRsb);
-    // The stack buffers: 51 KiB for f64.
-    packA_ = f.stackBuffer(ty_, kTileMCTiles * kTileRows * kTileKC, "pack_a");
-    packB_ = f.stackBuffer(ty_, kTileKC * nr_, "pack_b");
+    // The stack buffers: 51 KiB for f64, each starting a cache line, so that no vector read
+    // from them straddles two (a square 512 product ran 15% slower in some stack frames).
+    packA_ = f.stackBuffer(ty_, kTileMCTiles * kTileRows * kTileKC, "pack_a", kBufferAlign);
+    packB_ = f.stackBuffer(ty_, kTileKC * nr_, "pack_b", kBufferAlign);
     zero_ = f.broadcast(f.floatImm(ty_, 0.0), nr_);
   }
 

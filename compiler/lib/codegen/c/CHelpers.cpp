@@ -210,6 +210,13 @@ std::string CHelpers::noinline() {
   return "GRADC_NOINLINE";
 }
 
+std::string CHelpers::aligned(int64_t bytes) {
+  if (define("GRADC_ALIGNED"))
+    add("GRADC_ALIGNED", "#if defined(__GNUC__)\n#define GRADC_ALIGNED(n) __attribute__((aligned(n)))\n#else\n"
+                         "#define GRADC_ALIGNED(n)\n#endif\n");
+  return "GRADC_ALIGNED(" + std::to_string(bytes) + ")";
+}
+
 std::string CHelpers::definitions() const {
   // Always inlined where the compiler can: a helper is one operation, and a copy of it that
   // takes vectors as arguments would depend on how the target passes them.

@@ -47,6 +47,8 @@ public:
   /// attribute that keeps a chunk of long code a function of its own.
   std::string prefetch();
   std::string noinline();
+  /// The attribute that aligns a variable to `bytes` (nothing where the compiler has none).
+  std::string aligned(int64_t bytes);
 
   /// The definitions of everything used, in an order where each precedes its users.
   std::string definitions() const;

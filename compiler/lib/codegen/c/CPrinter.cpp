@@ -177,9 +177,9 @@ std::string CFunctionPrinter::print(std::string &prototype) {
   nameEverything();
   findLiveLocals();
   for (size_t b = 0; b < f_.buffers().size(); ++b)
-    if (f_.buffers()[b].kind == loops::BufferKind::Stack)
-      line(1, std::string(CHelpers::memoryType(f_.buffers()[b].elem.kind)) + " " + stacks_[b] + "[" +
-                  std::to_string(f_.buffers()[b].elems) + "];");
+    if (const loops::Buffer &buf = f_.buffers()[b]; buf.kind == loops::BufferKind::Stack)
+      line(1, std::string(CHelpers::memoryType(buf.elem.kind)) + " " + stacks_[b] + "[" + std::to_string(buf.elems) +
+                  "]" + (buf.align > 0 ? " " + helpers_.aligned(buf.align) : "") + ";");
   block(f_.body, 1);
   std::string unused, comment;
   for (size_t i = 0; i < params_.size(); ++i) {

@@ -135,11 +135,16 @@ void LlvmFunctionPrinter::print() {
   values_.assign(f_.locals().size(), nullptr);
   for (size_t l = 0; l < f_.locals().size(); ++l)
     locals_.push_back(reassigned[l] ? b_.CreateAlloca(llvmTy(c_, f_.locals()[l].type)) : nullptr);
-  for (const loops::Buffer &buf : f_.buffers())
-    stack_.push_back(buf.kind == BufferKind::Stack
-                         ? b_.CreateAlloca(llvm::ArrayType::get(llvmTy(c_, buf.elem), static_cast<uint64_t>(buf.elems)),
-                                           nullptr, buf.name)
-                         : nullptr);
+  for (const loops::Buffer &buf : f_.buffers()) {
+    llvm::AllocaInst *a = nullptr;
+    if (buf.kind == BufferKind::Stack) {
+      a = b_.CreateAlloca(llvm::ArrayType::get(llvmTy(c_, buf.elem), static_cast<uint64_t>(buf.elems)), nullptr,
+                          buf.name);
+      if (buf.align > 0)
+        a->setAlignment(llvm::Align(static_cast<uint64_t>(buf.align)));
+    }
+    stack_.push_back(a);
+  }
   disjointScopes();
   vars_.assign(static_cast<size_t>(f_.vars()), nullptr);
   pure_.assign(f_.exprCount(), -1);
