@@ -52,6 +52,7 @@ public:
   /// The exported function's C types, as the header declares them.
   void setCSignature(Func &f) const;
   /// The tiled kernels (TiledKernel.h) the functions lowered so far call.
+  /// The tiled kernels this function's module must define (LoweringOptions::runtimeKernels).
   const std::set<std::pair<DType, Form>> &kernelsCalled() const { return kernels_; }
 
 private:
@@ -116,8 +117,10 @@ private:
     ExprId offset = kNone; // of the matrix read, in elements
   };
   StridedMatrix stridedMatrix(NodeId x, const MatrixInMemory &mem);
-  void callGemm(const Callee &gemm, NodeId n, const StridedMatrix &am, const StridedMatrix &bm, int32_t out,
+  bool callGemm(const Callee &gemm, NodeId n, const StridedMatrix &am, const StridedMatrix &bm, int32_t out,
                 ExprId outOffset, bool ownKernel);
+  void callTiledKernel(DType dt, Form form, NodeId n, const StridedMatrix &am, const StridedMatrix &bm, int32_t out,
+                       ExprId outOffset);
   void emitBatchedMatMul(NodeId n, int32_t out);
 
   // --- row sweeps (LowerRowSweep.cpp) ---
@@ -148,7 +151,7 @@ private:
   int32_t ws_ = kNone;                // the workspace argument's byte buffer
   bool inChunk_ = false;
   std::map<std::pair<NodeId, std::vector<ExprId>>, ExprId> memo_;
-  std::set<std::pair<DType, Form>> kernels_; // the tiled kernels called
+  std::set<std::pair<DType, Form>> kernels_; // the tiled kernels to define
   std::vector<NodeId> knownInside_; // gathers whose outer axis is inside in this loop
 };
 

@@ -130,8 +130,8 @@ int32_t Func::argBuffer(int32_t arg, Ty elem, std::string name) {
 int32_t Func::stackBuffer(Ty elem, int64_t elems, std::string name, int64_t align) {
   if (elems <= 0)
     bad("an empty stack buffer");
-  if (align < 0 || (align & (align - 1)) != 0)
-    bad("a stack buffer aligned to " + std::to_string(align) + " bytes, not a power of two");
+  if (align < 0 || (align & (align - 1)) != 0 || (align > 0 && align < kindBytes(elem.kind)))
+    bad("a stack buffer aligned to " + std::to_string(align) + " bytes, not a power of two at least its element's");
   buffers_.push_back({std::move(name), elem, BufferKind::Stack, kNone, elems, kNone, -1, align});
   return static_cast<int32_t>(buffers_.size() - 1);
 }

@@ -197,8 +197,9 @@ enum class SOp : uint8_t {
 enum StmtFlags : uint8_t {
   kStreaming = 1,  // Store: non-temporal (bypasses the cache), one whole 64-byte aligned line, its pieces together
   kReassocAcc = 2, // Accumulate: order of accumulation is free
-  kRolled = 4,     // For: not unrolled by a trip count known only at run time (a fused
-                   // element loop: that copies its code for no measured gain; Optimize.cpp)
+  kRolled = 4,     // For: not unrolled by a trip count known only at run time (the loops of
+                   // fused elements, reductions, fills and plain products: that copies their
+                   // code for no measured gain; BENCHMARKS.md)
 };
 
 struct Stmt {

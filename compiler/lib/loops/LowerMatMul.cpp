@@ -8,7 +8,8 @@
 namespace gradc::loops {
 
 // C = A @ B with A [m, k] or [k], B [k, n] or [k]: dot products for a vector B, and for
-// matrices the host's gemm, the tiled kernel or row updates, the first that applies.
+// matrices the host's gemm, the tiled kernel or row updates, the first that applies; batches
+// of matrices (rank above 2) by emitBatchedMatMul.
 ExprId FunctionLowering::emitMatMul(NodeId n, int32_t out) {
   const Node &node = g_.node(n);
   NodeId a = node.operands[0], bb = node.operands[1];
@@ -124,7 +125,8 @@ FunctionLowering::StridedMatrix FunctionLowering::stridedMatrix(NodeId x, const 
 }
 
 // C = A @ B by `gemm` (a host gemm or the tiled kernel: their signature in TiledKernel.h).
-void FunctionLowering::callGemm(const Callee &gemm, NodeId n, const StridedMatrix &am, const StridedMatrix &bm,
+// Whether the call is to be inlined.
+bool FunctionLowering::callGemm(const Callee &gemm, NodeId n, const StridedMatrix &am, const StridedMatrix &bm,
                                 int32_t out, ExprId outOffset, bool ownKernel) {
   const Node &node = g_.node(n);
   const Shape &as = g_.type(node.operands[0]).shape, &bs = g_.type(node.operands[1]).shape;
@@ -140,6 +142,7 @@ void FunctionLowering::callGemm(const Callee &gemm, NodeId n, const StridedMatri
   for (size_t k = 0; k < 3; ++k)
     known = known && f_->expr(args[k]).op == Op::Int;
   b_->emit(f_->eval(f_->call(f_->callee(gemm), args, known ? kInlineCall : 0)));
+  return known;
 }
 
 // A matrix-matrix product of operands in memory, in the JIT built with CBLAS: a call of the
@@ -198,10 +201,17 @@ bool FunctionLowering::emitTiledMatMul(NodeId n, int32_t out) {
   MatrixInMemory aMem, bMem;
   if (!tilesMatMul(g_, s_, n, aMem, bMem))
     return false;
-  Form form{aMem.transposed};
-  kernels_.insert({dt, form});
-  callGemm(tiledKernelCallee(dt, form), n, stridedMatrix(a, aMem), stridedMatrix(bb, bMem), out, f_->i64(0), true);
+  callTiledKernel(dt, Form{aMem.transposed}, n, stridedMatrix(a, aMem), stridedMatrix(bb, bMem), out, f_->i64(0));
   return true;
+}
+
+// A call of the tiled kernel; the module defines it unless the call goes to the copy compiled
+// ahead of time (LoweringOptions::runtimeKernels, for calls it does not inline).
+void FunctionLowering::callTiledKernel(DType dt, Form form, NodeId n, const StridedMatrix &am,
+                                       const StridedMatrix &bm, int32_t out, ExprId outOffset) {
+  bool inlined = callGemm(tiledKernelCallee(dt, form), n, am, bm, out, outOffset, true);
+  if (inlined || !plan_.opts.runtimeKernels)
+    kernels_.insert({dt, form});
 }
 
 // A batch of products C[b] = A[b] @ B[b] (equal batch axes: ExprBuilder::batchedMatMul): a
@@ -218,7 +228,6 @@ void FunctionLowering::emitBatchedMatMul(NodeId n, int32_t out) {
   MatrixInMemory aMem, bMem;
   if (tilesMatMul(g_, s_, n, aMem, bMem)) {
     Form form{aMem.transposed};
-    kernels_.insert({dt, form});
     b_->loopNest(extentsOf(batch), [&](const std::vector<ExprId> &idx) {
       ExprId t = keep(linearIndex(batch, idx), "batch");
       auto matrix = [&](NodeId x, const MatrixInMemory &mem, ExprId size) {
@@ -227,8 +236,8 @@ void FunctionLowering::emitBatchedMatMul(NodeId n, int32_t out) {
           sm.offset = f_->mul(t, size);
         return sm;
       };
-      callGemm(tiledKernelCallee(dt, form), n, matrix(a, aMem, f_->mul(m, k)), matrix(bb, bMem, f_->mul(k, ncols)),
-               out, f_->mul(t, f_->mul(m, ncols)), true);
+      callTiledKernel(dt, form, n, matrix(a, aMem, f_->mul(m, k)), matrix(bb, bMem, f_->mul(k, ncols)), out,
+                      f_->mul(t, f_->mul(m, ncols)));
     });
     return;
   }

@@ -29,6 +29,10 @@ struct LoweringOptions {
   size_t chunkThreshold = 2048;
   /// Also emit `f__packed` entries (for callers that know the ABI only at run time).
   bool packedEntries = true;
+  /// Calls of the tiled kernel whose extents are not all known go to a copy compiled ahead
+  /// of time (kernels/AheadOfTime.h: the JIT binds its symbols); a module defines the
+  /// kernel only for calls it inlines. Emitted code never sets it: it needs no gradc.
+  bool runtimeKernels = false;
   /// Also emit f (and its chunks): `gradc run` and `check` call only f_grad, which returns
   /// the value too, and skip compiling f (a third of mlp2's compile time).
   bool valueEntry = true;

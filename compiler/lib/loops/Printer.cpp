@@ -71,9 +71,7 @@ public:
       if (buf.kind == BufferKind::Arg)
         os_ << " = argument " << f_.params[static_cast<size_t>(buf.arg)].name;
       else if (buf.kind == BufferKind::Stack)
-        os_ << "[" << buf.elems << "] on the stack";
-        if (buf.align > 0)
-          os_ << ", aligned to " << buf.align;
+        os_ << "[" << buf.elems << "] on the stack" << (buf.align > 0 ? ", aligned to " + std::to_string(buf.align) : "");
       else
         os_ << " at " << expr(buf.base);
       if (buf.disjointGroup >= 0)

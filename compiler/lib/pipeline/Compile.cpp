@@ -8,6 +8,7 @@
 #include "codegen/llvm/LowerToLlvm.h"
 #include "loops/LowerModule.h"
 #include "loops/Printer.h"
+#include "kernels/AheadOfTime.h"
 
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
@@ -64,6 +65,9 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   lowering.hostGemm = opts.blas;
   lowering.hostGemmAvailable = &hostGemmAvailable;
   lowering.hostGemmDefaultMinWork = &hostGemmMinWork;
+  lowering.runtimeKernels = !aheadOfTimeKernels().empty();
+  CodegenOptions codegen = opts.codegen;
+  codegen.aheadOfTime = aheadOfTimeKernels();
   if (loops) {
     loops::SourceLowering source(in, lowering, false);
     out->abi = source.abi();
@@ -78,7 +82,7 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   out->abi = pieces.abi();
   st.scheduleMs = msSince(t);
   unsigned threads = opts.threads ? opts.threads : std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-  out->jit = JitModule::create(pieces, opts.codegen, threads, error, llvmIr);
+  out->jit = JitModule::create(pieces, codegen, threads, error, llvmIr);
   if (!out->jit)
     return nullptr;
   const JitModule::Stats &js = out->jit->stats;

@@ -243,6 +243,7 @@ EvalResult invokeCompiled(const CompiledFunction &cf, const Function &fn,
     std::memcpy(slot, &ptr, sizeof ptr);
   }
   argv[nargs] = slots[nargs].data();
+  GRADC_ASSERT(!valueOnly || cf.valuePacked, "f was not compiled (LoweringOptions::valueEntry)");
   (valueOnly ? cf.valuePacked : cf.gradPacked)(argv.data());
 
   // Collect the value, then the gradients in parameter order.

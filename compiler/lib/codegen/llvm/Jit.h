@@ -5,8 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "codegen/llvm/HostGemm.h"
 #include "codegen/llvm/LowerToLlvm.h"
 #include "codegen/llvm/Optimize.h"
+
+#include <span>
 
 namespace llvm {
 class LLVMContext;
@@ -24,6 +27,9 @@ struct CodegenOptions {
   /// 3: the full O3 pipeline with loop and SLP vectorization. 0: no IR optimization and
   /// fast instruction selection, for giant straight-line code. -1: chosen by module size.
   int optLevel = -1;
+  /// The JIT only: functions compiled ahead of time that its code calls by symbol (the tiled
+  /// kernels of kernels/AheadOfTime.h), bound as the host gemm is.
+  std::span<const HostGemmSymbol> aheadOfTime;
 };
 
 /// Native code for one module, in process. Freed (code and all) when destroyed.

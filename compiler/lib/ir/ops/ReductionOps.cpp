@@ -147,7 +147,12 @@ bool matmulShape(const ShapeQuery &q, Type &out, std::string &error) {
             q.dims.str(kb) + " differ)";
     return false;
   }
-  out = Type{isFloat(q.in[0]->dtype) ? q.in[0]->dtype : DType::F64, Shape(a.begin(), a.end() - std::min<size_t>(a.size(), 2))};
+  // The wider operand's float dtype, as for elementwise arithmetic (integers give f64).
+  DType da = q.in[0]->dtype, db = q.in[1]->dtype;
+  DType dt = da == DType::F64 || db == DType::F64 ? DType::F64
+             : da == DType::F32 || db == DType::F32 ? DType::F32
+                                                    : DType::F64;
+  out = Type{dt, Shape(a.begin(), a.end() - std::min<size_t>(a.size(), 2))};
   if (a.size() >= 2)
     out.shape.push_back(a[a.size() - 2]);
   if (b.size() >= 2)
@@ -191,10 +196,22 @@ NodeId asMatrix(Graph &g, NodeId v, bool column) {
   return g.make(Op::Reshape, {v}, r);
 }
 
-// m with its last two axes swapped (a batch of matrices transposed).
+// m with its last two axes swapped (a batch of matrices transposed). One matrix broadcast to
+// a batch becomes the broadcast of its transpose, which a batched product reads in place.
 NodeId transposed(Graph &g, NodeId m) {
+  const Type type = g.type(m); // a copy: making nodes may move the array
+  size_t r = type.shape.size();
+  if (g.node(m).op == Op::Broadcast && r > 2) {
+    NodeId inner = g.node(m).operands[0];
+    const Shape from = g.type(inner).shape;
+    if (from.size() >= 2 && std::equal(from.end() - 2, from.end(), type.shape.end() - 2)) {
+      Attrs b;
+      b.type = type;
+      std::swap(b.type.shape[r - 2], b.type.shape[r - 1]);
+      return g.make(Op::Broadcast, {transposed(g, inner)}, b);
+    }
+  }
   Attrs t;
-  size_t r = g.type(m).shape.size();
   for (size_t i = 0; i < r; ++i)
     t.ints.push_back(static_cast<int64_t>(i + 2 < r ? i : (i + 2 == r ? r - 1 : r - 2)));
   return g.make(Op::Transpose, {m}, t);
