@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 #include <sstream>
 
 using namespace gradc;
@@ -80,6 +81,28 @@ TEST(Simplify, ExactIdentitiesApply) {
                       "  %3 = mul %0, %1 : f64\n  %4 = add %2, %3 : f64\n  %5 = mul %0, %0 : f64\n"
                       "  %6 = add %4, %5 : f64\n  %7 = add %6, %1 : f64\n  f = %7\n");
   EXPECT_EQ(optimized(src).find("pow"), std::string::npos) << optimized(src);
+}
+
+TEST(Simplify, ATransposeTransposedBackIsItsOperand) {
+  // x.T.T, and the gradient of x @ W.T (which transposes W.T again: a second copy of W.T
+  // would be made): no transpose is left reading a transpose.
+  for (const char *src : {"def f(X: [3, 4], Y: [2, 3, 4]) = sum(X.T.T * X) + sum(Y.T.T)\n",
+                          "def f(X: [9, 30], W: [20, 30]) = sum(sin(X @ W.T))\n"}) {
+    SCOPED_TRACE(src);
+    std::string grad = optimized(src);
+    std::istringstream lines(grad);
+    std::set<std::string> transposes; // "%N" of every transpose node
+    for (std::string line; std::getline(lines, line);) {
+      size_t eq = line.find(" = transpose %");
+      if (eq == std::string::npos)
+        continue;
+      std::string operand = line.substr(eq + 13, line.find_first_of(" :", eq + 13) - (eq + 13));
+      EXPECT_EQ(transposes.count(operand), 0u) << line << "\n" << grad;
+      transposes.insert(line.substr(line.find('%'), eq - line.find('%')));
+    }
+    if (std::string(src).find('@') == std::string::npos)
+      EXPECT_TRUE(transposes.empty()) << grad;
+  }
 }
 
 TEST(Simplify, IdentitiesWrongForSignedZeroOrNaNNeedFastMath) {

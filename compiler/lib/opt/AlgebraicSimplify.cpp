@@ -48,6 +48,18 @@ const Pattern kPatterns[] = {
     {"pow(x, 2) -> x * x", true,
      [](const Graph &g, const Node &n, X x) { return n.op == Op::Pow && isK(g, x[1], 2.0) && sameType(g, n, x[0]); },
      [](Graph &g, const Node &, X x) { return g.make(Op::Mul, {x[0], x[0]}); }},
+    // (The gradient of x @ W.T transposes W.T again; a copy of each would be made.)
+    {"transpose(transpose(x)) -> x when the axes come back", true,
+     [](const Graph &g, const Node &n, X x) {
+       if (n.op != Op::Transpose || g.node(x[0]).op != Op::Transpose || !sameType(g, n, inner(g, x[0])))
+         return false;
+       const std::vector<int64_t> &outer = n.ints, &first = g.node(x[0]).ints;
+       for (size_t k = 0; k < outer.size(); ++k) // result axis k is x's axis first[outer[k]]
+         if (first[static_cast<size_t>(outer[k])] != static_cast<int64_t>(k))
+           return false;
+       return true;
+     },
+     [](Graph &g, const Node &, X x) { return inner(g, x[0]); }},
     {"where(c, x, x) -> x", true,
      [](const Graph &g, const Node &n, X x) { return n.op == Op::Where && x[1] == x[2] && sameType(g, n, x[1]); },
      [](Graph &, const Node &, X x) { return x[1]; }},
