@@ -7,6 +7,7 @@
 #include "pipeline/Invoke.h"
 #include "codegen/llvm/HostGemm.h"
 #include "kernels/AheadOfTime.h"
+#include "loops/TiledKernel.h"
 #include "schedule/Schedule.h"
 
 #include <gtest/gtest.h>
@@ -423,6 +424,44 @@ TEST(Jit, EveryTransposeOfAProductRunsTheTiledKernel) {
     int64_t mm = m, kk = k, nn = n;
     expectEnginesAgree(src, {randomTensor({mm, kk}, 40), randomTensor({nn, kk}, 41), randomTensor({kk, mm}, 42)},
                        {mm, kk, nn}, own, 1e-11);
+  }
+}
+
+TEST(Jit, TheKernelsCompiledAheadOfTimeMultiply) {
+  // kernels/AheadOfTime.h: on x86-64 every form of the kernel for this machine's level, under
+  // the symbol the loop IR calls; each computes C = A @ B through its strides (a row-major A,
+  // or the transpose of one stored [k, m]).
+#if defined(__x86_64__)
+  ASSERT_EQ(aheadOfTimeKernels().size(), 4u);
+#endif
+  using Gemm = void (*)(int64_t, int64_t, int64_t, const double *, int64_t, int64_t, const double *, int64_t,
+                        int64_t, double *);
+  const int64_t m = 13, k = 9, n = 21;
+  std::vector<double> a(m * k), b(k * n), want(m * n, 0.0);
+  for (size_t i = 0; i < a.size(); ++i)
+    a[i] = std::sin(0.3 * static_cast<double>(i));
+  for (size_t i = 0; i < b.size(); ++i)
+    b[i] = std::cos(0.7 * static_cast<double>(i));
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t p = 0; p < k; ++p)
+        want[i * n + j] += a[i * k + p] * b[p * n + j];
+  std::vector<double> at(k * m); // A stored transposed: at[p, i] = A[i, p]
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t p = 0; p < k; ++p)
+      at[p * m + i] = a[i * k + p];
+  for (const HostGemmSymbol &kernel : aheadOfTimeKernels()) {
+    std::string name = kernel.name;
+    if (name.find("_f64_") == std::string::npos)
+      continue;
+    SCOPED_TRACE(name);
+    bool transposed = name.ends_with("_tn");
+    EXPECT_EQ(name, loops::tiledKernelCallee(DType::F64, loops::Form{transposed}).symbol);
+    std::vector<double> c(m * n, -1.0);
+    reinterpret_cast<Gemm>(kernel.address)(m, n, k, transposed ? at.data() : a.data(), transposed ? 1 : k,
+                                           transposed ? m : 1, b.data(), n, 1, c.data());
+    for (size_t i = 0; i < c.size(); ++i)
+      EXPECT_NEAR(c[i], want[i], 1e-12) << i;
   }
 }
 

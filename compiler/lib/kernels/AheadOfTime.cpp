@@ -5,21 +5,10 @@
 #include <vector>
 
 #if defined(GRADC_AHEAD_OF_TIME_KERNELS)
-#define GRADC_KERNELS_OF(level)                                                                   \
-  extern "C" void gradc_rt_##level##_gradc_tiled_gemm_f64_nn();                                    \
-  extern "C" void gradc_rt_##level##_gradc_tiled_gemm_f64_tn();                                    \
-  extern "C" void gradc_rt_##level##_gradc_tiled_gemm_f32_nn();                                    \
-  extern "C" void gradc_rt_##level##_gradc_tiled_gemm_f32_tn();
-GRADC_KERNELS_OF(v1)
-GRADC_KERNELS_OF(v3)
-GRADC_KERNELS_OF(v4)
-#define GRADC_TABLE_OF(level)                                                                     \
-  std::vector<HostGemmSymbol> {                                                                   \
-    {"gradc_tiled_gemm_f64_nn", reinterpret_cast<void *>(&gradc_rt_##level##_gradc_tiled_gemm_f64_nn)}, \
-        {"gradc_tiled_gemm_f64_tn", reinterpret_cast<void *>(&gradc_rt_##level##_gradc_tiled_gemm_f64_tn)}, \
-        {"gradc_tiled_gemm_f32_nn", reinterpret_cast<void *>(&gradc_rt_##level##_gradc_tiled_gemm_f32_nn)}, \
-        {"gradc_tiled_gemm_f32_tn", reinterpret_cast<void *>(&gradc_rt_##level##_gradc_tiled_gemm_f32_tn)}, \
-  }
+// Written at the build by gradc_kernel_objects: declarations and GRADC_KERNELS_gradc_rt_<level>_.
+#include "kernels_v1.inc"
+#include "kernels_v3.inc"
+#include "kernels_v4.inc"
 #endif
 
 namespace gradc {
@@ -29,10 +18,10 @@ std::span<const HostGemmSymbol> aheadOfTimeKernels() {
   static const std::vector<HostGemmSymbol> table = [] {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("x86-64-v4"))
-      return GRADC_TABLE_OF(v4);
+      return std::vector<HostGemmSymbol> GRADC_KERNELS_gradc_rt_v4_;
     if (__builtin_cpu_supports("x86-64-v3"))
-      return GRADC_TABLE_OF(v3);
-    return GRADC_TABLE_OF(v1);
+      return std::vector<HostGemmSymbol> GRADC_KERNELS_gradc_rt_v3_;
+    return std::vector<HostGemmSymbol> GRADC_KERNELS_gradc_rt_v1_;
   }();
   return table;
 #else
