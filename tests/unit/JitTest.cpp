@@ -468,20 +468,22 @@ TEST(Jit, TheKernelsCompiledAheadOfTimeMultiply) {
 TEST(Jit, BatchedProductsCallTheTiledKernelPerBatch) {
   // A @ B over a batch axis (run-time b): one kernel call per batch at offsets into A, B and
   // the result; a matrix broadcast to every batch (W) is read in place, a transposed one (V.T)
-  // copied once. The gradients transpose matrix by matrix and sum W's over the batch.
+  // copied once; P's batch axis of length 1 repeats against Q's. The gradients transpose
+  // matrix by matrix and sum W's (and P's) over the batch.
   BuildOptions own;
   own.blas = false;
-  const char *src = "dim b\ndef f(A: [b, 13, 20], B: [b, 20, 9], W: [20, 9], V: [9, 20]) = "
-                    "sum(tanh(A @ B)) + sum((A @ W)^2) + sum(sin(A @ V.T))\n";
+  const char *src = "dim b\ndef f(A: [b, 13, 20], B: [b, 20, 9], W: [20, 9], V: [9, 20], P: [3, 1, 13, 20], "
+                    "Q: [2, 20, 9]) = sum(tanh(A @ B)) + sum((A @ W)^2) + sum(sin(A @ V.T)) + sum(cos(P @ Q))\n";
   std::string error, loops;
   auto cs = compileOk(src);
   ASSERT_TRUE(cs);
   ASSERT_TRUE(compileFunction(cs->program.funcs[0], own, error, nullptr, &loops)) << error;
   std::string value = loops.substr(0, loops.find("\nfunc f_grad("));
   for (const char *call :
-       {"gradc_tiled_gemm_f64_nn(13, 9, 20, &A[(batch * 260)], 20, 1, &B[(batch * 180)], 9, 1, &w0[(batch * 117)])",
-        "gradc_tiled_gemm_f64_nn(13, 9, 20, &A[(batch_1 * 260)], 20, 1, &W[0], 9, 1, &w0[(batch_1 * 117)])",
-        "gradc_tiled_gemm_f64_nn(13, 9, 20, &A[(batch_2 * 260)], 20, 1, &w1[0], 9, 1, &w0[(batch_2 * 117)])"})
+       {"gradc_tiled_gemm_f64_nn(13, 9, 20, &A[(i0 * 260)], 20, 1, &B[(i0 * 180)], 9, 1, &w0[(i0 * 117)])",
+        "gradc_tiled_gemm_f64_nn(13, 9, 20, &A[(i4 * 260)], 20, 1, &W[0], 9, 1, &w0[(i4 * 117)])",
+        "gradc_tiled_gemm_f64_nn(13, 9, 20, &A[(i12 * 260)], 20, 1, &w1[0], 9, 1, &w0[(i12 * 117)])",
+        "gradc_tiled_gemm_f64_nn(13, 9, 20, &P[(i16 * 260)], 20, 1, &Q[(i17 * 180)], 9, 1, &w2[(((i16 * 2) + i17) * 117)])"})
     EXPECT_NE(value.find(call), std::string::npos) << call << "\n" << value;
   EXPECT_NE(value.find("= V[((i"), std::string::npos) << value; // V.T copied by rows
   EXPECT_EQ(value.find("dot"), std::string::npos) << value;    // no product left as dot loops
@@ -489,7 +491,8 @@ TEST(Jit, BatchedProductsCallTheTiledKernelPerBatch) {
     SCOPED_TRACE(batches);
     expectEnginesAgree(src,
                        {randomTensor({batches, 13, 20}, 50), randomTensor({batches, 20, 9}, 51),
-                        randomTensor({20, 9}, 52), randomTensor({9, 20}, 53)},
+                        randomTensor({20, 9}, 52), randomTensor({9, 20}, 53), randomTensor({3, 1, 13, 20}, 54),
+                        randomTensor({2, 20, 9}, 55)},
                        {batches}, own, 1e-11);
   }
 }

@@ -215,8 +215,8 @@ void FunctionLowering::callTiledKernel(DType dt, Form form, NodeId n, const Stri
 }
 
 // A batch of products C[b] = A[b] @ B[b] (equal batch axes: ExprBuilder::batchedMatMul): a
-// call of the tiled kernel per batch index on matrices in memory (a matrix broadcast to
-// every batch is read in place), else a dot product per element.
+// call of the tiled kernel per batch index on matrices in memory (matrices broadcast along
+// batch axes are read in place), else a dot product per element.
 void FunctionLowering::emitBatchedMatMul(NodeId n, int32_t out) {
   const Node &node = g_.node(n);
   NodeId a = node.operands[0], bb = node.operands[1];
@@ -229,15 +229,22 @@ void FunctionLowering::emitBatchedMatMul(NodeId n, int32_t out) {
   if (tilesMatMul(g_, s_, n, aMem, bMem)) {
     Form form{aMem.transposed};
     b_->loopNest(extentsOf(batch), [&](const std::vector<ExprId> &idx) {
-      ExprId t = keep(linearIndex(batch, idx), "batch");
-      auto matrix = [&](NodeId x, const MatrixInMemory &mem, ExprId size) {
+      // Batch index idx's matrix of operand x: the buffer's batch axes align with the
+      // result's from the right, and one of length 1 (broadcast) stays at 0.
+      auto matrix = [&](NodeId x, const MatrixInMemory &mem) {
         StridedMatrix sm = stridedMatrix(x, mem);
-        if (!mem.everyBatch)
-          sm.offset = f_->mul(t, size);
+        const Shape &from = g_.type(mem.buffer).shape;
+        size_t axes = from.size() - 2, skip = idx.size() - axes;
+        ExprId stride = f_->mul(dimValue(from[axes]), dimValue(from[axes + 1]));
+        for (size_t j = axes; j-- > 0;) {
+          if (!(from[j] == Dim::lit(1)))
+            sm.offset = f_->add(sm.offset, f_->mul(idx[skip + j], stride));
+          stride = f_->mul(stride, dimValue(from[j]));
+        }
         return sm;
       };
-      callTiledKernel(dt, form, n, matrix(a, aMem, f_->mul(m, k)), matrix(bb, bMem, f_->mul(k, ncols)), out,
-                      f_->mul(t, f_->mul(m, ncols)));
+      callTiledKernel(dt, form, n, matrix(a, aMem), matrix(bb, bMem), out,
+                      f_->mul(linearIndex(batch, idx), f_->mul(m, ncols)));
     });
     return;
   }

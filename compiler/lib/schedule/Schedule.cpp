@@ -397,13 +397,14 @@ bool matrixInMemory(const Graph &g, const Schedule &s, NodeId x, DType dt, Matri
   m = {};
   const Node &node = g.node(x);
   if (node.op == Op::Broadcast && s.storage[static_cast<size_t>(x)] == Storage::Inline && shape.size() > 2) {
-    // One matrix for every batch: the operand's batch axes (if any) are all 1.
+    // Matrices repeated along batch axes: the operand's batch axes are each 1 or the result's.
     const Shape &from = g.type(node.operands[0]).shape;
-    if (from.size() < 2 || !std::equal(from.end() - 2, from.end(), shape.end() - 2) ||
-        !std::all_of(from.begin(), from.end() - 2, [](const Dim &d) { return d == Dim::lit(1); }))
+    if (from.size() < 2 || from.size() > shape.size() || !std::equal(from.end() - 2, from.end(), shape.end() - 2))
       return false;
+    for (size_t j = 0; j + 2 < from.size(); ++j)
+      if (!(from[j] == Dim::lit(1)) && !(from[j] == shape[shape.size() - from.size() + j]))
+        return false;
     x = node.operands[0];
-    m.everyBatch = true;
   }
   if (inMemory(x)) {
     m.buffer = x;

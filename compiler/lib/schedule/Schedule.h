@@ -137,12 +137,12 @@ bool readsColumnMajor(const Graph &g, const Schedule &s, NodeId x);
 
 /// A matrix operand a matrix kernel reads straight from memory: `buffer` (a parameter,
 /// output or workspace buffer, or a reshape of one) in dtype `dt`, or its transpose.
-/// A batch of matrices (rank above 2) is a buffer of them one after another, or one matrix
-/// broadcast to every batch (`everyBatch`).
+/// A batch of matrices (rank above 2) is a buffer of them one after another, read through a
+/// broadcast of its batch axes when x is one (the buffer's axes of length 1 repeat, and it may
+/// have fewer: x[b..., i, p] = buffer[b'..., i, p], b' = b with those axes at 0).
 struct MatrixInMemory {
   NodeId buffer = kNoNode; // read through Schedule::storage/slot as any buffer
   bool transposed = false; // x[..., i, p] = buffer[..., p, i]
-  bool everyBatch = false; // x[b..., i, p] = buffer[i, p] for every batch index b
 };
 /// Whether matrix (or batch of matrices) x is such an operand (false for fused expressions
 /// and other views).
