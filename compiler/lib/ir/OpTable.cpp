@@ -24,6 +24,13 @@ static OpInfo *buildTable() {
   return table;
 }
 
+std::vector<int64_t> matrixTransposePerm(size_t r) {
+  std::vector<int64_t> perm;
+  for (size_t i = 0; i < r; ++i)
+    perm.push_back(static_cast<int64_t>(i + 2 < r ? i : (i + 2 == r ? r - 1 : r - 2)));
+  return perm;
+}
+
 const OpInfo &opInfo(Op op) {
   static const OpInfo *table = buildTable();
   return table[static_cast<int>(op)];

@@ -206,6 +206,10 @@ inline std::vector<IndexAxis> decodeIndexSpec(const std::vector<int64_t> &ints) 
 NodeId jvpLinear(JvpContext &c);
 
 const OpInfo &opInfo(Op op);
+
+/// The transpose permutation of a batch of matrices of rank `r`: the last two axes swapped,
+/// the batch axes in place ({1, 0} for a matrix).
+std::vector<int64_t> matrixTransposePerm(size_t r);
 const char *opName(Op op);
 
 // Each family of ops fills its entries of the table (one file per family).

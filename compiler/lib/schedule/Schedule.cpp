@@ -438,13 +438,8 @@ bool tilesMatMul(const Graph &g, const Schedule &s, NodeId n, MatrixInMemory &a,
 
 bool readsColumnMajor(const Graph &g, const Schedule &s, NodeId x) {
   const Node &n = g.node(x);
-  if (n.op != Op::Transpose || s.storage[static_cast<size_t>(x)] != Storage::Inline || n.ints.size() < 2)
-    return false;
-  size_t r = n.ints.size(); // the last two axes swapped, the batch axes in place
-  for (size_t i = 0; i < r; ++i)
-    if (n.ints[i] != static_cast<int64_t>(i + 2 < r ? i : (i + 2 == r ? r - 1 : r - 2)))
-      return false;
-  return true;
+  return n.op == Op::Transpose && s.storage[static_cast<size_t>(x)] == Storage::Inline && n.ints.size() >= 2 &&
+         n.ints == matrixTransposePerm(n.ints.size());
 }
 
 } // namespace gradc

@@ -212,8 +212,7 @@ NodeId transposed(Graph &g, NodeId m) {
     }
   }
   Attrs t;
-  for (size_t i = 0; i < r; ++i)
-    t.ints.push_back(static_cast<int64_t>(i + 2 < r ? i : (i + 2 == r ? r - 1 : r - 2)));
+  t.ints = matrixTransposePerm(r);
   return g.make(Op::Transpose, {m}, t);
 }
 
