@@ -2,6 +2,9 @@
 // kHostGemmMinWork run) against OpenBLAS's cblas_dgemm/sgemm on one thread, as ratios in one
 // run: C = A @ B and the gradients' C = X^T @ G and C = G @ W^T, for the two-layer net's shape
 // and squares in every operand form, and a batch of products.
+// The square plain products also run as the JIT runs them by default (`gradc_blas`): handed to
+// OpenBLAS unless it measured slower than gradc's kernel at the first product (set
+// OPENBLAS_CORETYPE=Prescott to see OpenBLAS's generic kernel lose them).
 // GRADC_BENCH_N shrinks every size for the smoke test.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
@@ -47,14 +50,14 @@ struct Shape {
 bool leftT(Form f) { return f == Form::LeftT || f == Form::BothT; }
 bool rightT(Form f) { return f == Form::RightT || f == Form::BothT; }
 
-template <typename T> void gradcProduct(benchmark::State &state, const Shape &s) {
+template <typename T, bool blas = false> void gradcProduct(benchmark::State &state, const Shape &s) {
   Product<T> p(s.batch, s.m, s.k, s.n, s.form);
   std::string ty = sizeof(T) == 4 ? "f32" : "f64", lead = s.batch > 1 ? "BT, " : "";
   std::string src = "dim BT, M, K, N\ndef mm(A: const " + ty + "[" + lead + (leftT(s.form) ? "K, M]" : "M, K]") +
                     ", B: const " + ty + "[" + lead + (rightT(s.form) ? "N, K]" : "K, N]") + ") = " +
                     (leftT(s.form) ? "A.T" : "A") + " @ " + (rightT(s.form) ? "B.T" : "B") + "\n";
   gradc::CompileOptions opts;
-  opts.blas = false;
+  opts.blas = blas;
   opts.dims = {{"BT", p.batch}, {"M", p.m}, {"K", p.k}, {"N", p.n}};
   gradc::Module mod = gradc::Compiler().compileSource(src, opts, "mm.expr");
   if (!mod.ok()) {
@@ -113,12 +116,17 @@ int main(int argc, char **argv) {
                                      [=](benchmark::State &st) { fn(st, s); })
             ->Unit(benchmark::kMicrosecond);
       };
+      bool squarePlain = s.form == Form::Plain && s.batch == 1 && s.m == s.k && s.k == s.n;
       if (f32) {
         reg("gradc", gradcProduct<float>);
         reg("openblas", blasProduct<float>);
+        if (squarePlain)
+          reg("gradc_blas", gradcProduct<float, true>);
       } else {
         reg("gradc", gradcProduct<double>);
         reg("openblas", blasProduct<double>);
+        if (squarePlain)
+          reg("gradc_blas", gradcProduct<double, true>);
       }
     }
   }

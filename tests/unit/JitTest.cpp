@@ -5,7 +5,7 @@
 #include "TestUtil.h"
 #include "pipeline/Compile.h"
 #include "pipeline/Invoke.h"
-#include "codegen/llvm/HostGemm.h"
+#include "kernels/HostGemm.h"
 #include "kernels/AheadOfTime.h"
 #include "loops/TiledKernel.h"
 #include "schedule/Schedule.h"
@@ -450,7 +450,7 @@ TEST(Jit, TheKernelsCompiledAheadOfTimeMultiply) {
   for (int64_t i = 0; i < m; ++i)
     for (int64_t p = 0; p < k; ++p)
       at[p * m + i] = a[i * k + p];
-  for (const HostGemmSymbol &kernel : aheadOfTimeKernels()) {
+  for (const HostSymbol &kernel : aheadOfTimeKernels()) {
     std::string name = kernel.name;
     if (name.find("_f64_") == std::string::npos)
       continue;

@@ -13,15 +13,15 @@
 
 namespace gradc {
 
-std::span<const HostGemmSymbol> aheadOfTimeKernels() {
+std::span<const HostSymbol> aheadOfTimeKernels() {
 #if defined(GRADC_AHEAD_OF_TIME_KERNELS)
-  static const std::vector<HostGemmSymbol> table = [] {
+  static const std::vector<HostSymbol> table = [] {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("x86-64-v4"))
-      return std::vector<HostGemmSymbol> GRADC_KERNELS_gradc_rt_v4_;
+      return std::vector<HostSymbol> GRADC_KERNELS_gradc_rt_v4_;
     if (__builtin_cpu_supports("x86-64-v3"))
-      return std::vector<HostGemmSymbol> GRADC_KERNELS_gradc_rt_v3_;
-    return std::vector<HostGemmSymbol> GRADC_KERNELS_gradc_rt_v1_;
+      return std::vector<HostSymbol> GRADC_KERNELS_gradc_rt_v3_;
+    return std::vector<HostSymbol> GRADC_KERNELS_gradc_rt_v1_;
   }();
   return table;
 #else

@@ -4,7 +4,7 @@
 // program's compile time.
 #pragma once
 
-#include "codegen/llvm/HostGemm.h"
+#include "codegen/llvm/Jit.h"
 
 #include <span>
 
@@ -12,6 +12,6 @@ namespace gradc {
 
 /// The kernels for this machine's level, by their usual symbols (gradc_tiled_gemm_f64_nn,
 /// ...), for the JIT to bind; empty where gradc was built without them (not x86-64).
-std::span<const HostGemmSymbol> aheadOfTimeKernels();
+std::span<const HostSymbol> aheadOfTimeKernels();
 
 } // namespace gradc

@@ -37,7 +37,7 @@ struct LoweringOptions {
   /// the value too, and skip compiling f (a third of mlp2's compile time).
   bool valueEntry = true;
   /// Large matrix products call the JIT's host functions (kHostGemmF64, kHostGemmF32; bound
-  /// by codegen/llvm/HostGemm.h to CBLAS) when the host has them. Only the JIT sets it;
+  /// by kernels/HostGemm.h to CBLAS) when the host has them. Only the JIT sets it;
   /// emitted code never calls a library for them.
   bool hostGemm = false;
   /// Whether the host has them, and its threshold in multiply-adds: asked only at the first

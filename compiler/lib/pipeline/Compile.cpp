@@ -4,7 +4,7 @@
 #include "support/Memory.h"
 
 #include "autodiff/ReverseMode.h"
-#include "codegen/llvm/HostGemm.h"
+#include "kernels/HostGemm.h"
 #include "codegen/llvm/LowerToLlvm.h"
 #include "loops/LowerModule.h"
 #include "loops/Printer.h"
@@ -67,7 +67,7 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   lowering.hostGemmDefaultMinWork = &hostGemmMinWork;
   lowering.runtimeKernels = !aheadOfTimeKernels().empty();
   CodegenOptions codegen = opts.codegen;
-  codegen.aheadOfTime = aheadOfTimeKernels();
+  codegen.hostSymbols = jitHostSymbols();
   if (loops) {
     loops::SourceLowering source(in, lowering, false);
     out->abi = source.abi();

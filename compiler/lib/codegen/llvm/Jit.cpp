@@ -1,7 +1,6 @@
 // Jit.cpp: new-pass-manager optimization for the host CPU, then ORC LLJIT.
 #include "codegen/llvm/Jit.h"
 
-#include "codegen/llvm/HostGemm.h"
 
 #include "codegen/llvm/Optimize.h"
 #include "codegen/llvm/TargetCheck.h"
@@ -219,11 +218,11 @@ bool compilePieces(const PieceLowering &lowering, const llvm::orc::JITTargetMach
 }
 
 // A JIT holding `objects`, with the symbols they call from outside: the process's, the C
-// library's math functions under their private names, the host's gemm and `aheadOfTime`. Null on failure,
+// library's math functions under their private names, and `host`. Null on failure,
 // with `error`.
 std::unique_ptr<llvm::orc::LLJIT> jitOf(llvm::orc::JITTargetMachineBuilder jtmb,
                                         std::vector<std::unique_ptr<llvm::MemoryBuffer>> &objects,
-                                        std::span<const HostGemmSymbol> aheadOfTime, std::string &error) {
+                                        std::span<const HostSymbol> host, std::string &error) {
   auto made = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create();
   if (!made) {
     error = llvm::toString(made.takeError());
@@ -242,10 +241,9 @@ std::unique_ptr<llvm::orc::LLJIT> jitOf(llvm::orc::JITTargetMachineBuilder jtmb,
   for (const LibmFunction &f : kLibm)
     libm[jit->mangleAndIntern(std::string(kLibmPrefix) + f.name)] = {
         llvm::orc::ExecutorAddr::fromPtr(f.address), llvm::JITSymbolFlags::Exported};
-  for (std::span<const HostGemmSymbol> functions : {hostGemmSymbols(), aheadOfTime})
-    for (const HostGemmSymbol &f : functions)
-      libm[jit->mangleAndIntern(f.name)] = {llvm::orc::ExecutorAddr::fromPtr(f.address),
-                                            llvm::JITSymbolFlags::Exported};
+  for (const HostSymbol &f : host)
+    libm[jit->mangleAndIntern(f.name)] = {llvm::orc::ExecutorAddr::fromPtr(f.address),
+                                          llvm::JITSymbolFlags::Exported};
   if (llvm::Error e = jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(libm)))) {
     error = llvm::toString(std::move(e));
     return nullptr;
@@ -277,7 +275,7 @@ std::unique_ptr<JitModule> JitModule::create(const PieceLowering &lowering, cons
     return nullptr;
   std::unique_ptr<JitModule> out(new JitModule());
   out->stats = stats;
-  out->jit_ = jitOf(std::move(*jtmb), objects, opts.aheadOfTime, error);
+  out->jit_ = jitOf(std::move(*jtmb), objects, opts.hostSymbols, error);
   if (!out->jit_)
     return nullptr;
   return out;

@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "codegen/llvm/HostGemm.h"
 #include "codegen/llvm/LowerToLlvm.h"
 #include "codegen/llvm/Optimize.h"
 
@@ -21,15 +20,21 @@ class LLJIT;
 
 namespace gradc {
 
+/// A function of the host process that JIT code calls by symbol.
+struct HostSymbol {
+  const char *name;
+  void *address;
+};
+
 struct CodegenOptions {
   std::string targetCpu; // empty: the host CPU (and its features); "generic": baseline
   std::string triple;    // emitted objects only: empty for the host
   /// 3: the full O3 pipeline with loop and SLP vectorization. 0: no IR optimization and
   /// fast instruction selection, for giant straight-line code. -1: chosen by module size.
   int optLevel = -1;
-  /// The JIT only: functions compiled ahead of time that its code calls by symbol (the tiled
-  /// kernels of kernels/AheadOfTime.h), bound as the host gemm is.
-  std::span<const HostGemmSymbol> aheadOfTime;
+  /// The JIT only: the host's functions its code calls by symbol (the host gemm and the
+  /// tiled kernels compiled ahead of time, kernels/HostGemm.h).
+  std::span<const HostSymbol> hostSymbols;
 };
 
 /// Native code for one module, in process. Freed (code and all) when destroyed.

@@ -1,15 +1,20 @@
-// HostGemm.cpp: the JIT's large matrix products through CBLAS. A layout CBLAS cannot express
-// (an operand with no unit stride, a dim beyond int) runs plain loops.
+// HostGemm.cpp: the JIT's large matrix products through CBLAS, or through gradc's own kernel
+// where CBLAS was measured slower (BlasChoice). A layout neither can express (an operand with
+// no unit stride, a dim beyond int) runs plain loops.
 //
 // OpenBLAS is opened when a compiled product first needs it, not linked: loading it starts its
 // thread pool, whose threads spin for a while (on 2 cores, a compile of 10,000 scalar nodes
 // ran 4% slower beside them). A process that never compiles a large product never loads it.
-#include "codegen/llvm/HostGemm.h"
+#include "kernels/HostGemm.h"
 
+#include "kernels/AheadOfTime.h"
 #include "loops/LoweringInput.h"
+#include "loops/TiledKernel.h"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
+#include <vector>
 
 #ifdef GRADC_HAVE_CBLAS
 #include <cblas.h>
@@ -25,6 +30,7 @@ struct Cblas {
   decltype(&cblas_dgemm) dgemm = nullptr;
   decltype(&cblas_sgemm) sgemm = nullptr;
   decltype(&openblas_get_num_threads) threads = nullptr;
+  decltype(&openblas_get_corename) corename = nullptr;
 };
 
 // The library by its soname (the one a program linking OpenBLAS itself has loaded, so both
@@ -40,7 +46,8 @@ const Cblas &cblas() {
     c.dgemm = reinterpret_cast<decltype(c.dgemm)>(dlsym(h, "cblas_dgemm"));
     c.sgemm = reinterpret_cast<decltype(c.sgemm)>(dlsym(h, "cblas_sgemm"));
     c.threads = reinterpret_cast<decltype(c.threads)>(dlsym(h, "openblas_get_num_threads"));
-    if (!c.dgemm || !c.sgemm || !c.threads)
+    c.corename = reinterpret_cast<decltype(c.corename)>(dlsym(h, "openblas_get_corename"));
+    if (!c.dgemm || !c.sgemm || !c.threads || !c.corename)
       c = Cblas{};
     return c;
   }();
@@ -91,10 +98,39 @@ void blas(int m, int n, int k, const BlasOperand &a, const float *ap, const Blas
 }
 #endif
 
+using Kernel = void (*)(int64_t, int64_t, int64_t, const void *, int64_t, int64_t, const void *, int64_t,
+                       int64_t, void *);
+
+// gradc's kernel compiled ahead of time for `dt`, A by rows or transposed; null without them.
+Kernel ownKernel(DType dt, bool aTransposed) {
+  std::string symbol = loops::tiledKernelCallee(dt, loops::Form{aTransposed}).symbol;
+  for (const HostSymbol &k : aheadOfTimeKernels())
+    if (symbol == k.name)
+      return reinterpret_cast<Kernel>(k.address);
+  return nullptr;
+}
+
+// Runs the product in gradc's kernel when its layout fits one (B by rows; A by rows or
+// transposed), else returns false.
+template <typename T>
+bool own(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa, int64_t csa, const T *b, int64_t rsb,
+         int64_t csb, T *c) {
+  if (csb != 1 && n != 1)
+    return false;
+  DType dt = sizeof(T) == 8 ? DType::F64 : DType::F32;
+  Kernel kernel = csa == 1 ? ownKernel(dt, false) : rsa == 1 ? ownKernel(dt, true) : nullptr;
+  if (!kernel)
+    return false;
+  kernel(m, n, k, a, rsa, csa, b, rsb, csb, c);
+  return true;
+}
+
 template <typename T>
 void gemm(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa, int64_t csa, const T *b,
           int64_t rsb, int64_t csb, T *c) {
   if (m <= 0 || n <= 0)
+    return;
+  if (!blasChoice().useBlas && own(m, n, k, a, rsa, csa, b, rsb, csb, c))
     return;
 #ifdef GRADC_HAVE_CBLAS
   bool fits = m <= INT_MAX && n <= INT_MAX && k <= INT_MAX && cblas().dgemm;
@@ -118,7 +154,45 @@ extern "C" void hostGemmF32(int64_t m, int64_t n, int64_t k, const float *a, int
   gemm(m, n, k, a, rsa, csa, b, rsb, csb, c);
 }
 
-const HostGemmSymbol kSymbols[] = {
+#ifdef GRADC_HAVE_CBLAS
+// The faster of kBlasTrialRuns timed runs of `product`, after one that warms caches and
+// OpenBLAS's threads, in milliseconds.
+constexpr int kBlasTrialRuns = 2;
+template <typename F>
+double fastestMs(F product) {
+  product();
+  double best = 1e300;
+  for (int run = 0; run < kBlasTrialRuns; ++run) {
+    auto t = std::chrono::steady_clock::now();
+    product();
+    best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count());
+  }
+  return best;
+}
+
+BlasChoice measureBlasChoice() {
+  BlasChoice choice;
+  choice.useBlas = cblas().dgemm != nullptr;
+  Kernel kernel = ownKernel(DType::F64, false);
+  if (!choice.useBlas || !kernel)
+    return choice;
+  choice.core = cblas().corename();
+  const int64_t n = kBlasTrialSize;
+  std::vector<double> a(n * n), b(n * n), c(n * n);
+  for (int64_t i = 0; i < n * n; ++i) {
+    a[i] = static_cast<double>(i % 7) - 3.0;
+    b[i] = static_cast<double>(i % 5) * 0.5;
+  }
+  BlasOperand rows{true, CblasNoTrans, static_cast<int>(n)};
+  int ni = static_cast<int>(n);
+  choice.blasMs = fastestMs([&] { blas(ni, ni, ni, rows, a.data(), rows, b.data(), c.data()); });
+  choice.ownMs = fastestMs([&] { kernel(n, n, n, a.data(), n, 1, b.data(), n, 1, c.data()); });
+  choice.useBlas = choice.blasMs <= kBlasSlowerLimit * choice.ownMs;
+  return choice;
+}
+#endif
+
+const HostSymbol kHostGemm[] = {
     {kHostGemmF64, reinterpret_cast<void *>(&hostGemmF64)},
     {kHostGemmF32, reinterpret_cast<void *>(&hostGemmF32)},
 };
@@ -133,7 +207,24 @@ bool hostGemmAvailable() {
 #endif
 }
 
-std::span<const HostGemmSymbol> hostGemmSymbols() { return kSymbols; }
+const BlasChoice &blasChoice() {
+#ifdef GRADC_HAVE_CBLAS
+  static const BlasChoice choice = measureBlasChoice();
+#else
+  static const BlasChoice choice;
+#endif
+  return choice;
+}
+
+std::span<const HostSymbol> jitHostSymbols() {
+  static const std::vector<HostSymbol> symbols = [] {
+    std::vector<HostSymbol> all(std::begin(kHostGemm), std::end(kHostGemm));
+    std::span<const HostSymbol> kernels = aheadOfTimeKernels();
+    all.insert(all.end(), kernels.begin(), kernels.end());
+    return all;
+  }();
+  return symbols;
+}
 
 int64_t hostGemmMinWork() {
 #ifdef GRADC_HAVE_CBLAS
