@@ -5,6 +5,7 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "ir/MathFunctions.h"
 
 #include <cstdint>
 
@@ -14,8 +15,6 @@ namespace gradc {
 struct ValueHandle;
 using Val = ValueHandle *;
 
-/// Math library functions compiled code calls (or LLVM expands inline).
-enum class MathFn : uint8_t { Exp, Log, Sqrt, Sin, Cos, Tanh, Fabs, Pow };
 
 /// Emits arithmetic on values of one compute type (f64, f32, or an integer type for
 /// comparisons and selections). IEEE semantics: no fast-math flags.

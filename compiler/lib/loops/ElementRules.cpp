@@ -19,8 +19,7 @@ Val ExprElementBuilder::div(Val a, Val b) { return wrap(f_.div(unwrap(a), unwrap
 Val ExprElementBuilder::neg(Val a) { return wrap(f_.neg(unwrap(a))); }
 
 Val ExprElementBuilder::math(MathFn fn, Val a, Val b) {
-  static const Math map[] = {Math::Exp, Math::Log, Math::Sqrt, Math::Sin, Math::Cos, Math::Tanh, Math::Fabs, Math::Pow};
-  return wrap(f_.math(map[static_cast<int>(fn)], unwrap(a), b ? unwrap(b) : kNone));
+  return wrap(f_.math(fn, unwrap(a), b ? unwrap(b) : kNone));
 }
 
 Val ExprElementBuilder::cmp(Op op, Val a, Val b) { return wrap(f_.compare(op, unwrap(a), unwrap(b))); }

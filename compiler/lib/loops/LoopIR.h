@@ -14,6 +14,7 @@
 // the same FunctionLowering, and neither printer changes.
 #pragma once
 
+#include "ir/MathFunctions.h"
 #include "ir/Type.h"
 
 #include <algorithm>
@@ -64,8 +65,8 @@ using ExprId = int32_t;
 using StmtId = int32_t;
 constexpr int32_t kNone = -1;
 
-/// Math library functions (called by name, or expanded by the code generator).
-enum class Math : uint8_t { Exp, Log, Sqrt, Sin, Cos, Tanh, Fabs, Pow, Maximum, Minimum };
+/// Math functions (ir/ElementBuilder.h: called by name, or expanded by the code generator).
+using Math = MathFn;
 
 enum class Op : uint8_t {
   // Leaves.

@@ -249,7 +249,7 @@ ExprId Func::fma(ExprId a, ExprId b, ExprId c) {
 
 ExprId Func::math(Math fn, ExprId a, ExprId b) {
   Ty t = type(a);
-  bool binaryFn = fn == Math::Pow || fn == Math::Maximum || fn == Math::Minimum;
+  bool binaryFn = mathFnInfo(fn).arity == 2;
   if (!t.isFloat() || (binaryFn != (b != kNone)) || (b != kNone && type(b) != t))
     bad("a math call of mismatched types");
   std::vector<ExprId> ops{a};

@@ -48,10 +48,7 @@ const char *opText(Op op) {
   }
 }
 
-const char *mathName(Math m) {
-  static const char *const names[] = {"exp", "log", "sqrt", "sin", "cos", "tanh", "fabs", "pow", "maximum", "minimum"};
-  return names[static_cast<int>(m)];
-}
+const char *mathName(Math m) { return mathFnInfo(m).name; }
 
 class FuncPrinter {
 public:

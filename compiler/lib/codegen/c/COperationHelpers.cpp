@@ -149,14 +149,12 @@ std::string CHelpers::math(loops::Math fn, Ty t) {
     }
     break;
   }
-  default: {
-    static const char *const names[] = {"exp", "log", "sqrt", "sin", "cos", "tanh", "fabs", "pow"};
-    scalar = std::string(names[static_cast<int>(fn)]) + (f32 ? "f" : "");
-  }
+  default:
+    scalar = std::string(mathFnInfo(fn).name) + (f32 ? "f" : "");
   }
   if (!t.isVector())
     return scalar;
-  bool two = fn == Math::Pow || fn == Math::Maximum || fn == Math::Minimum;
+  bool two = mathFnInfo(fn).arity == 2;
   return lanewise("gradc_" + scalar + "_" + suffix(t), t, two ? std::vector<Ty>{t, t} : std::vector<Ty>{t},
                   scalar + (two ? "($0, $1)" : "($0)"));
 }

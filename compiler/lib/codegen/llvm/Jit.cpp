@@ -4,6 +4,7 @@
 
 #include "codegen/llvm/Optimize.h"
 #include "codegen/llvm/TargetCheck.h"
+#include "ir/MathFunctions.h"
 
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -19,6 +20,7 @@
 #include <llvm/Target/TargetMachine.h>
 
 #include <chrono>
+#include <dlfcn.h>
 #include <cmath>
 #include <algorithm>
 #include <atomic>
@@ -46,29 +48,31 @@ namespace {
 // selector for each: at optimization level 0 they are called under private names instead,
 // which the JIT binds to the same functions.
 struct LibmFunction {
-  const char *name;
+  std::string name;
   void *address;
 };
-const LibmFunction kLibm[] = {
-    {"exp", reinterpret_cast<void *>(static_cast<double (*)(double)>(&::exp))},
-    {"log", reinterpret_cast<void *>(static_cast<double (*)(double)>(&::log))},
-    {"sin", reinterpret_cast<void *>(static_cast<double (*)(double)>(&::sin))},
-    {"cos", reinterpret_cast<void *>(static_cast<double (*)(double)>(&::cos))},
-    {"tanh", reinterpret_cast<void *>(static_cast<double (*)(double)>(&::tanh))},
-    {"pow", reinterpret_cast<void *>(static_cast<double (*)(double, double)>(&::pow))},
-    {"expf", reinterpret_cast<void *>(static_cast<float (*)(float)>(&::expf))},
-    {"logf", reinterpret_cast<void *>(static_cast<float (*)(float)>(&::logf))},
-    {"sinf", reinterpret_cast<void *>(static_cast<float (*)(float)>(&::sinf))},
-    {"cosf", reinterpret_cast<void *>(static_cast<float (*)(float)>(&::cosf))},
-    {"tanhf", reinterpret_cast<void *>(static_cast<float (*)(float)>(&::tanhf))},
-    {"powf", reinterpret_cast<void *>(static_cast<float (*)(float, float)>(&::powf))},
-};
+// Every C library function of MathFn, f64 and f32, as this process has it.
+const std::vector<LibmFunction> &libmFunctions() {
+  static const std::vector<LibmFunction> all = [] {
+    std::vector<LibmFunction> out;
+    for (int i = 0; i < static_cast<int>(MathFn::Count); ++i) {
+      const MathFnInfo &info = mathFnInfo(static_cast<MathFn>(i));
+      if (!info.inLibm)
+        continue;
+      for (std::string name : {std::string(info.name), std::string(info.name) + "f"})
+        if (void *address = dlsym(RTLD_DEFAULT, name.c_str()))
+          out.push_back({name, address});
+    }
+    return out;
+  }();
+  return all;
+}
 constexpr const char *kLibmPrefix = "gradc.libm.";
 
 void renameLibmCalls(llvm::Module &m) {
-  for (const LibmFunction &f : kLibm)
+  for (const LibmFunction &f : libmFunctions())
     if (llvm::Function *decl = m.getFunction(f.name); decl && decl->isDeclaration())
-      decl->setName(std::string(kLibmPrefix) + f.name);
+      decl->setName(kLibmPrefix + f.name);
 }
 
 double msSince(std::chrono::steady_clock::time_point t) {
@@ -238,8 +242,8 @@ std::unique_ptr<llvm::orc::LLJIT> jitOf(llvm::orc::JITTargetMachineBuilder jtmb,
   }
   jit->getMainJITDylib().addGenerator(std::move(*gen));
   llvm::orc::SymbolMap libm;
-  for (const LibmFunction &f : kLibm)
-    libm[jit->mangleAndIntern(std::string(kLibmPrefix) + f.name)] = {
+  for (const LibmFunction &f : libmFunctions())
+    libm[jit->mangleAndIntern(kLibmPrefix + f.name)] = {
         llvm::orc::ExecutorAddr::fromPtr(f.address), llvm::JITSymbolFlags::Exported};
   for (const HostSymbol &f : host)
     libm[jit->mangleAndIntern(f.name)] = {llvm::orc::ExecutorAddr::fromPtr(f.address),

@@ -176,6 +176,14 @@ LV LlvmFunctionPrinter::math(const Expr &x) {
     return b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a);
   case Math::Fabs:
     return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a);
+  case Math::Floor:
+    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::floor, a);
+  case Math::Ceil:
+    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::ceil, a);
+  case Math::Trunc:
+    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::trunc, a);
+  case Math::Nearbyint:
+    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::nearbyint, a);
   case Math::Maximum: // NaN-propagating, vectorizable as a reduction
     return b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, a, expr(x.ops[1]));
   case Math::Minimum:
@@ -185,11 +193,9 @@ LV LlvmFunctionPrinter::math(const Expr &x) {
   }
   // The C library's functions, called by name: LLVM knows them (it folds and vectorizes
   // them as it does its intrinsics), and fast instruction selection handles plain calls.
-  static const char *const names[][2] = {{"exp", "expf"},   {"log", "logf"}, {"", ""}, {"sin", "sinf"},
-                                         {"cos", "cosf"},   {"tanh", "tanhf"}, {"", ""}, {"pow", "powf"}};
   llvm::Type *t = a->getType();
-  const char *name = names[static_cast<int>(fn)][t->isFloatTy() ? 1 : 0];
-  bool two = fn == Math::Pow;
+  std::string name = std::string(mathFnInfo(fn).name) + (t->isFloatTy() ? "f" : "");
+  bool two = mathFnInfo(fn).arity == 2;
   llvm::FunctionType *fty = two ? llvm::FunctionType::get(t, {t, t}, false) : llvm::FunctionType::get(t, {t}, false);
   llvm::FunctionCallee callee = fn_->getParent()->getOrInsertFunction(name, fty);
   if (auto *decl = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
