@@ -55,6 +55,37 @@ inline const EdgeCase kEdgeCases[] = {
     {"min(reshape(x, [1]))", kNaN, 0, kNaN, kNaN, 0},
     // PyTorch: log(inf) = inf, gradient NaN. gradc rewrites log(exp(y)) to y (LANGUAGE.md).
     {"log(exp(x))", 1000, 0, 1000, 1, 0, true},
+    // The math library at its poles, domain edges and overflows.
+    {"log1p(x)", -1, 0, -kInf, kInf, 0},
+    {"log1p(x)", -2, 0, kNaN, -1, 0},
+    {"expm1(x)", 1000, 0, kInf, kInf, 0},
+    {"expm1(x)", -1000, 0, -1, 0, 0},
+    {"erf(x)", kInf, 0, 1, 0, 0},
+    {"erfc(x)", -kInf, 0, 2, 0, 0},
+    {"lgamma(x)", 0, 0, kInf, -kInf, 0},
+    {"lgamma(x)", -1, 0, kInf, kNaN, 0},
+    {"digamma(x)", 0, 0, -kInf, kInf, 0},
+    // PyTorch: trigamma at a pole is pi^2 / sin(pi x)^2 with sin(pi x) not quite 0 (1.6e32);
+    // gradc returns the pole's inf.
+    {"digamma(x)", -2, 0, kNaN, kInf, 0, true},
+    {"asin(x)", 1, 0, 1.5707963267948966, kInf, 0},
+    {"asin(x)", 2, 0, kNaN, kNaN, 0},
+    {"acos(x)", 1, 0, 0, -kInf, 0},
+    {"sinh(x)", 1000, 0, kInf, kInf, 0},
+    {"cosh(x)", -1000, 0, kInf, -kInf, 0},
+    {"log2(x)", 0, 0, -kInf, kInf, 0},
+    {"exp2(x)", 1024, 0, kInf, kInf, 0},
+    {"atan2(x, y)", 0, 0, 0, kNaN, kNaN},
+    {"hypot(x, y)", 0, 0, 0, kNaN, kNaN},
+    {"softplus(x)", 1000, 0, 1000, 1, 0},
+    {"softplus(x)", -1000, 0, 0, 0, 0},
+    {"round(x)", 2.5, 0, 2, 0, 0},
+    {"round(x)", -0.5, 0, -0.0, 0, 0},
+    {"floor(x)", -0.5, 0, -1, 0, 0},
+    // PyTorch 1.13: sign(NaN) = 0, which hides the NaN; gradc keeps it.
+    {"sign(x)", kNaN, 0, kNaN, 0, 0, true},
+    {"clamp(x, 0, 1)", kNaN, 0, kNaN, 0, 0},
+    {"clamp(x, y, 1)", 0.5, 2, 1, 0, 0},
 };
 
 } // namespace gradc::numerics

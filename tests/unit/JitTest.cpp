@@ -14,7 +14,9 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <iomanip>
 #include <random>
+#include <sstream>
 #include <tuple>
 
 using namespace gradc;
@@ -35,6 +37,12 @@ void expectEnginesAgree(const std::string &src, const std::vector<Tensor> &at,
                         const std::vector<int64_t> &dims, const BuildOptions &opts = {},
                         double tol = 1e-12) {
   SCOPED_TRACE(src);
+  std::ostringstream point; // the scalar inputs, to reproduce a failure
+  point << std::setprecision(17) << "at";
+  for (const Tensor &t : at)
+    if (t.data.size() == 1)
+      point << " " << t.data[0];
+  SCOPED_TRACE(point.str());
   auto cs = compileOk(src);
   ASSERT_TRUE(cs);
   Function &fn = cs->program.funcs[0];

@@ -47,7 +47,7 @@ private:
     std::string a = recent(), b = recent();
     std::string c = std::to_string(static_cast<int>(rng_() % 5) + 1) + ".5";
     std::string e;
-    switch (rng_() % 22) {
+    switch (rng_() % 39) {
     case 0: e = a + " + " + b; break;
     case 1: e = a + " - " + b; break;
     case 2: e = a + " * " + b; break;
@@ -69,6 +69,26 @@ private:
     case 18: e = a + "^3 / " + c; break;
     case 19: e = "where(" + a + " > " + b + ", " + a + " * " + c + ", " + b + ")"; break;
     case 20: e = "-" + a + "^2 + " + b; break;
+    // The math library, on arguments inside each function's domain and bounded (so that no
+    // value grows large enough for cos(a * b) to amplify a rounding difference past 1e-12).
+    case 21: e = "log1p(" + a + "*" + a + ")"; break;
+    case 22: e = "expm1(tanh(" + a + "))"; break;
+    case 23: e = "erf(" + a + ") - erfc(" + b + ")"; break;
+    case 24: e = "lgamma(tanh(" + a + ")^2 * 3 + 0.25)"; break;
+    case 25: e = "digamma(tanh(" + a + ")^2 * 3 + 0.25)"; break;
+    case 26: e = "tan(tanh(" + a + "))"; break;
+    case 27: e = "asin(0.9 * tanh(" + a + ")) + acos(0.9 * tanh(" + b + "))"; break;
+    case 28: e = "atan(" + a + ")"; break;
+    case 29: e = "sinh(tanh(" + a + ")) * cosh(tanh(" + b + "))"; break;
+    case 30: e = "log2(" + a + "*" + a + " + 0.5) - log10(" + b + "*" + b + " + 0.5)"; break;
+    case 31: e = "exp2(tanh(" + a + "))"; break;
+    case 32: e = "softplus(tanh(" + a + ") * " + c + ")"; break;
+    case 33: e = "atan2(" + a + ", " + b + "*" + b + " + 0.5)"; break;
+    case 34: e = "hypot(tanh(" + a + "), tanh(" + b + ") + 1.5)"; break;
+    case 35: e = "clamp(" + a + ", -0.5, " + b + "*" + b + " + 0.5)"; break;
+    case 36: e = "square(" + a + ") / " + c; break;
+    // Piecewise constant: no gradient, and a jump that a value lands on only by chance.
+    case 37: e = "floor(" + a + " * 3) * 0.25 + ceil(" + b + ") * 0.5 - round(" + a + " + " + b + ") * 0.125 + " + a; break;
     default: e = c + " * " + a + " - " + b + " / " + c; break;
     }
     return rng_() % 3 == 0 ? "tanh(" + e + ")" : e;

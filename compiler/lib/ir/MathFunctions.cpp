@@ -2,7 +2,9 @@
 // the loop IR's verifier and printer, both code generators and the JIT's symbol table.
 #include "ir/MathFunctions.h"
 
+#include <cmath>
 #include <cstddef>
+#include <limits>
 
 
 namespace gradc {
@@ -20,6 +22,45 @@ const MathFnInfo &mathFnInfo(MathFn fn) {
   };
   static_assert(sizeof(table) / sizeof(table[0]) == static_cast<size_t>(MathFn::Count));
   return table[static_cast<size_t>(fn)];
+}
+
+double evalMathFn(MathFn fn, double a, double b) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  switch (fn) {
+  case MathFn::Exp: return std::exp(a);
+  case MathFn::Log: return std::log(a);
+  case MathFn::Sqrt: return std::sqrt(a);
+  case MathFn::Sin: return std::sin(a);
+  case MathFn::Cos: return std::cos(a);
+  case MathFn::Tanh: return std::tanh(a);
+  case MathFn::Fabs: return std::fabs(a);
+  case MathFn::Pow: return std::pow(a, b);
+  // NaN-propagating; +0 above -0 (as LLVM's maximum and minimum)
+  case MathFn::Maximum: return a != a || b != b ? nan : a == b ? (std::signbit(a) ? b : a) : a > b ? a : b;
+  case MathFn::Minimum: return a != a || b != b ? nan : a == b ? (std::signbit(a) ? a : b) : a < b ? a : b;
+  case MathFn::Log1p: return std::log1p(a);
+  case MathFn::Expm1: return std::expm1(a);
+  case MathFn::Erf: return std::erf(a);
+  case MathFn::Erfc: return std::erfc(a);
+  case MathFn::Lgamma: return std::lgamma(a);
+  case MathFn::Tan: return std::tan(a);
+  case MathFn::Asin: return std::asin(a);
+  case MathFn::Acos: return std::acos(a);
+  case MathFn::Atan: return std::atan(a);
+  case MathFn::Atan2: return std::atan2(a, b);
+  case MathFn::Sinh: return std::sinh(a);
+  case MathFn::Cosh: return std::cosh(a);
+  case MathFn::Log2: return std::log2(a);
+  case MathFn::Log10: return std::log10(a);
+  case MathFn::Exp2: return std::exp2(a);
+  case MathFn::Hypot: return std::hypot(a, b);
+  case MathFn::Floor: return std::floor(a);
+  case MathFn::Ceil: return std::ceil(a);
+  case MathFn::Trunc: return std::trunc(a);
+  case MathFn::Nearbyint: return std::nearbyint(a);
+  case MathFn::Count: break;
+  }
+  return nan;
 }
 
 } // namespace gradc

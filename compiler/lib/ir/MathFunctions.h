@@ -22,5 +22,7 @@ struct MathFnInfo {
   bool inLibm;
 };
 const MathFnInfo &mathFnInfo(MathFn fn);
+/// The function applied to doubles, as compiled code computes it (`b` only for two operands).
+double evalMathFn(MathFn fn, double a, double b = 0);
 
 } // namespace gradc

@@ -16,6 +16,7 @@ static OpInfo *buildTable() {
   static OpInfo table[kNumOps];
   registerLeafOps(table);
   registerElementwiseOps(table);
+  registerMathLibraryOps(table);
   registerStructureOps(table);
   registerReductionOps(table);
   for (int i = 0; i < kNumOps; ++i)

@@ -138,7 +138,7 @@ struct LocalDerivative {
 };
 using LocalRule = NodeId (*)(LocalDerivative &d, NodeId v);
 
-/// How compiled code computes an op (backend/Lowering.cpp dispatches on it).
+/// How compiled code computes an op (loops/ dispatches on it).
 enum class LoopKind : uint8_t {
   Leaf,        // parameters, constants, dim values
   Iota,        // an element is its own index along an axis
@@ -215,6 +215,7 @@ const char *opName(Op op);
 // Each family of ops fills its entries of the table (one file per family).
 void registerLeafOps(OpInfo *table);
 void registerElementwiseOps(OpInfo *table);
+void registerMathLibraryOps(OpInfo *table);
 void registerStructureOps(OpInfo *table);
 void registerReductionOps(OpInfo *table);
 

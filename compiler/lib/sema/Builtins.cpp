@@ -19,9 +19,14 @@ struct Builtin {
 // Elementwise functions of one argument and the op each becomes.
 const std::map<std::string, Op> &unaryBuiltins() {
   static const std::map<std::string, Op> m{
-      {"exp", Op::Exp},       {"log", Op::Log},   {"sqrt", Op::Sqrt}, {"sin", Op::Sin},
-      {"cos", Op::Cos},       {"tanh", Op::Tanh}, {"sigmoid", Op::Sigmoid},
-      {"relu", Op::Relu},     {"abs", Op::Abs}};
+      {"exp", Op::Exp},       {"log", Op::Log},     {"sqrt", Op::Sqrt},   {"sin", Op::Sin},
+      {"cos", Op::Cos},       {"tanh", Op::Tanh},   {"sigmoid", Op::Sigmoid},
+      {"relu", Op::Relu},     {"abs", Op::Abs},     {"sign", Op::Sign},   {"log1p", Op::Log1p},
+      {"expm1", Op::Expm1},   {"erf", Op::Erf},     {"erfc", Op::Erfc},   {"lgamma", Op::Lgamma},
+      {"digamma", Op::Digamma}, {"tan", Op::Tan},   {"asin", Op::Asin},   {"acos", Op::Acos},
+      {"atan", Op::Atan},     {"sinh", Op::Sinh},   {"cosh", Op::Cosh},   {"log2", Op::Log2},
+      {"log10", Op::Log10},   {"exp2", Op::Exp2},   {"softplus", Op::Softplus},
+      {"floor", Op::Floor},   {"ceil", Op::Ceil},   {"round", Op::Round}};
   return m;
 }
 
@@ -30,7 +35,8 @@ const std::map<std::string, Builtin> &builtins() {
       {"max", {1, 2, true}},       {"min", {1, 2, true}},     {"pow", {2, 2, false}},
       {"sum", {1, 1, true}},       {"mean", {1, 1, true}},    {"logsumexp", {1, 1, true}},
       {"softmax", {1, 1, true}},   {"transpose", {1, 1, false}}, {"pick", {2, 2, false}},
-      {"reshape", {2, 2, false}},  {"where", {3, 3, false}}};
+      {"reshape", {2, 2, false}},  {"where", {3, 3, false}},  {"atan2", {2, 2, false}},
+      {"hypot", {2, 2, false}},    {"clamp", {3, 3, false}},  {"square", {1, 1, false}}};
   return m;
 }
 
@@ -233,12 +239,16 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
       return Value{kNoNode, std::nullopt, true};
     return ok(make(e.loc, fn == "max" ? Op::Max : Op::Min, ops));
   }
-  if (fn == "pow") {
+  if (fn == "pow" || fn == "atan2" || fn == "hypot") {
     std::vector<NodeId> ops{node(0), node(1)};
-    if (!broadcastAll(e.loc, "'pow'", ops))
+    if (!broadcastAll(e.loc, ("'" + fn + "'").c_str(), ops))
       return Value{kNoNode, std::nullopt, true};
-    return ok(make(e.loc, Op::Pow, ops));
+    return ok(make(e.loc, fn == "pow" ? Op::Pow : fn == "atan2" ? Op::Atan2 : Op::Hypot, ops));
   }
+  if (fn == "square") // x * x: the gradient 2 x da comes from the fan-out
+    return ok(make(e.loc, Op::Mul, {node(0), node(0)}));
+  if (fn == "clamp")
+    return ok(clampBuiltin(e.loc, node(0), node(1), node(2)));
   if (fn == "sum" || fn == "mean")
     return ok(reduce(e.loc, node(0), axis, fn == "mean"));
   if (fn == "max" || fn == "min")
@@ -264,6 +274,20 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
     return ok(make(e.loc, Op::Pick, {node(0), node(1)}));
   }
   return fail(e.loc, "'" + fn + "' is not supported yet");
+}
+
+// clamp(x, lo, hi) = min(max(x, lo), hi) (hi when lo > hi, as NumPy and PyTorch), broadcasting,
+// built from wheres so the gradient goes to whichever value was taken: x where
+// lo <= x <= hi, else the bound. A NaN x stays NaN with no gradient (as PyTorch's).
+NodeId ExprBuilder::clampBuiltin(const SourceLoc &loc, NodeId x, NodeId lo, NodeId hi) {
+  std::vector<NodeId> ops{x, lo, hi};
+  if (!broadcastAll(loc, "'clamp'", ops))
+    return kNoNode;
+  x = ops[0], lo = ops[1], hi = ops[2];
+  NodeId nan = make(loc, Op::Ne, {x, x});
+  NodeId passed = make(loc, Op::Where, {nan, make(loc, Op::Detach, {x}), x});
+  NodeId raised = make(loc, Op::Where, {make(loc, Op::Lt, {passed, lo}), lo, passed});
+  return make(loc, Op::Where, {make(loc, Op::Gt, {raised, hi}), hi, raised});
 }
 
 // reshape(x, [d, ...]): each entry a static dim, positive and at most kMaxDimSize.

@@ -43,6 +43,7 @@ private:
   Value call(const Expr &e);
   Value builtin(const Expr &e, const std::vector<ExprId> &args, const std::vector<ExprId> &kws);
   Value reshapeBuiltin(const Expr &e, const std::vector<ExprId> &args);
+  NodeId clampBuiltin(const SourceLoc &loc, NodeId x, NodeId lo, NodeId hi);
   Value callUser(const Expr &e, size_t index, const std::vector<ExprId> &args);
 
   // Helpers that report at `loc` and return kNoNode on failure.

@@ -13,9 +13,9 @@ int main(void) {
   double f = simple_grad(-2, 5, -4, &dx, &dy, &dz, NULL);
   printf("simple = %g, grad = %g %g %g\n", f, dx, dy, dz);
   printf("h(3) = %g\n", h(3, NULL));
-  printf("exp2_(3) = %g\n", exp2_(3, NULL));
-  volatile double three = 3;
-  printf("C library exp2(3) = %g\n", exp2(three));
+  printf("cbrt_(3) = %g\n", cbrt_(3, NULL));
+  volatile double twentyseven = 27;
+  printf("C library cbrt(27) = %g\n", cbrt(twentyseven));
   printf("other(2) = %g\n", other(2, NULL));
   printf("ABI version %d, from C++ %d\n", gradc_abi_version(), headers_compile_as_cpp());
   return 0;

@@ -1,6 +1,6 @@
 // ElementwiseOps.cpp: the scalar gates, applied elementwise to same-shaped operands.
 // Each op's kernel and local gradient sit together; the math is in the comment.
-#include "ir/OpTable.h"
+#include "ir/ops/Elementwise.h"
 
 #include "ir/ElementBuilder.h"
 
@@ -48,9 +48,13 @@ bool sameShape(const ShapeQuery &q, Type &out, std::string &error, bool arithmet
   return true;
 }
 
+} // namespace
+
 bool arithmeticShape(const ShapeQuery &q, Type &out, std::string &error) {
   return sameShape(q, out, error, true);
 }
+
+namespace {
 
 bool compareShape(const ShapeQuery &q, Type &out, std::string &error) {
   if (!sameShape(q, out, error, false))
@@ -159,10 +163,8 @@ NodeId jvpUnary(JvpContext &c) {
   return opInfo(c.g.node(c.self).op).local(d, c.tangent(0));
 }
 
-// An elementwise op's entry: `i` holds the op's own rules; this fills in what follows from
-// being elementwise. Evaluation applies the scalar kernel of its arity at each index and
-// compiled code its `element` rule; an op of one operand takes its VJP and JVP from its
-// local derivative; an op with no VJP has no gradient.
+} // namespace
+
 OpInfo elementwise(OpInfo i) {
   i.elementwise = true;
   i.eval = i.arity == 1 ? evalElementwise<1>
@@ -175,6 +177,8 @@ OpInfo elementwise(OpInfo i) {
   i.loop = LoopKind::Elementwise;
   return i;
 }
+
+namespace {
 
 using D = LocalDerivative;
 using B = ElementBuilder;
