@@ -188,6 +188,7 @@ void Differential::emittedC() {
       eo.prefix = "p" + std::to_string(k) + "_";
       eo.sourceName = "case" + std::to_string(k) + ".expr";
       std::string base = (dir / ("case" + std::to_string(k))).string(), error;
+      std::ofstream(base + ".expr") << cases_[k].src; // beside its C, to reproduce a failure
       ASSERT_TRUE(emitCSource({&fn}, *cs->program.dims, eo, base, error)) << error;
       AbiSet abi = describeAbi(fn, *cs->program.dims, {}, eo.prefix);
       driver += "#include \"case" + std::to_string(k) + ".h\"\n";

@@ -1,6 +1,7 @@
 // TensorProgramGenerator.h: random tensor programs for property and differential tests
 // (broadcasting, every reduction, matmul of each rank, indexing and slices, pick, where,
-// softmax, fan-out, every comparison) over parameters of fixed shapes,
+// softmax, fan-out, every comparison, tensors built by lists, concat, stack, iota, eye and
+// full) over parameters of fixed shapes,
 //   def f(A: [3, 4], b: [4], c: [3, 1], s, M: [4, 3], v: [3], y: const i32[3])
 // or, with `symbolic`, of a run-time dim n (4 in [3, 4] becomes n; run with n >= 4).
 #pragma once
@@ -107,10 +108,18 @@ private:
     // Shape-changing constructions.
     if (shape == "34")
       return special34(d);
-    if (shape == "4")
+    if (shape == "4") {
+      std::string n = symbolic_ ? "n" : "4";
+      if (rng_() % 4 == 0)
+        return "concat(" + expr("4", d) + "[0:1], " + expr("4", d) + "[1:" + n + "] * full([" + n + " - 1], " +
+               expr("", d) + "))";
       return pick({"sum(", "max(", "mean(", "logsumexp(", "min("}) + expr("34", d) + ", axis=0)";
+    }
     if (shape == "3")
-      switch (rng_() % 5) {
+      switch (rng_() % 8) {
+      case 5: return "[" + expr("", d) + ", " + expr("", d) + ", " + expr("", d) + "]";
+      case 6: return "iota(3) * " + expr("3", d);
+      case 7: return "eye(3) @ " + expr("3", d);
       case 0: return expr("34", d) + " @ " + expr("4", d);
       case 1: return "pick(" + expr("34", d) + ", y)";
       case 2: return "logsumexp(" + expr("34", d) + ", axis=1)";
@@ -118,7 +127,7 @@ private:
       default: return "max(" + expr("34", d) + ", axis=-1)";
       }
     if (shape == "31")
-      return "reshape(" + expr("3", d) + ", [3, 1])";
+      return rng_() % 2 ? "reshape(" + expr("3", d) + ", [3, 1])" : "stack(" + expr("3", d) + ", axis=1)";
     switch (rng_() % 7) { // a scalar
     case 0: return "sum(" + expr("34", d) + ")";
     // A matrix in memory times a vector, its adjoint elementwise: the gradient's row sweep.
@@ -131,7 +140,10 @@ private:
     }
   }
   std::string special34(int d) {
-    switch (rng_() % 4) {
+    switch (rng_() % 6) {
+    case 4: return "concat(" + expr("34", d) + "[0:1], " + expr("34", d) + "[1:3])";
+    case 5: return "stack(" + expr("4", d) + ", " + expr("4", d) + ", " + expr("4", d) + ") + zeros([3, " +
+                   (symbolic_ ? "n" : "4") + "])";
     case 0: return "softmax(" + expr("34", d) + ", axis=1)";
     case 1: return "(" + expr("3", d) + " @ " + expr("34", d) + ") * " + expr("34", d) + ".T.T";
     case 2: return std::string(symbolic_ ? "reshape(M, [3, n]) * " : "reshape(M, [3, 4]) * ") + expr("34", d);

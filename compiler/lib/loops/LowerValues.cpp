@@ -288,8 +288,11 @@ ExprId FunctionLowering::gatherElement(NodeId n, const std::vector<ExprId> &idx)
     src.push_back(f_->sub(idx[k], start));
   }
   NodeId a = node.operands[0];
-  if (f_->expr(inside).op == Op::Int) // inside on every axis: read without a condition
+  if (f_->expr(inside).op == Op::Int) { // known at compile time (a constant index)
+    if (f_->expr(inside).i == 0)
+      return konst(0.0, dt);
     return convert(*f_, element(a, src), g_.type(a).dtype, dt);
+  }
   int32_t l = f_->local(registerTy(dt), "gather" + std::to_string(n));
   b_->emit(f_->let(l, konst(0.0, dt)));
   // What is computed under the condition is not available after it.

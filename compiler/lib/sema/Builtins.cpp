@@ -11,6 +11,8 @@ namespace gradc {
 
 namespace {
 
+constexpr int kManyArgs = std::numeric_limits<int>::max();
+
 struct Builtin {
   int minArgs, maxArgs;
   bool takesAxis;
@@ -36,7 +38,10 @@ const std::map<std::string, Builtin> &builtins() {
       {"sum", {1, 1, true}},       {"mean", {1, 1, true}},    {"logsumexp", {1, 1, true}},
       {"softmax", {1, 1, true}},   {"transpose", {1, 1, false}}, {"pick", {2, 2, false}},
       {"reshape", {2, 2, false}},  {"where", {3, 3, false}},  {"atan2", {2, 2, false}},
-      {"hypot", {2, 2, false}},    {"clamp", {3, 3, false}},  {"square", {1, 1, false}}};
+      {"hypot", {2, 2, false}},    {"clamp", {3, 3, false}},  {"square", {1, 1, false}},
+      {"zeros", {1, 1, false}},    {"ones", {1, 1, false}},   {"full", {2, 2, false}},
+      {"iota", {1, 1, false}},     {"eye", {1, 1, false}},
+      {"concat", {1, kManyArgs, true}}, {"stack", {1, kManyArgs, true}}};
   return m;
 }
 
@@ -231,6 +236,8 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
   if (!good)
     return Value{kNoNode, std::nullopt, true};
 
+  if (isTensorBuilder(fn))
+    return tensorBuilder(e, args, axis);
   if ((fn == "max" || fn == "min") && n == 2) {
     if (!kws.empty())
       return fail(ast_[kws[0]].loc, "'" + fn + "' of two arguments is elementwise and takes no 'axis'");
@@ -292,23 +299,12 @@ NodeId ExprBuilder::clampBuiltin(const SourceLoc &loc, NodeId x, NodeId lo, Node
 
 // reshape(x, [d, ...]): each entry a static dim, positive and at most kMaxDimSize.
 ExprBuilder::Value ExprBuilder::reshapeBuiltin(const Expr &e, const std::vector<ExprId> &args) {
-  const Expr &list = ast_[args[1]];
-  if (list.kind != ExprKind::List)
-    return fail(list.loc, "the second argument of 'reshape' must be a shape such as [n, 3]");
+  std::optional<Shape> shape = shapeList(args[1], "reshape");
+  if (!shape)
+    return Value{kNoNode, std::nullopt, true};
   NodeId x = values_[args[0]].node;
   Attrs a;
-  a.type.dtype = g_.type(x).dtype;
-  for (ExprId k : list.kids) {
-    std::optional<Dim> d = staticDim(k, "a shape entry");
-    if (!d)
-      return Value{kNoNode, std::nullopt, true};
-    if (d->isLiteral() && d->off <= 0)
-      return fail(ast_[k].loc, "a shape entry must be positive");
-    if (d->isLiteral() && d->off > kMaxDimSize)
-      return fail(ast_[k].loc, "shape entry " + std::to_string(d->off) + " is larger than " +
-                                   std::to_string(kMaxDimSize) + " (2^40), the largest size of an axis");
-    a.type.shape.push_back(*d);
-  }
+  a.type = Type{g_.type(x).dtype, *shape};
   NodeId reshaped = make(e.loc, Op::Reshape, {x}, a);
   return Value{reshaped, std::nullopt, reshaped == kNoNode};
 }

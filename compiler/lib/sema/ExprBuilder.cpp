@@ -10,8 +10,6 @@
 
 namespace gradc {
 
-static const char *const kListMisuse =
-    "a list [...] can only be the shape argument of 'reshape'";
 
 int32_t findDim(const DimTable &dims, const std::string &name, size_t visible) {
   for (size_t i = 0; i < visible && i < dims.names.size(); ++i)
@@ -37,8 +35,8 @@ NodeId ExprBuilder::build(ExprId root) {
     visit(id);
   }
   Value v = values_[root];
-  if (!v.failed && v.node == kNoNode)
-    v = fail(ast_[root].loc, kListMisuse);
+  if (!v.failed && v.node == kNoNode && ast_[root].kind == ExprKind::List)
+    v = listValue(root);
   return v.failed ? kNoNode : v.node;
 }
 
@@ -69,12 +67,14 @@ void ExprBuilder::visit(ExprId id) {
     values_[id] = Value{kNoNode, std::nullopt, true};
     return;
   }
-  // A list is a shape; it has no value except as reshape's second argument.
+  // A list is a shape where a builtin takes one (reshape's, zeros'); elsewhere it is a value,
+  // its elements stacked.
   for (size_t i = 0; i < e.kids.size(); ++i) {
     ExprId k = e.kids[i];
-    bool shapeArg = e.kind == ExprKind::Call && e.text == "reshape" && i == 1;
-    if (k != kNoExpr && ast_[k].kind == ExprKind::List && !shapeArg) {
-      values_[id] = fail(ast_[k].loc, kListMisuse);
+    bool shapeArg = e.kind == ExprKind::Call && takesShapeList(e.text, i);
+    if (k != kNoExpr && ast_[k].kind == ExprKind::List && !shapeArg && e.kind != ExprKind::List &&
+        listValue(k).failed) {
+      values_[id] = Value{kNoNode, std::nullopt, true};
       return;
     }
   }

@@ -44,6 +44,14 @@ private:
   Value builtin(const Expr &e, const std::vector<ExprId> &args, const std::vector<ExprId> &kws);
   Value reshapeBuiltin(const Expr &e, const std::vector<ExprId> &args);
   NodeId clampBuiltin(const SourceLoc &loc, NodeId x, NodeId lo, NodeId hi);
+  // TensorBuilders.cpp
+  Value tensorBuilder(const Expr &e, const std::vector<ExprId> &args, std::optional<int64_t> axis);
+  Value listValue(ExprId list);
+  std::optional<Shape> shapeList(ExprId list, const std::string &fn);
+  NodeId concatOf(SourceLoc loc, const std::vector<NodeId> &pieces, const std::vector<SourceLoc> &at, int64_t axis,
+                  const char *what);
+  NodeId stackOf(SourceLoc loc, const std::vector<NodeId> &pieces, const std::vector<SourceLoc> &at, int64_t axis,
+                 const char *what);
   Value callUser(const Expr &e, size_t index, const std::vector<ExprId> &args);
 
   // Helpers that report at `loc` and return kNoNode on failure.
@@ -71,5 +79,9 @@ private:
 /// The dim named `name` among the first `visible` declared, or -1.
 int32_t findDim(const DimTable &dims, const std::string &name, size_t visible);
 bool isBuiltinFunction(const std::string &name);
+/// zeros, ones, full, iota, eye, concat, stack (TensorBuilders.cpp).
+bool isTensorBuilder(const std::string &name);
+/// Whether argument `arg` of builtin `fn` is a shape list ([n, 3]) rather than a value.
+bool takesShapeList(const std::string &fn, size_t arg);
 
 } // namespace gradc

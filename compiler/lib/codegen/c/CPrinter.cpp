@@ -134,6 +134,9 @@ void CFunctionPrinter::findLiveLocals() {
     }
     default:
       work.insert(work.end(), {st.a, st.b, st.c});
+      // A store into a view reads the view's base (a workspace slice only ever written, say).
+      if (st.op == SOp::Store && f_.buffers()[static_cast<size_t>(st.ref)].kind == loops::BufferKind::View)
+        work.push_back(f_.buffers()[static_cast<size_t>(st.ref)].base);
     }
   };
   visit(f_.body);
