@@ -1,7 +1,8 @@
 // TensorBuildersTest.cpp: tensors built from pieces or from nothing (list literals, stack,
-// concat, zeros, ones, full, iota, eye): exact values, gradients against finite differences,
-// the JIT against the interpreter, and the errors word for word. Emitted C runs them in the
-// differential suite (TensorProgramGenerator.h).
+// concat, zeros, ones, full, iota, eye) and the structure builtins (tril ... flip): exact
+// values, gradients against finite differences, the JIT against the interpreter, and the
+// errors word for word. Emitted C runs them in the differential suite
+// (TensorProgramGenerator.h).
 #include "TestUtil.h"
 #include "pipeline/Compile.h"
 #include "pipeline/Invoke.h"
@@ -28,7 +29,8 @@ void expectBuilt(const std::string &src, const std::vector<Tensor> &at, const st
   EXPECT_NEAR(vg.value.data[0], want, 1e-13);
   for (size_t p = 0; p < at.size(); ++p)
     for (size_t i = 0; i < at[p].data.size(); ++i)
-      EXPECT_NEAR(vg.grads[p].data[i], centralDifference(fn, at, p, i, dims), 1e-7) << "d" << p << "[" << i << "]";
+      EXPECT_NEAR(vg.grads[p].data[i], centralDifference(fn, at, p, i, dims), 1e-7 + 1e-9 * std::fabs(want))
+          << "d" << p << "[" << i << "]"; // central differences lose |f| * 1e-16 / 1e-6
   auto again = compileOk(src);
   std::string error;
   auto cf = compileFunction(again->program.funcs[0], {}, error);
@@ -96,6 +98,57 @@ TEST(TensorBuilders, ErrorsNameThePieceAndTheRule) {
   EXPECT_EQ(err("full([2], x)"), "t.expr:2:41: error: the fill value of 'full' must be a scalar, not [n]\n"
                                  "  def f(x: [n], y: [m], a, b) = full([2], x)\n"
                                  "                                          ^\n");
+}
+
+TEST(StructureBuiltins, EachComputesWhatNumPyDoes) {
+  // The same sums written out element by element (in Python, without NumPy): 1072.105551275464.
+  expectBuilt("def f(A: [3, 3], a: [3], b: [3]) {\n"
+              "  t = sum(tril(A) * 1) + 2 * sum(triu(A, k=1)) + 3 * sum(tril(A, k=-1))\n"
+              "  d = sum(diag(a) @ A) + trace(A) + sum(diagonal(A) * b)\n"
+              "  o = sum(outer(a, b) * A) + sum(cross(a, b) * iota(3))\n"
+              "  p = prod(a) + sum(prod(A, axis=1)) + norm(b) + sum(flip(a) * iota(3)) + sum(flip(A, axis=1) * A)\n"
+              "  return t + d + o + p\n}\n",
+              {mat(3, 3, {1, 2, 3, 4, 5, 6, 7, 8, 9}), vec({0.5, -1, 2}), vec({3, 0, -2})}, {}, 1072.105551275464);
+}
+
+TEST(StructureBuiltins, ProdAndNormGradientsAtZero) {
+  // d prod = the product of the others, also where an element is 0: [0, 2, 3] -> [6, 0, 0];
+  // two zeros -> all 0. d norm at 0 is 0 (PyTorch), not 0/0.
+  for (auto [at, want] : {std::pair{std::vector<double>{0, 2, 3}, std::vector<double>{6, 0, 0}},
+                          std::pair{std::vector<double>{0, 0, 3}, std::vector<double>{0, 0, 0}},
+                          std::pair{std::vector<double>{-1, 2, 4}, std::vector<double>{8, -4, -2}}}) {
+    auto cs = compileOk("def f(x: [3]) = prod(x)\n");
+    ValueGrad vg = valueAndGrad(cs->program.funcs[0], {vec(at)});
+    EXPECT_EQ(vg.grads[0].data, want);
+    std::string error;
+    auto again = compileOk("def f(x: [3]) = prod(x)\n");
+    auto cf = compileFunction(again->program.funcs[0], {}, error);
+    ASSERT_TRUE(cf) << error;
+    EvalResult jit = invokeCompiled(*cf, again->program.funcs[0], {vec(at)}, {});
+    EXPECT_EQ(jit.outputs[1].data, want);
+  }
+  auto cs = compileOk("def f(x: [3]) = norm(x)\n");
+  ValueGrad vg = valueAndGrad(cs->program.funcs[0], {vec({0, 0, 0})});
+  EXPECT_EQ(vg.value.data[0], 0);
+  EXPECT_EQ(vg.grads[0].data, (std::vector<double>{0, 0, 0}));
+}
+
+TEST(StructureBuiltins, ErrorsSayWhatShapeIsNeeded) {
+  auto err = [](const std::string &body) { return compileErrors("def f(A: [2, 3], v: [2]) = " + body + "\n"); };
+  EXPECT_EQ(err("trace(A)"), "t.expr:1:28: error: 'diagonal' needs square matrices (the last two axes equal), not "
+                             "[2, 3]\n"
+                             "  def f(A: [2, 3], v: [2]) = trace(A)\n"
+                             "                             ^\n");
+  EXPECT_EQ(err("diag(A)"), "t.expr:1:28: error: 'diag' makes a matrix of a vector, not of [2, 3] (the diagonal of a "
+                            "matrix is 'diagonal')\n"
+                            "  def f(A: [2, 3], v: [2]) = diag(A)\n"
+                            "                             ^\n");
+  EXPECT_EQ(err("cross(v, v)"), "t.expr:1:28: error: 'cross' needs 3-vectors along axis 0, not [2]\n"
+                                "  def f(A: [2, 3], v: [2]) = cross(v, v)\n"
+                                "                             ^\n");
+  EXPECT_EQ(err("tril(A, j=1)"), "t.expr:1:36: error: unknown keyword argument 'j' for 'tril'\n"
+                                 "  def f(A: [2, 3], v: [2]) = tril(A, j=1)\n"
+                                 "                                     ^\n");
 }
 
 } // namespace

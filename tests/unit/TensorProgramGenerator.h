@@ -1,7 +1,7 @@
 // TensorProgramGenerator.h: random tensor programs for property and differential tests
 // (broadcasting, every reduction, matmul of each rank, indexing and slices, pick, where,
 // softmax, fan-out, every comparison, tensors built by lists, concat, stack, iota, eye and
-// full) over parameters of fixed shapes,
+// full, the structure builtins) over parameters of fixed shapes,
 //   def f(A: [3, 4], b: [4], c: [3, 1], s, M: [4, 3], v: [3], y: const i32[3])
 // or, with `symbolic`, of a run-time dim n (4 in [3, 4] becomes n; run with n >= 4).
 #pragma once
@@ -110,13 +110,17 @@ private:
       return special34(d);
     if (shape == "4") {
       std::string n = symbolic_ ? "n" : "4";
+      if (rng_() % 5 == 0)
+        return "prod(tanh(" + expr("34", d) + ") + 1.5, axis=0)";
       if (rng_() % 4 == 0)
         return "concat(" + expr("4", d) + "[0:1], " + expr("4", d) + "[1:" + n + "] * full([" + n + " - 1], " +
                expr("", d) + "))";
       return pick({"sum(", "max(", "mean(", "logsumexp(", "min("}) + expr("34", d) + ", axis=0)";
     }
     if (shape == "3")
-      switch (rng_() % 8) {
+      switch (rng_() % 10) {
+      case 8: return "diagonal(" + expr("34", d) + "[0:3, 0:3])";
+      case 9: return "cross(" + expr("3", d) + ", " + expr("3", d) + ")";
       case 5: return "[" + expr("", d) + ", " + expr("", d) + ", " + expr("", d) + "]";
       case 6: return "iota(3) * " + expr("3", d);
       case 7: return "eye(3) @ " + expr("3", d);
@@ -128,7 +132,10 @@ private:
       }
     if (shape == "31")
       return rng_() % 2 ? "reshape(" + expr("3", d) + ", [3, 1])" : "stack(" + expr("3", d) + ", axis=1)";
-    switch (rng_() % 7) { // a scalar
+    switch (rng_() % 10) { // a scalar
+    case 7: return "trace(" + expr("34", d) + "[0:3, 1:4])";
+    case 8: return "norm(" + expr("4", d) + ")";
+    case 9: return "prod(tanh(" + expr("3", d) + ") + 1.5) + prod(" + expr("3", d) + ")";
     case 0: return "sum(" + expr("34", d) + ")";
     // A matrix in memory times a vector, its adjoint elementwise: the gradient's row sweep.
     case 6: return "sum(" + unary("(A @ " + leaf("4") + ")") + " * " + expr("3", d) + ")";
@@ -140,7 +147,10 @@ private:
     }
   }
   std::string special34(int d) {
-    switch (rng_() % 6) {
+    switch (rng_() % 9) {
+    case 6: return "flip(" + expr("34", d) + pick({", axis=1)", ", axis=0)", ")"});
+    case 7: return pick({"tril(", "triu("}) + expr("34", d) + pick({")", ", k=1)", ", k=-1)"});
+    case 8: return "outer(" + expr("3", d) + ", " + expr("4", d) + ")";
     case 4: return "concat(" + expr("34", d) + "[0:1], " + expr("34", d) + "[1:3])";
     case 5: return "stack(" + expr("4", d) + ", " + expr("4", d) + ", " + expr("4", d) + ") + zeros([3, " +
                    (symbolic_ ? "n" : "4") + "])";

@@ -59,6 +59,7 @@ public:
   virtual Val dim(const Dim &d) = 0;
   virtual Val constant(int64_t v) = 0;
   virtual Val add(Val a, Val b) = 0;
+  virtual Val sub(Val a, Val b) = 0;
 
 private:
   const Graph &g_;

@@ -18,6 +18,7 @@ static OpInfo *buildTable() {
   registerElementwiseOps(table);
   registerMathLibraryOps(table);
   registerStructureOps(table);
+  registerViewOps(table);
   registerReductionOps(table);
   for (int i = 0; i < kNumOps; ++i)
     GRADC_ASSERT(table[i].name && std::strcmp(table[i].name, kOpNames[i]) == 0,

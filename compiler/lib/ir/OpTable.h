@@ -217,6 +217,7 @@ void registerLeafOps(OpInfo *table);
 void registerElementwiseOps(OpInfo *table);
 void registerMathLibraryOps(OpInfo *table);
 void registerStructureOps(OpInfo *table);
+void registerViewOps(OpInfo *table);
 void registerReductionOps(OpInfo *table);
 
 } // namespace gradc

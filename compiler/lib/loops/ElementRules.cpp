@@ -36,6 +36,7 @@ Val ExprIndexMapper::dim(const Dim &d) {
 }
 Val ExprIndexMapper::constant(int64_t v) { return wrap(f_.i64(v)); }
 Val ExprIndexMapper::add(Val a, Val b) { return wrap(f_.add(unwrap(a), unwrap(b))); }
+Val ExprIndexMapper::sub(Val a, Val b) { return wrap(f_.sub(unwrap(a), unwrap(b))); }
 
 ExprId convert(Func &f, ExprId v, DType from, DType to) {
   if (from == to)

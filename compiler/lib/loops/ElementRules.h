@@ -51,6 +51,7 @@ public:
   Val dim(const Dim &d) override;
   Val constant(int64_t v) override;
   Val add(Val a, Val b) override;
+  Val sub(Val a, Val b) override;
 
 private:
   Func &f_;

@@ -41,7 +41,11 @@ const std::map<std::string, Builtin> &builtins() {
       {"hypot", {2, 2, false}},    {"clamp", {3, 3, false}},  {"square", {1, 1, false}},
       {"zeros", {1, 1, false}},    {"ones", {1, 1, false}},   {"full", {2, 2, false}},
       {"iota", {1, 1, false}},     {"eye", {1, 1, false}},
-      {"concat", {1, kManyArgs, true}}, {"stack", {1, kManyArgs, true}}};
+      {"concat", {1, kManyArgs, true}}, {"stack", {1, kManyArgs, true}},
+      {"tril", {1, 1, true}},      {"triu", {1, 1, true}},    {"diag", {1, 1, false}},
+      {"diagonal", {1, 1, false}}, {"trace", {1, 1, false}},  {"outer", {2, 2, false}},
+      {"cross", {2, 2, true}},     {"prod", {1, 1, true}},    {"norm", {1, 1, true}},
+      {"flip", {1, 1, true}}};
   return m;
 }
 
@@ -231,6 +235,8 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
   }
   if (!spec.takesAxis && !kws.empty())
     return fail(ast_[kws[0]].loc, "'" + fn + "' takes no keyword arguments");
+  if (fn == "tril" || fn == "triu") // keyword k, not axis
+    return triangle(e, node(0), kws);
   bool good = true;
   std::optional<int64_t> axis = axisArg(kws, fn.c_str(), good);
   if (!good)
@@ -238,6 +244,8 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
 
   if (isTensorBuilder(fn))
     return tensorBuilder(e, args, axis);
+  if (isStructureBuiltin(fn))
+    return structureBuiltin(e, args, axis);
   if ((fn == "max" || fn == "min") && n == 2) {
     if (!kws.empty())
       return fail(ast_[kws[0]].loc, "'" + fn + "' of two arguments is elementwise and takes no 'axis'");

@@ -44,6 +44,10 @@ private:
   Value builtin(const Expr &e, const std::vector<ExprId> &args, const std::vector<ExprId> &kws);
   Value reshapeBuiltin(const Expr &e, const std::vector<ExprId> &args);
   NodeId clampBuiltin(const SourceLoc &loc, NodeId x, NodeId lo, NodeId hi);
+  // StructureBuiltins.cpp
+  Value structureBuiltin(const Expr &e, const std::vector<ExprId> &args, std::optional<int64_t> axis);
+  Value triangle(const Expr &e, NodeId a, const std::vector<ExprId> &kws);
+  NodeId sliceOf(SourceLoc loc, NodeId x, size_t axis, int64_t k);
   // TensorBuilders.cpp
   Value tensorBuilder(const Expr &e, const std::vector<ExprId> &args, std::optional<int64_t> axis);
   Value listValue(ExprId list);
@@ -79,6 +83,8 @@ private:
 /// The dim named `name` among the first `visible` declared, or -1.
 int32_t findDim(const DimTable &dims, const std::string &name, size_t visible);
 bool isBuiltinFunction(const std::string &name);
+/// tril, triu, diag, diagonal, trace, outer, cross, prod, norm, flip (StructureBuiltins.cpp).
+bool isStructureBuiltin(const std::string &name);
 /// zeros, ones, full, iota, eye, concat, stack (TensorBuilders.cpp).
 bool isTensorBuilder(const std::string &name);
 /// Whether argument `arg` of builtin `fn` is a shape list ([n, 3]) rather than a value.

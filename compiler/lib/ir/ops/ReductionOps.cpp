@@ -118,6 +118,39 @@ NodeId jvpExtreme(JvpContext &c) {
   return c.div(c.g.make(Op::Sum, {picked}, sum), e.count);
 }
 
+// The product of the other elements of each element's reduction group, safe where elements
+// are 0 (PyTorch's prod_backward): out / a where the group has no zero; where it has exactly
+// one, the product of the rest at that zero and 0 elsewhere; 0 everywhere with two or more.
+NodeId productOfOthers(Graph &g, NodeId self) {
+  const Node &n = g.node(self);
+  NodeId a = n.operands[0];
+  const auto axes = n.ints;
+  const Shape in = g.type(a).shape;
+  NodeId zero = constantLike(g, 0.0, a), one = constantLike(g, 1.0, a);
+  NodeId isZero = g.make(Op::Eq, {a, zero});
+  Attrs group;
+  group.ints = axes;
+  NodeId zeros = spreadBack(g, g.make(Op::Sum, {isZero}, group), in, axes);
+  NodeId rest = spreadBack(g, g.make(Op::ReduceProd, {g.make(Op::Where, {isZero, one, a})}, group), in, axes);
+  NodeId lone = g.make(Op::Where, {g.make(Op::Eq, {zeros, constantLike(g, 1.0, zeros)}), rest, zero});
+  NodeId quotient = g.make(Op::Div, {spreadBack(g, self, in, axes), a});
+  return g.make(Op::Where, {isZero, lone, quotient});
+}
+
+// d prod(a) = g * (product of the others), per element
+void vjpProd(VjpContext &c) {
+  c.give(0, c.mul(spreadBack(c.g, c.grad, c.g.type(c.in(0)).shape, c.g.node(c.self).ints),
+                  productOfOthers(c.g, c.self)));
+}
+
+NodeId jvpProd(JvpContext &c) {
+  if (c.tangent(0) == kNoNode)
+    return kNoNode;
+  Attrs group;
+  group.ints = c.g.node(c.self).ints;
+  return c.g.make(Op::Sum, {c.mul(c.tangent(0), productOfOthers(c.g, c.self))}, group);
+}
+
 // d sum(a, axes): g broadcast back over the reduced axes
 void vjpSum(VjpContext &c) {
   c.give(0, spreadBack(c.g, c.grad, c.g.type(c.in(0)).shape, c.g.node(c.self).ints));
@@ -280,6 +313,15 @@ void registerReductionOps(OpInfo *t) {
       .loop = LoopKind::Reduce,
       .reduceInit = inf,
       .reduceCombine = [](B &b, In x) { return b.minimum(x[0], x[1]); },
+      .cost = 1,
+  };
+  t[int(Op::ReduceProd)] = OpInfo{
+      .name = "reduce_prod", .arity = 1, .shape = sumShape, .eval = evalReduce, .vjp = vjpProd,
+      .scalar2 = [](double acc, double v) { return acc * v; },
+      .jvp = jvpProd,
+      .loop = LoopKind::Reduce,
+      .reduceInit = 1,
+      .reduceCombine = [](B &b, In x) { return b.mul(x[0], x[1]); },
       .cost = 1,
   };
   t[int(Op::MatMul)] = OpInfo{
