@@ -1,7 +1,7 @@
 // TensorProgramGenerator.h: random tensor programs for property and differential tests
 // (broadcasting, every reduction, matmul of each rank, indexing and slices, pick, where,
 // softmax, fan-out, every comparison, tensors built by lists, concat, stack, iota, eye and
-// full, the structure builtins) over parameters of fixed shapes,
+// full, the structure builtins, gathers by the index array y) over parameters of fixed shapes,
 //   def f(A: [3, 4], b: [4], c: [3, 1], s, M: [4, 3], v: [3], y: const i32[3])
 // or, with `symbolic`, of a run-time dim n (4 in [3, 4] becomes n; run with n >= 4).
 #pragma once
@@ -119,7 +119,7 @@ private:
     }
     if (shape == "3")
       switch (rng_() % 10) {
-      case 8: return "diagonal(" + expr("34", d) + "[0:3, 0:3])";
+      case 8: return rng_() % 2 ? "diagonal(" + expr("34", d) + "[0:3, 0:3])" : expr("4", d) + "[y]";
       case 9: return "cross(" + expr("3", d) + ", " + expr("3", d) + ")";
       case 5: return "[" + expr("", d) + ", " + expr("", d) + ", " + expr("", d) + "]";
       case 6: return "iota(3) * " + expr("3", d);
@@ -150,7 +150,8 @@ private:
     switch (rng_() % 9) {
     case 6: return "flip(" + expr("34", d) + pick({", axis=1)", ", axis=0)", ")"});
     case 7: return pick({"tril(", "triu("}) + expr("34", d) + pick({")", ", k=1)", ", k=-1)"});
-    case 8: return "outer(" + expr("3", d) + ", " + expr("4", d) + ")";
+    case 8: return rng_() % 2 ? "outer(" + expr("3", d) + ", " + expr("4", d) + ")"
+                              : "(" + expr("34", d) + "[:, y] @ " + pick({"M", "tanh(M)"}) + "[y]) @ " + expr("34", d);
     case 4: return "concat(" + expr("34", d) + "[0:1], " + expr("34", d) + "[1:3])";
     case 5: return "stack(" + expr("4", d) + ", " + expr("4", d) + ", " + expr("4", d) + ") + zeros([3, " +
                    (symbolic_ ? "n" : "4") + "])";

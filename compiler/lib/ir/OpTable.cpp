@@ -19,6 +19,7 @@ static OpInfo *buildTable() {
   registerMathLibraryOps(table);
   registerStructureOps(table);
   registerViewOps(table);
+  registerGatherOps(table);
   registerReductionOps(table);
   for (int i = 0; i < kNumOps; ++i)
     GRADC_ASSERT(table[i].name && std::strcmp(table[i].name, kOpNames[i]) == 0,

@@ -144,7 +144,8 @@ enum class LoopKind : uint8_t {
   Iota,        // an element is its own index along an axis
   Elementwise, // one element from the operands' elements at the same index: `element`
   View,        // an operand's element at another index, no arithmetic: `indexMap`
-  Gather,      // pick: operand 0 at (i, operand 1's element i), labels checked on entry
+  Gather,      // pick, gather: operand 0 at indices read from operand 1, checked on entry
+  ScatterAdd,  // scatter_add: zeros, then each operand element added at its index (a step)
   Reshape,     // the operand's buffer read with the new shape
   Scatter,     // zeros, with the operand written at the selected places (index_grad)
   Reduce,      // sum over axes
@@ -218,6 +219,7 @@ void registerElementwiseOps(OpInfo *table);
 void registerMathLibraryOps(OpInfo *table);
 void registerStructureOps(OpInfo *table);
 void registerViewOps(OpInfo *table);
+void registerGatherOps(OpInfo *table);
 void registerReductionOps(OpInfo *table);
 
 } // namespace gradc

@@ -94,6 +94,8 @@ private:
   void endRiders(const std::vector<const SumRider *> &riders, const std::vector<int32_t> &sums);
   ExprId emitReduce(NodeId n, int32_t out);
   void emitScatter(NodeId n, int32_t out);
+  void emitScatterAdd(NodeId n, int32_t out);
+  std::vector<ExprId> gatheredFrom(NodeId n, const std::vector<ExprId> &idx);
   void fill(int32_t buffer, DType dtype, const Shape &shape, ExprId v);
   void emitCopies();
   ExprId combineOf(const OpInfo &info, DType dt);

@@ -54,11 +54,13 @@ ExprId FunctionLowering::boundsOk() {
       both(f_->compare(Op::Le, start, stop));
     }
   }
-  // Every label of every pick is a valid class: one pass over the labels.
+  // Every label of every pick is a valid class, every index of a gather or scatter_add
+  // inside its axis: one pass over each index array.
   for (NodeId n : s_.pickNodes) {
     const Node &node = g_.node(n);
     NodeId y = node.operands[1];
-    ExprId classes = dimValue(g_.type(node.operands[0]).shape[1]);
+    const Shape &indexed = node.op == IrOp::ScatterAdd ? node.type.shape : g_.type(node.operands[0]).shape;
+    ExprId classes = dimValue(indexed[node.op == IrOp::Pick ? 1 : static_cast<size_t>(node.ints[0])]);
     int32_t flag = b_->let(kBool, ok, "labels_ok");
     b_->loopNest(extentsOf(g_.type(y).shape), [&](const std::vector<ExprId> &i) {
       memo_.clear();

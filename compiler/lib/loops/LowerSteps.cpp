@@ -83,6 +83,9 @@ void FunctionLowering::emitMaterialize(NodeId n) {
   case LoopKind::Scatter:
     emitScatter(n, out);
     return;
+  case LoopKind::ScatterAdd:
+    emitScatterAdd(n, out);
+    return;
   default:
     break;
   }
@@ -261,6 +264,22 @@ void FunctionLowering::emitScatter(NodeId n, int32_t out) {
     for (const IndexAxis &ax : axes)
       dst.push_back(ax.slice ? f_->add(dimValue(ax.start), sel[j++]) : dimValue(ax.start));
     storeValue(out, linearIndex(node.type.shape, dst), element(a, sel), g_.type(a).dtype, dt);
+    memo_.clear();
+  }, kRolled);
+}
+
+// scatter_add: zeros, then one pass over the operand adding each element where its index
+// says, in order: repeated indices add up without atomics, and each index is read once.
+void FunctionLowering::emitScatterAdd(NodeId n, int32_t out) {
+  const Node &node = g_.node(n);
+  DType dt = node.type.dtype;
+  NodeId v = node.operands[0];
+  fill(out, dt, node.type.shape, konst(0.0, dt));
+  b_->loopNest(extentsOf(g_.type(v).shape), [&](const std::vector<ExprId> &idx) {
+    memo_.clear();
+    ExprId at = linearIndex(node.type.shape, gatheredFrom(n, idx));
+    ExprId add = convert(*f_, element(v, idx), g_.type(v).dtype, dt);
+    storeValue(out, at, f_->add(f_->load(out, at, memoryTy(dt)), add), dt, dt);
     memo_.clear();
   }, kRolled);
 }

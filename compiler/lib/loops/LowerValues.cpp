@@ -242,7 +242,12 @@ ExprId FunctionLowering::compute(NodeId n, const std::vector<ExprId> &idx) {
     return gatherElement(n, idx);
   case LoopKind::Iota:
     return convert(*f_, idx[static_cast<size_t>(node.ints[0])], DType::I64, node.type.dtype);
-  case LoopKind::Gather: { // s[i, y[i]]; the labels were checked on entry
+  case LoopKind::Gather: { // the indices were checked on entry
+    if (node.op == IrOp::Gather) {
+      NodeId x = node.operands[0];
+      return convert(*f_, element(x, gatheredFrom(n, idx)), g_.type(x).dtype, node.type.dtype);
+    }
+    // pick: s[i, y[i]]
     NodeId y = node.operands[1];
     ExprId label = convert(*f_, element(y, {idx[0]}), g_.type(y).dtype, DType::I64);
     NodeId sc = node.operands[0];
@@ -260,6 +265,21 @@ ExprId FunctionLowering::compute(NodeId n, const std::vector<ExprId> &idx) {
     break;
   }
   internalError(std::string("cannot compute '") + info.name + "' element by element");
+}
+
+// For gather (and scatter_add) along axis a with index array y [S...]: the element of the
+// indexed operand [pre..., N, post...] that element idx = (pre..., s..., post...) of the
+// gathered shape reads, (pre..., y[s...], post...).
+std::vector<ExprId> FunctionLowering::gatheredFrom(NodeId n, const std::vector<ExprId> &idx) {
+  const Node &node = g_.node(n);
+  NodeId y = node.operands[1];
+  auto axis = static_cast<std::ptrdiff_t>(node.ints[0]);
+  auto rank = static_cast<std::ptrdiff_t>(g_.type(y).shape.size());
+  std::vector<ExprId> at(idx.begin(), idx.begin() + axis);
+  std::vector<ExprId> s(idx.begin() + axis, idx.begin() + axis + rank);
+  at.push_back(convert(*f_, element(y, s), g_.type(y).dtype, DType::I64));
+  at.insert(at.end(), idx.begin() + axis + rank, idx.end());
+  return at;
 }
 
 // index_grad in gather form (each element of the adjoint reads what it sums): element I is the

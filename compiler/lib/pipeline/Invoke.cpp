@@ -146,20 +146,25 @@ bool checkIndexBounds(const Graph &g, const std::vector<NodeId> &roots,
   }
   for (size_t i = 0; i < g.size(); ++i) {
     const Node &n = g.node(static_cast<NodeId>(i));
-    if (needed[i] && n.op == Op::Pick && !params.empty()) {
-      // The labels come from the parameters (an i32/i64 tensor is never computed).
+    bool indexArray = n.op == Op::Pick || n.op == Op::Gather || n.op == Op::ScatterAdd;
+    if (needed[i] && indexArray && !params.empty()) {
+      // The labels (indices) come from the parameters (an i32/i64 tensor is never computed).
       EvalResult labels = evaluate(g, {n.operands[1]}, params, dims);
-      int64_t classes = dimValueOf(g.type(n.operands[0]).shape[1], dims);
+      bool pick = n.op == Op::Pick;
+      size_t axis = pick ? 1 : static_cast<size_t>(n.ints[0]);
+      int64_t classes = dimValueOf((n.op == Op::ScatterAdd ? n.type : g.type(n.operands[0])).shape[axis], dims);
       for (size_t r = 0; labels.ok() && r < labels.outputs[0].data.size(); ++r) {
         double label = labels.outputs[0].data[r];
         if (!(label >= 0 && label < static_cast<double>(classes))) {
           const Node &y = g.node(n.operands[1]);
           size_t p = y.op == Op::Param ? static_cast<size_t>(y.ints[0]) : paramNames.size();
-          std::string value = integerText(label);
+          std::string value = integerText(label), what = pick ? "label " : "index ";
+          std::string at = labels.outputs[0].shape.empty() ? "" : "[" + std::to_string(r) + "]";
           error = p < paramNames.size()
-                      ? "label " + paramNames[p] + "[" + std::to_string(r) + "] = " + value
-                      : "label " + value + " (row " + std::to_string(r) + ")";
-          error += " is out of range for " + std::to_string(classes) + " classes";
+                      ? what + paramNames[p] + at + " = " + value
+                      : what + value + " (element " + std::to_string(r) + ")";
+          error += pick ? " is out of range for " + std::to_string(classes) + " classes"
+                        : " is out of range for axis " + std::to_string(axis) + " of size " + std::to_string(classes);
           loc = g.loc(static_cast<NodeId>(i));
           return false;
         }

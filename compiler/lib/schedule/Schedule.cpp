@@ -169,7 +169,7 @@ void listNode(const Graph &g, size_t i, Schedule &s, std::set<std::pair<int32_t,
   }
   if (node.op == Op::Index || node.op == Op::IndexGrad)
     s.indexNodes.push_back(static_cast<NodeId>(i));
-  if (info.loop == LoopKind::Gather)
+  if (info.loop == LoopKind::Gather || info.loop == LoopKind::ScatterAdd)
     s.pickNodes.push_back(static_cast<NodeId>(i));
 }
 
@@ -242,12 +242,16 @@ void StorageDecisions::decide(size_t i) {
     break;
   case LoopKind::Reduce:
   case LoopKind::MatMul:
+  case LoopKind::ScatterAdd: // its own loops: zeros, then every element added at its index
   case LoopKind::Leaf:
     materialize(i);
     cheap_[i] = true;
     break;
-  case LoopKind::Iota: // its index: nothing to store
-    s_.storage[i] = Storage::Inline;
+  case LoopKind::Iota: // its index: nothing to store, unless a reshape reads its buffer
+    if (demand_.need[i] & kBuffer)
+      materialize(i);
+    else
+      s_.storage[i] = Storage::Inline;
     cheap_[i] = true;
     break;
   case LoopKind::View:

@@ -55,7 +55,7 @@ struct Schedule {
   std::vector<size_t> copies;
   /// Index and index_grad nodes whose bounds are checked on entry, and every dim extent used.
   std::vector<NodeId> indexNodes;
-  std::vector<NodeId> pickNodes; // their labels are checked on entry
+  std::vector<NodeId> pickNodes; // pick, gather, scatter_add: their indices are checked on entry
   std::vector<Dim> extents;
   /// The distinct shapes with a dim among the nodes: each must have at most kMaxElements
   /// elements for the dims of a call (ir/Type.h), checked on entry before any size is used.

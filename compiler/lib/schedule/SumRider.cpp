@@ -40,7 +40,7 @@ NodeId rideableGather(const Graph &g, const Schedule &s, NodeId m, NodeId e) {
 bool isCheapScalar(const Graph &g, const Schedule &s, NodeId n) {
   LoopKind kind = opInfo(g.node(n).op).loop;
   return g.type(n).isScalar() && s.storage[static_cast<size_t>(n)] == Storage::Scalar &&
-         kind != LoopKind::Reduce && kind != LoopKind::MatMul;
+         kind != LoopKind::Reduce && kind != LoopKind::MatMul && kind != LoopKind::ScatterAdd;
 }
 
 void fuseSumRiders(const Graph &g, Schedule &s) {

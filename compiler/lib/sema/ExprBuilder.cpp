@@ -307,6 +307,7 @@ ExprBuilder::Value ExprBuilder::index(const Expr &e) {
   };
   Attrs a;
   bool ok = true;
+  int64_t arrayAxis = -1, gatherAt = 0, kept = 0; // kept: axes of the result so far
   for (size_t k = 0; k < shape.size(); ++k) {
     const Dim size = shape[k];
     std::string axis = "axis " + std::to_string(k) + " of size " + dims.str(size);
@@ -336,8 +337,26 @@ ExprBuilder::Value ExprBuilder::index(const Expr &e) {
       else if (dimDifference(*stop, *start, diff) && diff < 0)
         ok = !fail(item.loc, "slice " + dims.str(*start) + ":" + dims.str(*stop) + " is empty").failed;
       a.ints.insert(a.ints.end(), {1, start->sym, start->off, stop->sym, stop->off});
+      ++kept;
       continue;
     }
+    // An integer tensor (a const i32 or i64 value): an index array, gathered below.
+    const Value &iv = values_[e.kids[k + 1]];
+    if (!iv.dim && iv.node != kNoNode && isInteger(g_.type(iv.node).dtype)) {
+      if (arrayAxis >= 0)
+        return fail(item.loc, "one index array per subscript for now (NumPy's several, broadcast together, "
+                              "are not supported yet)");
+      arrayAxis = static_cast<int64_t>(k);
+      gatherAt = kept;
+      a.ints.insert(a.ints.end(), {1, -1, 0, size.sym, size.off});
+      ++kept;
+      continue;
+    }
+    if (!iv.dim && iv.node != kNoNode)
+      return fail(item.loc, "an index must be an integer literal, a dim expression such as 'n-1', or an integer "
+                            "array (a const i32 or i64 parameter), not a value of type " +
+                                std::string(dtypeName(g_.type(iv.node).dtype)) +
+                                (g_.type(iv.node).isScalar() ? "" : shapeStr(iv.node)));
     std::optional<Dim> given = staticDim(e.kids[k + 1], "an index");
     if (!given)
       return Value{kNoNode, std::nullopt, true};
@@ -351,7 +370,14 @@ ExprBuilder::Value ExprBuilder::index(const Expr &e) {
   }
   if (!ok)
     return Value{kNoNode, std::nullopt, true};
-  return Value{make(e.loc, Op::Index, {base}, a), std::nullopt, false};
+  NodeId indexed = make(e.loc, Op::Index, {base}, a);
+  if (arrayAxis < 0 || indexed == kNoNode)
+    return Value{indexed, std::nullopt, indexed == kNoNode};
+  // The index array's axes take the place of the axis it indexes (NumPy, for one array).
+  Attrs at;
+  at.ints = {gatherAt};
+  NodeId gathered = make(e.loc, Op::Gather, {indexed, values_[e.kids[static_cast<size_t>(arrayAxis) + 1]].node}, at);
+  return Value{gathered, std::nullopt, gathered == kNoNode};
 }
 
 // x.T and transpose(x) reverse the axes (a vector or scalar is unchanged).
