@@ -74,6 +74,24 @@ TEST(HostGemm, ASlowBlasLosesItsProductsToGradcsKernel) {
   expectProductsRight(37, 29, 41);
 }
 
+// GRADC_BLAS decides without timing (read at the first product, which each test's process
+// has not made yet); every layout is right on either path.
+void expectForced(const char *value, bool useBlas) {
+  if (dlopen("libopenblas.so.0", RTLD_NOW | RTLD_NOLOAD))
+    GTEST_SKIP() << "OpenBLAS is already loaded in this process (run this test on its own)";
+  ASSERT_EQ(setenv("GRADC_BLAS", value, 1), 0);
+  if (!hostGemmAvailable() || aheadOfTimeKernels().empty())
+    GTEST_SKIP() << "gradc is built without CBLAS or without its kernels compiled ahead of time";
+  EXPECT_EQ(blasChoice().useBlas, useBlas);
+  EXPECT_EQ(blasChoice().blasMs, 0.0); // not timed
+  expectProductsRight(37, 29, 41);
+  expectProductsRight(1, 64, 3);
+  expectProductsRight(20, 1, 7);
+}
+
+TEST(HostGemm, GradcBlasOffRunsEveryProductInGradcsKernel) { expectForced("off", false); }
+TEST(HostGemm, GradcBlasOnRunsEveryProductInOpenBlas) { expectForced("on", true); }
+
 TEST(HostGemm, TheChoiceIsMeasuredAndEveryLayoutIsRight) {
   if (!hostGemmAvailable())
     GTEST_SKIP() << "gradc is built without CBLAS";

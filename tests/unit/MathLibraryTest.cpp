@@ -63,4 +63,25 @@ TEST(MathLibrary, ValuesAndDerivativesMatchMpmathOnEveryEngine) {
   }
 }
 
+TEST(MathLibrary, F32CodeCallsTheF32FunctionsAndAgrees) {
+  // f32 compiled code calls lgammaf, erff, ... (the JIT binds them by name): within f32's
+  // precision of the interpreter, which computes in double.
+  const char *src = "def f(x: f32[4], y: f32[4]) = sum(lgamma(x * x + 0.5) + erf(x) * atan2(y, x) + digamma(y * y + 1) + "
+                    "expm1(x) * log1p(y * y) + softplus(x) + round(x * 4) + hypot(x, y) + tan(x) * cosh(y) + exp2(y))\n";
+  std::vector<Tensor> at{vec({0.3, -0.7, 1.1, 0.05}), vec({-0.4, 0.9, 0.25, -1.3})};
+  auto cs = compileOk(src);
+  ValueGrad want = valueAndGrad(cs->program.funcs[0], at);
+  ASSERT_TRUE(want.error.empty()) << want.error;
+  auto again = compileOk(src);
+  std::string error;
+  auto cf = compileFunction(again->program.funcs[0], {}, error);
+  ASSERT_TRUE(cf) << error;
+  EvalResult jit = invokeCompiled(*cf, again->program.funcs[0], at, {});
+  ASSERT_TRUE(jit.ok()) << jit.error;
+  EXPECT_TRUE(close(jit.outputs[0].data[0], want.value.data[0], 2e-6));
+  for (size_t p = 0; p < 2; ++p)
+    for (size_t i = 0; i < 4; ++i)
+      EXPECT_TRUE(close(jit.outputs[p + 1].data[i], want.grads[p].data[i], 2e-5)) << p << "[" << i << "]";
+}
+
 } // namespace

@@ -66,6 +66,25 @@ TEST(TensorBuilders, PiecesAreReadWhereTheyLandAndNowhereElse) {
   expectBuilt("def f(A: [2, 2]) = stack(A, A * 2, axis=2)[1, 0, 1]\n", {mat(2, 2, {1, 2, 3, 4})}, {}, 6);
 }
 
+TEST(TensorBuilders, ManyPiecesJoinInOneValue) {
+  // 60 pieces (more than fusion's depth of 48): element k of the joined vector is x[k % 3] * k,
+  // each piece a slice of one element.
+  std::string pieces;
+  double want = 0;
+  for (int k = 0; k < 60; ++k) {
+    pieces += std::string(k ? ", " : "") + "x[" + std::to_string(k % 3) + ":" + std::to_string(k % 3 + 1) + "] * " +
+              std::to_string(k);
+    want += (k % 3 + 1) * k * (k % 7);
+  }
+  std::string weights = "[";
+  for (int k = 0; k < 60; ++k)
+    weights += std::string(k ? ", " : "") + std::to_string(k % 7);
+  expectBuilt("def f(x: [3]) = sum(concat(" + pieces + ") * " + weights + "])\n", {vec({1, 2, 3})}, {}, want);
+  EXPECT_EQ(compileErrors("def f(x: [3]) = concat()\n"), "t.expr:1:17: error: 'concat' takes at least 1 argument, got 0\n"
+                                                          "  def f(x: [3]) = concat()\n"
+                                                          "                  ^\n");
+}
+
 TEST(TensorBuilders, ErrorsNameThePieceAndTheRule) {
   auto err = [](const std::string &body) {
     return compileErrors("dim n, m\ndef f(x: [n], y: [m], a, b) = " + body + "\n");

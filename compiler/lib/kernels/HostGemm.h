@@ -42,6 +42,7 @@ constexpr int64_t kBlasTrialSize = 256;
 constexpr double kBlasSlowerLimit = 1.5;
 /// The choice (measured at the first call; without CBLAS or without gradc's kernels
 /// compiled ahead of time nothing is measured and useBlas says whether CBLAS is there).
+/// The environment variable GRADC_BLAS=on or off makes it without timing.
 const BlasChoice &blasChoice();
 
 /// The functions the JIT binds for generated code: the host gemm (kHostGemmF64,

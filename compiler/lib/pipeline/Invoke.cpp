@@ -164,7 +164,7 @@ bool checkIndexBounds(const Graph &g, const std::vector<NodeId> &roots,
                       ? what + paramNames[p] + at + " = " + value
                       : what + value + " (element " + std::to_string(r) + ")";
           error += pick ? " is out of range for " + std::to_string(classes) + " classes"
-                        : " is out of range for axis " + std::to_string(axis) + " of size " + std::to_string(classes);
+                        : " is out of range for the axis it indexes, of size " + std::to_string(classes);
           loc = g.loc(static_cast<NodeId>(i));
           return false;
         }

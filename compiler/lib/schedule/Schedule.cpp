@@ -120,7 +120,8 @@ Demand demandOf(const Graph &g, const std::vector<NodeId> &roots) {
       // the result for equality. A recomputed operand may round differently in another
       // loop (a*b+c contracted to an FMA in one and not the other), find no tie, and
       // divide 0 by 0: the operand is stored once and every loop reads the same bits.
-      if (node.op == Op::ReduceMax || node.op == Op::ReduceMin)
+      // prod's gradient likewise finds the zeros of its operand and divides by the rest.
+      if (node.op == Op::ReduceMax || node.op == Op::ReduceMin || node.op == Op::ReduceProd)
         need[o] |= kOnce;
       // The tiled kernel reads its right operand's rows along memory, one panel per block of
       // the left operand's rows: a transposed view (B.T, the gradient's G @ W.T) would be read

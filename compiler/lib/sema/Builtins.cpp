@@ -228,9 +228,9 @@ ExprBuilder::Value ExprBuilder::builtin(const Expr &e, const std::vector<ExprId>
   }
   const Builtin &spec = b->second;
   if (n < spec.minArgs || n > spec.maxArgs) {
-    std::string want = spec.minArgs == spec.maxArgs
-                           ? plural(spec.minArgs, "argument")
-                           : std::to_string(spec.minArgs) + " or " + plural(spec.maxArgs, "argument");
+    std::string want = spec.minArgs == spec.maxArgs ? plural(spec.minArgs, "argument")
+                       : spec.maxArgs == kManyArgs  ? "at least " + plural(spec.minArgs, "argument")
+                                                    : std::to_string(spec.minArgs) + " or " + plural(spec.maxArgs, "argument");
     return fail(e.loc, "'" + fn + "' takes " + want + ", got " + std::to_string(n));
   }
   if (!spec.takesAxis && !kws.empty())

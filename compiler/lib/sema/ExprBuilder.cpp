@@ -308,6 +308,7 @@ ExprBuilder::Value ExprBuilder::index(const Expr &e) {
   Attrs a;
   bool ok = true;
   int64_t arrayAxis = -1, gatherAt = 0, kept = 0; // kept: axes of the result so far
+  int64_t firstInt = -1, lastInt = -1;             // items that are integer indices
   for (size_t k = 0; k < shape.size(); ++k) {
     const Dim size = shape[k];
     std::string axis = "axis " + std::to_string(k) + " of size " + dims.str(size);
@@ -367,9 +368,21 @@ ExprBuilder::Value ExprBuilder::index(const Expr &e) {
     else if (dimDifference(size, *i, diff) && diff <= 0)
       ok = !fail(item.loc, "index " + dims.str(*i) + " is out of range for " + axis).failed;
     a.ints.insert(a.ints.end(), {0, i->sym, i->off, -1, 0});
+    firstInt = firstInt < 0 ? static_cast<int64_t>(k) : firstInt;
+    lastInt = static_cast<int64_t>(k);
   }
   if (!ok)
     return Value{kNoNode, std::nullopt, true};
+  // NumPy counts integers as index arrays too: separated from the array by a slice, it puts
+  // the gathered axes first; gradc's gather puts them in the array's place. Where the two
+  // differ, the subscript is refused rather than given another meaning.
+  if (arrayAxis >= 0 && firstInt >= 0 && gatherAt != 0) {
+    int64_t lo = std::min(firstInt, arrayAxis), hi = std::max(lastInt, arrayAxis);
+    for (int64_t k = lo; k <= hi; ++k)
+      if (ast_[e.kids[static_cast<size_t>(k) + 1]].kind == ExprKind::Slice)
+        return fail(e.loc, "an index array and an integer index separated by a slice: NumPy would put the "
+                           "gathered axes first; index in two steps to say which order you mean");
+  }
   NodeId indexed = make(e.loc, Op::Index, {base}, a);
   if (arrayAxis < 0 || indexed == kNoNode)
     return Value{indexed, std::nullopt, indexed == kNoNode};

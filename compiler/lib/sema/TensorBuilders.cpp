@@ -15,6 +15,10 @@ namespace gradc {
 
 namespace {
 
+// Lists nest into tensors of one more axis per level: a limit keeps a hostile nesting from
+// building shapes whose size grows with its square.
+constexpr int64_t kMaxStackedRank = 32;
+
 // a + b as a dim when the sum has that form (a literal added to anything).
 std::optional<Dim> addDims(const Dim &a, const Dim &b) {
   if (a.isLiteral())
@@ -89,7 +93,7 @@ ExprBuilder::Value ExprBuilder::listValue(ExprId root) {
     }
     std::vector<NodeId> items;
     std::vector<SourceLoc> at;
-    bool failed = e.kids.empty() && fail(e.loc, "an empty list has no value").failed;
+    bool failed = false; // (the grammar has no empty list)
     for (ExprId k : e.kids) {
       failed = failed || values_[k].failed || values_[k].node == kNoNode;
       items.push_back(values_[k].node);
@@ -136,6 +140,11 @@ NodeId ExprBuilder::concatOf(SourceLoc loc, const std::vector<NodeId> &pieces, c
       return kNoNode;
     }
     length = *next;
+    if (length.isLiteral() && length.off > kMaxDimSize) {
+      fail(at[i], std::string(what) + ": the joined axis would have " + std::to_string(length.off) +
+                      " elements, more than 2^40, the largest size of an axis");
+      return kNoNode;
+    }
   }
   if (pieces.size() == 1)
     return pieces[0];
@@ -159,6 +168,11 @@ NodeId ExprBuilder::stackOf(SourceLoc loc, const std::vector<NodeId> &pieces, co
                             int64_t axis, const char *what) {
   const Shape &first = g_.type(pieces[0]).shape;
   int64_t rank = static_cast<int64_t>(first.size()) + 1;
+  if (rank > kMaxStackedRank) {
+    fail(loc, std::string(what) + " would have " + std::to_string(rank) + " axes; stacking stops at " +
+                  std::to_string(kMaxStackedRank));
+    return kNoNode;
+  }
   if (axis < -rank || axis >= rank) {
     fail(loc, "axis " + std::to_string(axis) + " is out of range for " + what + " of rank " + std::to_string(rank));
     return kNoNode;
@@ -205,8 +219,10 @@ ExprBuilder::Value ExprBuilder::tensorBuilder(const Expr &e, const std::vector<E
     NodeId v = values_[args[1]].node;
     if (!g_.type(v).isScalar())
       return fail(ast_[args[1]].loc, "the fill value of 'full' must be a scalar, not " + shapeStr(v));
+    if (g_.node(v).op == Op::Const) // a literal stays a constant (which adapts to f32 as literals do)
+      return done(g_.constant(g_.node(v).num, *shape, g_.type(v).dtype));
     Attrs a;
-    a.type = Type{isFloat(g_.type(v).dtype) ? g_.type(v).dtype : DType::F64, *shape};
+    a.type = Type{g_.type(v).dtype, *shape}; // the fill value's dtype
     return done(make(e.loc, Op::Broadcast, {v}, a));
   }
   // iota(n), eye(n): n a static dim.

@@ -55,12 +55,14 @@ struct LibmFunction {
 const std::vector<LibmFunction> &libmFunctions() {
   static const std::vector<LibmFunction> all = [] {
     std::vector<LibmFunction> out;
+    // libm by its own handle (gradc links it), so a host that loaded gradc locally finds it too.
+    void *libm = dlopen("libm.so.6", RTLD_LAZY | RTLD_NOLOAD);
     for (int i = 0; i < static_cast<int>(MathFn::Count); ++i) {
       const MathFnInfo &info = mathFnInfo(static_cast<MathFn>(i));
       if (!info.inLibm)
         continue;
       for (std::string name : {std::string(info.name), std::string(info.name) + "f"})
-        if (void *address = dlsym(RTLD_DEFAULT, name.c_str()))
+        if (void *address = dlsym(libm ? libm : RTLD_DEFAULT, name.c_str()))
           out.push_back({name, address});
     }
     return out;

@@ -61,8 +61,8 @@ bool forEachGathered(EvalContext &c, const std::vector<int64_t> &x, const Tensor
   for (int64_t s = 0; s < count; ++s) {
     double i = idx.data[static_cast<size_t>(s)];
     if (!(i >= 0 && i < static_cast<double>(n))) {
-      c.error = "index " + integerText(i) + " (element " + std::to_string(s) + " of the index array) is out of range for axis " +
-                std::to_string(axis) + " of size " + std::to_string(n);
+      c.error = "index " + integerText(i) + " (element " + std::to_string(s) +
+                " of the index array) is out of range for the axis it indexes, of size " + std::to_string(n);
       return false;
     }
   }

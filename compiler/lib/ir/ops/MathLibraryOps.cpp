@@ -137,9 +137,11 @@ void registerGammaOps(OpInfo *t) {
       .scalar1 = digammaScalar,
       .local = [](D &d, NodeId v) { return d.mul(v, d.un(Op::Trigamma, d.a)); },
       .element = [](B &b, In x) { return digammaOf(b, x[0]); }, .cost = 80});
-  // trigamma: the gradient of a gradient, not differentiated again (no source spelling)
+  // trigamma: the gradient of a gradient (no source spelling). Its own derivative,
+  // polygamma(2), is not there yet: differentiating it is a compiler error, never a silent 0.
   t[int(Op::Trigamma)] = elementwise({.name = "trigamma", .arity = 1, .shape = arithmeticShape,
       .scalar1 = trigammaScalar,
+      .local = [](D &, NodeId) -> NodeId { internalError("trigamma has no derivative yet"); },
       .element = [](B &b, In x) { return trigammaOf(b, x[0]); }, .cost = 80});
 }
 

@@ -76,7 +76,8 @@ template <class A, class V> V digammaOf(A &b, V x) {
 template <class A, class V> V trigammaOf(A &b, V x) {
   using namespace special;
   auto low = b.lt(x, b.konst(0.5));
-  V s = b.math(MathFn::Sin, b.mul(b.konst(kPi), x));
+  // sin^2(pi x) has period 1: of the fractional part, so a large |x| loses nothing to pi x.
+  V s = b.math(MathFn::Sin, b.mul(b.konst(kPi), b.sub(x, b.math(MathFn::Trunc, x))));
   V sum = b.konst(0.0);
   V y = shiftUp(b, b.select(low, b.sub(b.konst(1.0), x), x), sum,
                 [&](V v) { return b.div(b.konst(1.0), b.mul(v, v)); });
