@@ -22,7 +22,9 @@ double gaussian() { return std::sqrt(-2.0 * std::log(uniform())) * std::cos(6.28
 
 int main() {
   gradc::Compiler compiler;
-  gradc::Module m = compiler.compileFile(MODEL_FILE, {.dims = {{"N", N}, {"D", D}, {"H", H}, {"C", C}}});
+  gradc::CompileOptions options;
+  options.dims = {{"N", N}, {"D", D}, {"H", H}, {"C", C}};
+  gradc::Module m = compiler.compileFile(MODEL_FILE, options);
   if (!m.ok()) {
     std::fprintf(stderr, "%s", m.errors().c_str());
     return 1;

@@ -16,7 +16,9 @@ int main() {
 
   // Dims bound at compile time are not arguments of the compiled functions.
   const int64_t m = 8, d = 3;
-  gradc::Module model = compiler.compileFile(MODEL_FILE, {.dims = {{"m", m}, {"d", d}}});
+  gradc::CompileOptions options;
+  options.dims = {{"m", m}, {"d", d}};
+  gradc::Module model = compiler.compileFile(MODEL_FILE, options);
   if (!model.ok()) {
     std::fprintf(stderr, "%s", model.errors().c_str());
     return 1;

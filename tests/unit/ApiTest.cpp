@@ -27,6 +27,28 @@ TEST(Api, CompileErrorsAreStructuredDiagnostics) {
   EXPECT_THROW(m.function<double(double, void *)>("f"), gradc::LookupError);
 }
 
+TEST(Api, ADefaultModuleIsNotOkAndUnknownSymbolsThrow) {
+  gradc::Module empty;
+  EXPECT_FALSE(empty.ok());
+  EXPECT_EQ(empty.errors(), "gradc: this Module holds no compiled source (it was default-constructed)\n");
+  try {
+    empty.function<double(double, void *)>("f");
+    ADD_FAILURE() << "no LookupError";
+  } catch (const gradc::LookupError &e) {
+    EXPECT_EQ(std::string(e.what()), "gradc: cannot look up 'f': the module did not compile:\n"
+                                     "gradc: this Module holds no compiled source (it was default-constructed)\n");
+  }
+  gradc::Module m = gradc::Compiler().compileSource("def f(x) = x * x\n");
+  ASSERT_TRUE(m.ok()) << m.errors();
+  EXPECT_EQ(m.prototype("f"), "double f(double x, void *ws)");
+  try {
+    m.prototype("g");
+    ADD_FAILURE() << "no LookupError";
+  } catch (const gradc::LookupError &e) {
+    EXPECT_EQ(std::string(e.what()), "gradc: no function 'g' (the module has f, f_grad, f_workspace_size)");
+  }
+}
+
 TEST(Api, MissingFileAndBadOptionsAreDiagnostics) {
   gradc::Compiler c;
   gradc::Module m = c.compileFile("/nonexistent/model.expr");

@@ -107,7 +107,8 @@ public:
   Module(Module &&) noexcept;
   Module &operator=(Module &&) noexcept;
 
-  /// True when the source compiled; otherwise see diagnostics().
+  /// True when the source compiled; otherwise see diagnostics(). A default-constructed
+  /// Module holds no source: not ok(), and errors() says so.
   bool ok() const;
   /// The compile errors, in source order; empty when ok().
   const std::vector<SourceDiagnostic> &diagnostics() const;
@@ -118,6 +119,7 @@ public:
   /// The exported C symbols (f, f_grad, f_workspace_size, ...).
   std::vector<std::string> symbols() const;
   /// The C prototype of a symbol, e.g. "double f_grad(double x, double *d_x, void *ws)".
+  /// Throws LookupError when there is no such symbol (the message lists those there are).
   std::string prototype(const std::string &symbol) const;
 
   /// The function `symbol` as a typed function pointer. Throws LookupError when there is

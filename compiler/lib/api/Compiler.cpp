@@ -11,6 +11,7 @@
 namespace gradc {
 
 struct Module::Impl {
+  bool compiled = false; // a default Module holds nothing
   std::vector<SourceDiagnostic> diagnostics;
   std::string rendered;
   std::shared_ptr<CompiledSource> source; // the program the compiled functions refer to
@@ -27,6 +28,8 @@ struct Module::Impl {
   };
   std::map<std::string, Symbol> symbols;
   std::map<int32_t, int64_t> boundDims;
+  /// The symbol, or LookupError (a module that did not compile, an unknown name).
+  const Symbol &named(const std::string &symbol) const;
 };
 
 Module::Module() : impl_(std::make_shared<Impl>()) {}
@@ -36,9 +39,11 @@ Module &Module::operator=(const Module &) = default;
 Module::Module(Module &&) noexcept = default;
 Module &Module::operator=(Module &&) noexcept = default;
 
-bool Module::ok() const { return impl_->diagnostics.empty(); }
+bool Module::ok() const { return impl_->compiled && impl_->diagnostics.empty(); }
 const std::vector<SourceDiagnostic> &Module::diagnostics() const { return impl_->diagnostics; }
-std::string Module::errors() const { return impl_->rendered; }
+std::string Module::errors() const {
+  return impl_->compiled ? impl_->rendered : "gradc: this Module holds no compiled source (it was default-constructed)\n";
+}
 
 std::vector<std::string> Module::symbols() const {
   std::vector<std::string> out;
@@ -48,8 +53,21 @@ std::vector<std::string> Module::symbols() const {
 }
 
 std::string Module::prototype(const std::string &symbol) const {
-  auto it = impl_->symbols.find(symbol);
-  return it == impl_->symbols.end() ? std::string() : it->second.prototype;
+  return impl_->named(symbol).prototype;
+}
+
+const Module::Impl::Symbol &Module::Impl::named(const std::string &symbol) const {
+  if (!compiled || !diagnostics.empty())
+    throw LookupError("gradc: cannot look up '" + symbol + "': the module did not compile:\n" +
+                      (compiled ? rendered : "gradc: this Module holds no compiled source (it was default-constructed)\n"));
+  auto it = symbols.find(symbol);
+  if (it == symbols.end()) {
+    std::string names;
+    for (const auto &[name, sym] : symbols)
+      names += (names.empty() ? "" : ", ") + name;
+    throw LookupError("gradc: no function '" + symbol + "' (the module has " + names + ")");
+  }
+  return it->second;
 }
 
 static std::string signatureText(const std::vector<std::string> &t) {
@@ -60,21 +78,11 @@ static std::string signatureText(const std::vector<std::string> &t) {
 }
 
 void *Module::lookup(const std::string &symbol, const std::vector<std::string> &types) const {
-  if (!ok())
-    throw LookupError("gradc: cannot look up '" + symbol + "': the module did not compile:\n" +
-                      impl_->rendered);
-  auto it = impl_->symbols.find(symbol);
-  if (it == impl_->symbols.end()) {
-    std::string names;
-    for (const auto &[name, sym] : impl_->symbols)
-      names += (names.empty() ? "" : ", ") + name;
-    throw LookupError("gradc: no function '" + symbol + "' (the module has " + names + ")");
-  }
-  if (it->second.types != types)
+  const Impl::Symbol &sym = impl_->named(symbol);
+  if (sym.types != types)
     throw LookupError("gradc: '" + symbol + "' was requested as " + signatureText(types) +
-                      ", but its signature is " + signatureText(it->second.types) + ": " +
-                      it->second.prototype);
-  return it->second.address;
+                      ", but its signature is " + signatureText(sym.types) + ": " + sym.prototype);
+  return sym.address;
 }
 
 void Module::diagnose(const std::string &symbol, const void *const *args, bool valueIsNaN) const {
@@ -143,6 +151,7 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
                                const std::string &name) const {
   Module m;
   Module::Impl &impl = *m.impl_;
+  impl.compiled = true; // what follows either compiles it or says why not
   auto fail = [&](uint32_t line, uint32_t col, const std::string &message) {
     impl.diagnostics.push_back({name, line, col, message});
     impl.rendered += name + (line ? ":" + std::to_string(line) + ":" + std::to_string(col) : "") +
@@ -220,6 +229,7 @@ Module Compiler::compileFile(const std::string &path, const CompileOptions &opti
   std::optional<std::string> text = readSourceFile(path, diags);
   if (!text) {
     Module m;
+    m.impl_->compiled = true; // a file that could not be read: its errors say why
     for (const Diagnostic &d : diags.all())
       m.impl_->diagnostics.push_back({path, d.loc.line, d.loc.col, d.message});
     m.impl_->rendered = diags.rendered();
