@@ -29,6 +29,13 @@ def write(text, suffix=".expr"):
     return f.name
 
 
+# emit takes --opt-level as run does: 0 and 3 write a working object, other levels are refused.
+out = os.path.join(tempfile.mkdtemp(), "l4")
+r = run("emit", LECTURE, "-o", out, "--opt-level", "0")
+test("emit --opt-level 0", r.returncode == 0 and os.path.getsize(out + ".o") > 0, r.stderr)
+r = run("emit", LECTURE, "-o", out, "--opt-level", "2")
+test("emit --opt-level 2 is refused", r.returncode == 2 and "--opt-level" in r.stderr, r.stderr)
+
 # Text output: value, then one line per gradient, numbers in shortest round-trip form.
 r = run("run", LECTURE, "--fn", "simple", "--at", "x=-2", "--at", "y=5", "--at", "z=-4")
 test("text output", r.returncode == 0 and r.stdout == "simple = -12\ndsimple/dx = -4\ndsimple/dy = -4\ndsimple/dz = 3\n", r.stdout + r.stderr)

@@ -150,6 +150,10 @@ int main(int argc, char **argv) {
   emitCmd->add_option("--target", emit.triple, "TRIPLE: generate code for another target (default: the host)");
   emitCmd->add_option("--target-cpu", emit.common.targetCpu, "CPU: tune for this CPU (default: the host's; 'generic' for any)");
   emitCmd->add_flag("--fast-math", emit.common.fastMath, "allow rewrites exact only up to signed zeros and NaN");
+  emitCmd->add_option("--opt-level", emit.common.optLevel, "LLVM optimization of the object: 3 (O3 with "
+                                                           "vectorization) or 0 (none); default: 3, or 0 for "
+                                                           "modules over 3,000 instructions")
+      ->check(CLI::IsMember({0, 3}));
   emitCmd->add_flag("--stats", emit.common.stats, "print what was written (to stderr)");
 
   CheckOptions check;
