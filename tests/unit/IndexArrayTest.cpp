@@ -27,11 +27,7 @@ void expectGathered(const std::string &src, const std::vector<Tensor> &at, doubl
   ValueGrad vg = valueAndGrad(cs->program.funcs[0], at);
   ASSERT_TRUE(vg.error.empty()) << vg.error;
   EXPECT_EQ(vg.value.data[0], value);
-  auto again = compileOk(src);
-  std::string error;
-  auto cf = compileFunction(again->program.funcs[0], {}, error);
-  ASSERT_TRUE(cf) << error;
-  EvalResult jit = invokeCompiled(*cf, again->program.funcs[0], at, {});
+  EvalResult jit = jitValueAndGrad(src, at);
   ASSERT_TRUE(jit.ok()) << jit.error;
   EXPECT_EQ(jit.outputs[0].data[0], value);
   for (size_t p = 0; p < grads.size(); ++p) {

@@ -51,11 +51,7 @@ TEST(MathLibrary, ValuesAndDerivativesMatchMpmathOnEveryEngine) {
       EXPECT_TRUE(close(r.outputs[0].data[0], along == 0 ? c.dx : c.dy)) << "forward mode, along " << along;
     }
 
-    auto again = compileOk(src);
-    std::string error;
-    auto cf = compileFunction(again->program.funcs[0], {}, error);
-    ASSERT_TRUE(cf) << error;
-    EvalResult jit = invokeCompiled(*cf, again->program.funcs[0], at, {});
+    EvalResult jit = jitValueAndGrad(src, at);
     ASSERT_TRUE(jit.ok()) << jit.error;
     EXPECT_TRUE(close(jit.outputs[0].data[0], c.f)) << "JIT value";
     EXPECT_TRUE(close(jit.outputs[1].data[0], c.dx)) << "JIT df/dx";
@@ -72,11 +68,7 @@ TEST(MathLibrary, F32CodeCallsTheF32FunctionsAndAgrees) {
   auto cs = compileOk(src);
   ValueGrad want = valueAndGrad(cs->program.funcs[0], at);
   ASSERT_TRUE(want.error.empty()) << want.error;
-  auto again = compileOk(src);
-  std::string error;
-  auto cf = compileFunction(again->program.funcs[0], {}, error);
-  ASSERT_TRUE(cf) << error;
-  EvalResult jit = invokeCompiled(*cf, again->program.funcs[0], at, {});
+  EvalResult jit = jitValueAndGrad(src, at);
   ASSERT_TRUE(jit.ok()) << jit.error;
   EXPECT_TRUE(close(jit.outputs[0].data[0], want.value.data[0], 2e-6));
   for (size_t p = 0; p < 2; ++p)

@@ -43,11 +43,7 @@ TEST(Numerics, EdgeCasesFollowIeeeAndPyTorchOnBothEngines) {
     EXPECT_TRUE(same(interp.grads[0].data[0], c.dx)) << "interpreter df/dx";
     EXPECT_TRUE(same(interp.grads[1].data[0], c.dy)) << "interpreter df/dy";
 
-    auto again = compileOk(src);
-    std::string error;
-    auto cf = compileFunction(again->program.funcs[0], {}, error);
-    ASSERT_TRUE(cf) << error;
-    EvalResult jit = invokeCompiled(*cf, again->program.funcs[0], at, {});
+    EvalResult jit = jitValueAndGrad(src, at);
     ASSERT_TRUE(jit.ok()) << jit.error;
     EXPECT_TRUE(same(jit.outputs[0].data[0], c.f)) << "JIT value";
     EXPECT_TRUE(same(jit.outputs[1].data[0], c.dx)) << "JIT df/dx";

@@ -31,11 +31,7 @@ void expectBuilt(const std::string &src, const std::vector<Tensor> &at, const st
     for (size_t i = 0; i < at[p].data.size(); ++i)
       EXPECT_NEAR(vg.grads[p].data[i], centralDifference(fn, at, p, i, dims), 1e-7 + 1e-9 * std::fabs(want))
           << "d" << p << "[" << i << "]"; // central differences lose |f| * 1e-16 / 1e-6
-  auto again = compileOk(src);
-  std::string error;
-  auto cf = compileFunction(again->program.funcs[0], {}, error);
-  ASSERT_TRUE(cf) << error;
-  EvalResult jit = invokeCompiled(*cf, again->program.funcs[0], at, dims);
+  EvalResult jit = jitValueAndGrad(src, at, dims);
   ASSERT_TRUE(jit.ok()) << jit.error;
   EXPECT_NEAR(jit.outputs[0].data[0], want, 1e-13);
   for (size_t p = 0; p < at.size(); ++p)
@@ -139,11 +135,8 @@ TEST(StructureBuiltins, ProdAndNormGradientsAtZero) {
     auto cs = compileOk("def f(x: [3]) = prod(x)\n");
     ValueGrad vg = valueAndGrad(cs->program.funcs[0], {vec(at)});
     EXPECT_EQ(vg.grads[0].data, want);
-    std::string error;
-    auto again = compileOk("def f(x: [3]) = prod(x)\n");
-    auto cf = compileFunction(again->program.funcs[0], {}, error);
-    ASSERT_TRUE(cf) << error;
-    EvalResult jit = invokeCompiled(*cf, again->program.funcs[0], {vec(at)}, {});
+    EvalResult jit = jitValueAndGrad("def f(x: [3]) = prod(x)\n", {vec(at)});
+    ASSERT_TRUE(jit.ok()) << jit.error;
     EXPECT_EQ(jit.outputs[1].data, want);
   }
   auto cs = compileOk("def f(x: [3]) = norm(x)\n");

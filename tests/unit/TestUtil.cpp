@@ -1,6 +1,9 @@
 // TestUtil.cpp: helpers shared by the unit tests.
 #include "TestUtil.h"
 
+#include "pipeline/Compile.h"
+#include "pipeline/Invoke.h"
+
 #include "autodiff/ForwardMode.h"
 
 #include <gtest/gtest.h>
@@ -30,6 +33,18 @@ std::string compileErrors(const std::string &text, const std::string &name) {
   if (compileSource(source, diags, cs))
     ADD_FAILURE() << "expected a compile error for:\n" << text;
   return diags.rendered();
+}
+
+EvalResult jitValueAndGrad(const std::string &src, const std::vector<Tensor> &at, const std::vector<int64_t> &dims) {
+  auto cs = compileOk(src);
+  EvalResult r;
+  std::string error;
+  auto cf = cs ? compileFunction(cs->program.funcs[0], {}, error) : nullptr;
+  if (!cf) {
+    r.error = "JIT compile failed: " + error;
+    return r;
+  }
+  return invokeCompiled(*cf, cs->program.funcs[0], at, dims);
 }
 
 Tensor scalar(double v) { return Tensor{{}, {v}}; }

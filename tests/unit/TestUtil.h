@@ -43,6 +43,11 @@ Tensor valueOf(const Function &fn, const std::vector<Tensor> &params,
 double centralDifference(const Function &fn, std::vector<Tensor> params, size_t p, size_t i,
                          const std::vector<int64_t> &dimValues = {}, double step = 1e-6);
 
+/// `src`'s only function compiled afresh by the JIT and called at `at` (dim values `dims`):
+/// value, then gradients. A compile error comes back as the result's error.
+EvalResult jitValueAndGrad(const std::string &src, const std::vector<Tensor> &at,
+                           const std::vector<int64_t> &dims = {});
+
 /// |a - b| / max(1, |a|, |b|): relative for large values, absolute near zero.
 double relError(double a, double b);
 
