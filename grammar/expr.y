@@ -61,9 +61,10 @@ program: %empty | items nl_opt ;
 items: item | items NEWLINE item ;
 nl_opt: %empty | NEWLINE ;
 
-// item: 'dim' names | 'def' name '(' params ')' ('=' expr | '{' stmts '}')
+// item: 'dim' names | 'dim' name '=' size | 'def' name '(' params ')' ('=' expr | '{' stmts '}')
 item
   : DIM dim_names { drv.addDims($2); }
+  | DIM IDENT "'='" arith { drv.addDims({{at(@2), $2, $4}}); }
   | DEF IDENT "'('" params_opt "')'" "'='" expr
       { drv.addFunc({at(@2), at(@7), $2, $4, {{gradc::Stmt::Return, at(@7), "", $7}}, false}); }
   | DEF IDENT "'('" params_opt "')'" "'{'" stmts nl_opt "'}'"
@@ -100,10 +101,9 @@ dim_refs
   : dim_ref { $$.push_back(std::move($1)); }
   | dim_refs "','" dim_ref { $$ = std::move($1); $$.push_back(std::move($3)); }
   ;
-dim_ref
-  : IDENT { $$ = {at(@1), $1, 0}; }
-  | NUMBER { $$ = drv.dimLiteral(at(@1), $1); }
-  ;
+// A shape entry is a literal, a dim's name or dim arithmetic (`D*(D+1)/2`), sorted out by
+// dimRef (one rule for all three: a name is also the start of an expression).
+dim_ref: arith { $$ = drv.dimRef(at(@1), $1); } ;
 
 stmts
   : stmt { $$.push_back(std::move($1)); }

@@ -3,7 +3,8 @@
 // softmax, fan-out, every comparison, tensors built by lists, concat, stack, iota, eye and
 // full, the structure builtins, gathers by the index array y) over parameters of fixed shapes,
 //   def f(A: [3, 4], b: [4], c: [3, 1], s, M: [4, 3], v: [3], y: const i32[3])
-// or, with `symbolic`, of a run-time dim n (4 in [3, 4] becomes n; run with n >= 4).
+// or, with `symbolic`, of a run-time dim n (4 in [3, 4] becomes n; run with n >= 4), with
+// sizes computed from it (3*n, n+n).
 #pragma once
 
 #include <random>
@@ -116,6 +117,9 @@ private:
       std::string n = symbolic_ ? "n" : "4";
       if (rng_() % 5 == 0)
         return "prod(tanh(" + expr("34", d) + ") + 1.5, axis=0)";
+      if (rng_() % 6 == 0) // dim arithmetic: sizes 3*n and n+n, a slice n:2*n of length n
+        return rng_() % 2 ? "reshape(" + expr("34", d) + ", [3*" + n + "])[" + n + ":2*" + n + "]"
+                          : "reshape(concat(" + expr("4", d) + ", " + expr("4", d) + "), [2, " + n + "])[1]";
       if (rng_() % 4 == 0)
         return "concat(" + expr("4", d) + "[0:1], " + expr("4", d) + "[1:" + n + "] * full([" + n + " - 1], " +
                expr("", d) + "))";

@@ -3,6 +3,7 @@
 
 #include "Output.h"
 #include "autodiff/ReverseMode.h"
+#include "ir/DimArith.h"
 #include "interp/Interpreter.h"
 #include "pipeline/Compile.h"
 #include "pipeline/Emit.h"
@@ -269,6 +270,10 @@ int checkCommand(const CheckOptions &opts) {
     if (!fixed.count(sym))
       std::cout << "note: dim " << dims.names[static_cast<size_t>(sym)]
                 << " = 3 (choose with --dim)\n";
+  if (std::string e = completeDimValues(dims, dimValues, fn->mentionedDims()); !e.empty()) {
+    std::cerr << opts.common.file << ": error: " << e << " (choose the dims with --dim)\n";
+    return kUserError;
+  }
 
   // Refuse dims too large for memory before anything is made (n = 2^40 is 8 TiB per vector).
   if (std::string e = checkValueMemory(*fn, dims, dimValues); !e.empty()) {

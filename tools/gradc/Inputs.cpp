@@ -2,6 +2,7 @@
 // the one rule of support/Numbers.h; JSON files are read by support/JsonValues.h.
 #include "Inputs.h"
 
+#include "ir/DimArith.h"
 #include "support/JsonValues.h"
 #include "support/Memory.h"
 #include "support/Numbers.h"
@@ -88,8 +89,8 @@ bool inferDims(const Shape &shape, const Given &g, const std::string &name, cons
               std::to_string(g.shape->size()) + " dimension" + (g.shape->size() == 1 ? "" : "s");
       return false;
     }
-    for (size_t k = 0; k < shape.size(); ++k)
-      if (!shape[k].isLiteral() && !bind(shape[k].sym, (*g.shape)[k] - shape[k].off))
+    for (size_t k = 0; k < shape.size(); ++k) // a derived dim is computed, and then checked by take()
+      if (!shape[k].isLiteral() && !dims.isDerived(shape[k].sym) && !bind(shape[k].sym, (*g.shape)[k] - shape[k].off))
         return false;
     return true;
   }
@@ -99,6 +100,8 @@ bool inferDims(const Shape &shape, const Given &g, const std::string &name, cons
   for (const Dim &d : shape) {
     if (d.isLiteral()) {
       knownSizes.push_back(d.off);
+    } else if (dims.isDerived(d.sym)) {
+      return true; // computed once its dims are known
     } else if (bound[static_cast<size_t>(d.sym)]) {
       knownSizes.push_back(*bound[static_cast<size_t>(d.sym)] + d.off);
     } else if (d.off == 0 && (unknown < 0 || unknown == d.sym)) {
@@ -172,6 +175,11 @@ bool parseDims(const std::vector<std::string> &specs, const DimTable &dims,
     }
     if (!seen.insert(sym).second) {
       error = "--dim " + name + " is given twice";
+      return false;
+    }
+    if (dims.isDerived(sym)) {
+      error = "--dim " + s + ": dim '" + name + "' is " + derivedDimText(dims, sym) +
+              ", computed from the dims it is made of; give those";
       return false;
     }
     std::string v = s.substr(eq + 1);
@@ -308,6 +316,8 @@ std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims, 
   out.dimValues.resize(dims.names.size(), 0);
   for (size_t i = 0; i < bound.size(); ++i)
     out.dimValues[i] = bound[i].value_or(0);
+  if (std::string e = completeDimValues(dims, out.dimValues, fn.mentionedDims()); !e.empty())
+    return fail(e);
   if (std::string e = checkValueMemory(fn, dims, out.dimValues); !e.empty())
     return fail(e);
 
@@ -328,6 +338,17 @@ std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims, 
         fail("'" + name + "' has shape " + dims.str(type.shape) + " (" + std::to_string(count) + " value" +
              (count == 1 ? "" : "s") + "), but " + std::to_string(g.data.size()) +
              (g.data.size() == 1 ? " was" : " were") + " given");
+        return false;
+      }
+      if (g.shape && *g.shape != t.shape) { // equal counts, but a derived size differs
+        auto text = [](const std::vector<int64_t> &v) {
+          std::string r;
+          for (int64_t x : v)
+            r += (r.empty() ? "" : ", ") + std::to_string(x);
+          return "[" + r + "]";
+        };
+        fail("'" + name + "' has shape " + dims.str(type.shape) + ", which is " + text(t.shape) +
+             " for these dims, but its value has shape " + text(*g.shape));
         return false;
       }
       if (isInteger(type.dtype)) {

@@ -1,6 +1,9 @@
 // HeaderWriter.cpp: prototypes and their comments, from the same AbiSet the code implements.
 #include "abi/HeaderWriter.h"
 
+#include "ir/DimArith.h"
+
+#include <algorithm>
 #include <sstream>
 
 namespace gradc {
@@ -32,6 +35,21 @@ std::string argumentShapes(const AbiFunction &f, const DimTable &dims) {
     out += cTypeName(a.dtype);
     out += a.pointer && a.shape.empty() ? "[1]" : shapeText(a.shape, dims);
   }
+  return out;
+}
+
+// "M = (D*D+D)/2": the derived dims the arguments' shapes name, which are not arguments.
+std::string derivedDimsText(const AbiFunction &f, const DimTable &dims) {
+  std::vector<int32_t> seen;
+  std::string out;
+  for (const AbiArg &a : f.args)
+    for (const Dim &d : a.shape)
+      if (!d.isLiteral() && dims.isDerived(d.sym) && std::find(seen.begin(), seen.end(), d.sym) == seen.end()) {
+        seen.push_back(d.sym);
+        std::string text = derivedDimText(dims, d.sym);
+        if (text != dims.names[static_cast<size_t>(d.sym)])
+          out += (out.empty() ? "" : ", ") + dims.names[static_cast<size_t>(d.sym)] + " = " + text;
+      }
   return out;
 }
 
@@ -77,7 +95,10 @@ std::string writeHeader(const std::vector<HeaderFunction> &fns, const DimTable &
     const AbiSet &abi = hf.abi;
     h << "\n/* " << fn.name << ", " << source << ":" << fn.loc.line << "\n"
       << "   " << abi.value.symbol << "(" << argumentShapes(abi.value, dims) << ")\n"
-      << "   " << abi.grad.symbol << "(" << argumentShapes(abi.grad, dims) << ") */\n"
+      << "   " << abi.grad.symbol << "(" << argumentShapes(abi.grad, dims) << ")";
+    if (std::string derived = derivedDimsText(abi.grad, dims); !derived.empty())
+      h << "\n   where " << cCommentText(derived);
+    h << " */\n"
       << abi.value.prototype() << ";\n"
       << abi.grad.prototype() << ";\n"
       << abi.workspaceSizePrototype(dims) << ";\n";

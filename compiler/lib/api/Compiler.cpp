@@ -2,6 +2,7 @@
 // module per function, typed lookup checked against the C ABI.
 #include "gradc/gradc.h"
 
+#include "ir/DimArith.h"
 #include "pipeline/Compile.h"
 #include "pipeline/Invoke.h"
 #include "pipeline/Pipeline.h"
@@ -180,10 +181,14 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
       auto it = std::find(program.dims->names.begin(), program.dims->names.end(), dim);
       if (it == program.dims->names.end())
         return fail(0, 0, "no dim '" + dim + "' in the program");
+      int32_t sym = static_cast<int32_t>(it - program.dims->names.begin());
+      if (program.dims->isDerived(sym))
+        return fail(0, 0, "dim '" + dim + "' is " + derivedDimText(*program.dims, sym) +
+                              ", computed from the dims it is made of; give those");
       if (value < 0 || value > kMaxDimSize)
         return fail(0, 0, "dim '" + dim + "' is " + std::to_string(value) + ": a dim is between 0 and " +
                               std::to_string(kMaxDimSize) + " (2^40)");
-      build.boundDims[static_cast<int32_t>(it - program.dims->names.begin())] = value;
+      build.boundDims[sym] = value;
     }
     impl.boundDims = build.boundDims;
     if (!options.function.empty() && !program.find(options.function))

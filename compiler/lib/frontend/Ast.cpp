@@ -71,14 +71,16 @@ std::string Ast::exprToString(ExprId root) const {
   return out;
 }
 
-static void printParam(std::ostream &os, const ParamDecl &p) {
+static void printParam(std::ostream &os, const Ast &ast, const ParamDecl &p) {
   os << p.name << ": " << (p.isConst ? "const " : "") << dtypeName(p.dtype);
   if (p.hasShape) {
     os << "[";
     for (size_t i = 0; i < p.shape.size(); ++i) {
       if (i)
         os << ", ";
-      if (p.shape[i].name.empty())
+      if (p.shape[i].expr != kNoExpr)
+        os << ast.exprToString(p.shape[i].expr);
+      else if (p.shape[i].name.empty())
         os << p.shape[i].size;
       else
         os << p.shape[i].name;
@@ -89,13 +91,13 @@ static void printParam(std::ostream &os, const ParamDecl &p) {
 
 void Ast::dump(std::ostream &os) const {
   for (const DimDecl &d : dims)
-    os << "dim " << d.name << "\n";
+    os << "dim " << d.name << (d.value == kNoExpr ? "" : " = " + exprToString(d.value)) << "\n";
   for (const FuncDef &f : funcs) {
     os << "def " << f.name << "(";
     for (size_t i = 0; i < f.params.size(); ++i) {
       if (i)
         os << ", ";
-      printParam(os, f.params[i]);
+      printParam(os, *this, f.params[i]);
     }
     os << ")\n";
     for (const Stmt &s : f.body) {

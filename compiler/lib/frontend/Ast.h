@@ -36,11 +36,13 @@ struct Expr {
   std::vector<ExprId> kids;
 };
 
-/// One entry of a parameter's shape as written: a literal size or a dim's name.
+/// One entry of a parameter's shape as written: a literal size, a dim's name, or dim
+/// arithmetic (`expr`, checked by sema).
 struct DimRef {
   SourceLoc loc;
-  std::string name; // empty for a literal
+  std::string name; // empty for a literal or an expression
   int64_t size = 0;
+  ExprId expr = kNoExpr;
 };
 
 struct ParamDecl {
@@ -72,6 +74,7 @@ struct FuncDef {
 struct DimDecl {
   SourceLoc loc;
   std::string name;
+  ExprId value = kNoExpr; // `dim M = D*(D+1)/2`: the size M names
 };
 
 /// A parsed file: dims and functions in source order, expressions in one arena.

@@ -33,6 +33,15 @@ ExprId ParseDriver::number(SourceLoc loc, std::string text) {
   return ast.add(ExprKind::Number, loc, std::move(text));
 }
 
+DimRef ParseDriver::dimRef(SourceLoc loc, ExprId e) {
+  const Expr &x = ast[e];
+  if (x.kind == ExprKind::Name)
+    return {loc, x.text, 0, kNoExpr};
+  if (x.kind == ExprKind::Number)
+    return dimLiteral(loc, x.text);
+  return {loc, "", 0, e};
+}
+
 DimRef ParseDriver::dimLiteral(SourceLoc loc, const std::string &text) {
   DimRef d{loc, "", 0};
   bool integral = text.find_first_not_of("0123456789") == std::string::npos;

@@ -35,6 +35,7 @@ public:
   void addFunc(FuncDef def);
   ExprId number(SourceLoc loc, std::string text);
   DimRef dimLiteral(SourceLoc loc, const std::string &text);
+  DimRef dimRef(SourceLoc loc, ExprId e);
   ExprId indexExpr(SourceLoc loc, ExprId base, const std::vector<ExprId> &items);
   void openBracket(char ch, int line, int col);
   void closeBracket(char ch);

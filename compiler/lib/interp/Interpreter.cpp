@@ -1,11 +1,17 @@
 // Interpreter.cpp: evaluates the needed nodes in id order through the op table's evaluators.
 #include "interp/Interpreter.h"
 
+#include "ir/DimArith.h"
+#include "ir/Function.h"
+
 namespace gradc {
 
 EvalResult evaluate(const Graph &g, const std::vector<NodeId> &roots,
-                    const std::vector<Tensor> &params, const std::vector<int64_t> &dimValues) {
+                    const std::vector<Tensor> &params, const std::vector<int64_t> &givenDims) {
   EvalResult result;
+  std::vector<int64_t> dimValues = givenDims; // with the derived dims (`K*D`) computed
+  if (result.error = completeDimValues(g.dims(), dimValues, mentionedDims(g)); !result.error.empty())
+    return result;
   size_t n = g.size();
   std::vector<bool> needed(n, false);
   for (NodeId r : roots)

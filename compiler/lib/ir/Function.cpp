@@ -1,29 +1,57 @@
 // Function.cpp: queries on checked functions.
 #include "ir/Function.h"
 
+#include "ir/DimArith.h"
 #include "ir/Inline.h"
+#include "ir/OpTable.h"
+
+#include <algorithm>
 
 #include <set>
 
 namespace gradc {
 
-std::vector<int32_t> Function::usedDims() const {
+std::vector<int32_t> mentionedDims(const Graph &g) {
+  std::set<int32_t> used;
+  auto add = [&](const Dim &d) {
+    if (!d.isLiteral())
+      used.insert(d.sym);
+  };
+  for (size_t i = 0; i < g.size(); ++i) {
+    const Node &n = g.node(static_cast<NodeId>(i));
+    for (const Dim &d : n.type.shape)
+      add(d);
+    if (n.op == Op::DimValue)
+      used.insert(static_cast<int32_t>(n.ints[0]));
+    if (n.op == Op::Index || n.op == Op::IndexGrad) // an index `x[M-1]` need not be a size
+      for (const IndexAxis &a : decodeIndexSpec(n.ints)) {
+        add(a.start);
+        add(a.stop);
+      }
+  }
+  return {used.begin(), used.end()};
+}
+
+std::vector<int32_t> Function::mentionedDims() const {
   std::set<int32_t> used;
   for (const ParamInfo &p : params)
     for (const Dim &d : p.type.shape)
       if (!d.isLiteral())
         used.insert(d.sym);
-  if (result != kNoNode) {
-    for (size_t i = 0; i < graph->size(); ++i) {
-      const Node &n = graph->node(static_cast<NodeId>(i));
-      for (const Dim &d : n.type.shape)
-        if (!d.isLiteral())
-          used.insert(d.sym);
-      if (n.op == Op::DimValue)
-        used.insert(static_cast<int32_t>(n.ints[0]));
-    }
-  }
+  if (result != kNoNode && graph)
+    for (int32_t s : gradc::mentionedDims(*graph))
+      used.insert(s);
   return {used.begin(), used.end()};
+}
+
+std::vector<int32_t> Function::usedDims() const {
+  if (!graph)
+    return mentionedDims();
+  std::vector<int32_t> given;
+  for (int32_t sym : mentionedDims())
+    givenDimsOf(graph->dims(), sym, given);
+  std::sort(given.begin(), given.end());
+  return given;
 }
 
 const Function *Program::find(const std::string &name) const {

@@ -24,9 +24,15 @@ struct Function {
   std::vector<ParamInfo> params;
   NodeId result = kNoNode;
 
-  /// The dims this function's shapes mention, ascending (its C ABI dim arguments).
+  /// The declared dims this function's sizes are made of, ascending (its C ABI dim
+  /// arguments): `[K, D*(D+1)/2]` uses K and D.
   std::vector<int32_t> usedDims() const;
+  /// Every dim its shapes, indices and dim values mention, derived ones included, ascending.
+  std::vector<int32_t> mentionedDims() const;
 };
+
+/// Every dim the nodes of `g` mention (shapes, indices, dim values), ascending.
+std::vector<int32_t> mentionedDims(const Graph &g);
 
 struct Program {
   std::shared_ptr<DimTable> dims = std::make_shared<DimTable>();

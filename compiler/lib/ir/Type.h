@@ -1,4 +1,5 @@
-// Type.h: dtypes and shapes of IR values; sizes are literals or affine in one named dim.
+// Type.h: dtypes and shapes of IR values; a size is a literal or a dim plus a literal, where
+// the dim is declared (`dim n`) or derived from others (`D*(D+1)/2`, ir/DimArith.h).
 #pragma once
 
 #include "gradc/Diagnostics.h"
@@ -21,9 +22,42 @@ struct Dim {
 
 using Shape = std::vector<Dim>;
 
-/// The names of a program's dims, indexed by Dim::sym.
+/// How a dim's value is found: given (a declared dim, bound by `--dim` or an argument), or
+/// computed from dims before it (ir/DimArith.h).
+struct DimPoly {
+  /// coef * the product of `atoms` (sorted, repeated for powers; none for the constant).
+  struct Term {
+    std::vector<int32_t> atoms;
+    int64_t coef = 0;
+    bool operator==(const Term &) const = default;
+  };
+  std::vector<Term> terms; // sorted by atoms, no zero coefficient
+  int64_t den = 1;         // > 0; the value is sum(terms) / den, which must divide exactly
+  bool operator==(const DimPoly &) const = default;
+};
+struct DimDef {
+  enum Kind : uint8_t {
+    Given,    // a declared dim: `dim n`
+    Poly,     // a polynomial in earlier dims: `K*D`, `D*(D+1)/2`
+    Quotient, // num / divisor, two sizes that are not constant multiples: `N/B`
+    Alias,    // a declared name for another size: `dim M = D*(D+1)/2`, `dim m = n+1`
+  } kind = Given;
+  DimPoly poly;
+  Dim num, divisor; // Quotient
+  Dim alias;        // Alias
+};
+
+/// The dims of a program, indexed by Dim::sym: the declared ones first, in source order, then
+/// the derived ones as the program first uses them. Deriving a dim happens in shape rules,
+/// which see the table as const: it adds an entry and never changes one, so the table is
+/// logically unchanged (`mutable`). Compilation of one program is single-threaded up to
+/// lowering, which derives nothing new.
 struct DimTable {
-  std::vector<std::string> names;
+  mutable std::vector<std::string> names;
+  mutable std::vector<DimDef> defs; // parallel to names; missing entries are Given
+
+  const DimDef &def(int32_t sym) const;
+  bool isDerived(int32_t sym) const { return def(sym).kind != DimDef::Given; }
   std::string str(const Dim &d) const;
   std::string str(const Shape &s) const; // "[n, 3]"; "scalar" for []
 };

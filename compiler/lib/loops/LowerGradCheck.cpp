@@ -12,6 +12,7 @@
 #include "loops/LowerGradCheck.h"
 
 #include "loops/Builder.h"
+#include "loops/DerivedDims.h"
 #include "loops/ElementRules.h"
 #include "loops/FunctionLowering.h"
 #include "gradc/Diagnostics.h"
@@ -101,6 +102,7 @@ void GradCheckLowering::begin(Func &f) {
       dims_[static_cast<size_t>(sym)] = f.i64(v);
   for (size_t i = 0; i < abi_.dimArgs.size(); ++i)
     dims_[static_cast<size_t>(abi_.dimArgs[i])] = f.arg(static_cast<int32_t>(i));
+  deriveDims(f, g_.dims(), dims_);
   copy_.assign(fn_.params.size(), kNone);
   grad_.assign(fn_.params.size(), kNone);
   out_ = dOut_ = worst_ = kNone;
@@ -123,6 +125,7 @@ ExprId GradCheckLowering::sizesOk() {
     ok = f.logic(Op::And, ok,
                  f.compare(Op::Le, f.cast(kU64, f.arg(static_cast<int32_t>(i))),
                            f.u64(static_cast<uint64_t>(kMaxElements))));
+  ok = f.logic(Op::And, ok, derivedDimsOk(f, g_.dims(), dims_, fn_.mentionedDims()));
   for (const ParamInfo &p : fn_.params)
     ok = f.logic(Op::And, ok, shapeFits(f, g_, dims_, p.type.shape));
   return f.logic(Op::And, ok, shapeFits(f, g_, dims_, result_.shape));

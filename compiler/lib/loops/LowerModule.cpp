@@ -2,6 +2,7 @@
 // their packed entries, f_workspace_size), and the chunks of long code in pieces.
 #include "loops/LowerModule.h"
 
+#include "loops/DerivedDims.h"
 #include "loops/FunctionLowering.h"
 #include "loops/TiledKernel.h"
 #include "loops/Verifier.h"
@@ -59,6 +60,8 @@ std::unique_ptr<Func> SourceLowering::workspaceSize() const {
     dims[static_cast<size_t>(abi_.dimArgs[i])] = d;
     valid = f.logic(Op::And, valid, f.compare(Op::Le, f.cast(kU64, d), f.u64(static_cast<uint64_t>(kMaxElements))));
   }
+  deriveDims(f, in_.graph->dims(), dims);
+  valid = f.logic(Op::And, valid, derivedDimsOk(f, in_.graph->dims(), dims, mentionedDims(*in_.graph)));
   // Dims first: only then are the layouts' sums meaningful (and free of overflow).
   b.when(f.logicalNot(valid), [&] { b.emit(f.returnStmt(f.u64(UINT64_MAX))); });
   ExprId aValid = kNone, gValid = kNone;

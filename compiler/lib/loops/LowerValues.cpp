@@ -4,6 +4,7 @@
 #include "loops/FunctionLowering.h"
 
 #include "ir/OpTable.h"
+#include "loops/DerivedDims.h"
 
 #include <algorithm>
 
@@ -42,6 +43,7 @@ void FunctionLowering::begin(Func &f) {
   for (size_t i = 0; i < plan_.abi.args.size(); ++i)
     if (plan_.abi.args[i].role == ArgRole::Dim)
       dims_[static_cast<size_t>(plan_.abi.args[i].index)] = f.arg(static_cast<int32_t>(i));
+  deriveDims(f, g_.dims(), dims_);
   // Forget the previous function's values. Only what it set is reset, so that lowering many
   // chunks costs time linear in the program, not chunks x nodes.
   if (scalars_.size() != g_.size())

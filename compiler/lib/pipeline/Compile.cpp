@@ -1,6 +1,8 @@
 // Compile.cpp: the stages from a checked function to callable native code.
 #include "pipeline/Compile.h"
 
+#include "ir/DimArith.h"
+
 #include "support/Memory.h"
 
 #include "autodiff/ReverseMode.h"
@@ -35,7 +37,10 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
     error = tooBig;
     return nullptr;
   }
-  if (error = checkBoundShapes(*fn.graph, opts.boundDims); !error.empty())
+  std::map<int32_t, int64_t> bound = opts.boundDims; // and the derived dims of bound ones
+  if (error = completeBoundDims(fn.graph->dims(), bound, fn.mentionedDims()); !error.empty())
+    return nullptr;
+  if (error = checkBoundShapes(*fn.graph, bound); !error.empty())
     return nullptr;
   auto out = std::make_unique<CompiledFunction>();
   CompileStats &st = out->stats;
@@ -60,7 +65,7 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   in.graph = out->graph.get();
   in.value = out->roots[0];
   in.gradRoots = out->roots;
-  in.boundDims = opts.boundDims;
+  in.boundDims = bound;
   LoweringOptions lowering = opts.lowering;
   lowering.hostGemm = opts.blas;
   lowering.hostGemmAvailable = &hostGemmAvailable;

@@ -2,6 +2,8 @@
 // for the target instead of in-process code, and the header that describes it.
 #include "pipeline/Emit.h"
 
+#include "ir/DimArith.h"
+
 #include "autodiff/ReverseMode.h"
 #include "abi/HeaderWriter.h"
 #include "codegen/llvm/ObjectEmitter.h"
@@ -60,7 +62,8 @@ Prepared prepare(const std::vector<Function *> &fns, const EmitOptions &opts) {
     in.graph = opt.graph.get();
     in.value = opt.roots[0];
     in.gradRoots = opt.roots;
-    in.boundDims = opts.build.boundDims;
+    in.boundDims = opts.build.boundDims; // with the derived dims of bound ones (checked by checkMemory)
+    completeBoundDims(fn->graph->dims(), in.boundDims, fn->mentionedDims());
     p.inputs.push_back(in);
     p.graphs.push_back(std::move(opt.graph));
   }
@@ -85,7 +88,10 @@ static std::string checkMemory(const std::vector<Function *> &fns, const EmitOpt
   size_t nodes = 0;
   for (const Function *fn : fns) {
     nodes += fn->graph->size();
-    if (std::string e = checkBoundShapes(*fn->graph, opts.build.boundDims); !e.empty())
+    std::map<int32_t, int64_t> bound = opts.build.boundDims;
+    if (std::string e = completeBoundDims(fn->graph->dims(), bound, fn->mentionedDims()); !e.empty())
+      return e;
+    if (std::string e = checkBoundShapes(*fn->graph, bound); !e.empty())
       return e;
   }
   return checkCompileMemory(nodes);

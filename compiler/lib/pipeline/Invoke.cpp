@@ -1,6 +1,8 @@
 // Invoke.cpp: marshals tensors into the C ABI (per dtype) and calls the packed entries.
 #include "pipeline/Invoke.h"
 
+#include "ir/DimArith.h"
+
 #include "ir/OpTable.h"
 #include "loops/Plan.h"
 #include "support/Memory.h"
@@ -191,9 +193,12 @@ bool checkIndexBounds(const Graph &g, const std::vector<NodeId> &roots,
 }
 
 EvalResult invokeCompiled(const CompiledFunction &cf, const Function &fn,
-                          const std::vector<Tensor> &params, const std::vector<int64_t> &dimValues,
+                          const std::vector<Tensor> &params, const std::vector<int64_t> &givenDims,
                           bool valueOnly) {
   EvalResult result;
+  std::vector<int64_t> dimValues = givenDims; // with the derived dims (`K*D`) computed
+  if (result.error = completeDimValues(cf.graph->dims(), dimValues, mentionedDims(*cf.graph)); !result.error.empty())
+    return result;
   std::vector<std::string> names;
   for (const ParamInfo &p : fn.params)
     names.push_back(p.name);

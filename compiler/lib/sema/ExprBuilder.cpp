@@ -2,6 +2,7 @@
 // explicit-stack post-order, so a 200,000-deep expression needs no deep recursion.
 #include "sema/ExprBuilder.h"
 
+#include "ir/DimArith.h"
 #include "ir/Inline.h"
 #include "ir/OpTable.h"
 
@@ -87,8 +88,8 @@ void ExprBuilder::visit(ExprId id) {
     break;
   case ExprKind::Neg: {
     const Value &a = values_[e.kids[0]];
-    if (a.dim) // -n is not affine in n: sym -2 (offsets are at most 2^56: no overflow)
-      v.dim = a.dim->sym < -1 ? *a.dim : Dim{a.dim->isLiteral() ? -1 : -2, -a.dim->off};
+    if (a.dim)
+      v.dim = negateDim(g_.dims(), *a.dim);
     if (a.node != kNoNode)
       v.node = make(e.loc, Op::Neg, {a.node});
     break;
@@ -136,10 +137,15 @@ ExprBuilder::Value ExprBuilder::name(const Expr &e) {
     return Value{it->second, std::nullopt, false};
   int32_t d = findDim(g_.dims(), e.text, dimsVisible_);
   if (d >= 0) {
-    Attrs a;
-    a.ints = {d};
-    Value v{make(e.loc, Op::DimValue, {}, a), Dim{d, 0}, false};
-    return v;
+    Dim size = resolveDim(g_.dims(), d); // `dim M = D*(D+1)/2`: M's value is that size's
+    NodeId n = g_.constant(static_cast<double>(size.off));
+    if (!size.isLiteral()) {
+      Attrs a;
+      a.ints = {size.sym};
+      NodeId dv = make(e.loc, Op::DimValue, {}, a);
+      n = size.off == 0 || dv == kNoNode ? dv : make(e.loc, Op::Add, {dv, n});
+    }
+    return Value{n, size, n == kNoNode};
   }
   if (funcIndex_.count(e.text) || isBuiltinFunction(e.text))
     return fail(e.loc, "'" + e.text + "' is a function; call it as " + e.text + "(...)");
@@ -194,35 +200,6 @@ bool ExprBuilder::broadcastAll(SourceLoc loc, const char *what, std::vector<Node
   return true;
 }
 
-// Integer arithmetic on compile-time sizes: n - 1, 2 + n. Results not of the form
-// `dim + literal` are not sizes (sym -2 marks "integer, but not affine in one dim").
-// Dim::sym of an integer expression that is not a size: -2 (not affine in a dim, -n) or
-// kDimTooLarge (an offset beyond 2^56 in magnitude).
-constexpr int32_t kDimTooLarge = -3;
-
-static std::optional<Dim> foldDims(const std::string &op, const Dim &a, const Dim &b) {
-  const Dim notASize{-2, 0};
-  if (a.sym == kDimTooLarge || b.sym == kDimTooLarge)
-    return Dim{kDimTooLarge, 0};
-  if (a.sym == -2 || b.sym == -2)
-    return notASize;
-  // Sizes beyond 2^56 in magnitude are not sizes either (the value is still a number): so
-  // `dim + off` never overflows anywhere (dims are at most 2^56 when a function runs).
-  auto bounded = [&](Dim d) { return d.off > kMaxElements || d.off < -kMaxElements ? Dim{kDimTooLarge, 0} : d; };
-  int64_t r;
-  if (op == "+") {
-    if ((a.isLiteral() || b.isLiteral()) && !__builtin_add_overflow(a.off, b.off, &r))
-      return bounded(Dim{a.isLiteral() ? b.sym : a.sym, r});
-  } else if (op == "-") {
-    if ((b.isLiteral() || a.sym == b.sym) && !__builtin_sub_overflow(a.off, b.off, &r))
-      return bounded(b.isLiteral() ? Dim{a.sym, r} : Dim::lit(r));
-  } else if (op == "*" && a.isLiteral() && b.isLiteral()) {
-    if (!__builtin_mul_overflow(a.off, b.off, &r))
-      return bounded(Dim::lit(r));
-  }
-  return notASize;
-}
-
 static Op binaryOp(const std::string &s) {
   if (s == "+")
     return Op::Add;
@@ -241,8 +218,8 @@ ExprBuilder::Value ExprBuilder::binary(const Expr &e) {
   const Value &a = values_[e.kids[0]];
   const Value &b = values_[e.kids[1]];
   Value v;
-  if (a.dim && b.dim)
-    v.dim = foldDims(e.text, *a.dim, *b.dim);
+  if (a.dim && b.dim && e.text.size() == 1) // integer arithmetic on sizes: n - 1, K*D, D*(D+1)/2
+    v.dim = foldDims(g_.dims(), e.text[0], *a.dim, *b.dim);
   Op op = binaryOp(e.text);
   if (op == Op::MatMul && !g_.type(a.node).isScalar() && !g_.type(b.node).isScalar() &&
       (g_.type(a.node).shape.size() > 2 || g_.type(b.node).shape.size() > 2)) {

@@ -3,7 +3,9 @@
 #include "sema/Sema.h"
 
 #include "sema/ExprBuilder.h"
+#include "sema/SizeExprs.h"
 
+#include "ir/DimArith.h"
 #include "ir/Inline.h"
 
 #include <unordered_map>
@@ -87,7 +89,16 @@ std::vector<size_t> calleesFirst(const Ast &ast,
   return order;
 }
 
-bool checkParams(const FuncDef &def, const DimTable &dims, Diagnostics &diags,
+// A size of a parameter's shape or a dim declaration, when it is a literal: 0 to 2^40.
+bool literalSizeOk(const Dim &d, SourceLoc loc, const std::string &what, Diagnostics &diags) {
+  if (!d.isLiteral() || (d.off >= 0 && d.off <= kMaxDimSize))
+    return true;
+  diags.error(loc, what + " is " + std::to_string(d.off) + ": a size is between 0 and " + std::to_string(kMaxDimSize) +
+                       " (2^40)");
+  return false;
+}
+
+bool checkParams(const Ast &ast, const FuncDef &def, const DimTable &dims, Diagnostics &diags,
                  std::vector<ParamInfo> &out) {
   bool ok = true;
   std::unordered_map<std::string, SourceLoc> seen;
@@ -109,6 +120,13 @@ bool checkParams(const FuncDef &def, const DimTable &dims, Diagnostics &diags,
     }
     ParamInfo info{p.name, p.loc, Type{p.dtype, {}}, p.isConst, kNoNode};
     for (const DimRef &d : p.shape) {
+      if (d.expr != kNoExpr) {
+        std::optional<Dim> size = sizeOfExpr(ast, d.expr, dims, def.dimsBefore, diags);
+        bool fine = size && literalSizeOk(*size, d.loc, "this shape entry", diags);
+        ok = ok && fine;
+        info.type.shape.push_back(fine ? *size : Dim::lit(0));
+        continue;
+      }
       if (d.name.empty()) {
         info.type.shape.push_back(Dim::lit(d.size));
         continue;
@@ -122,7 +140,7 @@ bool checkParams(const FuncDef &def, const DimTable &dims, Diagnostics &diags,
         ok = false;
         sym = 0;
       }
-      info.type.shape.push_back(Dim{sym, 0});
+      info.type.shape.push_back(resolveDim(dims, sym));
     }
     if (literalElementCount(info.type.shape) < 0) {
       diags.error(p.loc, "parameter '" + p.name + "' would have more than " + maxElementsText() +
@@ -199,6 +217,16 @@ bool checkProgram(const Ast &ast, Diagnostics &diags, Program &program, bool inl
       diags.error(d.loc, "'" + d.name + "' is a builtin function and cannot be a dim");
     program.dims->names.push_back(d.name);
   }
+  // Derived dims (`dim M = D*(D+1)/2`) once every declared name has its place, each seeing the
+  // dims declared before it.
+  for (size_t i = 0; i < ast.dims.size(); ++i) {
+    const DimDecl &d = ast.dims[i];
+    if (d.value == kNoExpr || diags.hasErrors())
+      continue;
+    std::optional<Dim> size = sizeOfExpr(ast, d.value, *program.dims, i, diags);
+    if (size && literalSizeOk(*size, d.loc, "dim '" + d.name + "'", diags))
+      declareDerivedDim(*program.dims, static_cast<int32_t>(i), *size);
+  }
   // Functions: one definition per name, none shadowing a builtin or a dim.
   std::unordered_map<std::string, size_t> funcIndex;
   for (size_t i = 0; i < ast.funcs.size(); ++i) {
@@ -233,7 +261,7 @@ bool checkProgram(const Ast &ast, Diagnostics &diags, Program &program, bool inl
     fn.name = def.name;
     fn.loc = def.loc;
     fn.graph = std::make_shared<Graph>(program.dims);
-    bool ok = checkParams(def, *program.dims, diags, fn.params) &&
+    bool ok = checkParams(ast, def, *program.dims, diags, fn.params) &&
               buildBody(ast, def, diags, program, funcIndex, fn);
     if (!ok)
       return false;

@@ -5,6 +5,7 @@
 // its slice of the result with zeros elsewhere. So a piece's gradient is the matching slice of
 // the result's (index_grad's adjoint), and compiled code fuses the sum into one loop that reads
 // each element from the piece it falls in.
+#include "ir/DimArith.h"
 #include "sema/ExprBuilder.h"
 
 #include "ir/OpTable.h"
@@ -19,13 +20,10 @@ namespace {
 // building shapes whose size grows with its square.
 constexpr int64_t kMaxStackedRank = 32;
 
-// a + b as a dim when the sum has that form (a literal added to anything).
-std::optional<Dim> addDims(const Dim &a, const Dim &b) {
-  if (a.isLiteral())
-    return Dim{b.sym, b.off + a.off};
-  if (b.isLiteral())
-    return Dim{a.sym, a.off + b.off};
-  return std::nullopt;
+// a + b as a size (n + 2, n + m), or nullopt beyond what a size can hold.
+std::optional<Dim> addDims(const DimTable &dims, const Dim &a, const Dim &b) {
+  Dim sum = foldDims(dims, '+', a, b);
+  return sum.sym >= -1 ? std::optional<Dim>(sum) : std::nullopt;
 }
 
 // The index_grad spec (5 ints per axis, OpTable.h) that selects [start, start + len) along
@@ -133,10 +131,10 @@ NodeId ExprBuilder::concatOf(SourceLoc loc, const std::vector<NodeId> &pieces, c
       return kNoNode;
     }
     starts.push_back(length);
-    std::optional<Dim> next = addDims(length, s[ax]);
+    std::optional<Dim> next = addDims(g_.dims(), length, s[ax]);
     if (!next) {
       fail(at[i], std::string(what) + ": the joined axis would be " + g_.dims().str(length) + " + " +
-                    g_.dims().str(s[ax]) + ", a sum of two dims, which a shape cannot hold yet");
+                    g_.dims().str(s[ax]) + ", beyond what a size can hold");
       return kNoNode;
     }
     length = *next;
@@ -154,7 +152,7 @@ NodeId ExprBuilder::concatOf(SourceLoc loc, const std::vector<NodeId> &pieces, c
   NodeId sum = kNoNode;
   for (size_t i = 0; i < pieces.size(); ++i) {
     placed.type.dtype = g_.type(pieces[i]).dtype;
-    placed.ints = placement(placed.type.shape, ax, starts[i], *addDims(starts[i], g_.type(pieces[i]).shape[ax]));
+    placed.ints = placement(placed.type.shape, ax, starts[i], *addDims(g_.dims(), starts[i], g_.type(pieces[i]).shape[ax]));
     NodeId p = make(loc, Op::IndexGrad, {pieces[i]}, placed);
     if (p == kNoNode)
       return kNoNode;

@@ -1,5 +1,6 @@
 // StructureOps.cpp: ops that move values without arithmetic: broadcast, reshape,
 // transpose, indexing and its adjoint. Their gradients move the gradient back.
+#include "ir/DimArith.h"
 #include "ir/OpTable.h"
 #include "support/Numbers.h"
 
@@ -71,7 +72,7 @@ void mapBroadcast(IndexMapper &m, const Node &n, std::span<Val const> out, std::
 
 // --- reshape: same elements, new shape ---
 
-// Element counts are compared as products of literal sizes and multisets of dims.
+// Element counts are compared as sizes (ir/DimArith.h).
 bool reshapeShape(const ShapeQuery &q, Type &out, std::string &error) {
   auto factors = [](const Shape &s, int64_t &lit, std::map<std::pair<int32_t, int64_t>, int> &syms) {
     lit = literalElementCount(s); // -1 beyond 2^56: the target is refused below
@@ -87,7 +88,11 @@ bool reshapeShape(const ShapeQuery &q, Type &out, std::string &error) {
     error = "cannot reshape to " + q.dims.str(q.attrs.type.shape) + ": more than " + maxElementsText() + " elements";
     return false;
   }
-  if (la != lb || sa != sb) {
+  // The counts as sizes: [K, D] reshapes to [K*D], [M] with M = D*(D+1)/2 to [D+1, D/2]...
+  // when the polynomials are equal; too large to keep, they compare as multisets above.
+  Dim ca = elementCountDim(q.dims, q.in[0]->shape), cb = elementCountDim(q.dims, q.attrs.type.shape);
+  bool sameCount = ca.sym >= -1 && cb.sym >= -1 ? ca == cb : la == lb && sa == sb;
+  if (!sameCount) {
     error = "cannot reshape " + q.dims.str(q.in[0]->shape) + " to " +
             q.dims.str(q.attrs.type.shape) + ": the number of elements differs";
     return false;
@@ -174,16 +179,12 @@ bool indexedShape(const Shape &in, const std::vector<int64_t> &ints, const DimTa
   for (const AxisSpec &a : axes) {
     if (!a.slice)
       continue;
-    int64_t len;
-    if (a.start.isLiteral())
-      out.push_back(Dim{a.stop.sym, a.stop.off - a.start.off});
-    else if (dimDifference(a.stop, a.start, len))
-      out.push_back(Dim::lit(len));
-    else {
-      error = "the length of slice " + dims.str(a.start) + ":" + dims.str(a.stop) +
-              " is not known at compile time";
+    Dim len = foldDims(dims, '-', a.stop, a.start); // D:M is M-D long
+    if (len.sym < -1) {
+      error = "the length of slice " + dims.str(a.start) + ":" + dims.str(a.stop) + " is beyond what a size can hold";
       return false;
     }
+    out.push_back(len);
   }
   return true;
 }

@@ -1,0 +1,436 @@
+// DimArith.cpp: derived dims, kept as canonical polynomials with exact rational coefficients.
+#include "ir/DimArith.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace gradc {
+
+namespace {
+
+// Bounds that keep hostile sizes (`(a+b+c)^40`) cheap: beyond them an expression is a number,
+// not a size.
+constexpr size_t kMaxTerms = 32;
+constexpr size_t kMaxDegree = 8;
+
+using Poly = DimPoly;
+
+bool isConstant(const Poly &p) { return p.terms.empty() || (p.terms.size() == 1 && p.terms[0].atoms.empty()); }
+int64_t constantTerm(const Poly &p) { return !p.terms.empty() && p.terms[0].atoms.empty() ? p.terms[0].coef : 0; }
+
+// Sorted terms, equal monomials merged, no zero coefficients, den > 0 and coprime with them.
+// False on overflow or when the polynomial is too large to keep.
+bool normalize(Poly &p) {
+  std::sort(p.terms.begin(), p.terms.end(), [](const Poly::Term &a, const Poly::Term &b) { return a.atoms < b.atoms; });
+  std::vector<Poly::Term> merged;
+  for (Poly::Term &t : p.terms) {
+    if (!merged.empty() && merged.back().atoms == t.atoms) {
+      if (__builtin_add_overflow(merged.back().coef, t.coef, &merged.back().coef))
+        return false;
+    } else {
+      merged.push_back(std::move(t));
+    }
+  }
+  std::erase_if(merged, [](const Poly::Term &t) { return t.coef == 0; });
+  p.terms = std::move(merged);
+  if (p.den < 0) {
+    if (p.den == INT64_MIN)
+      return false;
+    p.den = -p.den;
+    for (Poly::Term &t : p.terms)
+      if (t.coef == INT64_MIN || (t.coef = -t.coef, false))
+        return false;
+  }
+  int64_t g = p.den;
+  for (const Poly::Term &t : p.terms)
+    g = std::gcd(g, t.coef);
+  if (g > 1) {
+    p.den /= g;
+    for (Poly::Term &t : p.terms)
+      t.coef /= g;
+  }
+  if (p.terms.empty())
+    p.den = 1;
+  if (p.terms.size() > kMaxTerms)
+    return false;
+  for (const Poly::Term &t : p.terms)
+    if (t.atoms.size() > kMaxDegree)
+      return false;
+  return true;
+}
+
+bool scale(Poly &p, int64_t k) {
+  for (Poly::Term &t : p.terms)
+    if (__builtin_mul_overflow(t.coef, k, &t.coef))
+      return false;
+  return true;
+}
+
+std::optional<Poly> polyOf(const DimTable &dims, const Dim &d) {
+  Poly p;
+  if (d.isLiteral()) {
+    p.terms.push_back({{}, d.off});
+  } else {
+    const DimDef &def = dims.def(d.sym);
+    if (def.kind == DimDef::Alias) {
+      std::optional<Poly> a = polyOf(dims, def.alias); // aliases name sizes, never aliases
+      if (!a)
+        return std::nullopt;
+      p = *a;
+    } else if (def.kind == DimDef::Poly) {
+      p = def.poly;
+    } else {
+      p.terms.push_back({{d.sym}, 1});
+    }
+    int64_t off;
+    if (__builtin_mul_overflow(d.off, p.den, &off))
+      return std::nullopt;
+    p.terms.push_back({{}, off});
+  }
+  if (!normalize(p))
+    return std::nullopt;
+  return p;
+}
+
+std::optional<Poly> add(Poly a, Poly b, int64_t sign) {
+  Poly r;
+  if (!scale(a, b.den) || !scale(b, a.den) || !scale(b, sign) || __builtin_mul_overflow(a.den, b.den, &r.den))
+    return std::nullopt;
+  r.terms = std::move(a.terms);
+  r.terms.insert(r.terms.end(), b.terms.begin(), b.terms.end());
+  if (!normalize(r))
+    return std::nullopt;
+  return r;
+}
+
+std::optional<Poly> mul(const Poly &a, const Poly &b) {
+  Poly r;
+  if (__builtin_mul_overflow(a.den, b.den, &r.den) || a.terms.size() * b.terms.size() > kMaxTerms * kMaxTerms)
+    return std::nullopt;
+  for (const Poly::Term &x : a.terms)
+    for (const Poly::Term &y : b.terms) {
+      Poly::Term t;
+      std::merge(x.atoms.begin(), x.atoms.end(), y.atoms.begin(), y.atoms.end(), std::back_inserter(t.atoms));
+      if (__builtin_mul_overflow(x.coef, y.coef, &t.coef))
+        return std::nullopt;
+      r.terms.push_back(std::move(t));
+    }
+  if (!normalize(r))
+    return std::nullopt;
+  return r;
+}
+
+std::string atomText(const DimTable &dims, int32_t sym) {
+  const std::string &n = dims.names[static_cast<size_t>(sym)];
+  return n.find_first_of("+-*/") == std::string::npos ? n : "(" + n + ")";
+}
+
+std::string polyText(const DimTable &dims, const Poly &p) {
+  std::string s;
+  for (size_t i = p.terms.size(); i-- > 0;) { // highest degree first: D*D+D
+    const Poly::Term &t = p.terms[i];
+    int64_t c = t.coef;
+    if (!s.empty())
+      s += c < 0 ? "-" : "+";
+    else if (c < 0)
+      s += "-";
+    uint64_t mag = c < 0 ? 0 - static_cast<uint64_t>(c) : static_cast<uint64_t>(c);
+    std::string body;
+    for (int32_t a : t.atoms)
+      body += (body.empty() ? "" : "*") + atomText(dims, a);
+    if (body.empty())
+      s += std::to_string(mag);
+    else
+      s += (mag == 1 ? "" : std::to_string(mag) + "*") + body;
+  }
+  if (p.den == 1)
+    return s;
+  return (p.terms.size() > 1 ? "(" + s + ")" : s) + "/" + std::to_string(p.den);
+}
+
+int32_t appendDerived(const DimTable &dims, DimDef def, std::string name) {
+  dims.defs.resize(dims.names.size());
+  dims.names.push_back(std::move(name));
+  dims.defs.push_back(std::move(def));
+  return static_cast<int32_t>(dims.names.size() - 1);
+}
+
+// The Dim of polynomial `p`: its whole constant part as the offset, the rest a dim (found, or
+// derived now).
+Dim internPoly(const DimTable &dims, Poly p) {
+  int64_t c = constantTerm(p);
+  int64_t off = c / p.den - ((c % p.den) < 0 ? 1 : 0); // floor: the rest of the constant is in [0, den)
+  if (off > kMaxElements || off < -kMaxElements)
+    return Dim{kDimTooLarge, 0};
+  int64_t whole;
+  for (Poly::Term &t : p.terms)
+    if (t.atoms.empty() && (__builtin_mul_overflow(off, p.den, &whole) || __builtin_sub_overflow(t.coef, whole, &t.coef)))
+      return Dim{kDimTooLarge, 0};
+  normalize(p); // cannot fail: it only removes or shrinks a term
+  if (isConstant(p))
+    return constantTerm(p) == 0 ? Dim::lit(off) : Dim{kNotASize, 0}; // a fraction
+  if (p.den == 1 && p.terms.size() == 1 && p.terms[0].coef == 1 && p.terms[0].atoms.size() == 1)
+    return Dim{p.terms[0].atoms[0], off};
+  for (size_t s = 0; s < dims.defs.size(); ++s)
+    if (dims.defs[s].kind == DimDef::Poly && dims.defs[s].poly == p)
+      return Dim{static_cast<int32_t>(s), off};
+  std::string name = polyText(dims, p);
+  DimDef def;
+  def.kind = DimDef::Poly;
+  def.poly = std::move(p);
+  return Dim{appendDerived(dims, std::move(def), std::move(name)), off};
+}
+
+bool isSize(const Dim &d) { return d.sym >= -1; }
+
+Dim quotient(const DimTable &dims, const Dim &a, const Dim &b) {
+  for (size_t s = 0; s < dims.defs.size(); ++s)
+    if (dims.defs[s].kind == DimDef::Quotient && dims.defs[s].num == a && dims.defs[s].divisor == b)
+      return Dim{static_cast<int32_t>(s), 0};
+  DimDef def;
+  def.kind = DimDef::Quotient;
+  def.num = a;
+  def.divisor = b;
+  auto text = [&](const Dim &d) {
+    std::string t = dims.str(d);
+    return t.find_first_of("+-*/") == std::string::npos ? t : "(" + t + ")";
+  };
+  return Dim{appendDerived(dims, std::move(def), text(a) + "/" + text(b)), 0};
+}
+
+} // namespace
+
+const DimDef &DimTable::def(int32_t sym) const {
+  static const DimDef given;
+  return sym >= 0 && static_cast<size_t>(sym) < defs.size() ? defs[static_cast<size_t>(sym)] : given;
+}
+
+Dim foldDims(const DimTable &dims, char op, const Dim &a, const Dim &b) {
+  if (a.sym == kDimTooLarge || b.sym == kDimTooLarge)
+    return Dim{kDimTooLarge, 0};
+  if (!isSize(a) || !isSize(b))
+    return Dim{kNotASize, 0};
+  std::optional<Poly> pa = polyOf(dims, a), pb = polyOf(dims, b);
+  if (!pa || !pb)
+    return Dim{kNotASize, 0};
+  std::optional<Poly> r;
+  switch (op) {
+  case '+':
+    r = add(*pa, *pb, 1);
+    break;
+  case '-':
+    r = add(*pa, *pb, -1);
+    break;
+  case '*':
+    // (N/B)*B is N: what a reshape of [N] to [B, N/B] counts.
+    for (auto [q, k] : {std::pair{a, b}, std::pair{b, a}})
+      if (!q.isLiteral() && q.off == 0 && dims.def(q.sym).kind == DimDef::Quotient && dims.def(q.sym).divisor == k)
+        return dims.def(q.sym).num;
+    r = mul(*pa, *pb);
+    break;
+  case '/': {
+    if (isConstant(*pb)) {
+      int64_t c = constantTerm(*pb);
+      if (c == 0 || (isConstant(*pa) && constantTerm(*pa) % c != 0))
+        return Dim{kNotASize, 0}; // 1/0 and 1/3 are numbers, not sizes
+      r = *pa;
+      if (__builtin_mul_overflow(r->den, c, &r->den) || !normalize(*r))
+        r.reset();
+      break;
+    }
+    // A quotient that is a constant (2*K*D / (K*D)) is that constant; another is an atom.
+    if (pa->terms.size() == pb->terms.size()) {
+      const Poly::Term &x = pa->terms.back(), &y = pb->terms.back();
+      if (x.atoms == y.atoms && x.coef % y.coef == 0) {
+        Poly k;
+        k.terms.push_back({{}, x.coef / y.coef});
+        if (std::optional<Poly> kb = mul(k, *pb); kb && *kb == *pa)
+          return Dim::lit(x.coef / y.coef * pb->den / pa->den);
+      }
+    }
+    Dim na = internPoly(dims, *pa), nb = internPoly(dims, *pb);
+    if (!isSize(na) || !isSize(nb))
+      return Dim{kNotASize, 0};
+    return quotient(dims, na, nb);
+  }
+  default:
+    return Dim{kNotASize, 0};
+  }
+  if (!r)
+    return Dim{kNotASize, 0}; // too large a polynomial to keep
+  return internPoly(dims, std::move(*r));
+}
+
+Dim negateDim(const DimTable &dims, const Dim &a) {
+  return foldDims(dims, '-', Dim::lit(0), a);
+}
+
+Dim elementCountDim(const DimTable &dims, const Shape &shape) {
+  Dim count = Dim::lit(1);
+  for (const Dim &d : shape)
+    count = foldDims(dims, '*', count, d);
+  return count;
+}
+
+void declareDerivedDim(const DimTable &dims, int32_t declared, const Dim &value) {
+  dims.defs.resize(dims.names.size());
+  // A size derived for this declaration alone gets its name: shapes then read `[K, M]`.
+  bool fresh = !value.isLiteral() && value.off == 0 && dims.def(value.sym).kind == DimDef::Poly &&
+               static_cast<size_t>(value.sym) + 1 == dims.names.size() &&
+               dims.names[static_cast<size_t>(value.sym)].find_first_of("+-*/") != std::string::npos;
+  if (fresh)
+    dims.names[static_cast<size_t>(value.sym)] = dims.names[static_cast<size_t>(declared)];
+  DimDef &d = dims.defs[static_cast<size_t>(declared)];
+  d.kind = DimDef::Alias;
+  d.alias = value;
+}
+
+Dim resolveDim(const DimTable &dims, int32_t sym) {
+  const DimDef &d = dims.def(sym);
+  return d.kind == DimDef::Alias ? d.alias : Dim{sym, 0};
+}
+
+void givenDimsOf(const DimTable &dims, int32_t sym, std::vector<int32_t> &out) {
+  std::vector<int32_t> stack{sym};
+  while (!stack.empty()) {
+    int32_t s = stack.back();
+    stack.pop_back();
+    if (s < 0)
+      continue;
+    const DimDef &d = dims.def(s);
+    switch (d.kind) {
+    case DimDef::Given:
+      if (std::find(out.begin(), out.end(), s) == out.end())
+        out.push_back(s);
+      break;
+    case DimDef::Poly:
+      for (const Poly::Term &t : d.poly.terms)
+        stack.insert(stack.end(), t.atoms.begin(), t.atoms.end());
+      break;
+    case DimDef::Quotient:
+      stack.push_back(d.num.sym);
+      stack.push_back(d.divisor.sym);
+      break;
+    case DimDef::Alias:
+      stack.push_back(d.alias.sym);
+      break;
+    }
+  }
+}
+
+std::string derivedDimText(const DimTable &dims, int32_t sym) {
+  const DimDef &d = dims.def(sym);
+  switch (d.kind) {
+  case DimDef::Poly:
+    return polyText(dims, d.poly);
+  case DimDef::Alias:
+    return dims.str(d.alias);
+  default:
+    return dims.names[static_cast<size_t>(sym)];
+  }
+}
+
+std::string completeDimValues(const DimTable &dims, std::vector<int64_t> &values, const std::vector<int32_t> &needed,
+                              std::vector<bool> *known) {
+  size_t n = dims.names.size();
+  values.resize(n, 0);
+  std::vector<std::string> why(n);
+  std::vector<bool> have(n, true);
+  if (known)
+    for (size_t s = 0; s < n; ++s)
+      have[s] = s < known->size() && (*known)[s];
+  // The given dims each derived one is computed from, for the message.
+  auto inputs = [&](int32_t s) {
+    std::vector<int32_t> given;
+    givenDimsOf(dims, s, given);
+    std::sort(given.begin(), given.end());
+    std::string t;
+    for (int32_t g : given)
+      t += (t.empty() ? "" : ", ") + dims.names[static_cast<size_t>(g)] + " = " + std::to_string(values[static_cast<size_t>(g)]);
+    return t;
+  };
+  auto valueOf = [&](const Dim &d, bool &ok, std::string &err) -> __int128 {
+    if (d.isLiteral())
+      return d.off;
+    size_t s = static_cast<size_t>(d.sym);
+    if (!have[s])
+      ok = false;
+    else if (!why[s].empty())
+      err = why[s];
+    return static_cast<__int128>(values[s]) + d.off;
+  };
+  constexpr __int128 kLimit = kMaxElements;
+  // A term beyond 2^69 makes the dim beyond 2^56 (for any denominator that matters); checked
+  // after each product, it keeps every product within 128 bits (values are below 2^58).
+  constexpr __int128 kTermLimit = static_cast<__int128>(1) << 69;
+  for (size_t s = 0; s < n; ++s) {
+    const DimDef &d = dims.def(static_cast<int32_t>(s));
+    if (d.kind == DimDef::Given)
+      continue;
+    bool ok = true;
+    std::string err;
+    __int128 v = 0;
+    if (d.kind == DimDef::Alias) {
+      v = valueOf(d.alias, ok, err);
+    } else if (d.kind == DimDef::Quotient) {
+      __int128 a = valueOf(d.num, ok, err), b = valueOf(d.divisor, ok, err);
+      if (ok && err.empty()) {
+        if (b <= 0 || a % b != 0)
+          err = dims.names[s] + " is " + std::to_string(static_cast<int64_t>(a)) + "/" +
+                std::to_string(static_cast<int64_t>(b)) + ", not a whole number, for " + inputs(static_cast<int32_t>(s));
+        else
+          v = a / b;
+      }
+    } else {
+      __int128 num = 0;
+      bool big = false;
+      for (const Poly::Term &t : d.poly.terms) {
+        __int128 term = t.coef;
+        for (int32_t atom : t.atoms) {
+          term *= valueOf(Dim{atom, 0}, ok, err);
+          if (term > kTermLimit || term < -kTermLimit) {
+            big = true;
+            term = 0;
+          }
+        }
+        num += term;
+      }
+      if (ok && err.empty()) {
+        if (big)
+          err = dims.names[s] + " is beyond 2^56 for " + inputs(static_cast<int32_t>(s));
+        else if (num % d.poly.den != 0)
+          err = (dims.names[s] == polyText(dims, d.poly) ? dims.names[s] : dims.names[s] + " = " + polyText(dims, d.poly)) +
+                " is not a whole number for " + inputs(static_cast<int32_t>(s));
+        else
+          v = num / d.poly.den;
+      }
+    }
+    if (ok && err.empty() && (v > kLimit || v < -kLimit))
+      err = dims.names[s] + " is beyond 2^56 for " + inputs(static_cast<int32_t>(s));
+    have[s] = ok;
+    why[s] = err;
+    values[s] = err.empty() && ok ? static_cast<int64_t>(v) : 0;
+  }
+  if (known)
+    *known = have;
+  for (int32_t s : needed)
+    if (s >= 0 && static_cast<size_t>(s) < n && have[static_cast<size_t>(s)] && !why[static_cast<size_t>(s)].empty())
+      return why[static_cast<size_t>(s)];
+  return "";
+}
+
+std::string completeBoundDims(const DimTable &dims, std::map<int32_t, int64_t> &bound, const std::vector<int32_t> &needed) {
+  std::vector<int64_t> values(dims.names.size(), 0);
+  std::vector<bool> known(dims.names.size(), false);
+  for (auto [s, v] : bound) {
+    values[static_cast<size_t>(s)] = v;
+    known[static_cast<size_t>(s)] = true;
+  }
+  std::string error = completeDimValues(dims, values, needed, &known);
+  for (size_t s = 0; s < values.size(); ++s)
+    if (known[s] && dims.isDerived(static_cast<int32_t>(s)))
+      bound[static_cast<int32_t>(s)] = values[s];
+  return error;
+}
+
+} // namespace gradc
