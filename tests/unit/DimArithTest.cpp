@@ -156,6 +156,12 @@ TEST(DimArith, ASizeThatDoesNotDivideIsAnErrorOrNaN) {
   auto third = compileOk(src);
   EXPECT_FALSE(compileFunction(third->program.funcs[0], bound, error));
   EXPECT_EQ(error, "H = N/2 is not a whole number for N = 7");
+  // A slice whose length is negative for the dims bound: an error before anything is made.
+  auto slice = compileOk("dim K, D\ndim M = D*(D+1)/2\ndef f(x: [K, M]) = sum(x[:, 2*D:M])\n");
+  bound.boundDims = {{0, 2}, {1, 2}};
+  EXPECT_FALSE(compileFunction(slice->program.funcs[0], bound, error));
+  EXPECT_EQ(error, "with the dims fixed at compile time (K = 2, D = 2), a value of shape [K, (D*D-3*D)/2] would "
+                   "have a negative size (-1)");
 }
 
 TEST(DimArith, BadSizesAreLocatedErrors) {

@@ -1,8 +1,11 @@
 // Graph.cpp: building nodes through the op table, folding, and hash-consing.
 #include "ir/Graph.h"
 
+#include "ir/DimArith.h"
+
 #include "ir/OpTable.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <ostream>
@@ -298,10 +301,18 @@ std::string checkBoundShapes(const Graph &g, const std::map<int32_t, int64_t> &b
     if (checkedElementCount(sizes) >= 0)
       continue;
     std::string fixed;
-    std::set<int32_t> named;
+    std::vector<int32_t> given; // the declared dims of the sizes: M-D names D
     for (const Dim &d : shape)
-      if (auto b = bound.find(d.sym); !d.isLiteral() && b != bound.end() && named.insert(d.sym).second)
-        fixed += (fixed.empty() ? "" : ", ") + g.dims().names[static_cast<size_t>(d.sym)] + " = " + std::to_string(b->second);
+      if (!d.isLiteral())
+        givenDimsOf(g.dims(), d.sym, given);
+    std::sort(given.begin(), given.end());
+    for (int32_t sym : given)
+      if (auto b = bound.find(sym); b != bound.end())
+        fixed += (fixed.empty() ? "" : ", ") + g.dims().names[static_cast<size_t>(sym)] + " = " + std::to_string(b->second);
+    for (int64_t size : sizes)
+      if (size < 0)
+        return "with the dims fixed at compile time (" + fixed + "), a value of shape " + g.dims().str(shape) +
+               " would have a negative size (" + std::to_string(size) + ")";
     return "with the dims fixed at compile time (" + fixed + "), a value of shape " + g.dims().str(shape) +
            " would have more than " + maxElementsText() + " elements";
   }
