@@ -69,6 +69,9 @@ item
       { drv.addFunc({at(@2), at(@7), $2, $4, {{gradc::Stmt::Return, at(@7), "", $7}}, false}); }
   | DEF IDENT "'('" params_opt "')'" "'{'" stmts nl_opt "'}'"
       { drv.addFunc({at(@2), at(@9), $2, $4, $7, true}); }
+  // After a syntax error the parser skips to the end of the line and goes on, so that every
+  // syntax error of the file is reported; the program is not checked further.
+  | error {}
   ;
 
 dim_names
@@ -112,6 +115,7 @@ stmts
 stmt
   : IDENT "'='" expr { $$ = {gradc::Stmt::Assign, at(@1), $1, $3}; }
   | RETURN expr { $$ = {gradc::Stmt::Return, at(@1), "", $2}; }
+  | error { $$ = {gradc::Stmt::Assign, at(@1), "", gradc::kNoExpr}; } // skipped to the line's end
   ;
 
 // Precedence, loosest first: comparison < + - < * / @ < unary - < ^ < postfix.

@@ -44,6 +44,14 @@ std::unique_ptr<CompiledSource> load(const CommonOptions &opts, int &exitCode) {
               << std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count()
               << " ms\n" << std::defaultfloat;
   if (!ok) {
+    // Errors only in functions that --fn's function does not call: warnings, and it runs.
+    const Function *chosen = opts.fn.empty() ? nullptr : out->program.find(opts.fn);
+    if (chosen && !chosen->hasErrors && opts.dump != "ast") {
+      diags.render(std::cerr, "warning");
+      std::cerr << opts.file << ": note: the warnings above are errors in functions that '" << opts.fn
+                << "' does not call; it is compiled without them\n";
+      return out;
+    }
     diags.render(std::cerr);
     exitCode = kUserError;
     return nullptr;

@@ -43,8 +43,9 @@ public:
   const std::vector<Diagnostic> &all() const { return list_; }
   const SourceFile *source() const { return source_.get(); }
 
-  /// Renders every diagnostic as `file:line:col: error: message`, the source line and a caret.
-  void render(std::ostream &os) const;
+  /// Renders every diagnostic as `file:line:col: error: message`, the source line and a caret;
+  /// `severity` replaces "error" (the errors of functions a command does not use are warnings).
+  void render(std::ostream &os, const char *severity = "error") const;
   std::string rendered() const;
 
   /// Upper bound on recorded errors; later ones are counted but dropped.

@@ -63,6 +63,7 @@ const Function *Program::find(const std::string &name) const {
 
 Function &Program::inlined(size_t i) {
   Function &f = funcs[i];
+  GRADC_ASSERT(!f.hasErrors, "a function with errors has no graph to make");
   if (!f.graph)
     f = inlineCalls(*this, i);
   return f;

@@ -22,6 +22,9 @@ struct Function {
   SourceLoc loc;
   std::shared_ptr<Graph> graph; // shared with a compiled function that optimized nothing
   std::vector<ParamInfo> params;
+  /// Sema reported errors in it, or it calls a function that has them: it has no graph, and
+  /// only the other functions of the program may be used (`gradc run --fn`).
+  bool hasErrors = false;
   NodeId result = kNoNode;
 
   /// The declared dims this function's sizes are made of, ascending (its C ABI dim

@@ -133,8 +133,8 @@ ExprBuilder::Value ExprBuilder::number(const Expr &e) {
 
 ExprBuilder::Value ExprBuilder::name(const Expr &e) {
   auto it = env.find(e.text);
-  if (it != env.end())
-    return Value{it->second, std::nullopt, false};
+  if (it != env.end()) // a name whose definition failed (reported there) fails quietly
+    return Value{it->second, std::nullopt, it->second == kNoNode};
   int32_t d = findDim(g_.dims(), e.text, dimsVisible_);
   if (d >= 0) {
     Dim size = resolveDim(g_.dims(), d); // `dim M = D*(D+1)/2`: M's value is that size's
@@ -412,6 +412,8 @@ ExprBuilder::Value ExprBuilder::call(const Expr &e) {
 // its functions call each other.
 ExprBuilder::Value ExprBuilder::callUser(const Expr &e, size_t index, const std::vector<ExprId> &args) {
   const Function &callee = bodies_[index];
+  if (callee.hasErrors) // reported in the callee; its signature may not even be known
+    return Value{kNoNode, std::nullopt, true};
   if (args.size() != callee.params.size())
     return fail(e.loc, "function '" + callee.name + "' takes " +
                            std::to_string(callee.params.size()) + " argument" +

@@ -194,8 +194,7 @@ bool buildBody(const Ast &ast, const FuncDef &def, Diagnostics &diags, const Pro
       continue;
     }
     defined[s.name] = s.loc;
-    if (v != kNoNode)
-      b.env[s.name] = v;
+    b.env[s.name] = v; // kNoNode when it failed: its uses then fail quietly, not as unknown names
   }
   if (ok && fn.result == kNoNode) {
     diags.error(def.endLoc, "function '" + def.name + "' has no 'return' statement");
@@ -254,6 +253,9 @@ bool checkProgram(const Ast &ast, Diagnostics &diags, Program &program, bool inl
   // Callees first, so that a call knows its callee's signature and result type. A call is
   // one node (Op::Call); bodies are inlined afterwards, each function on its own
   // (ir/Inline.h), so that checking costs the program's size, not the sum of inlined bodies.
+  // A function with errors does not stop the others: each is checked, and every error of
+  // the file is reported. A call of a function with errors fails quietly (the callee's
+  // errors are the cause), so its caller has errors too, and reports only its own.
   program.bodies.resize(ast.funcs.size());
   for (size_t f : order) {
     const FuncDef &def = ast.funcs[f];
@@ -261,20 +263,23 @@ bool checkProgram(const Ast &ast, Diagnostics &diags, Program &program, bool inl
     fn.name = def.name;
     fn.loc = def.loc;
     fn.graph = std::make_shared<Graph>(program.dims);
-    bool ok = checkParams(ast, def, *program.dims, diags, fn.params) &&
-              buildBody(ast, def, diags, program, funcIndex, fn);
-    if (!ok)
-      return false;
+    bool paramsOk = checkParams(ast, def, *program.dims, diags, fn.params);
+    if (!paramsOk || !buildBody(ast, def, diags, program, funcIndex, fn)) {
+      fn.hasErrors = true;
+      fn.graph = nullptr;
+      fn.result = kNoNode;
+    }
   }
   for (const Function &body : program.bodies) {
     Function fn = body;
-    if (hasCalls(body))
+    if (!body.hasErrors && hasCalls(body))
       fn.graph = nullptr; // made by Program::inlined
     program.funcs.push_back(std::move(fn));
   }
   if (inlineAll)
     for (size_t f = 0; f < program.funcs.size(); ++f)
-      program.inlined(f);
+      if (!program.funcs[f].hasErrors)
+        program.inlined(f);
   return !diags.hasErrors();
 }
 

@@ -40,14 +40,14 @@ static std::string printable(const std::string &line) {
   return out;
 }
 
-void Diagnostics::render(std::ostream &os) const {
+void Diagnostics::render(std::ostream &os, const char *severity) const {
   std::string file = source_ ? source_->name : std::string("<input>");
   for (const Diagnostic &d : list_) {
     if (!d.loc.valid()) {
-      os << file << ": error: " << d.message << "\n";
+      os << file << ": " << severity << ": " << d.message << "\n";
       continue;
     }
-    os << file << ":" << d.loc.line << ":" << d.loc.col << ": error: " << d.message << "\n";
+    os << file << ":" << d.loc.line << ":" << d.loc.col << ": " << severity << ": " << d.message << "\n";
     if (!source_)
       continue;
     std::string line = printable(source_->lineText(d.loc.line));
@@ -67,7 +67,7 @@ void Diagnostics::render(std::ostream &os) const {
     os << "^\n";
   }
   if (dropped_ > 0)
-    os << file << ": note: " << dropped_ << " more error" << (dropped_ == 1 ? "" : "s")
+    os << file << ": note: " << dropped_ << " more " << severity << (dropped_ == 1 ? "" : "s")
        << " not shown\n";
 }
 
