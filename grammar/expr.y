@@ -33,7 +33,7 @@ using gradc::ExprKind;
 }
 
 %token END 0 "end of file"
-%token DEF "'def'" DIM "'dim'" RETURN "'return'" CONST "'const'"
+%token DEF "'def'" DIM "'dim'" RETURN "'return'" CONST "'const'" LOCAL "'local'"
 %token <gradc::DType> DTYPE "type name"
 %token <std::string> IDENT "name" NUMBER "number"
 %token NEWLINE "end of line"
@@ -51,6 +51,7 @@ using gradc::ExprKind;
 %type <gradc::DimRef> dim_ref
 %type <gradc::Stmt> stmt
 %type <std::vector<gradc::Stmt>> stmts
+%type <gradc::FuncDef> item_def
 
 %start program
 
@@ -61,17 +62,22 @@ program: %empty | items nl_opt ;
 items: item | items NEWLINE item ;
 nl_opt: %empty | NEWLINE ;
 
-// item: 'dim' names | 'dim' name '=' size | 'def' name '(' params ')' ('=' expr | '{' stmts '}')
+// item: 'dim' names | 'dim' name '=' size | 'local'? 'def' name '(' params ')' ('=' expr | '{' stmts '}')
 item
   : DIM dim_names { drv.addDims($2); }
   | DIM IDENT "'='" arith { drv.addDims({{at(@2), $2, $4}}); }
-  | DEF IDENT "'('" params_opt "')'" "'='" expr
-      { drv.addFunc({at(@2), at(@7), $2, $4, {{gradc::Stmt::Return, at(@7), "", $7}}, false}); }
-  | DEF IDENT "'('" params_opt "')'" "'{'" stmts nl_opt "'}'"
-      { drv.addFunc({at(@2), at(@9), $2, $4, $7, true}); }
   // After a syntax error the parser skips to the end of the line and goes on, so that every
   // syntax error of the file is reported; the program is not checked further.
+  | LOCAL item_def { $2.isLocal = true; drv.addFunc(std::move($2)); }
+  | item_def { drv.addFunc(std::move($1)); }
   | error {}
+  ;
+// def name '(' params ')' ('=' expr | '{' stmts '}')
+item_def
+  : DEF IDENT "'('" params_opt "')'" "'='" expr
+      { $$ = {at(@2), at(@7), $2, $4, {{gradc::Stmt::Return, at(@7), "", $7}}, false}; }
+  | DEF IDENT "'('" params_opt "')'" "'{'" stmts nl_opt "'}'"
+      { $$ = {at(@2), at(@9), $2, $4, $7, true}; }
   ;
 
 dim_names

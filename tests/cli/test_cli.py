@@ -127,6 +127,22 @@ src = write("dim n\ndef f(x: [n]) = x[3] * x[0]\n")
 r = run("run", src, "--at", "x=1,2")
 test("index out of range (jit)", r.returncode == 1 and ":2:18: error: index 3 is out of range for axis 0 of size 2" in r.stderr, r.stderr)
 
+# `local def`: a helper that is inlined where called, neither run nor emitted by itself.
+src = write("local def sig(z) = 1 / (1 + exp(-z))\ndef neuron(w: [2], x: [2], b) = sig(w @ x + b)\n")
+r = run("run", src, "--at", "w=2,-3", "--at", "x=-1,-2", "--at", "b=-3")
+test("run picks the only exported function", r.returncode == 0 and r.stdout.startswith("neuron = 0.7310585786300049\n"), r.stdout + r.stderr)
+r = run("check", src)
+test("check picks the only exported function", r.returncode == 0 and "passed" in r.stdout, r.stdout + r.stderr)
+r = run("run", src, "--fn", "sig", "--at", "z=1")
+test("a local function is not run", r.returncode == 1 and r.stderr.endswith(
+    "error: function 'sig' is local (a helper of other functions, not exported); the file exports neuron\n"), r.stderr)
+out = os.path.join(tempfile.mkdtemp(), "local")
+r = run("emit", src, "-o", out, "--c")
+header = open(out + ".h").read() if r.returncode == 0 else ""
+test("emit leaves local functions out", r.returncode == 0 and "neuron_grad(" in header and "sig" not in header, r.stderr)
+r = run("run", write("local def f(x) = x\n"), "--at", "x=1")
+test("a file of local functions only", r.returncode == 1 and "every function of the file is local" in r.stderr, r.stderr)
+
 r = run("--help")
 test("--help", r.returncode == 0 and "run" in r.stdout and "check" in r.stdout, r.stdout)
 r = run("--version")

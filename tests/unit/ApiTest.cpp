@@ -49,6 +49,21 @@ TEST(Api, ADefaultModuleIsNotOkAndUnknownSymbolsThrow) {
   }
 }
 
+TEST(Api, LocalFunctionsAreNotExported) {
+  gradc::Module m = gradc::Compiler().compileSource("local def sq(x) = x * x\ndef f(x) = sq(x) + 1\n");
+  ASSERT_TRUE(m.ok()) << m.errors();
+  EXPECT_EQ(m.function<double(double, void *)>("f")(3, nullptr), 10);
+  try {
+    m.prototype("sq");
+    ADD_FAILURE() << "no LookupError";
+  } catch (const gradc::LookupError &e) {
+    EXPECT_EQ(std::string(e.what()), "gradc: no function 'sq' (the module has f, f_grad, f_workspace_size)");
+  }
+  gradc::Module n = gradc::Compiler().compileSource("local def sq(x) = x * x\ndef f(x) = sq(x)\n", {.function = "sq"});
+  EXPECT_FALSE(n.ok());
+  EXPECT_EQ(n.errors(), "<source>:1:11: error: function 'sq' is local (a helper of other functions, not exported)\n");
+}
+
 TEST(Api, MissingFileAndBadOptionsAreDiagnostics) {
   gradc::Compiler c;
   gradc::Module m = c.compileFile("/nonexistent/model.expr");

@@ -64,34 +64,48 @@ std::unique_ptr<CompiledSource> load(const CommonOptions &opts, int &exitCode) {
   return out;
 }
 
-// The names of the file's functions for a message: the first few, then how many more.
-static std::string functionNames(const std::vector<Function> &funcs) {
+// The exported functions (not `local def`): what run, check and emit offer.
+static std::vector<size_t> exported(const Program &program) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < program.funcs.size(); ++i)
+    if (!program.funcs[i].isLocal)
+      out.push_back(i);
+  return out;
+}
+
+// The names of the file's exported functions for a message: the first few, then how many more.
+static std::string functionNames(const Program &program) {
   constexpr size_t kListed = 10;
+  std::vector<size_t> fns = exported(program);
   std::string names;
-  for (size_t i = 0; i < funcs.size() && i < kListed; ++i)
-    names += (i ? ", " : "") + funcs[i].name;
-  if (funcs.size() > kListed)
-    names += " and " + std::to_string(funcs.size() - kListed) + " more";
+  for (size_t i = 0; i < fns.size() && i < kListed; ++i)
+    names += (i ? ", " : "") + program.funcs[fns[i]].name;
+  if (fns.size() > kListed)
+    names += " and " + std::to_string(fns.size() - kListed) + " more";
   return names;
 }
 
 Function *pickFunction(CompiledSource &cs, const CommonOptions &opts, int &exitCode) {
   auto &funcs = cs.program.funcs;
+  std::vector<size_t> fns = exported(cs.program);
   if (opts.fn.empty()) {
-    if (funcs.size() == 1)
-      return &cs.program.inlined(0);
-    std::string names = functionNames(funcs);
-    std::cerr << opts.file << ": error: the file defines " << funcs.size()
-              << " functions; choose one with --fn (" << names << ")\n";
+    if (fns.size() == 1)
+      return &cs.program.inlined(fns[0]);
+    std::cerr << opts.file << ": error: "
+              << (fns.empty() ? "every function of the file is local: export one (def without 'local')\n"
+                              : "the file defines " + std::to_string(fns.size()) +
+                                    " exported functions; choose one with --fn (" + functionNames(cs.program) + ")\n");
     exitCode = kUserError;
     return nullptr;
   }
   for (Function &f : funcs)
-    if (f.name == opts.fn)
+    if (f.name == opts.fn && !f.isLocal)
       return &cs.program.inlined(f);
-  std::string names = functionNames(funcs);
-  std::cerr << opts.file << ": error: no function '" << opts.fn << "' (the file defines " << names
-            << ")\n";
+  const Function *local = cs.program.find(opts.fn);
+  std::cerr << opts.file << ": error: "
+            << (local ? "function '" + opts.fn + "' is local (a helper of other functions, not exported); the file exports "
+                      : "no function '" + opts.fn + "' (the file defines ")
+            << functionNames(cs.program) << (local ? "\n" : ")\n");
   exitCode = kUserError;
   return nullptr;
 }
@@ -397,8 +411,12 @@ int emitCommand(const EmitOptionsCli &opts) {
     return code;
   std::vector<Function *> fns;
   if (opts.common.fn.empty()) {
-    for (size_t i = 0; i < cs->program.funcs.size(); ++i)
+    for (size_t i : exported(cs->program))
       fns.push_back(&cs->program.inlined(i));
+    if (fns.empty()) {
+      std::cerr << opts.common.file << ": error: every function of the file is local: there is nothing to emit\n";
+      return kUserError;
+    }
   } else {
     Function *f = pickFunction(*cs, opts.common, code);
     if (!f)

@@ -193,10 +193,16 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
     impl.boundDims = build.boundDims;
     if (!options.function.empty() && !program.find(options.function))
       return fail(0, 0, "no function '" + options.function + "'");
+    if (const Function *f = program.find(options.function); f && f->isLocal)
+      return fail(f->loc.line, f->loc.col, "function '" + options.function + "' is local (a helper of other functions, not exported)");
+    // The functions compiled: the one asked for, or every exported one (`local def` is not).
+    auto wanted = [&](const Function &fn) {
+      return options.function.empty() ? !fn.isLocal : fn.name == options.function;
+    };
     // Two functions exporting one symbol (`f_grad` next to `f`) would make lookups ambiguous.
     std::vector<const Function *> compiled;
     for (size_t i = 0; i < program.funcs.size(); ++i)
-      if (options.function.empty() || program.funcs[i].name == options.function)
+      if (wanted(program.funcs[i]))
         compiled.push_back(&program.inlined(i));
     if (!checkExportedNames(compiled, *program.dims, "", false, false, diags)) {
       for (const Diagnostic &d : diags.all())
@@ -205,7 +211,7 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
       return m;
     }
     for (Function &fn : program.funcs) {
-      if (!options.function.empty() && fn.name != options.function)
+      if (!wanted(fn))
         continue;
       std::string error;
       auto cf = compileFunction(fn, build, error);

@@ -68,6 +68,7 @@ struct FuncDef {
   std::vector<ParamDecl> params;
   std::vector<Stmt> body;
   bool isBlock = false;
+  bool isLocal = false;  // `local def`: called by other functions, not exported
   size_t dimsBefore = 0; // dims declared above this def (only those are in scope)
 };
 

@@ -25,6 +25,9 @@ struct Function {
   /// Sema reported errors in it, or it calls a function that has them: it has no graph, and
   /// only the other functions of the program may be used (`gradc run --fn`).
   bool hasErrors = false;
+  /// `local def`: a helper of other functions, inlined where called; no C symbol, and not
+  /// offered by `gradc run`, `check`, `emit` or the C++ API.
+  bool isLocal = false;
   NodeId result = kNoNode;
 
   /// The declared dims this function's sizes are made of, ascending (its C ABI dim

@@ -262,6 +262,7 @@ bool checkProgram(const Ast &ast, Diagnostics &diags, Program &program, bool inl
     Function &fn = program.bodies[f];
     fn.name = def.name;
     fn.loc = def.loc;
+    fn.isLocal = def.isLocal;
     fn.graph = std::make_shared<Graph>(program.dims);
     bool paramsOk = checkParams(ast, def, *program.dims, diags, fn.params);
     if (!paramsOk || !buildBody(ast, def, diags, program, funcIndex, fn)) {
