@@ -143,6 +143,20 @@ test("emit leaves local functions out", r.returncode == 0 and "neuron_grad(" in 
 r = run("run", write("local def f(x) = x\n"), "--at", "x=1")
 test("a file of local functions only", r.returncode == 1 and "every function of the file is local" in r.stderr, r.stderr)
 
+# check at a point given as run takes it: relu's kink at 0 is where central differences
+# disagree (exit 3); at 0.5 they agree. Names the function does not take: an error unless
+# --ignore-unknown.
+src = write("def f(x) = relu(x) * 3\n")
+r = run("check", src, "--at", "x=0")
+test("check --at the kink", r.returncode == 3 and r.stdout.startswith("check f (at the point given, central differences)\n"), r.stdout + r.stderr)
+r = run("check", src, "--at-file", write(json.dumps({"x": 0.5, "y": 2}), ".json"))
+test("check --at-file with an unknown name", r.returncode == 1 and r.stderr.endswith(
+    "error: 'f' has no parameter 'y' (--ignore-unknown skips values of other names)\n"), r.stderr)
+r = run("check", src, "--at-file", write(json.dumps({"x": 0.5, "y": 2}), ".json"), "--ignore-unknown")
+test("check --ignore-unknown", r.returncode == 0 and "passed" in r.stdout, r.stdout + r.stderr)
+r = run("run", src, "--at-file", write(json.dumps({"x": 0.5, "y": 2}), ".json"), "--ignore-unknown")
+test("run --ignore-unknown", r.returncode == 0 and r.stdout == "f = 1.5\ndf/dx = 3\n", r.stdout + r.stderr)
+
 r = run("--help")
 test("--help", r.returncode == 0 and "run" in r.stdout and "check" in r.stdout, r.stdout)
 r = run("--version")

@@ -265,6 +265,66 @@ int runCommand(const RunOptions &opts) {
   return kOk;
 }
 
+// A random point for `gradc check`: N(0, 1) values, labels uniform over their classes, dims
+// from --dim or 3, and for a non-scalar result an N(0, 1) upstream gradient (the last tensor).
+static bool randomPoint(CompiledSource &cs, const Function &fnRef, const GradientGraph &gg, const CheckOptions &opts,
+                 std::vector<Tensor> &params, std::vector<int64_t> &dimValues) {
+  const Function *fn = &fnRef;
+  const DimTable &dims = *cs.program.dims;
+  std::map<int32_t, int64_t> fixed;
+  std::string error;
+  if (!parseDims(opts.inputs.dims, dims, fixed, error)) {
+    std::cerr << opts.common.file << ": error: " << error << "\n";
+    return false;
+  }
+  dimValues.assign(dims.names.size(), 3);
+  for (auto &[sym, v] : fixed)
+    dimValues[static_cast<size_t>(sym)] = v;
+  for (int32_t sym : fn->usedDims())
+    if (!fixed.count(sym))
+      std::cout << "note: dim " << dims.names[static_cast<size_t>(sym)]
+                << " = 3 (choose with --dim)\n";
+  if (std::string e = completeDimValues(dims, dimValues, fn->mentionedDims()); !e.empty()) {
+    std::cerr << opts.common.file << ": error: " << e << " (choose the dims with --dim)\n";
+    return false;
+  }
+  // Refuse dims too large for memory before anything is made (n = 2^40 is 8 TiB per vector).
+  if (std::string e = checkValueMemory(*fn, dims, dimValues); !e.empty()) {
+    std::cerr << opts.common.file << ": error: " << e << "\n";
+    return false;
+  }
+  std::mt19937_64 rng(opts.seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  // Integer parameters are labels: uniform over the classes of the pick that reads them.
+  auto classesOf = [&](const ParamInfo &p) {
+    int64_t classes = 1;
+    for (size_t i = 0; i < fn->graph->size(); ++i) {
+      const Node &n = fn->graph->node(static_cast<NodeId>(i));
+      if (n.op == Op::Pick && n.operands[1] == p.node)
+        classes = concreteShape(fn->graph->type(n.operands[0]).shape, dimValues)[1];
+    }
+    return std::max<int64_t>(classes, 1);
+  };
+  for (const ParamInfo &p : fn->params) {
+    Tensor t;
+    t.shape = concreteShape(p.type.shape, dimValues);
+    int64_t count = checkedElementCount(t.shape); // valid: checkValueMemory passed
+    std::uniform_int_distribution<int64_t> label(0, isInteger(p.type.dtype) ? classesOf(p) - 1 : 0);
+    for (int64_t i = 0; i < count; ++i)
+      t.data.push_back(isInteger(p.type.dtype) ? static_cast<double>(label(rng)) : normal(rng));
+    params.push_back(std::move(t));
+  }
+  if (gg.dOut != kNoNode) {
+    Tensor u;
+    u.shape = concreteShape(fn->graph->type(fn->result).shape, dimValues);
+    int64_t count = checkedElementCount(u.shape);
+    for (int64_t i = 0; i < count; ++i)
+      u.data.push_back(normal(rng));
+    params.push_back(std::move(u));
+  }
+  return true;
+}
+
 // Compares the reverse-mode gradient with central differences at a random point.
 // For a non-scalar result f, it checks the vector-Jacobian product with a random u
 // against the derivative of the scalar <u, f(x)>.
@@ -278,61 +338,27 @@ int checkCommand(const CheckOptions &opts) {
     return code;
   if (dumpStage(opts.common.dump, *fn))
     return kOk;
-  const DimTable &dims = *cs->program.dims;
-  std::map<int32_t, int64_t> fixed;
-  std::string error;
-  if (!parseDims(opts.dims, dims, fixed, error)) {
-    std::cerr << opts.common.file << ": error: " << error << "\n";
-    return kUserError;
-  }
-  std::vector<int64_t> dimValues(dims.names.size(), 3);
-  for (auto &[sym, v] : fixed)
-    dimValues[static_cast<size_t>(sym)] = v;
-  for (int32_t sym : fn->usedDims())
-    if (!fixed.count(sym))
-      std::cout << "note: dim " << dims.names[static_cast<size_t>(sym)]
-                << " = 3 (choose with --dim)\n";
-  if (std::string e = completeDimValues(dims, dimValues, fn->mentionedDims()); !e.empty()) {
-    std::cerr << opts.common.file << ": error: " << e << " (choose the dims with --dim)\n";
-    return kUserError;
-  }
-
-  // Refuse dims too large for memory before anything is made (n = 2^40 is 8 TiB per vector).
-  if (std::string e = checkValueMemory(*fn, dims, dimValues); !e.empty()) {
-    std::cerr << opts.common.file << ": error: " << e << "\n";
-    return kUserError;
-  }
   GradientGraph gg = differentiate(*fn);
-  std::mt19937_64 rng(opts.seed);
-  std::normal_distribution<double> normal(0.0, 1.0);
-  // Integer parameters are labels: uniform over the classes of the pick that reads them.
-  auto classesOf = [&](const ParamInfo &p) {
-    int64_t classes = 1;
-    for (size_t i = 0; i < fn->graph->size(); ++i) {
-      const Node &n = fn->graph->node(static_cast<NodeId>(i));
-      if (n.op == Op::Pick && n.operands[1] == p.node)
-        classes = concreteShape(fn->graph->type(n.operands[0]).shape, dimValues)[1];
-    }
-    return std::max<int64_t>(classes, 1);
-  };
   std::vector<Tensor> params;
-  for (const ParamInfo &p : fn->params) {
-    Tensor t;
-    t.shape = concreteShape(p.type.shape, dimValues);
-    int64_t count = checkedElementCount(t.shape); // valid: checkValueMemory passed
-    std::uniform_int_distribution<int64_t> label(0, isInteger(p.type.dtype) ? classesOf(p) - 1 : 0);
-    for (int64_t i = 0; i < count; ++i)
-      t.data.push_back(isInteger(p.type.dtype) ? static_cast<double>(label(rng)) : normal(rng));
-    params.push_back(std::move(t));
+  std::vector<int64_t> dimValues;
+  bool atGivenPoint = !opts.inputs.at.empty() || !opts.inputs.atFile.empty();
+  if (atGivenPoint) { // the point given, as `gradc run` takes it; a d_out not given is random
+    InputSpec spec = opts.inputs;
+    spec.randomDOutSeed = opts.seed;
+    std::string error;
+    auto inputs = bindInputs(*fn, *cs->program.dims, spec, opts.common.file, error);
+    if (!inputs) {
+      std::cerr << error;
+      return kUserError;
+    }
+    params = std::move(inputs->params);
+    dimValues = std::move(inputs->dimValues);
+  } else if (!randomPoint(*cs, *fn, gg, opts, params, dimValues)) {
+    return kUserError;
   }
   Tensor u; // the upstream gradient for a non-scalar result
-  if (gg.dOut != kNoNode) {
-    u.shape = concreteShape(fn->graph->type(fn->result).shape, dimValues);
-    int64_t count = checkedElementCount(u.shape);
-    for (int64_t i = 0; i < count; ++i)
-      u.data.push_back(normal(rng));
-    params.push_back(u);
-  }
+  if (gg.dOut != kNoNode)
+    u = params.back();
 
   // The gradient comes from the chosen engine; the differences from the interpreter.
   EvalResult r;
@@ -359,7 +385,10 @@ int checkCommand(const CheckOptions &opts) {
     return s;
   };
 
-  std::cout << "check " << fn->name << " (seed " << opts.seed << ", central differences)\n";
+  if (atGivenPoint)
+    std::cout << "check " << fn->name << " (at the point given, central differences)\n";
+  else
+    std::cout << "check " << fn->name << " (seed " << opts.seed << ", central differences)\n";
   bool allOk = true;
   for (size_t p = 0; p < fn->params.size(); ++p) {
     if (gg.grads[p] == kNoNode)

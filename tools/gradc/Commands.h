@@ -34,7 +34,7 @@ struct RunOptions {
 
 struct CheckOptions {
   CommonOptions common;
-  std::vector<std::string> dims;
+  InputSpec inputs; // --at/--at-file: the point (default: random); --dim; --d-out
   uint64_t seed = 0;
   double tolerance = 1e-6;
 };

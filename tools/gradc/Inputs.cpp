@@ -9,6 +9,7 @@
 #include "support/ReadFile.h"
 
 #include <cerrno>
+#include <random>
 #include <cmath>
 #include <cstdlib>
 #include <set>
@@ -293,8 +294,8 @@ std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims, 
     if (name == "d_out" && scalarResult)
       return fail(spec.atFile + ": 'd_out': '" + fn.name + "' returns a scalar; d_out is the upstream "
                   "gradient of a non-scalar result");
-    if (!known)
-      return fail("'" + fn.name + "' has no parameter '" + name + "'");
+    if (!known && !spec.ignoreUnknown)
+      return fail("'" + fn.name + "' has no parameter '" + name + "' (--ignore-unknown skips values of other names)");
   }
   // Two rounds: a flat list may need a dim that another value binds.
   std::map<int32_t, std::string> hint;
@@ -332,6 +333,12 @@ std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims, 
         return false;
       }
       t.data.assign(static_cast<size_t>(count), 1.0);
+      if (spec.randomDOutSeed) {
+        std::mt19937_64 rng(*spec.randomDOutSeed);
+        std::normal_distribution<double> normal(0.0, 1.0);
+        for (double &v : t.data)
+          v = normal(rng);
+      }
     } else {
       const Given &g = it->second;
       if (static_cast<int64_t>(g.data.size()) != count) {

@@ -16,6 +16,9 @@ struct InputSpec {
   std::string atFile;              // JSON object
   std::vector<std::string> dims;   // N=K
   std::string dOut;                // v,v,...
+  bool ignoreUnknown = false;      // values of names the function does not take are skipped
+  /// When set, a d_out not given is N(0, 1) from this seed instead of ones (gradc check).
+  std::optional<uint64_t> randomDOutSeed;
 };
 
 struct BoundInputs {

@@ -130,6 +130,8 @@ int main(int argc, char **argv) {
   runCmd->add_option("--d-out", run.inputs.dOut,
                      "V[,V...]: the upstream gradient for a non-scalar result (default: ones)");
   runCmd->add_flag("--json", run.json, "print one JSON object");
+  runCmd->add_flag("--ignore-unknown", run.inputs.ignoreUnknown,
+                   "skip values of names the function does not take (one --at-file for several functions)");
 
   EmitOptionsCli emit;
   CLI::App *emitCmd = app.add_subcommand(
@@ -169,7 +171,14 @@ int main(int argc, char **argv) {
                        : "the seed is an integer from 0 to 18446744073709551615, not '" + s + "'";
           },
           "SEED"));
-  checkCmd->add_option("--dim", check.dims, "N=SIZE: the size of a dim (default 3)");
+  checkCmd->add_option("--dim", check.inputs.dims, "N=SIZE: the size of a dim (default 3)");
+  checkCmd->add_option("--at", check.inputs.at, "NAME=V[,V...]: check at this point (as run takes it) instead of a "
+                                                "random one; every parameter is then given");
+  checkCmd->add_option("--at-file", check.inputs.atFile, "a JSON object of the point's values (as run takes it)");
+  checkCmd->add_option("--d-out", check.inputs.dOut,
+                       "V[,V...]: with --at/--at-file, the upstream gradient for a non-scalar result (default: random)");
+  checkCmd->add_flag("--ignore-unknown", check.inputs.ignoreUnknown,
+                     "skip values of names the function does not take");
   checkCmd->add_option("--tolerance", check.tolerance,
                        "largest accepted relative error (default 1e-6)")
       ->check(CLI::Validator(
