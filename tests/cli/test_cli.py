@@ -8,6 +8,7 @@ import sys
 import tempfile
 
 GRADC = sys.argv[1]
+os.environ["GRADC_CACHE"] = "off"  # every run compiles, except in the cache's own tests below
 HERE = sys.argv[2]
 LECTURE = os.path.join(HERE, "..", "lecture", "lecture4.expr")
 results = []
@@ -156,6 +157,22 @@ r = run("check", src, "--at-file", write(json.dumps({"x": 0.5, "y": 2}), ".json"
 test("check --ignore-unknown", r.returncode == 0 and "passed" in r.stdout, r.stdout + r.stderr)
 r = run("run", src, "--at-file", write(json.dumps({"x": 0.5, "y": 2}), ".json"), "--ignore-unknown")
 test("run --ignore-unknown", r.returncode == 0 and r.stdout == "f = 1.5\ndf/dx = 3\n", r.stdout + r.stderr)
+
+# The compile cache: a second run loads the code (--stats says so) and prints the same
+# numbers; --no-cache neither reads nor writes it; an unwritable folder only loses the entry.
+cache_env = dict(os.environ, GRADC_CACHE="on", GRADC_CACHE_DIR=tempfile.mkdtemp())
+def cached(*args, env=cache_env):
+    return subprocess.run([GRADC, *args], capture_output=True, text=True, env=env)
+args = ["run", LECTURE, "--fn", "neuron", "--at", "w=2,-3,-3", "--at", "x=-1,-2", "--stats"]
+first, second, fresh = cached(*args), cached(*args), cached(*args, "--no-cache")
+test("cache miss, then hit", "stats: cache miss, stored: " + cache_env["GRADC_CACHE_DIR"] in first.stderr
+     and "stats: cache hit: " + cache_env["GRADC_CACHE_DIR"] in second.stderr, first.stderr + second.stderr)
+test("cache: the same numbers", first.returncode == 0 and first.stdout == second.stdout == fresh.stdout, first.stdout + second.stdout)
+test("--no-cache", "stats: cache not used" in fresh.stderr, fresh.stderr)
+r = cached(*args, env=dict(cache_env, GRADC_CACHE_DIR="/proc/gradc-cannot-write-here"))
+test("an unwritable cache folder", r.returncode == 0 and r.stdout == first.stdout, r.stdout + r.stderr)
+r = cached(*args, env=dict(cache_env, GRADC_CACHE="off"))
+test("GRADC_CACHE=off", "stats: cache not used" in r.stderr, r.stderr)
 
 r = run("--help")
 test("--help", r.returncode == 0 and "run" in r.stdout and "check" in r.stdout, r.stdout)

@@ -10,6 +10,7 @@ import tempfile
 import time
 
 GRADC = sys.argv[1]
+os.environ["GRADC_CACHE"] = "off"  # every run compiles (test_cli.py tests the cache)
 tmp = tempfile.mkdtemp(prefix="gradc_hostile_")
 failures = 0
 

@@ -138,10 +138,15 @@ bool dumpStage(const std::string &stage, Function &fn) {
 
 // Compiles fn for the JIT engine; prints --stats and --dump=opt|llvm. Returns nullptr
 // after printing why (or after a dump, with exitCode kOk).
-std::unique_ptr<CompiledFunction> compileForJit(Function &fn, const CommonOptions &opts,
+std::unique_ptr<CompiledFunction> compileForJit(const CompiledSource &cs, Function &fn, const CommonOptions &opts,
                                                 const std::map<int32_t, int64_t> &bound,
                                                 int &exitCode) {
+  static const ObjectCache cache(defaultObjectCacheConfig());
   BuildOptions co;
+  if (!opts.noCache) {
+    co.cache = &cache;
+    co.source = cs.source->text;
+  }
   co.boundDims = bound;
   co.opt.fastMath = opts.fastMath;
   co.codegen.targetCpu = opts.targetCpu;
@@ -172,6 +177,9 @@ std::unique_ptr<CompiledFunction> compileForJit(Function &fn, const CommonOption
               << " ms, codegen " << st.codegenMs << " ms: " << st.backendWallMs << " ms on "
               << st.backendThreads << " thread" << (st.backendThreads == 1 ? "" : "s")
               << ", then link " << st.linkMs << " ms\n"
+              << (st.cacheEntry.empty() ? "stats: cache not used\n"
+                                        : std::string("stats: cache ") + (st.cacheHit ? "hit" : "miss, stored") + ": " +
+                                              st.cacheEntry + "\n")
               << "stats: total " << std::chrono::duration<double, std::milli>(
                                         std::chrono::steady_clock::now() - opts.start).count()
               << " ms from reading the file to native code\n"
@@ -220,7 +228,7 @@ int runCommand(const RunOptions &opts) {
     return kUserError;
   }
   if (!opts.common.dump.empty()) // opt, loops, llvm: compile, print, stop
-    return compileForJit(*fn, opts.common, bound, code) ? kOk : code;
+    return compileForJit(*cs, *fn, opts.common, bound, code) ? kOk : code;
   auto inputs = bindInputs(*fn, *cs->program.dims, opts.inputs, opts.common.file, error);
   if (!inputs) {
     std::cerr << error;
@@ -233,7 +241,7 @@ int runCommand(const RunOptions &opts) {
     roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
     r = evaluate(*fn->graph, roots, inputs->params, inputs->dimValues);
   } else {
-    auto cf = compileForJit(*fn, opts.common, bound, code);
+    auto cf = compileForJit(*cs, *fn, opts.common, bound, code);
     if (!cf)
       return code;
     r = invokeCompiled(*cf, *fn, inputs->params, inputs->dimValues);
@@ -367,7 +375,7 @@ int checkCommand(const CheckOptions &opts) {
     roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
     r = evaluate(*fn->graph, roots, params, dimValues);
   } else {
-    auto cf = compileForJit(*fn, opts.common, {}, code);
+    auto cf = compileForJit(*cs, *fn, opts.common, {}, code);
     if (!cf)
       return code;
     r = invokeCompiled(*cf, *fn, params, dimValues);

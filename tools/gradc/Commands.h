@@ -20,6 +20,7 @@ struct CommonOptions {
   bool stats = false;     // print node counts per pass and the time of each stage
   bool fastMath = false;  // rewrites exact only up to signed zeros and NaN
   bool noBlas = false;    // keep large matrix products in generated code
+  bool noCache = false;   // neither read nor write the compile cache
   std::string targetCpu;  // empty: the host
   int optLevel = -1;      // -1: chosen by module size
   unsigned threads = 0;   // 0: one per core

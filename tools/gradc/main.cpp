@@ -102,6 +102,8 @@ static void addCommon(CLI::App *cmd, CommonOptions &o) {
       ->check(CLI::Range(1u, 256u));
   cmd->add_flag("--no-blas", o.noBlas, "keep large matrix products in gradc's generated code "
                                        "instead of calling CBLAS (when gradc is built with it)");
+  cmd->add_flag("--no-cache", o.noCache, "compile afresh: neither read nor write the cache of compiled code "
+                                         "(~/.cache/gradc, or GRADC_CACHE_DIR)");
 }
 
 int main(int argc, char **argv) {

@@ -42,6 +42,12 @@ struct CompileOptions {
   /// Threads that lower and compile a long program's pieces in parallel: 0 for one per core
   /// (at most 8), 1 for the calling thread only. Short programs are one piece.
   unsigned threads = 0;
+  /// Keep compiled code in the persistent cache and reuse it: a program compiled before (same
+  /// source, options, CPU, gradc and LLVM) loads in milliseconds. The folder is
+  /// $GRADC_CACHE_DIR, else $XDG_CACHE_HOME/gradc, else ~/.cache/gradc, bounded by
+  /// $GRADC_CACHE_MAX_MB (default 512, least recently used entries evicted first);
+  /// GRADC_CACHE=off turns it off for a process (docs/API.md).
+  bool cache = true;
 };
 
 /// A compile-time error with its place in the source.

@@ -177,6 +177,11 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
     build.codegen.targetCpu = options.targetCpu;
     build.blas = options.blas;
     build.threads = options.threads;
+    static const ObjectCache cache(defaultObjectCacheConfig());
+    if (options.cache) {
+      build.cache = &cache;
+      build.source = impl.source->source->text;
+    }
     for (const auto &[dim, value] : options.dims) {
       auto it = std::find(program.dims->names.begin(), program.dims->names.end(), dim);
       if (it == program.dims->names.end())

@@ -14,6 +14,7 @@
 
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <algorithm>
@@ -30,6 +31,31 @@ double msSince(std::chrono::steady_clock::time_point t) {
 }
 
 } // namespace
+
+std::string cacheKeyOf(const Function &fn, const BuildOptions &opts) {
+  ObjectCacheKey key;
+  key.add("source", opts.source).add("function", fn.name);
+  std::string dims;
+  for (auto [sym, v] : opts.boundDims)
+    dims += std::to_string(sym) + "=" + std::to_string(v) + ";";
+  key.add("boundDims", dims).add("fastMath", opts.opt.fastMath ? "1" : "0");
+  const LoweringOptions &l = opts.lowering;
+  key.add("chunks", std::to_string(l.chunkSteps) + "/" + std::to_string(l.chunkThreshold))
+      .add("packedEntries", l.packedEntries ? "1" : "0")
+      .add("valueEntry", l.valueEntry ? "1" : "0")
+      .add("hostGemmMinWork", std::to_string(l.hostGemmMinWork))
+      .add("prefix", l.prefix)
+      .add("blas", opts.blas && hostGemmAvailable() ? "1" : "0")
+      .add("runtimeKernels", aheadOfTimeKernels().empty() ? "0" : "1")
+      .add("optLevel", std::to_string(opts.codegen.optLevel))
+      .add("target", JitModule::targetDescription(opts.codegen));
+  // What decides, in this process, whether a product goes to OpenBLAS (kernels/HostGemm.h).
+  for (const char *env : {"GRADC_BLAS", "OPENBLAS_CORETYPE"}) {
+    const char *v = std::getenv(env);
+    key.add(env, v ? v : "(unset)");
+  }
+  return key.hex();
+}
 
 std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptions &opts,
                                                   std::string &error, std::string *llvmIr, std::string *loops) {
@@ -87,9 +113,23 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   out->abi = pieces.abi();
   st.scheduleMs = msSince(t);
   unsigned threads = opts.threads ? opts.threads : std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-  out->jit = JitModule::create(pieces, codegen, threads, error, llvmIr);
-  if (!out->jit)
-    return nullptr;
+  bool cached = opts.cache && opts.cache->enabled() && !opts.source.empty() && !llvmIr;
+  std::string key = cached ? cacheKeyOf(fn, opts) : "";
+  if (cached) {
+    st.cacheEntry = opts.cache->path(key);
+    if (auto objects = opts.cache->load(key)) {
+      out->jit = JitModule::fromObjects(std::move(*objects), codegen, error);
+      st.cacheHit = out->jit != nullptr;
+    }
+  }
+  if (!out->jit) {
+    std::vector<std::string> objects;
+    out->jit = JitModule::create(pieces, codegen, threads, error, llvmIr, cached ? &objects : nullptr);
+    if (!out->jit)
+      return nullptr;
+    if (cached)
+      opts.cache->store(key, std::vector<std::string_view>(objects.begin(), objects.end()));
+  }
   const JitModule::Stats &js = out->jit->stats;
   st.lowerMs = js.lowerMs;
   st.llvmOptMs = js.optimizeMs;

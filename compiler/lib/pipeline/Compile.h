@@ -4,6 +4,7 @@
 
 #include "abi/Abi.h"
 #include "codegen/llvm/Jit.h"
+#include "codegen/llvm/ObjectCache.h"
 #include "loops/LoweringInput.h"
 #include "opt/Passes.h"
 
@@ -23,7 +24,16 @@ struct BuildOptions {
   bool blas = true;
   /// Threads for lowering and code generation: 0 for one per core, at most 8.
   unsigned threads = 0;
+  /// The persistent cache of compiled objects (null: none) and the source text the function
+  /// was checked from: with both, the objects are looked up and stored under a key of the
+  /// source, the function's name, every option above and the target (cacheKeyOf).
+  const ObjectCache *cache = nullptr;
+  std::string source;
 };
+
+/// The cache key of `fn` compiled with `opts` (ObjectCache.h): every option that changes
+/// the code is in it, by name, so that a new option must be added here to be built.
+std::string cacheKeyOf(const Function &fn, const BuildOptions &opts);
 
 /// Milliseconds of each stage, and sizes. Lowering, LLVM's optimization and code generation
 /// run on `backendThreads` threads: their times are summed over the threads, and together
@@ -33,6 +43,9 @@ struct CompileStats {
   double scheduleMs = 0, backendWallMs = 0, linkMs = 0;
   size_t forwardNodes = 0, gradientNodes = 0, optimizedNodes = 0, llvmInstructions = 0;
   size_t llvmModules = 0, backendThreads = 0;
+  /// With a cache: whether the objects came from it, and the entry's file.
+  bool cacheHit = false;
+  std::string cacheEntry;
   std::vector<PassStat> passes;
 };
 

@@ -268,7 +268,7 @@ JitModule::~JitModule() = default;
 
 std::unique_ptr<JitModule> JitModule::create(const PieceLowering &lowering, const CodegenOptions &opts,
                                              size_t threads, std::string &error,
-                                             std::string *optimizedIr) {
+                                             std::string *optimizedIr, std::vector<std::string> *objectsOut) {
   std::optional<llvm::orc::JITTargetMachineBuilder> jtmb = targetMachineBuilder(opts, error);
   if (!jtmb)
     return nullptr;
@@ -279,12 +279,36 @@ std::unique_ptr<JitModule> JitModule::create(const PieceLowering &lowering, cons
   Stats stats;
   if (!compilePieces(lowering, *jtmb, level, threads, objects, stats, error, optimizedIr))
     return nullptr;
+  if (objectsOut)
+    for (const std::unique_ptr<llvm::MemoryBuffer> &o : objects)
+      objectsOut->push_back(o->getBuffer().str());
   std::unique_ptr<JitModule> out(new JitModule());
   out->stats = stats;
   out->jit_ = jitOf(std::move(*jtmb), objects, opts.hostSymbols, error);
   if (!out->jit_)
     return nullptr;
   return out;
+}
+
+std::unique_ptr<JitModule> JitModule::fromObjects(std::vector<std::unique_ptr<llvm::MemoryBuffer>> objects,
+                                                  const CodegenOptions &opts, std::string &error) {
+  std::optional<llvm::orc::JITTargetMachineBuilder> jtmb = targetMachineBuilder(opts, error);
+  if (!jtmb)
+    return nullptr;
+  std::unique_ptr<JitModule> out(new JitModule());
+  out->stats.modules = objects.size();
+  out->jit_ = jitOf(std::move(*jtmb), objects, opts.hostSymbols, error);
+  if (!out->jit_)
+    return nullptr;
+  return out;
+}
+
+std::string JitModule::targetDescription(const CodegenOptions &opts) {
+  std::string error;
+  std::optional<llvm::orc::JITTargetMachineBuilder> jtmb = targetMachineBuilder(opts, error);
+  if (!jtmb)
+    return "unknown target: " + error;
+  return jtmb->getTargetTriple().str() + " " + jtmb->getCPU() + " " + jtmb->getFeatures().getString();
 }
 
 void *JitModule::lookup(const std::string &symbol, std::string &error) const {

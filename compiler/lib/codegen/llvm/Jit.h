@@ -12,6 +12,7 @@
 
 namespace llvm {
 class LLVMContext;
+class MemoryBuffer;
 class Module;
 namespace orc {
 class LLJIT;
@@ -45,9 +46,17 @@ public:
   /// adds the objects to a JIT. On failure returns nullptr and says why in `error` (an
   /// LLVM error turned into text, never an abort). `optimizedIr` receives each module's
   /// optimized IR, in piece order.
+  /// `objects` (optional) receives a copy of each object, for the cache (ObjectCache.h).
   static std::unique_ptr<JitModule> create(const PieceLowering &lowering, const CodegenOptions &opts,
                                            size_t threads, std::string &error,
-                                           std::string *optimizedIr = nullptr);
+                                           std::string *optimizedIr = nullptr,
+                                           std::vector<std::string> *objects = nullptr);
+  /// A JIT of objects compiled before (by `create`, for these options), from the cache.
+  static std::unique_ptr<JitModule> fromObjects(std::vector<std::unique_ptr<llvm::MemoryBuffer>> objects,
+                                                const CodegenOptions &opts, std::string &error);
+  /// What the code is generated for: the triple, CPU and features `opts` come to on this
+  /// host (part of the cache key).
+  static std::string targetDescription(const CodegenOptions &opts);
   ~JitModule();
   JitModule(const JitModule &) = delete;
   JitModule &operator=(const JitModule &) = delete;
