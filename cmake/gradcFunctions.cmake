@@ -1,55 +1,180 @@
 # gradcFunctions.cmake: gradc_add_library, installed with the gradc package.
 #
-#   gradc_add_library(<target> SOURCES <model.expr>... [DIMS <n=4096>...] [PREFIX <p>]
-#                     [TARGET_CPU <cpu>] [C_SOURCE])
+#   gradc_add_library(<target> [<options>]
+#                     SOURCES <model.expr>... [<options>]
+#                     [SOURCES <other.expr>... [<options>]]...)
 #
-# Runs `gradc emit` at build time for each source (editing a .expr rebuilds it) and makes
-# <target> a static library of the emitted objects, with the headers (<stem>.h) on its
-# public include path and the C math library and gradc::runtime linked. With C_SOURCE the
-# sources are emitted as C (`gradc emit --c`) and compiled by the project's C compiler with
-# its flags (cross builds, other compilers). Works in C-only projects. Like bison_target or
-# protobuf_generate, the outputs live in the build tree.
-function(gradc_add_library target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "C_SOURCE" "PREFIX;TARGET_CPU" "SOURCES;DIMS")
-  if(NOT ARG_SOURCES)
-    message(FATAL_ERROR "gradc_add_library(${target}): no SOURCES given")
+#   options: DIMS <n=4096>...   dims fixed at compile time (each must be a dim of the source)
+#            PREFIX <p>         prepended to every exported symbol
+#            FUNCTION <name>    emit only this function of the source
+#            TARGET_CPU <cpu>   generate code for this CPU (`generic`, `skylake`, ...)
+#            OPT_LEVEL <0|3>    LLVM optimization (default: chosen by size)
+#            FAST_MATH          rewrites exact only up to signed zeros and NaN
+#            CHECK              also emit the gradient checks (<f>_gradcheck)
+#            C_SOURCE           emit C (`gradc emit --c`), compiled with the project's C compiler
+#
+# Options before the first SOURCES apply to every source; options after a SOURCES list apply
+# to that list's sources and take precedence (a DIMS entry replaces the same dim's, a single
+# value replaces the library's). Each source is emitted at build time by `gradc emit` (editing
+# it rebuilds it) into <stem>.h and an object (or C file); <target> is a static library of
+# them with the headers on its public include path and the C math library and gradc::runtime
+# linked. Two sources with one file name (a/model.expr, b/model.expr) are emitted under their
+# paths relative to the current source folder (a_model.h, b_model.h). Works in C-only
+# projects. Like bison_target or protobuf_generate, the outputs live in the build tree.
+set(_GRADC_FLAGS C_SOURCE CHECK FAST_MATH)
+set(_GRADC_VALUES PREFIX TARGET_CPU OPT_LEVEL FUNCTION)
+set(_GRADC_LISTS SOURCES DIMS)
+
+# The options of one group of arguments, as variables <out>_<OPTION>; fails on an argument that
+# is no keyword, a source that is not a .expr file and a DIMS entry that is not NAME=SIZE.
+function(_gradc_parse_group target out)
+  cmake_parse_arguments(PARSE_ARGV 2 G "${_GRADC_FLAGS}" "${_GRADC_VALUES}" "${_GRADC_LISTS}")
+  string(REPLACE ";" " " keywords "${_GRADC_FLAGS};${_GRADC_VALUES};${_GRADC_LISTS}")
+  foreach(word IN LISTS G_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "gradc_add_library(${target}): '${word}' is not a keyword (${keywords})")
+  endforeach()
+  foreach(src IN LISTS G_SOURCES)
+    if(NOT src MATCHES "\\.expr$")
+      message(FATAL_ERROR "gradc_add_library(${target}): '${src}' is neither a keyword (${keywords}) "
+                          "nor a .expr source")
+    endif()
+  endforeach()
+  foreach(d IN LISTS G_DIMS)
+    if(NOT d MATCHES "^[A-Za-z_][A-Za-z0-9_]*=[0-9]+$")
+      message(FATAL_ERROR "gradc_add_library(${target}): DIMS expects NAME=SIZE entries, got '${d}'")
+    endif()
+  endforeach()
+  if(DEFINED G_OPT_LEVEL AND NOT G_OPT_LEVEL MATCHES "^(0|3)$")
+    message(FATAL_ERROR "gradc_add_library(${target}): OPT_LEVEL is 0 or 3, got '${G_OPT_LEVEL}'")
   endif()
+  foreach(option IN LISTS _GRADC_FLAGS _GRADC_VALUES _GRADC_LISTS)
+    set(${out}_${option} "${G_${option}}" PARENT_SCOPE)
+  endforeach()
+endfunction()
+
+function(gradc_add_library target)
   if(NOT GRADC_EXECUTABLE)
     message(FATAL_ERROR "gradc_add_library: GRADC_EXECUTABLE is not set (find_package(gradc))")
   endif()
+  # Group 0: the library's options; group k: the k-th SOURCES list and its options.
+  set(groups 0)
+  set(group_0)
+  set(k 0)
+  foreach(arg IN LISTS ARGN)
+    if(arg STREQUAL "SOURCES")
+      math(EXPR k "${k} + 1")
+      list(APPEND groups ${k})
+    endif()
+    list(APPEND group_${k} "${arg}")
+  endforeach()
+  if(k EQUAL 0)
+    message(FATAL_ERROR "gradc_add_library(${target}): no SOURCES given")
+  endif()
+  _gradc_parse_group(${target} LIB ${group_0})
+  if(LIB_SOURCES)
+    message(FATAL_ERROR "gradc_add_library(${target}): internal error: sources in the library's options")
+  endif()
+
+  # Every source's file name, to give equal names distinct outputs.
+  set(all_sources)
+  foreach(g IN LISTS groups)
+    if(g GREATER 0)
+      _gradc_parse_group(${target} G ${group_${g}})
+      if(NOT G_SOURCES)
+        message(FATAL_ERROR "gradc_add_library(${target}): a SOURCES list is empty")
+      endif()
+      list(APPEND all_sources ${G_SOURCES})
+    endif()
+  endforeach()
+  set(stems)
+  foreach(src IN LISTS all_sources)
+    get_filename_component(stem ${src} NAME_WE)
+    list(APPEND stems ${stem})
+  endforeach()
+
   set(outdir ${CMAKE_CURRENT_BINARY_DIR}/${target}_gradc)
   file(MAKE_DIRECTORY ${outdir})
-  set(flags)
-  foreach(d IN LISTS ARG_DIMS)
-    list(APPEND flags --dim ${d})
-  endforeach()
-  if(ARG_PREFIX)
-    list(APPEND flags --prefix ${ARG_PREFIX})
-  endif()
-  if(ARG_TARGET_CPU)
-    list(APPEND flags --target-cpu ${ARG_TARGET_CPU})
-  endif()
-  set(ext o)
-  if(ARG_C_SOURCE)
-    list(APPEND flags --c)
-    set(ext c)
-  endif()
   set(objects)
-  foreach(src IN LISTS ARG_SOURCES)
-    get_filename_component(abs ${src} ABSOLUTE)
-    get_filename_component(stem ${src} NAME_WE)
-    add_custom_command(
-      OUTPUT ${outdir}/${stem}.${ext} ${outdir}/${stem}.h
-      COMMAND ${GRADC_EXECUTABLE} emit ${abs} -o ${outdir}/${stem} ${flags}
-      DEPENDS ${abs} ${GRADC_EXECUTABLE}
-      COMMENT "gradc emit ${src}"
-      VERBATIM)
-    list(APPEND objects ${outdir}/${stem}.${ext})
+  set(c_sources)
+  set(names)
+  foreach(g IN LISTS groups)
+    if(g EQUAL 0)
+      continue()
+    endif()
+    _gradc_parse_group(${target} G ${group_${g}})
+    # The group's options over the library's.
+    set(flags)
+    set(dims ${LIB_DIMS})
+    foreach(d IN LISTS G_DIMS)
+      string(REGEX REPLACE "=.*" "" name ${d})
+      list(FILTER dims EXCLUDE REGEX "^${name}=")
+      list(APPEND dims ${d})
+    endforeach()
+    foreach(d IN LISTS dims)
+      list(APPEND flags --dim ${d})
+    endforeach()
+    foreach(option IN ITEMS PREFIX TARGET_CPU OPT_LEVEL FUNCTION)
+      set(value "${LIB_${option}}")
+      if(NOT "${G_${option}}" STREQUAL "")
+        set(value "${G_${option}}")
+      endif()
+      if(NOT "${value}" STREQUAL "")
+        string(TOLOWER ${option} flag)
+        string(REPLACE "_" "-" flag ${flag})
+        if(option STREQUAL "FUNCTION")
+          set(flag fn)
+        endif()
+        list(APPEND flags --${flag} ${value})
+      endif()
+    endforeach()
+    if(LIB_FAST_MATH OR G_FAST_MATH)
+      list(APPEND flags --fast-math)
+    endif()
+    if(LIB_CHECK OR G_CHECK)
+      list(APPEND flags --check)
+    endif()
+    set(ext o)
+    if(LIB_C_SOURCE OR G_C_SOURCE)
+      list(APPEND flags --c)
+      set(ext c)
+    endif()
+    foreach(src IN LISTS G_SOURCES)
+      get_filename_component(abs ${src} ABSOLUTE)
+      get_filename_component(stem ${src} NAME_WE)
+      set(count 0)
+      foreach(s IN LISTS stems)
+        if(s STREQUAL stem)
+          math(EXPR count "${count} + 1")
+        endif()
+      endforeach()
+      set(name ${stem})
+      if(count GREATER 1) # a_model, b_model: the path from the source folder, as a C name
+        file(RELATIVE_PATH rel ${CMAKE_CURRENT_SOURCE_DIR} ${abs})
+        string(REGEX REPLACE "\\.expr$" "" rel ${rel})
+        string(MAKE_C_IDENTIFIER ${rel} name)
+      endif()
+      if(name IN_LIST names)
+        message(FATAL_ERROR "gradc_add_library(${target}): two sources would both be emitted as ${name}.h")
+      endif()
+      list(APPEND names ${name})
+      add_custom_command(
+        OUTPUT ${outdir}/${name}.${ext} ${outdir}/${name}.h
+        COMMAND ${GRADC_EXECUTABLE} emit ${abs} -o ${outdir}/${name} ${flags}
+        DEPENDS ${abs} ${GRADC_EXECUTABLE}
+        COMMENT "gradc emit ${src}"
+        VERBATIM)
+      if(ext STREQUAL "c")
+        list(APPEND c_sources ${outdir}/${name}.c)
+      else()
+        list(APPEND objects ${outdir}/${name}.o)
+      endif()
+    endforeach()
   endforeach()
-  add_library(${target} STATIC ${objects})
-  if(ARG_C_SOURCE)
-    set_source_files_properties(${objects} PROPERTIES GENERATED TRUE LANGUAGE C)
-  else()
+  add_library(${target} STATIC ${objects} ${c_sources})
+  if(c_sources)
+    set_source_files_properties(${c_sources} PROPERTIES GENERATED TRUE LANGUAGE C)
+  endif()
+  if(objects)
     set_source_files_properties(${objects} PROPERTIES EXTERNAL_OBJECT TRUE GENERATED TRUE)
   endif()
   set_target_properties(${target} PROPERTIES LINKER_LANGUAGE C)
