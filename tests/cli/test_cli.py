@@ -37,6 +37,13 @@ test("emit --opt-level 0", r.returncode == 0 and os.path.getsize(out + ".o") > 0
 r = run("emit", LECTURE, "-o", out, "--opt-level", "2")
 test("emit --opt-level 2 is refused", r.returncode == 2 and "--opt-level" in r.stderr, r.stderr)
 
+# emit prints every stage run does (and the loop IR), writing nothing.
+dumpdir = tempfile.mkdtemp()
+for stage, start in [("ast", "dim n\ndef simple("), ("ir", "def neuron\n"), ("grad", "def neuron_grad  # "),
+                     ("opt", "def neuron_grad  # optimized: "), ("loops", "func neuron("), ("llvm", "; ModuleID = ")]:
+    r = run("emit", LECTURE, "--fn", "neuron", "--dump", stage, "-o", os.path.join(dumpdir, "x"))
+    test(f"emit --dump {stage}", r.returncode == 0 and r.stdout.startswith(start) and not os.listdir(dumpdir), r.stdout[:200] + r.stderr)
+
 # Text output: value, then one line per gradient, numbers in shortest round-trip form.
 r = run("run", LECTURE, "--fn", "simple", "--at", "x=-2", "--at", "y=5", "--at", "z=-4")
 test("text output", r.returncode == 0 and r.stdout == "simple = -12\ndsimple/dx = -4\ndsimple/dy = -4\ndsimple/dz = 3\n", r.stdout + r.stderr)

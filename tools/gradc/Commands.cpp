@@ -484,8 +484,13 @@ int emitCommand(const EmitOptionsCli &opts) {
   eo.prefix = opts.prefix;
   eo.sourceName = opts.common.file;
   eo.gradcheck = opts.gradcheck;
-  if (opts.common.dump == "loops") { // print, write nothing
-    if (!dumpEmittedLoops(fns, *cs->program.dims, eo, std::cout, error)) {
+  if (opts.common.dump == "ir" || opts.common.dump == "grad") {
+    for (Function *f : fns)
+      dumpStage(opts.common.dump, *f);
+    return kOk;
+  }
+  if (!opts.common.dump.empty()) { // print, write nothing
+    if (!dumpEmitted(fns, *cs->program.dims, eo, opts.common.dump, std::cout, error)) {
       std::cerr << opts.common.file << ": error: " << error << "\n";
       return kUserError;
     }

@@ -148,9 +148,10 @@ int main(int argc, char **argv) {
                     "also write F_gradcheck(...): the worst error of F_grad against central differences");
   emitCmd->add_option("--prefix", emit.prefix, "P: prepend P to every exported symbol");
   emitCmd->add_option("--dim", emit.dims, "N=SIZE: fix a dim at compile time (it is then not an argument)");
-  emitCmd->add_option("--dump", emit.common.dump, "loops: print the loop IR of everything the file would "
-                                                  "define (both --object and --c print it) and write nothing")
-      ->check(CLI::IsMember({"loops"}));
+  emitCmd->add_option("--dump", emit.common.dump, "print a stage of what the file would define and write nothing: ast, "
+                                                  "ir, grad, opt (as run prints them, for each function), loops (the "
+                                                  "loop IR both --object and --c print), llvm (the object's optimized LLVM IR)")
+      ->check(CLI::IsMember({"ast", "ir", "grad", "opt", "loops", "llvm"}));
   emitCmd->add_option("--target", emit.triple, "TRIPLE: generate code for another target (default: the host)");
   emitCmd->add_option("--target-cpu", emit.common.targetCpu, "CPU: tune for this CPU (default: the host's; 'generic' for any)");
   emitCmd->add_flag("--fast-math", emit.common.fastMath, "allow rewrites exact only up to signed zeros and NaN");

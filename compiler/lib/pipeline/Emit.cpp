@@ -181,6 +181,35 @@ bool dumpEmittedLoops(const std::vector<Function *> &fns, const DimTable &dims, 
   return true;
 }
 
+bool dumpEmitted(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
+                 const std::string &stage, std::ostream &os, std::string &error) {
+  if (stage == "loops")
+    return dumpEmittedLoops(fns, dims, opts, os, error);
+  if (error = checkMemory(fns, opts); !error.empty())
+    return false;
+  Prepared prepared = prepare(fns, opts);
+  if (stage == "opt") {
+    for (const LoweringInput &in : prepared.inputs) {
+      std::vector<std::string> names{in.fn->name};
+      for (const ParamInfo &p : in.fn->params)
+        names.push_back(p.isConst ? "(const)" : "d_" + p.name);
+      os << "def " << in.fn->name << "_grad  # optimized: " << reachableCount(*in.graph, in.gradRoots) << " nodes\n";
+      in.graph->print(os, in.gradRoots, names);
+    }
+    return true;
+  }
+  std::vector<HeaderFunction> header;
+  loops::Module file = lowerFile(prepared, dims, opts, header);
+  llvm::LLVMContext ctx;
+  llvm::Module module("gradc", ctx);
+  printLlvm(file, module);
+  std::string ir;
+  if (!emitObjectFile(module, opts.build.codegen, "", error, &ir))
+    return false;
+  os << ir;
+  return true;
+}
+
 bool emitCSource(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
                  const std::string &outBase, std::string &error) {
   if (error = checkMemory(fns, opts); !error.empty())

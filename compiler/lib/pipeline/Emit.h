@@ -26,6 +26,11 @@ bool emitObject(const std::vector<Function *> &fns, const DimTable &dims, const 
 bool emitCSource(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
                  const std::string &outBase, std::string &error);
 
+/// A stage of what emit makes, written to `os` (`gradc emit --dump=STAGE`): "opt" (each
+/// function's optimized value-and-gradient graph), "loops" (the loop IR both of the above
+/// print) or "llvm" (the optimized LLVM IR of the object file).
+bool dumpEmitted(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
+                 const std::string &stage, std::ostream &os, std::string &error);
 /// The loop IR that both of the above print (`gradc emit --dump=loops`), written to `os`.
 bool dumpEmittedLoops(const std::vector<Function *> &fns, const DimTable &dims, const EmitOptions &opts,
                       std::ostream &os, std::string &error);

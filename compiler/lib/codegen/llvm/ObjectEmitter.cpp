@@ -32,7 +32,7 @@ static void initializeAllTargets() {
 }
 
 bool emitObjectFile(llvm::Module &m, const CodegenOptions &opts, const std::string &path,
-                    std::string &error) {
+                    std::string &error, std::string *optimizedIr) {
   initializeAllTargets();
   bool host = opts.triple.empty();
   std::string triple = host ? llvm::sys::getDefaultTargetTriple() : opts.triple;
@@ -74,6 +74,11 @@ bool emitObjectFile(llvm::Module &m, const CodegenOptions &opts, const std::stri
     for (llvm::Function &f : m)
       if (f.isDeclaration())
         f.addFnAttr(llvm::Attribute::NonLazyBind);
+  if (optimizedIr) {
+    llvm::raw_string_ostream ir(*optimizedIr);
+    m.print(ir, nullptr);
+    return true;
+  }
 
   std::error_code ec;
   llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
