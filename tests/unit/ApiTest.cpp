@@ -64,6 +64,30 @@ TEST(Api, LocalFunctionsAreNotExported) {
   EXPECT_EQ(n.errors(), "<source>:1:11: error: function 'sq' is local (a helper of other functions, not exported)\n");
 }
 
+// The argument metadata, as emitted code's f_arg_name/type/shape give it: shapes in terms of
+// the dim arguments, derived dims spelled out, dims fixed at compile time as numbers.
+TEST(Api, ArgumentsAreDescribedAsEmittedCodeDescribesThem) {
+  const std::string src = "dim K, D\ndim M = D*(D+1)/2\n"
+                          "def f(x: [K, D], icf: [K, M], y: const i32[K]) = sum(icf[:, 0:D] * x) + sum(y)\n";
+  auto text = [](const std::vector<gradc::Argument> &args) {
+    std::string out;
+    for (const gradc::Argument &a : args)
+      out += a.name + ": " + a.type + " " + a.shape + "\n";
+    return out;
+  };
+  gradc::Module open = gradc::Compiler().compileSource(src);
+  ASSERT_TRUE(open.ok()) << open.errors();
+  EXPECT_EQ(text(open.arguments("f")), "K: int64_t \nD: int64_t \nx: const double * [K, D]\n"
+                                       "icf: const double * [K, (D*D+D)/2]\ny: const int32_t * [K]\nws: void * \n");
+  gradc::Module fixed = gradc::Compiler().compileSource(src, {.dims = {{"D", 3}}});
+  ASSERT_TRUE(fixed.ok()) << fixed.errors();
+  EXPECT_EQ(text(fixed.arguments("f_grad")), "K: int64_t \nx: const double * [K, 3]\nicf: const double * [K, 6]\n"
+                                             "y: const int32_t * [K]\nd_x: double * [K, 3]\nd_icf: double * [K, 6]\n"
+                                             "ws: void * \n");
+  EXPECT_THROW(fixed.arguments("f_workspace_size"), gradc::LookupError);
+  EXPECT_THROW(fixed.arguments("g"), gradc::LookupError);
+}
+
 TEST(Api, MissingFileAndBadOptionsAreDiagnostics) {
   gradc::Compiler c;
   gradc::Module m = c.compileFile("/nonexistent/model.expr");

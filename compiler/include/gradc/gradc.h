@@ -50,6 +50,14 @@ struct CompileOptions {
   bool cache = true;
 };
 
+/// One argument of an exported function, described as emitted code describes it
+/// (`f_arg_name`, `f_arg_type`, `f_arg_shape`, docs/ABI.md): "W", "const double *", "[n, 3]".
+struct Argument {
+  std::string name;
+  std::string type;  // its C type
+  std::string shape; // "[n, 3]" in terms of the dim arguments, fixed dims as numbers; "" for dims and ws
+};
+
 /// A compile-time error with its place in the source.
 struct SourceDiagnostic {
   std::string file;
@@ -127,6 +135,10 @@ public:
   /// The C prototype of a symbol, e.g. "double f_grad(double x, double *d_x, void *ws)".
   /// Throws LookupError when there is no such symbol (the message lists those there are).
   std::string prototype(const std::string &symbol) const;
+  /// The arguments of `symbol` (an f or f_grad), in order: the strings emitted code's
+  /// f_arg_name, f_arg_type and f_arg_shape return. Throws LookupError for a symbol that
+  /// does not exist or has no argument metadata (f_workspace_size).
+  std::vector<Argument> arguments(const std::string &symbol) const;
 
   /// The function `symbol` as a typed function pointer. Throws LookupError when there is
   /// no such symbol or when `Sig` is not its C signature (the message shows both).

@@ -1,6 +1,8 @@
 // Abi.cpp: the argument lists of exported functions (docs/ABI.md).
 #include "abi/Abi.h"
 
+#include "ir/DimArith.h"
+
 #include "abi/CNames.h"
 
 #include <algorithm>
@@ -161,14 +163,32 @@ AbiSet describeAbi(const Function &fn, const DimTable &dims,
   return set;
 }
 
-ArgMetadata argMetadata(const AbiFunction &f, const DimTable &dims) {
+std::string shapeMetadata(const Shape &shape, const DimTable &dims, const std::map<int32_t, int64_t> &bound) {
+  std::string out = "[";
+  for (const Dim &d : shape) {
+    if (out.size() > 1)
+      out += ", ";
+    auto b = d.isLiteral() ? bound.end() : bound.find(d.sym);
+    if (d.isLiteral() || b != bound.end()) {
+      out += std::to_string((d.isLiteral() ? 0 : b->second) + d.off);
+      continue;
+    }
+    std::string base = dims.isDerived(d.sym) ? derivedDimText(dims, d.sym) : dims.names[static_cast<size_t>(d.sym)];
+    if (d.off != 0 && base.find_first_of("+-*/") != std::string::npos)
+      base = "(" + base + ")";
+    out += base + (d.off > 0 ? "+" : "") + (d.off != 0 ? std::to_string(d.off) : "");
+  }
+  return out + "]";
+}
+
+ArgMetadata argMetadata(const AbiFunction &f, const DimTable &dims, const std::map<int32_t, int64_t> &bound) {
   ArgMetadata md;
   std::vector<std::string> ctypes = f.cTypes();
   for (size_t i = 0; i < f.args.size(); ++i) {
     md.names.push_back(f.args[i].name);
     md.types.push_back(ctypes[i + 1]);
     bool shaped = f.args[i].role != ArgRole::Workspace && f.args[i].role != ArgRole::Dim;
-    md.shapes.push_back(shaped ? dims.str(f.args[i].shape) : "");
+    md.shapes.push_back(shaped ? shapeMetadata(f.args[i].shape, dims, bound) : "");
   }
   return md;
 }

@@ -95,7 +95,12 @@ ArgumentMap mapArguments(const AbiFunction &f, size_t params, size_t roots);
 struct ArgMetadata {
   std::vector<std::string> names, types, shapes;
 };
-ArgMetadata argMetadata(const AbiFunction &f, const DimTable &dims);
+/// What `f_arg_name/type/shape` say (ABI.md), and the C++ API's Module::arguments: shapes in
+/// terms of the function's dim arguments, a dim fixed at compile time (`bound`, with the
+/// derived dims of bound ones) as its value: "[n, 3]", "[K, (D*D+D)/2]", "[4, 3]".
+ArgMetadata argMetadata(const AbiFunction &f, const DimTable &dims, const std::map<int32_t, int64_t> &bound);
+/// One shape as argMetadata writes it.
+std::string shapeMetadata(const Shape &shape, const DimTable &dims, const std::map<int32_t, int64_t> &bound);
 
 /// The C spelling of a dtype for values ("double", "int32_t").
 const char *cTypeName(DType t);

@@ -10,15 +10,16 @@ namespace gradc {
 
 namespace {
 
-std::string shapeText(const Shape &s, const DimTable &dims) {
+// "[n][3]": the C array form of the metadata's shape ("[n, 3]").
+std::string shapeText(const Shape &s, const DimTable &dims, const std::map<int32_t, int64_t> &bound) {
   std::string out;
   for (const Dim &d : s)
-    out += "[" + dims.str(d) + "]";
+    out += shapeMetadata({d}, dims, bound);
   return out;
 }
 
 // "W: const double[n][n]" for each argument.
-std::string argumentShapes(const AbiFunction &f, const DimTable &dims) {
+std::string argumentShapes(const AbiFunction &f, const DimTable &dims, const std::map<int32_t, int64_t> &bound) {
   std::string out;
   for (const AbiArg &a : f.args) {
     if (a.role == ArgRole::Workspace)
@@ -33,23 +34,8 @@ std::string argumentShapes(const AbiFunction &f, const DimTable &dims) {
     if (a.role == ArgRole::Param || a.role == ArgRole::DOut)
       out += a.pointer ? "const " : "";
     out += cTypeName(a.dtype);
-    out += a.pointer && a.shape.empty() ? "[1]" : shapeText(a.shape, dims);
+    out += a.pointer && a.shape.empty() ? "[1]" : shapeText(a.shape, dims, bound);
   }
-  return out;
-}
-
-// "M = (D*D+D)/2": the derived dims the arguments' shapes name, which are not arguments.
-std::string derivedDimsText(const AbiFunction &f, const DimTable &dims) {
-  std::vector<int32_t> seen;
-  std::string out;
-  for (const AbiArg &a : f.args)
-    for (const Dim &d : a.shape)
-      if (!d.isLiteral() && dims.isDerived(d.sym) && std::find(seen.begin(), seen.end(), d.sym) == seen.end()) {
-        seen.push_back(d.sym);
-        std::string text = derivedDimText(dims, d.sym);
-        if (text != dims.names[static_cast<size_t>(d.sym)])
-          out += (out.empty() ? "" : ", ") + dims.names[static_cast<size_t>(d.sym)] + " = " + text;
-      }
   return out;
 }
 
@@ -94,11 +80,8 @@ std::string writeHeader(const std::vector<HeaderFunction> &fns, const DimTable &
     const Function &fn = *hf.fn;
     const AbiSet &abi = hf.abi;
     h << "\n/* " << fn.name << ", " << source << ":" << fn.loc.line << "\n"
-      << "   " << abi.value.symbol << "(" << argumentShapes(abi.value, dims) << ")\n"
-      << "   " << abi.grad.symbol << "(" << argumentShapes(abi.grad, dims) << ")";
-    if (std::string derived = derivedDimsText(abi.grad, dims); !derived.empty())
-      h << "\n   where " << cCommentText(derived);
-    h << " */\n"
+      << "   " << abi.value.symbol << "(" << argumentShapes(abi.value, dims, hf.boundDims) << ")\n"
+      << "   " << abi.grad.symbol << "(" << argumentShapes(abi.grad, dims, hf.boundDims) << ") */\n"
       << abi.value.prototype() << ";\n"
       << abi.grad.prototype() << ";\n"
       << abi.workspaceSizePrototype(dims) << ";\n";

@@ -12,6 +12,7 @@ namespace gradc {
 struct HeaderFunction {
   const Function *fn;
   AbiSet abi;
+  std::map<int32_t, int64_t> boundDims; // fixed at compile time, derived ones included
 };
 
 /// `text` made safe inside a C comment: no "*/" (which would end it), no "/*" (-Wcomment),

@@ -26,6 +26,7 @@ struct Module::Impl {
     const CompiledFunction *compiled = nullptr;
     const Function *function = nullptr;
     bool gradient = false;
+    std::vector<Argument> arguments; // f and f_grad only
   };
   std::map<std::string, Symbol> symbols;
   std::map<int32_t, int64_t> boundDims;
@@ -55,6 +56,13 @@ std::vector<std::string> Module::symbols() const {
 
 std::string Module::prototype(const std::string &symbol) const {
   return impl_->named(symbol).prototype;
+}
+
+std::vector<Argument> Module::arguments(const std::string &symbol) const {
+  const Impl::Symbol &s = impl_->named(symbol);
+  if (!s.function)
+    throw LookupError("gradc: '" + symbol + "' has no argument metadata (only the functions and their _grad do)");
+  return s.arguments;
 }
 
 const Module::Impl::Symbol &Module::Impl::named(const std::string &symbol) const {
@@ -223,8 +231,19 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
       if (!cf)
         return fail(fn.loc.line, fn.loc.col, "code generation failed for '" + fn.name + "': " + error);
       const AbiSet &abi = cf->abi;
-      impl.symbols[abi.value.symbol] = {cf->value, abi.value.cTypes(), abi.value.prototype(), cf.get(), &fn, false};
-      impl.symbols[abi.grad.symbol] = {cf->grad, abi.grad.cTypes(), abi.grad.prototype(), cf.get(), &fn, true};
+      std::map<int32_t, int64_t> bound = build.boundDims; // as the code has them, derived dims too
+      completeBoundDims(*program.dims, bound, fn.mentionedDims());
+      auto described = [&](const AbiFunction &f) {
+        ArgMetadata md = argMetadata(f, *program.dims, bound);
+        std::vector<Argument> out;
+        for (size_t i = 0; i < md.names.size(); ++i)
+          out.push_back({md.names[i], md.types[i], md.shapes[i]});
+        return out;
+      };
+      impl.symbols[abi.value.symbol] = {cf->value, abi.value.cTypes(), abi.value.prototype(), cf.get(), &fn, false,
+                                        described(abi.value)};
+      impl.symbols[abi.grad.symbol] = {cf->grad, abi.grad.cTypes(), abi.grad.prototype(), cf.get(), &fn, true,
+                                       described(abi.grad)};
       std::vector<std::string> sizeTypes{"size_t"};
       sizeTypes.insert(sizeTypes.end(), abi.dimArgs.size(), "int64_t");
       impl.symbols[abi.workspaceSizeSymbol] = {cf->workspaceSize, sizeTypes,

@@ -110,8 +110,8 @@ std::unique_ptr<loops::Func> intFunction(const std::string &symbol, int value, l
 
 // What a host can ask at run time about f_grad's arguments (f's are a prefix-free subset):
 // their number, names, C types and shapes.
-void addMetadata(loops::Module &m, const AbiFunction &f, const DimTable &dims) {
-  ArgMetadata md = argMetadata(f, dims);
+void addMetadata(loops::Module &m, const AbiFunction &f, const DimTable &dims, const std::map<int32_t, int64_t> &bound) {
+  ArgMetadata md = argMetadata(f, dims, bound);
   m.add(intFunction(f.metadataSymbol("count"), static_cast<int>(f.args.size()), loops::Linkage::Export));
   m.tables.push_back({f.metadataSymbol("name"), md.names});
   m.tables.push_back({f.metadataSymbol("type"), md.types});
@@ -135,7 +135,7 @@ loops::Module lowerFile(const Prepared &prepared, const DimTable &dims, const Em
   };
   for (const LoweringInput &in : prepared.inputs) {
     loops::SourceLowering source(in, lowering, false);
-    header.push_back({in.fn, source.abi()});
+    header.push_back({in.fn, source.abi(), in.boundDims});
     source.lowerPiece(0, add);
     if (opts.gradcheck)
       for (auto &f : loops::lowerGradCheck(*in.fn, header.back().abi, in.boundDims))
@@ -143,8 +143,8 @@ loops::Module lowerFile(const Prepared &prepared, const DimTable &dims, const Em
   }
   add(intFunction(opts.prefix + "gradc_abi_version", 1, loops::Linkage::WeakODR));
   for (const HeaderFunction &hf : header) {
-    addMetadata(m, hf.abi.value, dims);
-    addMetadata(m, hf.abi.grad, dims);
+    addMetadata(m, hf.abi.value, dims, hf.boundDims);
+    addMetadata(m, hf.abi.grad, dims, hf.boundDims);
   }
   return m;
 }
