@@ -178,6 +178,25 @@ test("cache: the same numbers", first.returncode == 0 and first.stdout == second
 test("--no-cache", "stats: cache not used" in fresh.stderr, fresh.stderr)
 r = cached(*args, env=dict(cache_env, GRADC_CACHE_DIR="/proc/gradc-cannot-write-here"))
 test("an unwritable cache folder", r.returncode == 0 and r.stdout == first.stdout, r.stdout + r.stderr)
+# gradc found on PATH knows its build (a rebuilt gradc never loads another's code): a copy of
+# the binary is another build, and misses.
+import shutil
+bindir, copydir = tempfile.mkdtemp(), tempfile.mkdtemp()
+shutil.copy2(GRADC, os.path.join(bindir, "gradc"))
+shutil.copy(GRADC, os.path.join(copydir, "gradc"))
+path_env = dict(cache_env, GRADC_CACHE_DIR=tempfile.mkdtemp())
+outs = []
+for d in (bindir, bindir, copydir):
+    env = dict(path_env, PATH=d + ":" + os.environ["PATH"])
+    outs.append(subprocess.run(["gradc", *args], capture_output=True, text=True, env=env, cwd="/").stderr)
+test("cache: gradc from PATH", "cache miss, stored" in outs[0] and "cache hit" in outs[1] and "cache miss" in outs[2], "\n".join(outs))
+# A folder others may write to is not trusted: nothing is loaded from it.
+open_dir = tempfile.mkdtemp()
+os.chmod(open_dir, 0o777)
+env = dict(cache_env, GRADC_CACHE_DIR=open_dir)
+cached(*args, env=env)
+r = cached(*args, env=env)
+test("cache: a folder others may write to", r.returncode == 0 and "cache hit" not in r.stderr, r.stderr)
 r = cached(*args, env=dict(cache_env, GRADC_CACHE="off"))
 test("GRADC_CACHE=off", "stats: cache not used" in r.stderr, r.stderr)
 

@@ -164,6 +164,28 @@ TEST(DimArith, ASizeThatDoesNotDivideIsAnErrorOrNaN) {
                    "have a negative size (-1)");
 }
 
+// Found in review: sizes at the edge of 64 bits neither trap nor wrap; compiled code checks
+// the dims a derived dim is made of, not only the one a shape names; a size only dead code
+// mentions is not checked.
+TEST(DimArith, EdgesFoundInReview) {
+  EXPECT_TRUE(compileOk("dim D\ndef f(x: [(-72057594037927936*D*128)/(-D)]) = sum(x)\n"));
+  EXPECT_TRUE(compileOk("dim D\ndef f(x: [D]) = sum(x) * ((-72057594037927936*D*128)/(-D))\n"));
+  const std::string src = "dim N, B\ndef f(y: [(N/B)*(N/B)]) = sum(y)\n";
+  std::string error;
+  auto cs = compileOk(src);
+  auto cf = compileFunction(cs->program.funcs[0], {}, error);
+  ASSERT_TRUE(cf) << error;
+  using Value = double (*)(int64_t, int64_t, const double *, void *);
+  double y[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+  EXPECT_EQ(reinterpret_cast<Value>(cf->value)(6, 2, y, nullptr), 9);
+  EXPECT_TRUE(std::isnan(reinterpret_cast<Value>(cf->value)(5, 2, y, nullptr))); // N/B is not whole
+  EXPECT_TRUE(std::isnan(reinterpret_cast<Value>(cf->value)(6, 0, y, nullptr))); // nor is N/0
+  auto dead = compileOk("dim n\ndef f(x: [n]) {\n  unused = x[0:n/2]\n  return sum(x)\n}\n");
+  ValueGrad vg = valueAndGrad(dead->program.funcs[0], {vec({1, 2, 3})}, {3});
+  EXPECT_TRUE(vg.error.empty()) << vg.error;
+  EXPECT_EQ(vg.value.data[0], 6);
+}
+
 TEST(DimArith, BadSizesAreLocatedErrors) {
   EXPECT_EQ(compileErrors("dim n\ndef f(x: [n^2]) = sum(x)\n"),
             "t.expr:2:12: error: '^' in a size: a size is made of whole numbers and dims with + - * / and parentheses\n"

@@ -117,6 +117,9 @@ void Module::diagnose(const std::string &symbol, const void *const *args, bool v
         throw RangeError("gradc: " + symbol + ": dim '" + abi.args[i].name + "' = " + std::to_string(v) +
                          " is out of range (0 to 2^56)");
     }
+  // The derived dims (`N/B`, `D*(D+1)/2`) from the given ones, each a whole number.
+  if (std::string why = completeDimValues(cf.graph->dims(), dims, mentionedDims(*cf.graph, cf.roots)); !why.empty())
+    throw RangeError("gradc: " + symbol + ": " + why);
   {
     std::vector<bool> all(cf.graph->size(), true);
     NodeId at = kNoNode;

@@ -99,6 +99,10 @@ void ParseDriver::syntaxError(SourceLoc loc, const std::string &message, bool at
     diags.error(loc, message);
   }
   failed = true;
+  // The parser goes on at the next line (grammar/expr.y): brackets opened before the error
+  // are forgotten, or no line would end until they close and every later error would be lost.
+  open.clear();
+  parenDepth = 0;
 }
 
 std::string describeInvalidByte(unsigned char byte) {

@@ -10,7 +10,7 @@ EvalResult evaluate(const Graph &g, const std::vector<NodeId> &roots,
                     const std::vector<Tensor> &params, const std::vector<int64_t> &givenDims) {
   EvalResult result;
   std::vector<int64_t> dimValues = givenDims; // with the derived dims (`K*D`) computed
-  if (result.error = completeDimValues(g.dims(), dimValues, mentionedDims(g)); !result.error.empty())
+  if (result.error = completeDimValues(g.dims(), dimValues, mentionedDims(g, roots)); !result.error.empty())
     return result;
   size_t n = g.size();
   std::vector<bool> needed(n, false);

@@ -148,11 +148,38 @@ std::string polyText(const DimTable &dims, const Poly &p) {
   return (p.terms.size() > 1 ? "(" + s + ")" : s) + "/" + std::to_string(p.den);
 }
 
-int32_t appendDerived(const DimTable &dims, DimDef def, std::string name) {
+// The canonical text of a definition: equal texts, equal definitions.
+std::string definitionKey(const DimDef &d) {
+  std::string k;
+  auto num = [&](int64_t v) { k += std::to_string(v) + ","; };
+  if (d.kind == DimDef::Poly) {
+    k = "p";
+    num(d.poly.den);
+    for (const Poly::Term &t : d.poly.terms) {
+      num(t.coef);
+      for (int32_t a : t.atoms)
+        num(a);
+      k += ";";
+    }
+  } else {
+    k = "q";
+    for (int64_t v : {int64_t(d.num.sym), d.num.off, int64_t(d.divisor.sym), d.divisor.off})
+      num(v);
+  }
+  return k;
+}
+
+// The dim defined by `def`: found, or derived now under `name`.
+int32_t derived(const DimTable &dims, DimDef def, std::string name) {
+  std::string key = definitionKey(def);
+  if (auto it = dims.derivedIndex.find(key); it != dims.derivedIndex.end())
+    return it->second;
   dims.defs.resize(dims.names.size());
   dims.names.push_back(std::move(name));
   dims.defs.push_back(std::move(def));
-  return static_cast<int32_t>(dims.names.size() - 1);
+  int32_t sym = static_cast<int32_t>(dims.names.size() - 1);
+  dims.derivedIndex.emplace(std::move(key), sym);
+  return sym;
 }
 
 // The Dim of polynomial `p`: its whole constant part as the offset, the rest a dim (found, or
@@ -171,22 +198,16 @@ Dim internPoly(const DimTable &dims, Poly p) {
     return constantTerm(p) == 0 ? Dim::lit(off) : Dim{kNotASize, 0}; // a fraction
   if (p.den == 1 && p.terms.size() == 1 && p.terms[0].coef == 1 && p.terms[0].atoms.size() == 1)
     return Dim{p.terms[0].atoms[0], off};
-  for (size_t s = 0; s < dims.defs.size(); ++s)
-    if (dims.defs[s].kind == DimDef::Poly && dims.defs[s].poly == p)
-      return Dim{static_cast<int32_t>(s), off};
-  std::string name = polyText(dims, p);
   DimDef def;
   def.kind = DimDef::Poly;
   def.poly = std::move(p);
-  return Dim{appendDerived(dims, std::move(def), std::move(name)), off};
+  std::string name = polyText(dims, def.poly);
+  return Dim{derived(dims, std::move(def), std::move(name)), off};
 }
 
 bool isSize(const Dim &d) { return d.sym >= -1; }
 
 Dim quotient(const DimTable &dims, const Dim &a, const Dim &b) {
-  for (size_t s = 0; s < dims.defs.size(); ++s)
-    if (dims.defs[s].kind == DimDef::Quotient && dims.defs[s].num == a && dims.defs[s].divisor == b)
-      return Dim{static_cast<int32_t>(s), 0};
   DimDef def;
   def.kind = DimDef::Quotient;
   def.num = a;
@@ -195,7 +216,7 @@ Dim quotient(const DimTable &dims, const Dim &a, const Dim &b) {
     std::string t = dims.str(d);
     return t.find_first_of("+-*/") == std::string::npos ? t : "(" + t + ")";
   };
-  return Dim{appendDerived(dims, std::move(def), text(a) + "/" + text(b)), 0};
+  return Dim{derived(dims, std::move(def), text(a) + "/" + text(b)), 0};
 }
 
 } // namespace
@@ -241,11 +262,14 @@ Dim foldDims(const DimTable &dims, char op, const Dim &a, const Dim &b) {
     // A quotient that is a constant (2*K*D / (K*D)) is that constant; another is an atom.
     if (pa->terms.size() == pb->terms.size()) {
       const Poly::Term &x = pa->terms.back(), &y = pb->terms.back();
-      if (x.atoms == y.atoms && x.coef % y.coef == 0) {
+      // In 128 bits: INT64_MIN / -1 neither traps nor wraps.
+      __int128 q = static_cast<__int128>(x.coef) / y.coef;
+      if (x.atoms == y.atoms && static_cast<__int128>(x.coef) % y.coef == 0 && q >= -kMaxElements &&
+          q <= kMaxElements) {
         Poly k;
-        k.terms.push_back({{}, x.coef / y.coef});
+        k.terms.push_back({{}, static_cast<int64_t>(q)});
         if (std::optional<Poly> kb = mul(k, *pb); kb && *kb == *pa)
-          return Dim::lit(x.coef / y.coef * pb->den / pa->den);
+          return Dim::lit(static_cast<int64_t>(q)); // pa is exactly q * pb
       }
     }
     Dim na = internPoly(dims, *pa), nb = internPoly(dims, *pb);
@@ -272,11 +296,11 @@ Dim elementCountDim(const DimTable &dims, const Shape &shape) {
   return count;
 }
 
-void declareDerivedDim(const DimTable &dims, int32_t declared, const Dim &value) {
+void declareDerivedDim(const DimTable &dims, int32_t declared, const Dim &value, size_t firstNew) {
   dims.defs.resize(dims.names.size());
   // A size derived for this declaration alone gets its name: shapes then read `[K, M]`.
   bool fresh = !value.isLiteral() && value.off == 0 && dims.def(value.sym).kind == DimDef::Poly &&
-               static_cast<size_t>(value.sym) + 1 == dims.names.size() &&
+               static_cast<size_t>(value.sym) >= firstNew &&
                dims.names[static_cast<size_t>(value.sym)].find_first_of("+-*/") != std::string::npos;
   if (fresh)
     dims.names[static_cast<size_t>(value.sym)] = dims.names[static_cast<size_t>(declared)];
@@ -288,6 +312,29 @@ void declareDerivedDim(const DimTable &dims, int32_t declared, const Dim &value)
 Dim resolveDim(const DimTable &dims, int32_t sym) {
   const DimDef &d = dims.def(sym);
   return d.kind == DimDef::Alias ? d.alias : Dim{sym, 0};
+}
+
+std::vector<int32_t> derivedClosure(const DimTable &dims, const std::vector<int32_t> &syms) {
+  std::vector<bool> in(dims.names.size(), false);
+  std::vector<int32_t> stack(syms.begin(), syms.end()), out;
+  while (!stack.empty()) {
+    int32_t s = stack.back();
+    stack.pop_back();
+    if (s < 0 || static_cast<size_t>(s) >= in.size() || in[static_cast<size_t>(s)] || !dims.isDerived(s))
+      continue;
+    in[static_cast<size_t>(s)] = true;
+    out.push_back(s);
+    const DimDef &d = dims.def(s);
+    if (d.kind == DimDef::Poly)
+      for (const Poly::Term &t : d.poly.terms)
+        stack.insert(stack.end(), t.atoms.begin(), t.atoms.end());
+    else if (d.kind == DimDef::Quotient)
+      stack.insert(stack.end(), {d.num.sym, d.divisor.sym});
+    else if (d.kind == DimDef::Alias)
+      stack.push_back(d.alias.sym);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 void givenDimsOf(const DimTable &dims, int32_t sym, std::vector<int32_t> &out) {

@@ -32,10 +32,15 @@ Dim elementCountDim(const DimTable &dims, const Shape &shape);
 
 /// The size a declared derived dim stands for, and the name it gets: `dim M = D*(D+1)/2`
 /// names the derived dim M (so shapes print `[K, M]`), `dim m = n+1` is `n+1`.
-void declareDerivedDim(const DimTable &dims, int32_t declared, const Dim &value);
+/// `firstNew`: the table's size before `value` was evaluated (only a dim derived since then
+/// is this declaration's own).
+void declareDerivedDim(const DimTable &dims, int32_t declared, const Dim &value, size_t firstNew);
 /// The size `sym` stands for: Dim{sym, 0}, or the size an Alias names.
 Dim resolveDim(const DimTable &dims, int32_t sym);
 
+/// The derived dims among `syms` and every derived dim they are made of, ascending (each
+/// after the ones it is made of).
+std::vector<int32_t> derivedClosure(const DimTable &dims, const std::vector<int32_t> &syms);
 /// The declared dims `sym` is computed from (itself when it is declared).
 void givenDimsOf(const DimTable &dims, int32_t sym, std::vector<int32_t> &out);
 

@@ -11,14 +11,23 @@
 
 namespace gradc {
 
-std::vector<int32_t> mentionedDims(const Graph &g) {
+std::vector<int32_t> mentionedDims(const Graph &g, const std::vector<NodeId> &roots) {
   std::set<int32_t> used;
   auto add = [&](const Dim &d) {
     if (!d.isLiteral())
       used.insert(d.sym);
   };
-  for (size_t i = 0; i < g.size(); ++i) {
+  // Only what the roots need: a dead `x[0:n/2]` does not make n/2 a size to check.
+  std::vector<bool> live(g.size(), false);
+  for (NodeId r : roots)
+    if (r != kNoNode)
+      live[static_cast<size_t>(r)] = true;
+  for (size_t i = g.size(); i-- > 0;) {
+    if (!live[i])
+      continue;
     const Node &n = g.node(static_cast<NodeId>(i));
+    for (NodeId o : n.operands)
+      live[static_cast<size_t>(o)] = true;
     for (const Dim &d : n.type.shape)
       add(d);
     if (n.op == Op::DimValue)
@@ -39,7 +48,7 @@ std::vector<int32_t> Function::mentionedDims() const {
       if (!d.isLiteral())
         used.insert(d.sym);
   if (result != kNoNode && graph)
-    for (int32_t s : gradc::mentionedDims(*graph))
+    for (int32_t s : gradc::mentionedDims(*graph, {result}))
       used.insert(s);
   return {used.begin(), used.end()};
 }

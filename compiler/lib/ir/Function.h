@@ -37,8 +37,8 @@ struct Function {
   std::vector<int32_t> mentionedDims() const;
 };
 
-/// Every dim the nodes of `g` mention (shapes, indices, dim values), ascending.
-std::vector<int32_t> mentionedDims(const Graph &g);
+/// Every dim the nodes `roots` need mention (shapes, indices, dim values), ascending.
+std::vector<int32_t> mentionedDims(const Graph &g, const std::vector<NodeId> &roots);
 
 struct Program {
   std::shared_ptr<DimTable> dims = std::make_shared<DimTable>();

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace gradc {
@@ -55,6 +56,9 @@ struct DimDef {
 struct DimTable {
   mutable std::vector<std::string> names;
   mutable std::vector<DimDef> defs; // parallel to names; missing entries are Given
+  /// The derived dims by their definition's canonical text (ir/DimArith.cpp): finding one is
+  /// a lookup, not a scan, however many a program derives.
+  mutable std::unordered_map<std::string, int32_t> derivedIndex;
 
   const DimDef &def(int32_t sym) const;
   bool isDerived(int32_t sym) const { return def(sym).kind != DimDef::Given; }

@@ -1,6 +1,8 @@
 // DerivedDims.cpp: derived dims in generated code.
 #include "loops/DerivedDims.h"
 
+#include "ir/DimArith.h"
+
 #include <cmath>
 
 namespace gradc::loops {
@@ -46,11 +48,12 @@ Numerator numerator(Func &f, const DimPoly &p, const std::vector<ExprId> &dims) 
 
 } // namespace
 
-void deriveDims(Func &f, const DimTable &table, std::vector<ExprId> &dims) {
+void deriveDims(Func &f, const DimTable &table, std::vector<ExprId> &dims, const std::vector<int32_t> &needed) {
   // Each derived dim is made of earlier ones: one ascending pass sees its parts first.
-  for (size_t s = 0; s < dims.size() && s < table.names.size(); ++s) {
-    const DimDef &d = table.def(static_cast<int32_t>(s));
-    if (dims[s] != kNone)
+  for (int32_t sym : derivedClosure(table, needed)) {
+    size_t s = static_cast<size_t>(sym);
+    const DimDef &d = table.def(sym);
+    if (s >= dims.size() || dims[s] != kNone)
       continue;
     switch (d.kind) {
     case DimDef::Given:
@@ -79,7 +82,7 @@ ExprId derivedDimsOk(Func &f, const DimTable &table, const std::vector<ExprId> &
   ExprId ok = f.boolImm(true);
   auto both = [&](ExprId c) { ok = f.logic(Op::And, ok, c); };
   const double limit = static_cast<double>(kMaxElements);
-  for (int32_t s : syms) {
+  for (int32_t s : derivedClosure(table, syms)) {
     const DimDef &d = table.def(s);
     if (static_cast<size_t>(s) >= dims.size() || dims[static_cast<size_t>(s)] == kNone)
       continue;

@@ -11,13 +11,15 @@
 
 namespace gradc::loops {
 
-/// Sets dims[s] for every derived dim s whose dims have values: pure expressions of them
-/// (no statements), so it may run before the entry checks. Their arithmetic wraps instead
-/// of overflowing; derivedDimsOk says when the result means something.
-void deriveDims(Func &f, const DimTable &table, std::vector<ExprId> &dims);
+/// Sets dims[s] for the derived dims among `needed` and those they are made of, when their
+/// dims have values: pure expressions of them (no statements), so it may run before the
+/// entry checks. Their arithmetic wraps instead of overflowing; derivedDimsOk says when the
+/// result means something.
+void deriveDims(Func &f, const DimTable &table, std::vector<ExprId> &dims, const std::vector<int32_t> &needed);
 
-/// True (at run time) when each derived dim among `syms` is a whole number within 2^56 in
-/// magnitude. Dims that are not derived, or have no value here, are skipped.
+/// True (at run time) when each derived dim among `syms`, and each it is made of, is a whole
+/// number within 2^56 in magnitude (a quotient's divisor positive). Dims that are not
+/// derived, or have no value here, are skipped.
 ExprId derivedDimsOk(Func &f, const DimTable &table, const std::vector<ExprId> &dims,
                      const std::vector<int32_t> &syms);
 

@@ -14,6 +14,7 @@
 #include <set>
 #include <memory>
 #include <string>
+#include <optional>
 #include <vector>
 
 namespace gradc::loops {
@@ -145,6 +146,8 @@ private:
   Func *f_ = nullptr;
   std::unique_ptr<Builder> b_;
   std::vector<ExprId> dims_;
+  std::optional<std::vector<int32_t>> neededDims_; // neededDims()
+  const std::vector<int32_t> &neededDims();
   std::vector<ExprId> scalars_;       // per node: its value, once computed in this function
   std::vector<NodeId> setScalars_;    // the entries of scalars_ this function set
   std::vector<int32_t> slotBuffers_;  // workspace slot -> view buffer

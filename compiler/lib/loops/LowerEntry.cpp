@@ -24,7 +24,7 @@ ExprId FunctionLowering::sizesOk() {
     if (plan_.abi.args[i].role == ArgRole::Dim)
       both(f_->compare(Op::Le, f_->cast(kU64, f_->arg(static_cast<int32_t>(i))),
                        f_->u64(static_cast<uint64_t>(kMaxElements))));
-  both(derivedDimsOk(*f_, g_.dims(), dims_, mentionedDims(g_)));
+  both(derivedDimsOk(*f_, g_.dims(), dims_, neededDims()));
   for (const Dim &d : s_.extents)
     if (!d.isLiteral())
       both(f_->compare(Op::Ge, dimValue(d), f_->i64(0)));

@@ -102,7 +102,7 @@ void GradCheckLowering::begin(Func &f) {
       dims_[static_cast<size_t>(sym)] = f.i64(v);
   for (size_t i = 0; i < abi_.dimArgs.size(); ++i)
     dims_[static_cast<size_t>(abi_.dimArgs[i])] = f.arg(static_cast<int32_t>(i));
-  deriveDims(f, g_.dims(), dims_);
+  deriveDims(f, g_.dims(), dims_, fn_.mentionedDims());
   copy_.assign(fn_.params.size(), kNone);
   grad_.assign(fn_.params.size(), kNone);
   out_ = dOut_ = worst_ = kNone;

@@ -60,8 +60,9 @@ std::unique_ptr<Func> SourceLowering::workspaceSize() const {
     dims[static_cast<size_t>(abi_.dimArgs[i])] = d;
     valid = f.logic(Op::And, valid, f.compare(Op::Le, f.cast(kU64, d), f.u64(static_cast<uint64_t>(kMaxElements))));
   }
-  deriveDims(f, in_.graph->dims(), dims);
-  valid = f.logic(Op::And, valid, derivedDimsOk(f, in_.graph->dims(), dims, mentionedDims(*in_.graph)));
+  std::vector<int32_t> needed = mentionedDims(*in_.graph, in_.gradRoots);
+  deriveDims(f, in_.graph->dims(), dims, needed);
+  valid = f.logic(Op::And, valid, derivedDimsOk(f, in_.graph->dims(), dims, needed));
   // Dims first: only then are the layouts' sums meaningful (and free of overflow).
   b.when(f.logicalNot(valid), [&] { b.emit(f.returnStmt(f.u64(UINT64_MAX))); });
   ExprId aValid = kNone, gValid = kNone;

@@ -43,7 +43,7 @@ void FunctionLowering::begin(Func &f) {
   for (size_t i = 0; i < plan_.abi.args.size(); ++i)
     if (plan_.abi.args[i].role == ArgRole::Dim)
       dims_[static_cast<size_t>(plan_.abi.args[i].index)] = f.arg(static_cast<int32_t>(i));
-  deriveDims(f, g_.dims(), dims_);
+  deriveDims(f, g_.dims(), dims_, neededDims());
   // Forget the previous function's values. Only what it set is reset, so that lowering many
   // chunks costs time linear in the program, not chunks x nodes.
   if (scalars_.size() != g_.size())
@@ -64,6 +64,13 @@ void FunctionLowering::begin(Func &f) {
   for (size_t i = 0; i < plan_.abi.args.size(); ++i)
     if (plan_.abi.args[i].pointer && plan_.abi.args[i].role != ArgRole::Workspace)
       argBuffer(static_cast<int>(i), plan_.abi.args[i].dtype);
+}
+
+// The dims this plan's roots mention, found once (begin() runs once per chunk).
+const std::vector<int32_t> &FunctionLowering::neededDims() {
+  if (!neededDims_)
+    neededDims_ = mentionedDims(g_, plan_.roots);
+  return *neededDims_;
 }
 
 ExprId FunctionLowering::dimValue(const Dim &d) {

@@ -43,7 +43,9 @@ std::string cacheKeyOf(const Function &fn, const BuildOptions &opts) {
   key.add("chunks", std::to_string(l.chunkSteps) + "/" + std::to_string(l.chunkThreshold))
       .add("packedEntries", l.packedEntries ? "1" : "0")
       .add("valueEntry", l.valueEntry ? "1" : "0")
-      .add("hostGemmMinWork", std::to_string(l.hostGemmMinWork))
+      // The threshold from which products go to OpenBLAS, as lowering will resolve it (it
+      // depends on OpenBLAS's thread count).
+      .add("hostGemmMinWork", std::to_string(l.hostGemmMinWork >= 0 ? l.hostGemmMinWork : hostGemmMinWork()))
       .add("prefix", l.prefix)
       .add("blas", opts.blas && hostGemmAvailable() ? "1" : "0")
       .add("runtimeKernels", aheadOfTimeKernels().empty() ? "0" : "1")

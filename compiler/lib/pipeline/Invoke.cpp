@@ -197,7 +197,7 @@ EvalResult invokeCompiled(const CompiledFunction &cf, const Function &fn,
                           bool valueOnly) {
   EvalResult result;
   std::vector<int64_t> dimValues = givenDims; // with the derived dims (`K*D`) computed
-  if (result.error = completeDimValues(cf.graph->dims(), dimValues, mentionedDims(*cf.graph)); !result.error.empty())
+  if (result.error = completeDimValues(cf.graph->dims(), dimValues, mentionedDims(*cf.graph, cf.roots)); !result.error.empty())
     return result;
   std::vector<std::string> names;
   for (const ParamInfo &p : fn.params)

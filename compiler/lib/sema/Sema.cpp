@@ -222,9 +222,10 @@ bool checkProgram(const Ast &ast, Diagnostics &diags, Program &program, bool inl
     const DimDecl &d = ast.dims[i];
     if (d.value == kNoExpr || diags.hasErrors())
       continue;
+    size_t firstNew = program.dims->names.size();
     std::optional<Dim> size = sizeOfExpr(ast, d.value, *program.dims, i, diags);
     if (size && literalSizeOk(*size, d.loc, "dim '" + d.name + "'", diags))
-      declareDerivedDim(*program.dims, static_cast<int32_t>(i), *size);
+      declareDerivedDim(*program.dims, static_cast<int32_t>(i), *size, firstNew);
   }
   // Functions: one definition per name, none shadowing a builtin or a dim.
   std::unordered_map<std::string, size_t> funcIndex;

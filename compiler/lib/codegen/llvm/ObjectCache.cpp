@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <dlfcn.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -44,27 +45,39 @@ bool getU64(std::string_view &in, uint64_t &v) {
   return true;
 }
 
-// This build of gradc: the size and time of the file its code was loaded from (the gradc
-// executable, or the library a host links), so a rebuilt gradc never reads an older one's
-// objects even at one version number.
-std::string buildIdentity() {
+} // namespace
+
+// This build of gradc: the device, inode, size and time of the file its code was loaded from
+// (the gradc executable, or the library a host links), so a rebuilt gradc never reads an
+// older one's objects even at one version number. dladdr names the main program as it was
+// started (`gradc`, found on PATH): it is then read from /proc/self/exe. Empty when unknown,
+// and the cache is then not used.
+static const std::string &buildIdentity() {
   static const std::string id = [] {
     Dl_info info;
+    std::string file;
+    if (dladdr(reinterpret_cast<void *>(&buildIdentity), &info) && info.dli_fname && info.dli_fname[0] == '/')
+      file = info.dli_fname;
+    else
+      file = "/proc/self/exe";
     struct stat st;
-    if (dladdr(reinterpret_cast<void *>(&buildIdentity), &info) && info.dli_fname && stat(info.dli_fname, &st) == 0)
-      return std::string(info.dli_fname) + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
-             "." + std::to_string(st.st_mtim.tv_nsec);
-    return std::string("unknown build");
+    if (::stat(file.c_str(), &st) != 0)
+      return std::string();
+    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
   }();
   return id;
 }
 
+namespace {
+
 bool readWhole(const std::string &path, std::string &out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW); // an entry, not a link planted in its place
   if (fd < 0)
     return false;
   struct stat st;
-  bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  // Ours, a regular file, and not absurdly large (an entry is the objects of one function).
+  bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() && st.st_size < (int64_t(1) << 32);
   if (ok) {
     out.resize(static_cast<size_t>(st.st_size));
     size_t got = 0;
@@ -88,6 +101,14 @@ bool makeDirs(const std::string &dir) {
         return false;
     }
   return true;
+}
+
+// Code is loaded from the folder: only one that this user owns and nobody else may write to
+// (a folder in /tmp that another user made is not used).
+bool trustedFolder(const std::string &dir) {
+  struct stat st;
+  return ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() &&
+         (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
 } // namespace
@@ -140,8 +161,10 @@ std::string ObjectCacheKey::hex() const {
 
 std::string ObjectCache::path(const std::string &key) const { return config_.dir + "/" + key + ".gco"; }
 
+bool ObjectCache::enabled() const { return config_.enabled && !config_.dir.empty() && !buildIdentity().empty(); }
+
 std::optional<std::vector<std::unique_ptr<llvm::MemoryBuffer>>> ObjectCache::load(const std::string &key) const {
-  if (!enabled())
+  if (!enabled() || !trustedFolder(config_.dir))
     return std::nullopt;
   std::string file = path(key), bytes;
   if (!readWhole(file, bytes))
@@ -175,7 +198,7 @@ std::optional<std::vector<std::unique_ptr<llvm::MemoryBuffer>>> ObjectCache::loa
 }
 
 void ObjectCache::store(const std::string &key, const std::vector<std::string_view> &objects) const {
-  if (!enabled() || !makeDirs(config_.dir))
+  if (!enabled() || !makeDirs(config_.dir) || !trustedFolder(config_.dir))
     return;
   std::string bytes(kMagic, 4);
   bytes += key;
@@ -222,8 +245,19 @@ void ObjectCache::evict() const {
   };
   std::vector<Entry> entries;
   uint64_t total = 0;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
   while (dirent *e = ::readdir(d)) {
     std::string name = e->d_name;
+    // A store cut short (the process killed between writing and renaming) leaves its
+    // temporary file: removed once it is an hour old.
+    if (name.size() > 4 && name[0] == '.' && name.compare(name.size() - 4, 4, ".tmp") == 0) {
+      std::string p = config_.dir + "/" + name;
+      struct stat st;
+      if (::lstat(p.c_str(), &st) == 0 && st.st_mtim.tv_sec + 3600 < now.tv_sec)
+        ::unlink(p.c_str());
+      continue;
+    }
     if (name.size() != kKeyChars + 4 || name.compare(kKeyChars, 4, ".gco") != 0)
       continue;
     std::string p = config_.dir + "/" + name;

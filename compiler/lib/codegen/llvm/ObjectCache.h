@@ -56,7 +56,8 @@ public:
   void store(const std::string &key, const std::vector<std::string_view> &objects) const;
   /// The file of `key`'s entry.
   std::string path(const std::string &key) const;
-  bool enabled() const { return config_.enabled && !config_.dir.empty(); }
+  /// Configured on, with a folder, in a build whose identity is known.
+  bool enabled() const;
 
 private:
   void evict() const;
