@@ -8,6 +8,7 @@
 #            PREFIX <p>         prepended to every exported symbol
 #            FUNCTION <name>    emit only this function of the source
 #            TARGET_CPU <cpu>   generate code for this CPU (`generic`, `skylake`, ...)
+#            TARGET <triple>    generate code for another target (objects; default: the host)
 #            OPT_LEVEL <0|3>    LLVM optimization (default: chosen by size)
 #            FAST_MATH          rewrites exact only up to signed zeros and NaN
 #            CHECK              also emit the gradient checks (<f>_gradcheck)
@@ -22,7 +23,7 @@
 # paths relative to the current source folder (a_model.h, b_model.h). Works in C-only
 # projects. Like bison_target or protobuf_generate, the outputs live in the build tree.
 set(_GRADC_FLAGS C_SOURCE CHECK FAST_MATH)
-set(_GRADC_VALUES PREFIX TARGET_CPU OPT_LEVEL FUNCTION)
+set(_GRADC_VALUES PREFIX TARGET_CPU TARGET OPT_LEVEL FUNCTION)
 set(_GRADC_LISTS SOURCES DIMS)
 
 # The options of one group of arguments, as variables <out>_<OPTION>; fails on an argument that
@@ -113,7 +114,7 @@ function(gradc_add_library target)
     foreach(d IN LISTS dims)
       list(APPEND flags --dim ${d})
     endforeach()
-    foreach(option IN ITEMS PREFIX TARGET_CPU OPT_LEVEL FUNCTION)
+    foreach(option IN ITEMS PREFIX TARGET_CPU TARGET OPT_LEVEL FUNCTION)
       set(value "${LIB_${option}}")
       if(NOT "${G_${option}}" STREQUAL "")
         set(value "${G_${option}}")
