@@ -122,6 +122,37 @@ TEST(StructureBuiltins, EachComputesWhatNumPyDoes) {
               {mat(3, 3, {1, 2, 3, 4, 5, 6, 7, 8, 9}), vec({0.5, -1, 2}), vec({3, 0, -2})}, {}, 1072.105551275464);
 }
 
+// cumsum, along each axis and flattened; its adjoint is the running sum from the other end.
+// cumsum(a) . iota(3) = 2.5; cumsum(A, axis=1) . A = 176; |cumsum(A, axis=0)|^2 = 169;
+// sum(cumsum(A)) = 1 + 3 + 6 + 10 + 15 + 21 = 56.
+TEST(StructureBuiltins, CumsumRunsAlongAnAxis) {
+  expectBuilt("def f(A: [2, 3], a: [3]) = sum(cumsum(a) * iota(3)) + sum(cumsum(A, axis=1) * A) + "
+              "sum(cumsum(A, axis=0) ^ 2) + sum(cumsum(A))\n",
+              {mat(2, 3, {1, 2, 3, 4, 5, 6}), vec({0.5, -1, 2})}, {}, 2.5 + 176 + 169 + 56);
+  expectBuilt("dim n\ndef f(x: [n]) = sum(cumsum(x, axis=-1) * x)\n", {vec({1, 2, 3})}, {3}, 1 + 6 + 18);
+  EXPECT_EQ(compileErrors("def f(x: [3]) = sum(cumsum(x, axis=1))\n"),
+            "t.expr:1:21: error: axis 1 is out of range for a value of shape [3]\n"
+            "  def f(x: [3]) = sum(cumsum(x, axis=1))\n"
+            "                      ^\n");
+}
+
+// s[iota(N), y] is pick(s, y): one graph, so one value and gradient.
+TEST(StructureBuiltins, IotaAndLabelsIndexAsPick) {
+  auto cs = compileOk("dim n\ndef f(s: [n, 3], y: const i32[n]) = sum(s[iota(n), y] * iota(n))\n");
+  ASSERT_TRUE(cs);
+  const Graph &g = *cs->program.funcs[0].graph;
+  bool picks = false;
+  for (size_t i = 0; i < g.size(); ++i)
+    picks = picks || g.node(static_cast<NodeId>(i)).op == Op::Pick;
+  EXPECT_TRUE(picks);
+  // rows 0, 1: s[0, 2] * 0 + s[1, 0] * 1 = 4.
+  EvalResult r = jitValueAndGrad("dim n\ndef f(s: [n, 3], y: const i32[n]) = sum(s[iota(n), y] * iota(n))\n",
+                                 {mat(2, 3, {1, 2, 3, 4, 5, 6}), vec({2, 0})}, {2});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.outputs[0].data[0], 4);
+  EXPECT_EQ(r.outputs[1].data, (std::vector<double>{0, 0, 0, 1, 0, 0}));
+}
+
 TEST(StructureBuiltins, ProdAndNormGradientsAtZero) {
   // d prod = the product of the others, also where an element is 0: [0, 2, 3] -> [6, 0, 0];
   // two zeros -> all 0. d norm at 0 is 0 (PyTorch), not 0/0.

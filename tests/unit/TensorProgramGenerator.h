@@ -156,7 +156,8 @@ private:
   }
   std::string special34(int d) {
     switch (rng_() % 9) {
-    case 6: return "flip(" + expr("34", d) + pick({", axis=1)", ", axis=0)", ")"});
+    case 6: return rng_() % 2 ? "flip(" + expr("34", d) + pick({", axis=1)", ", axis=0)", ")"})
+                              : "cumsum(" + expr("34", d) + pick({", axis=1)", ", axis=0)", ", axis=-1)"});
     case 7: return pick({"tril(", "triu("}) + expr("34", d) + pick({")", ", k=1)", ", k=-1)"});
     case 8: return rng_() % 2 ? "outer(" + expr("3", d) + ", " + expr("4", d) + ")"
                               : "(" + expr("34", d) + "[:, y] @ " + pick({"M", "tanh(M)"}) + "[y]) @ " + expr("34", d);

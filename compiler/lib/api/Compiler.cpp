@@ -250,7 +250,8 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
       std::vector<std::string> sizeTypes{"size_t"};
       sizeTypes.insert(sizeTypes.end(), abi.dimArgs.size(), "int64_t");
       impl.symbols[abi.workspaceSizeSymbol] = {cf->workspaceSize, sizeTypes,
-                                               abi.workspaceSizePrototype(*program.dims)};
+                                               abi.workspaceSizePrototype(*program.dims), nullptr, nullptr,
+                                               false, {}};
       impl.functions.push_back(std::move(cf));
     }
   } catch (const InternalError &e) {

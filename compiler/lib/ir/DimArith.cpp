@@ -33,6 +33,10 @@ bool normalize(Poly &p) {
   }
   std::erase_if(merged, [](const Poly::Term &t) { return t.coef == 0; });
   p.terms = std::move(merged);
+  // INT64_MIN has no negation (gcd and a negative denominator need one): not kept.
+  for (const Poly::Term &t : p.terms)
+    if (t.coef == INT64_MIN)
+      return false;
   if (p.den < 0) {
     if (p.den == INT64_MIN)
       return false;

@@ -149,6 +149,7 @@ enum class LoopKind : uint8_t {
   Reshape,     // the operand's buffer read with the new shape
   Scatter,     // zeros, with the operand written at the selected places (index_grad)
   Reduce,      // sum over axes
+  Scan,        // running sums along an axis: one pass per line, the sum carried (a step)
   MatMul,      // matrix products
 };
 

@@ -96,6 +96,7 @@ private:
   ExprId emitReduce(NodeId n, int32_t out);
   void emitScatter(NodeId n, int32_t out);
   void emitScatterAdd(NodeId n, int32_t out);
+  void emitScan(NodeId n, int32_t out);
   std::vector<ExprId> gatheredFrom(NodeId n, const std::vector<ExprId> &idx);
   void fill(int32_t buffer, DType dtype, const Shape &shape, ExprId v);
   void emitCopies();

@@ -86,6 +86,9 @@ void FunctionLowering::emitMaterialize(NodeId n) {
   case LoopKind::ScatterAdd:
     emitScatterAdd(n, out);
     return;
+  case LoopKind::Scan:
+    emitScan(n, out);
+    return;
   default:
     break;
   }
@@ -281,6 +284,31 @@ void FunctionLowering::emitScatterAdd(NodeId n, int32_t out) {
     ExprId add = convert(*f_, element(v, idx), g_.type(v).dtype, dt);
     storeValue(out, at, f_->add(f_->load(out, at, memoryTy(dt)), add), dt, dt);
     memo_.clear();
+  }, kRolled);
+}
+
+// cumsum: one pass along each line of the axis, the running sum carried from one element to
+// the next in a local (the loop IR's carried state); from the end when reversed (its adjoint).
+void FunctionLowering::emitScan(NodeId n, int32_t out) {
+  const Node &node = g_.node(n);
+  DType dt = node.type.dtype;
+  NodeId x = node.operands[0];
+  size_t axis = static_cast<size_t>(node.ints[0]);
+  bool reverse = node.ints[1] != 0;
+  Shape lines = node.type.shape;
+  lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(axis));
+  ExprId length = dimValue(node.type.shape[axis]);
+  b_->loopNest(extentsOf(lines), [&](const std::vector<ExprId> &line) {
+    int32_t sum = b_->let(registerTy(dt), konst(0.0, dt), "sum");
+    b_->loop(f_->i64(0), length, [&](ExprId k) {
+      std::vector<ExprId> idx = line;
+      ExprId at = reverse ? f_->sub(f_->sub(length, f_->i64(1)), k) : k;
+      idx.insert(idx.begin() + static_cast<std::ptrdiff_t>(axis), at);
+      memo_.clear();
+      b_->assign(sum, f_->add(f_->localRef(sum), convert(*f_, element(x, idx), g_.type(x).dtype, dt)));
+      storeValue(out, linearIndex(node.type.shape, idx), f_->localRef(sum), dt, dt);
+      memo_.clear();
+    }, kRolled);
   }, kRolled);
 }
 

@@ -244,6 +244,7 @@ void StorageDecisions::decide(size_t i) {
   case LoopKind::Reduce:
   case LoopKind::MatMul:
   case LoopKind::ScatterAdd: // its own loops: zeros, then every element added at its index
+  case LoopKind::Scan:       // its own loops: a running sum along each line
   case LoopKind::Leaf:
     materialize(i);
     cheap_[i] = true;

@@ -45,7 +45,7 @@ const std::map<std::string, Builtin> &builtins() {
       {"tril", {1, 1, true}},      {"triu", {1, 1, true}},    {"diag", {1, 1, false}},
       {"diagonal", {1, 1, false}}, {"trace", {1, 1, false}},  {"outer", {2, 2, false}},
       {"cross", {2, 2, true}},     {"prod", {1, 1, true}},    {"norm", {1, 1, true}},
-      {"flip", {1, 1, true}}};
+      {"flip", {1, 1, true}},      {"cumsum", {1, 1, true}}};
   return m;
 }
 

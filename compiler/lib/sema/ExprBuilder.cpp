@@ -275,6 +275,17 @@ ExprBuilder::Value ExprBuilder::index(const Expr &e) {
     return fail(e.loc, "too many indices: " + std::to_string(items) + " for a value of shape " +
                            shapeStr(base));
   const DimTable &dims = g_.dims();
+  // s[iota(N), y]: each row's element at its label, which is pick(s, y) (NumPy's
+  // s[np.arange(N), y]); iota's elements are their own indices, so it indexes as integers.
+  if (items == 2 && shape.size() == 2) {
+    const Value &rows = values_[e.kids[1]], &labels = values_[e.kids[2]];
+    if (rows.node != kNoNode && labels.node != kNoNode && !rows.dim && g_.node(rows.node).op == Op::Iota &&
+        g_.type(rows.node).shape == Shape{shape[0]} && isInteger(g_.type(labels.node).dtype) &&
+        g_.type(labels.node).shape == Shape{shape[0]}) {
+      NodeId picked = make(e.loc, Op::Pick, {base, labels.node});
+      return Value{picked, std::nullopt, picked == kNoNode};
+    }
+  }
   // A negative literal counts from the end of the axis, as in NumPy: x[-1] is x[n-1],
   // x[:-1] is x[0:n-1]. What it comes to is checked like any index.
   auto fromEnd = [](std::optional<Dim> v, const Dim &size) -> std::optional<Dim> {

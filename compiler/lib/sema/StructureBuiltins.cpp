@@ -1,5 +1,6 @@
 // StructureBuiltins.cpp: builtins about a tensor's structure, each built from the op table's
-// ops: tril, triu, diag, diagonal, trace, outer, cross, prod, norm, flip.
+// ops: tril, triu, diag, diagonal, trace, outer, cross, prod, norm, flip, cumsum.
+#include "ir/DimArith.h"
 #include "sema/ExprBuilder.h"
 
 #include "ir/OpTable.h"
@@ -8,7 +9,8 @@ namespace gradc {
 
 bool isStructureBuiltin(const std::string &name) {
   return name == "tril" || name == "triu" || name == "diag" || name == "diagonal" || name == "trace" ||
-         name == "outer" || name == "cross" || name == "prod" || name == "norm" || name == "flip";
+         name == "outer" || name == "cross" || name == "prod" || name == "norm" || name == "flip" ||
+         name == "cumsum";
 }
 
 // tril(A, k=0) keeps the elements on and below diagonal k (col <= row + k) of the last two
@@ -71,6 +73,25 @@ ExprBuilder::Value ExprBuilder::structureBuiltin(const Expr &e, const std::vecto
     NodeId zero = make(e.loc, Op::Eq, {s, constantLike(g_, 0.0, s)});
     NodeId safe = make(e.loc, Op::Where, {zero, constantLike(g_, 1.0, s), s});
     return done(make(e.loc, Op::Where, {zero, constantLike(g_, 0.0, s), make(e.loc, Op::Sqrt, {safe})}));
+  }
+  if (fn == "cumsum") { // along `axis`; without it the flattened value, as NumPy
+    if (!axis) {
+      Attrs flat;
+      flat.type = Type{g_.type(x).dtype, {elementCountDim(g_.dims(), g_.type(x).shape)}};
+      if (flat.type.shape[0].sym < -1)
+        return fail(e.loc, "'cumsum' of " + shapeStr(x) + ": its element count is too large a size; give an axis");
+      x = rank == 1 ? x : make(e.loc, Op::Reshape, {x}, flat);
+      if (x == kNoNode)
+        return Value{kNoNode, std::nullopt, true};
+    }
+    std::optional<size_t> ax = axis ? axisOf(*axis) : std::optional<size_t>(0);
+    if (!ax)
+      return Value{kNoNode, std::nullopt, true};
+    if (g_.type(x).isScalar())
+      return fail(e.loc, "'cumsum' needs an array, not a scalar");
+    Attrs a;
+    a.ints = {static_cast<int64_t>(*ax), 0};
+    return done(make(e.loc, Op::Cumsum, {x}, a));
   }
   if (fn == "flip") { // every axis without `axis`, as NumPy
     for (int64_t k = 0; k < rank; ++k) {

@@ -277,6 +277,51 @@ void vjpMatMul(VjpContext &c) {
     c.give(1, back(g.make(Op::MatMul, {transposed(g, A), G}), b));
 }
 
+// --- cumsum: ints = {axis, reverse}; the shape is the operand's ---
+
+bool cumsumShape(const ShapeQuery &q, Type &out, std::string &error) {
+  const Shape &s = q.in[0]->shape;
+  if (q.attrs.ints.size() != 2 || q.attrs.ints[0] < 0 || q.attrs.ints[0] >= static_cast<int64_t>(s.size())) {
+    error = "bad cumsum axis for " + q.dims.str(s);
+    return false;
+  }
+  out = Type{isFloat(q.in[0]->dtype) ? q.in[0]->dtype : DType::F64, s};
+  return true;
+}
+
+void evalCumsum(EvalContext &c) {
+  const Tensor &a = *c.in[0];
+  size_t axis = static_cast<size_t>(c.node.ints[0]);
+  bool reverse = c.node.ints[1] != 0;
+  c.out.shape = a.shape;
+  c.out.data.assign(a.data.size(), 0.0);
+  int64_t n = a.shape[axis], stride = rowMajorStrides(a.shape)[axis];
+  // Each line along the axis starts where its index on the axis is 0.
+  forEachIndex(a.shape, [&](const std::vector<int64_t> &idx, int64_t lin) {
+    if (idx[axis] != 0)
+      return;
+    double acc = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      int64_t at = lin + (reverse ? n - 1 - k : k) * stride;
+      acc += a.data[static_cast<size_t>(at)];
+      c.out.data[static_cast<size_t>(at)] = acc;
+    }
+  });
+}
+
+NodeId cumsumOf(Graph &g, NodeId x, int64_t axis, bool reverse) {
+  Attrs a;
+  a.ints = {axis, reverse ? 1 : 0};
+  return g.make(Op::Cumsum, {x}, a);
+}
+
+// Each x[k] joins every sum from k on: its adjoint is the sum of the adjoints from k on,
+// the running sum taken from the other end.
+void vjpCumsum(VjpContext &c) {
+  const auto ints = c.g.node(c.self).ints;
+  c.give(0, cumsumOf(c.g, c.grad, ints[0], ints[1] == 0));
+}
+
 } // namespace
 
 void registerReductionOps(OpInfo *t) {
@@ -322,6 +367,12 @@ void registerReductionOps(OpInfo *t) {
       .loop = LoopKind::Reduce,
       .reduceInit = 1,
       .reduceCombine = [](B &b, In x) { return b.mul(x[0], x[1]); },
+      .cost = 1,
+  };
+  t[int(Op::Cumsum)] = OpInfo{
+      .name = "cumsum", .arity = 1, .shape = cumsumShape, .eval = evalCumsum, .vjp = vjpCumsum,
+      .jvp = jvpLinear,
+      .loop = LoopKind::Scan,
       .cost = 1,
   };
   t[int(Op::MatMul)] = OpInfo{
