@@ -179,8 +179,7 @@ bool parseDims(const std::vector<std::string> &specs, const DimTable &dims,
       return false;
     }
     if (dims.isDerived(sym)) {
-      error = "--dim " + s + ": dim '" + name + "' is " + derivedDimText(dims, sym) +
-              ", computed from the dims it is made of; give those";
+      error = "--dim " + s + ": " + derivedDimNotGiven(dims, sym);
       return false;
     }
     std::string v = s.substr(eq + 1);

@@ -199,8 +199,7 @@ Module Compiler::compileSource(const std::string &text, const CompileOptions &op
         return fail(0, 0, "no dim '" + dim + "' in the program");
       int32_t sym = static_cast<int32_t>(it - program.dims->names.begin());
       if (program.dims->isDerived(sym))
-        return fail(0, 0, "dim '" + dim + "' is " + derivedDimText(*program.dims, sym) +
-                              ", computed from the dims it is made of; give those");
+        return fail(0, 0, derivedDimNotGiven(*program.dims, sym));
       if (value < 0 || value > kMaxDimSize)
         return fail(0, 0, "dim '" + dim + "' is " + std::to_string(value) + ": a dim is between 0 and " +
                               std::to_string(kMaxDimSize) + " (2^40)");

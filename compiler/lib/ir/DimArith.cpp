@@ -381,6 +381,14 @@ std::string derivedDimText(const DimTable &dims, int32_t sym) {
   }
 }
 
+std::string derivedDimNotGiven(const DimTable &dims, int32_t sym) {
+  std::string name = "dim '" + dims.names[static_cast<size_t>(sym)] + "'";
+  const DimDef &d = dims.def(sym);
+  if (d.kind == DimDef::Alias && d.alias.isLiteral())
+    return name + " is declared as " + std::to_string(d.alias.off) + ", not given";
+  return name + " is " + derivedDimText(dims, sym) + ", computed from the dims it is made of; give those";
+}
+
 std::string completeDimValues(const DimTable &dims, std::vector<int64_t> &values, const std::vector<int32_t> &needed,
                               std::vector<bool> *known) {
   size_t n = dims.names.size();

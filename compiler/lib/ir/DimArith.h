@@ -57,5 +57,8 @@ std::string completeBoundDims(const DimTable &dims, std::map<int32_t, int64_t> &
 
 /// The definition of a derived dim as text, for messages: "D*(D+1)/2".
 std::string derivedDimText(const DimTable &dims, int32_t sym);
+/// Why a derived dim cannot be given a value: "dim 'M' is (D*D+D)/2, computed from the dims
+/// it is made of; give those", or "dim 'M' is declared as 5".
+std::string derivedDimNotGiven(const DimTable &dims, int32_t sym);
 
 } // namespace gradc
