@@ -1,7 +1,7 @@
 // TensorProgramGenerator.h: random tensor programs for property and differential tests
 // (broadcasting, every reduction, matmul of each rank, indexing and slices, pick, where,
 // softmax, fan-out, every comparison, tensors built by lists, concat, stack, iota, eye and
-// full, the structure builtins, gathers by the index array y) over parameters of fixed shapes,
+// full, the structure builtins, gathers by the index array y, once or twice) over parameters of fixed shapes,
 //   def f(A: [3, 4], b: [4], c: [3, 1], s, M: [4, 3], v: [3], y: const i32[3])
 // or, with `symbolic`, of a run-time dim n (4 in [3, 4] becomes n; run with n >= 4), with
 // sizes computed from it (3*n, n+n).
@@ -127,7 +127,12 @@ private:
     }
     if (shape == "3")
       switch (rng_() % 10) {
-      case 8: return rng_() % 2 ? "diagonal(" + expr("34", d) + "[0:3, 0:3])" : expr("4", d) + "[y]";
+      case 8: // a diagonal, a gather, and a gather by two index arrays (NumPy's X[i, j])
+        switch (rng_() % 3) {
+        case 0: return "diagonal(" + expr("34", d) + "[0:3, 0:3])";
+        case 1: return expr("4", d) + "[y]";
+        default: return "(" + pick({"M", "tanh(M)"}) + " @ " + expr("34", d) + ")[y, y]"; // y < 4
+        }
       case 9: return "cross(" + expr("3", d) + ", " + expr("3", d) + ")";
       case 5: return "[" + expr("", d) + ", " + expr("", d) + ", " + expr("", d) + "]";
       case 6: return "iota(3) * " + expr("3", d);

@@ -52,6 +52,15 @@ inline NodeId constantLike(Graph &g, double v, NodeId like) {
   return g.constant(v, t.shape, isFloat(t.dtype) ? t.dtype : DType::F64);
 }
 
+/// The index array operand `y` of a gather, scatter_add or pick comes from, looking through
+/// the broadcasts that put several arrays in one shape: checking its elements checks every
+/// index, each once.
+inline NodeId indexArraySource(const Graph &g, NodeId y) {
+  while (g.node(y).op == Op::Broadcast)
+    y = g.node(y).operands[0];
+  return y;
+}
+
 /// What a VJP rule sees: the node, its upstream gradient, and a way to add
 /// contributions to the gradients of its operands. Contributions to one operand from
 /// several uses are summed by the caller (gradients add where a value fans out).
@@ -144,7 +153,7 @@ enum class LoopKind : uint8_t {
   Iota,        // an element is its own index along an axis
   Elementwise, // one element from the operands' elements at the same index: `element`
   View,        // an operand's element at another index, no arithmetic: `indexMap`
-  Gather,      // pick, gather: operand 0 at indices read from operand 1, checked on entry
+  Gather,      // pick, gather: operand 0 at indices read from the others, checked on entry
   ScatterAdd,  // scatter_add: zeros, then each operand element added at its index (a step)
   Reshape,     // the operand's buffer read with the new shape
   Scatter,     // zeros, with the operand written at the selected places (index_grad)

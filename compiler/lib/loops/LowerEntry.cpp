@@ -62,18 +62,21 @@ ExprId FunctionLowering::boundsOk() {
   // inside its axis: one pass over each index array.
   for (NodeId n : s_.pickNodes) {
     const Node &node = g_.node(n);
-    NodeId y = node.operands[1];
     const Shape &indexed = node.op == IrOp::ScatterAdd ? node.type.shape : g_.type(node.operands[0]).shape;
-    ExprId classes = dimValue(indexed[node.op == IrOp::Pick ? 1 : static_cast<size_t>(node.ints[0])]);
-    int32_t flag = b_->let(kBool, ok, "labels_ok");
-    b_->loopNest(extentsOf(g_.type(y).shape), [&](const std::vector<ExprId> &i) {
-      memo_.clear();
-      ExprId label = convert(*f_, element(y, i), g_.type(y).dtype, DType::I64);
-      ExprId good = f_->logic(Op::And, f_->compare(Op::Ge, label, zero), f_->compare(Op::Lt, label, classes));
-      b_->assign(flag, f_->logic(Op::And, f_->localRef(flag), good));
-      memo_.clear();
-    });
-    ok = f_->localRef(flag);
+    for (size_t k = 1; k < node.operands.size(); ++k) {
+      NodeId y = indexArraySource(g_, node.operands[k]);
+      size_t axis = node.op == IrOp::Pick ? 1 : static_cast<size_t>(node.ints[0]) + k - 1;
+      ExprId classes = dimValue(indexed[axis]);
+      int32_t flag = b_->let(kBool, ok, "labels_ok");
+      b_->loopNest(extentsOf(g_.type(y).shape), [&](const std::vector<ExprId> &i) {
+        memo_.clear();
+        ExprId label = convert(*f_, element(y, i), g_.type(y).dtype, DType::I64);
+        ExprId good = f_->logic(Op::And, f_->compare(Op::Ge, label, zero), f_->compare(Op::Lt, label, classes));
+        b_->assign(flag, f_->logic(Op::And, f_->localRef(flag), good));
+        memo_.clear();
+      });
+      ok = f_->localRef(flag);
+    }
   }
   return ok;
 }

@@ -276,17 +276,19 @@ ExprId FunctionLowering::compute(NodeId n, const std::vector<ExprId> &idx) {
   internalError(std::string("cannot compute '") + info.name + "' element by element");
 }
 
-// For gather (and scatter_add) along axis a with index array y [S...]: the element of the
-// indexed operand [pre..., N, post...] that element idx = (pre..., s..., post...) of the
-// gathered shape reads, (pre..., y[s...], post...).
+// For gather (and scatter_add) from axis a with index arrays y1..ym [S...]: the element of the
+// indexed operand [pre..., N1..Nm, post...] that element idx = (pre..., s..., post...) of the
+// gathered shape reads, (pre..., y1[s...], ..., ym[s...], post...).
 std::vector<ExprId> FunctionLowering::gatheredFrom(NodeId n, const std::vector<ExprId> &idx) {
   const Node &node = g_.node(n);
-  NodeId y = node.operands[1];
   auto axis = static_cast<std::ptrdiff_t>(node.ints[0]);
-  auto rank = static_cast<std::ptrdiff_t>(g_.type(y).shape.size());
+  auto rank = static_cast<std::ptrdiff_t>(g_.type(node.operands[1]).shape.size());
   std::vector<ExprId> at(idx.begin(), idx.begin() + axis);
   std::vector<ExprId> s(idx.begin() + axis, idx.begin() + axis + rank);
-  at.push_back(convert(*f_, element(y, s), g_.type(y).dtype, DType::I64));
+  for (size_t k = 1; k < node.operands.size(); ++k) {
+    NodeId y = node.operands[k];
+    at.push_back(convert(*f_, element(y, s), g_.type(y).dtype, DType::I64));
+  }
   at.insert(at.end(), idx.begin() + axis + rank, idx.end());
   return at;
 }

@@ -149,16 +149,17 @@ bool checkIndexBounds(const Graph &g, const std::vector<NodeId> &roots,
   for (size_t i = 0; i < g.size(); ++i) {
     const Node &n = g.node(static_cast<NodeId>(i));
     bool indexArray = n.op == Op::Pick || n.op == Op::Gather || n.op == Op::ScatterAdd;
-    if (needed[i] && indexArray && !params.empty()) {
+    for (size_t k = 1; indexArray && needed[i] && !params.empty() && k < n.operands.size(); ++k) {
       // The labels (indices) come from the parameters (an i32/i64 tensor is never computed).
-      EvalResult labels = evaluate(g, {n.operands[1]}, params, dims);
+      NodeId source = indexArraySource(g, n.operands[k]);
+      EvalResult labels = evaluate(g, {source}, params, dims);
       bool pick = n.op == Op::Pick;
-      size_t axis = pick ? 1 : static_cast<size_t>(n.ints[0]);
+      size_t axis = pick ? 1 : static_cast<size_t>(n.ints[0]) + k - 1;
       int64_t classes = dimValueOf((n.op == Op::ScatterAdd ? n.type : g.type(n.operands[0])).shape[axis], dims);
       for (size_t r = 0; labels.ok() && r < labels.outputs[0].data.size(); ++r) {
         double label = labels.outputs[0].data[r];
         if (!(label >= 0 && label < static_cast<double>(classes))) {
-          const Node &y = g.node(n.operands[1]);
+          const Node &y = g.node(source);
           size_t p = y.op == Op::Param ? static_cast<size_t>(y.ints[0]) : paramNames.size();
           std::string value = integerText(label), what = pick ? "label " : "index ";
           std::string at = labels.outputs[0].shape.empty() ? "" : "[" + std::to_string(r) + "]";

@@ -6,6 +6,7 @@
 #include "ir/Inline.h"
 #include "ir/OpTable.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -295,8 +296,10 @@ ExprBuilder::Value ExprBuilder::index(const Expr &e) {
   };
   Attrs a;
   bool ok = true;
-  int64_t arrayAxis = -1, gatherAt = 0, kept = 0; // kept: axes of the result so far
-  int64_t firstInt = -1, lastInt = -1;             // items that are integer indices
+  int64_t kept = 0;                   // axes of the indexed view so far
+  std::vector<NodeId> arrays;         // the index arrays, in order
+  std::vector<int64_t> arrayAxes;     // the axis of the indexed view each one indexes
+  int64_t firstAdvanced = -1, lastAdvanced = -1, advanced = 0; // items NumPy calls advanced
   for (size_t k = 0; k < shape.size(); ++k) {
     const Dim size = shape[k];
     std::string axis = "axis " + std::to_string(k) + " of size " + dims.str(size);
@@ -331,12 +334,15 @@ ExprBuilder::Value ExprBuilder::index(const Expr &e) {
     }
     // An integer tensor (a const i32 or i64 value): an index array, gathered below.
     const Value &iv = values_[e.kids[k + 1]];
+    auto countAdvanced = [&] {
+      firstAdvanced = firstAdvanced < 0 ? static_cast<int64_t>(k) : firstAdvanced;
+      lastAdvanced = static_cast<int64_t>(k);
+      ++advanced;
+    };
     if (!iv.dim && iv.node != kNoNode && isInteger(g_.type(iv.node).dtype)) {
-      if (arrayAxis >= 0)
-        return fail(item.loc, "one index array per subscript for now (NumPy's several, broadcast together, "
-                              "are not supported yet)");
-      arrayAxis = static_cast<int64_t>(k);
-      gatherAt = kept;
+      arrays.push_back(iv.node);
+      arrayAxes.push_back(kept);
+      countAdvanced();
       a.ints.insert(a.ints.end(), {1, -1, 0, size.sym, size.off});
       ++kept;
       continue;
@@ -356,28 +362,36 @@ ExprBuilder::Value ExprBuilder::index(const Expr &e) {
     else if (dimDifference(size, *i, diff) && diff <= 0)
       ok = !fail(item.loc, "index " + dims.str(*i) + " is out of range for " + axis).failed;
     a.ints.insert(a.ints.end(), {0, i->sym, i->off, -1, 0});
-    firstInt = firstInt < 0 ? static_cast<int64_t>(k) : firstInt;
-    lastInt = static_cast<int64_t>(k);
+    countAdvanced();
   }
   if (!ok)
     return Value{kNoNode, std::nullopt, true};
-  // NumPy counts integers as index arrays too: separated from the array by a slice, it puts
-  // the gathered axes first; gradc's gather puts them in the array's place. Where the two
-  // differ, the subscript is refused rather than given another meaning.
-  if (arrayAxis >= 0 && firstInt >= 0 && gatherAt != 0) {
-    int64_t lo = std::min(firstInt, arrayAxis), hi = std::max(lastInt, arrayAxis);
-    for (int64_t k = lo; k <= hi; ++k)
-      if (ast_[e.kids[static_cast<size_t>(k) + 1]].kind == ExprKind::Slice)
-        return fail(e.loc, "an index array and an integer index separated by a slice: NumPy would put the "
-                           "gathered axes first; index in two steps to say which order you mean");
-  }
   NodeId indexed = make(e.loc, Op::Index, {base}, a);
-  if (arrayAxis < 0 || indexed == kNoNode)
+  if (arrays.empty() || indexed == kNoNode)
     return Value{indexed, std::nullopt, indexed == kNoNode};
-  // The index array's axes take the place of the axis it indexes (NumPy, for one array).
+  // Several index arrays broadcast together into one shape S (NumPy), so that each element of
+  // the result reads one index of each.
+  if (!broadcastAll(e.loc, "the index arrays of a subscript", arrays))
+    return Value{kNoNode, std::nullopt, true};
+  // NumPy's placement: where the advanced indices (arrays, and integers with them) are next to
+  // each other, S takes their place; where a slice separates them, S comes first. Integers
+  // index the view first, so the arrays index adjacent axes of it, or are moved to the front.
   Attrs at;
-  at.ints = {gatherAt};
-  NodeId gathered = make(e.loc, Op::Gather, {indexed, values_[e.kids[static_cast<size_t>(arrayAxis) + 1]].node}, at);
+  at.ints = {arrayAxes[0]};
+  if (lastAdvanced - firstAdvanced + 1 != advanced) {
+    Attrs perm;
+    perm.ints = arrayAxes;
+    for (int64_t k = 0; k < kept; ++k)
+      if (std::find(arrayAxes.begin(), arrayAxes.end(), k) == arrayAxes.end())
+        perm.ints.push_back(k);
+    indexed = make(e.loc, Op::Transpose, {indexed}, perm);
+    if (indexed == kNoNode)
+      return Value{kNoNode, std::nullopt, true};
+    at.ints = {0};
+  }
+  std::vector<NodeId> operands{indexed};
+  operands.insert(operands.end(), arrays.begin(), arrays.end());
+  NodeId gathered = make(e.loc, Op::Gather, operands, at);
   return Value{gathered, std::nullopt, gathered == kNoNode};
 }
 

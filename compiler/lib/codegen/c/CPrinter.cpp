@@ -438,6 +438,12 @@ void CModulePrinter::add(const Func &f) {
   std::string definition = CFunctionPrinter(f, helpers_).print(prototype);
   if (f.linkage == loops::Linkage::Internal) // called before its definition, maybe
     declarations_ += prototype + ";\n";
+  if (f.shared && f.linkage == loops::Linkage::Internal) {
+    // Defined alike in every emitted file that uses it: several files in one translation unit
+    // (a unity build) define it once.
+    std::string guard = "GRADC_DEFINED_" + cSymbol(f.symbol);
+    definition = "#ifndef " + guard + "\n#define " + guard + "\n" + definition + "#endif\n";
+  }
   definitions_ += "\n" + definition;
 }
 
