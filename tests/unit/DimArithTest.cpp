@@ -38,6 +38,14 @@ TEST(DimArith, EqualSizesWrittenTwoWaysAreOneDim) {
   EXPECT_EQ(t.str(q), "N/B");
   EXPECT_EQ(f('/', N, B), q);
   EXPECT_EQ(f('/', f('*', Dim::lit(2), kd), kd), Dim::lit(2));
+  // A quotient that is a polynomial is that polynomial; others share one atom however written.
+  Dim nb = f('*', N, B);
+  EXPECT_EQ(f('/', nb, B), N);
+  EXPECT_EQ(f('/', f('+', f('*', Dim::lit(2), nb), f('*', Dim::lit(4), B)), f('*', Dim::lit(2), B)), (Dim{2, 2}));
+  EXPECT_EQ(f('/', f('*', Dim::lit(2), N), f('*', Dim::lit(2), B)), q);
+  EXPECT_EQ(f('/', f('*', Dim::lit(6), N), f('*', Dim::lit(4), B)), f('/', f('*', Dim::lit(3), N), f('*', Dim::lit(2), B)));
+  EXPECT_EQ(t.str(f('/', f('*', Dim::lit(6), N), f('*', Dim::lit(4), B))), "(3*N)/(2*B)");
+  EXPECT_EQ(f('/', f('*', K, N), f('*', K, B)) == q, false); // K may be 0: not cancelled
   EXPECT_EQ(t.str(negateDim(t, D)), "-D");
   // Nine factors exceed the degree a size keeps: a number, never a slow compile.
   Dim p = Dim::lit(1);

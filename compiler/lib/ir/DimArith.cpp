@@ -124,6 +124,65 @@ std::optional<Poly> mul(const Poly &a, const Poly &b) {
   return r;
 }
 
+// The monomial x / y when y's atoms are among x's and the coefficients divide exactly.
+std::optional<Poly::Term> divideTerm(const Poly::Term &x, const Poly::Term &y) {
+  if (y.coef == 0 || (x.coef == INT64_MIN && y.coef == -1) || x.coef % y.coef != 0 ||
+      !std::includes(x.atoms.begin(), x.atoms.end(), y.atoms.begin(), y.atoms.end()))
+    return std::nullopt;
+  Poly::Term t;
+  t.coef = x.coef / y.coef;
+  std::set_difference(x.atoms.begin(), x.atoms.end(), y.atoms.begin(), y.atoms.end(), std::back_inserter(t.atoms));
+  return t;
+}
+
+// a / b as a polynomial where b divides a exactly ((N*B)/B is N, (2*N*B + 4*B)/(2*B) is N + 2,
+// 2*K*D/(K*D) is 2): division by leading terms (highest degree first), checked by multiplying
+// back, so that an order that does not suit the two can only miss a quotient, never make one.
+std::optional<Poly> exactQuotient(const Poly &a, const Poly &b) {
+  if (a.den != 1 || b.den != 1 || b.terms.empty())
+    return std::nullopt;
+  auto lead = [](const Poly &p) -> const Poly::Term & {
+    return *std::max_element(p.terms.begin(), p.terms.end(), [](const Poly::Term &x, const Poly::Term &y) {
+      return x.atoms.size() != y.atoms.size() ? x.atoms.size() < y.atoms.size() : x.atoms < y.atoms;
+    });
+  };
+  Poly q, r = a;
+  for (size_t step = 0; !r.terms.empty(); ++step) {
+    std::optional<Poly::Term> t = step <= kMaxTerms ? divideTerm(lead(r), lead(b)) : std::nullopt;
+    if (!t)
+      return std::nullopt;
+    Poly term;
+    term.terms.push_back(*t);
+    std::optional<Poly> part = mul(term, b);
+    std::optional<Poly> rest = part ? add(r, *part, -1) : std::nullopt;
+    if (!rest)
+      return std::nullopt;
+    r = std::move(*rest);
+    q.terms.push_back(std::move(*t));
+  }
+  if (!normalize(q))
+    return std::nullopt;
+  std::optional<Poly> back = mul(q, b);
+  if (!back || !(*back == a))
+    return std::nullopt;
+  return q;
+}
+
+// A quotient that is no polynomial without the integer factor its two sides share, so that
+// equal quotients are one atom: (2*N)/(2*B) is N/B. (A common atom is kept: it may be 0.)
+void cancelCommonFactor(Poly &a, Poly &b) {
+  if (a.den != 1 || b.den != 1)
+    return;
+  int64_t g = 0;
+  for (const Poly *p : {&a, &b})
+    for (const Poly::Term &t : p->terms)
+      g = std::gcd(g, t.coef); // normalize() keeps INT64_MIN out
+  if (g > 1)
+    for (Poly *p : {&a, &b})
+      for (Poly::Term &t : p->terms)
+        t.coef /= g;
+}
+
 std::string atomText(const DimTable &dims, int32_t sym) {
   const std::string &n = dims.names[static_cast<size_t>(sym)];
   return n.find_first_of("+-*/") == std::string::npos ? n : "(" + n + ")";
@@ -263,19 +322,13 @@ Dim foldDims(const DimTable &dims, char op, const Dim &a, const Dim &b) {
         r.reset();
       break;
     }
-    // A quotient that is a constant (2*K*D / (K*D)) is that constant; another is an atom.
-    if (pa->terms.size() == pb->terms.size()) {
-      const Poly::Term &x = pa->terms.back(), &y = pb->terms.back();
-      // In 128 bits: INT64_MIN / -1 neither traps nor wraps.
-      __int128 q = static_cast<__int128>(x.coef) / y.coef;
-      if (x.atoms == y.atoms && static_cast<__int128>(x.coef) % y.coef == 0 && q >= -kMaxElements &&
-          q <= kMaxElements) {
-        Poly k;
-        k.terms.push_back({{}, static_cast<int64_t>(q)});
-        if (std::optional<Poly> kb = mul(k, *pb); kb && *kb == *pa)
-          return Dim::lit(static_cast<int64_t>(q)); // pa is exactly q * pb
-      }
+    // A quotient that is a polynomial (2*K*D / (K*D), N*B / B) is that polynomial; another
+    // is an atom.
+    if (std::optional<Poly> q = exactQuotient(*pa, *pb)) {
+      r = std::move(q);
+      break;
     }
+    cancelCommonFactor(*pa, *pb);
     Dim na = internPoly(dims, *pa), nb = internPoly(dims, *pb);
     if (!isSize(na) || !isSize(nb))
       return Dim{kNotASize, 0};

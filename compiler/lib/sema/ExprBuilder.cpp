@@ -66,6 +66,10 @@ void ExprBuilder::visit(ExprId id) {
     if (k != kNoExpr && values_[k].failed)
       kidFailed = true;
   if (kidFailed) {
+    // A call of a function that does not exist is its own error, whatever its arguments did.
+    if (e.kind == ExprKind::Call && !funcIndex_.count(e.text) && !isBuiltinFunction(e.text))
+      fail(e.loc, env.count(e.text) ? "'" + e.text + "' is a value, not a function"
+                                    : "unknown function '" + e.text + "'");
     values_[id] = Value{kNoNode, std::nullopt, true};
     return;
   }

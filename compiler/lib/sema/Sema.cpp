@@ -208,8 +208,11 @@ bool buildBody(const Ast &ast, const FuncDef &def, Diagnostics &diags, const Pro
 bool checkProgram(const Ast &ast, Diagnostics &diags, Program &program, bool inlineAll) {
   // Dims: declared once, names distinct from everything else.
   std::unordered_map<std::string, SourceLoc> dimLoc;
-  for (const DimDecl &d : ast.dims) {
+  std::vector<bool> badName(ast.dims.size(), false);
+  for (size_t i = 0; i < ast.dims.size(); ++i) {
+    const DimDecl &d = ast.dims[i];
     auto [it, fresh] = dimLoc.insert({d.name, d.loc});
+    badName[i] = !fresh || isBuiltinFunction(d.name);
     if (!fresh)
       diags.error(d.loc, "dim '" + d.name + "' is already declared at " + where(it->second));
     else if (isBuiltinFunction(d.name))
@@ -217,10 +220,11 @@ bool checkProgram(const Ast &ast, Diagnostics &diags, Program &program, bool inl
     program.dims->names.push_back(d.name);
   }
   // Derived dims (`dim M = D*(D+1)/2`) once every declared name has its place, each seeing the
-  // dims declared before it.
+  // dims declared before it. Each is checked, whatever failed before it: a failed one stays a
+  // plain name, which makes no error in the ones after it.
   for (size_t i = 0; i < ast.dims.size(); ++i) {
     const DimDecl &d = ast.dims[i];
-    if (d.value == kNoExpr || diags.hasErrors())
+    if (d.value == kNoExpr || badName[i])
       continue;
     size_t firstNew = program.dims->names.size();
     std::optional<Dim> size = sizeOfExpr(ast, d.value, *program.dims, i, diags);
