@@ -13,6 +13,9 @@
 #include <cstdio>
 #include <sstream>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 namespace gradc::test {
 
 std::unique_ptr<CompiledSource> compileOk(const std::string &text) {
@@ -235,5 +238,20 @@ std::string driverFor(size_t k, const Function &fn, const AbiSet &abi, const std
   d << "  (void)i;\n}\n";
   return d.str();
 }
+
+GuardedDoubles::GuardedDoubles(size_t count) {
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t pages = (count * sizeof(double) + page - 1) / page + 1;
+  bytes_ = pages * page;
+  map_ = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map_ == MAP_FAILED)
+    std::abort();
+  char *guard = static_cast<char *>(map_) + bytes_ - page;
+  if (mprotect(guard, page, PROT_NONE) != 0)
+    std::abort();
+  data_ = reinterpret_cast<double *>(guard) - count;
+}
+
+GuardedDoubles::~GuardedDoubles() { munmap(map_, bytes_); }
 
 } // namespace gradc::test

@@ -76,4 +76,21 @@ int64_t elementCount(const Shape &s, const std::vector<int64_t> &dims);
 std::string driverFor(size_t k, const Function &fn, const AbiSet &abi, const std::vector<Tensor> &at,
                       const std::vector<int64_t> &dims, bool exactWorkspace = false);
 
+/// `count` doubles that end where an inaccessible page begins: compiled code that reads one
+/// element past them crashes the test instead of reading a neighbour (JIT code is not
+/// instrumented by ASan).
+class GuardedDoubles {
+public:
+  explicit GuardedDoubles(size_t count);
+  ~GuardedDoubles();
+  GuardedDoubles(const GuardedDoubles &) = delete;
+  GuardedDoubles &operator=(const GuardedDoubles &) = delete;
+  double *data() { return data_; }
+
+private:
+  void *map_ = nullptr;
+  size_t bytes_ = 0;
+  double *data_ = nullptr;
+};
+
 } // namespace gradc::test

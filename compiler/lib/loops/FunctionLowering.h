@@ -15,6 +15,8 @@
 #include <memory>
 #include <string>
 #include <optional>
+#include <algorithm>
+#include <utility>
 #include <vector>
 
 namespace gradc::loops {
@@ -158,7 +160,13 @@ private:
   bool inChunk_ = false;
   std::map<std::pair<NodeId, std::vector<ExprId>>, ExprId> memo_;
   std::set<std::pair<DType, Form>> kernels_; // the tiled kernels to define
-  std::vector<NodeId> knownInside_; // gathers whose outer axis is inside in this loop
+  // Gathers whose outer axis is inside their slice at an index (the loop variable of a split
+  // loop's middle part). Keyed by the index too: the same gather read at a shifted index (a
+  // nested shift of the same value) is not known inside.
+  std::vector<std::pair<NodeId, ExprId>> knownInside_;
+  bool knownInside(NodeId gather, ExprId index) const {
+    return std::find(knownInside_.begin(), knownInside_.end(), std::make_pair(gather, index)) != knownInside_.end();
+  }
 };
 
 } // namespace gradc::loops

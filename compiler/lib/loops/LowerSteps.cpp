@@ -126,8 +126,11 @@ void FunctionLowering::emitMaterialize(NodeId n) {
     if (r.loop == n)
       riders.push_back(&r);
   std::vector<int32_t> sums = beginRiders(riders);
-  auto part = [&](ExprId from, ExprId to) {
+  auto part = [&](ExprId from, ExprId to, bool middle) {
     b_->loop(from, to, [&](ExprId i) {
+      for (NodeId gnode : gathers)
+        if (middle)
+          knownInside_.push_back({gnode, i});
       b_->loopNest(inner, [&](const std::vector<ExprId> &rest) {
         std::vector<ExprId> idx{i};
         idx.insert(idx.end(), rest.begin(), rest.end());
@@ -136,11 +139,10 @@ void FunctionLowering::emitMaterialize(NodeId n) {
       addRiders(riders, sums, i);
     }, kRolled);
   };
-  part(f_->i64(0), lo);
-  knownInside_ = gathers;
-  part(lo, hi);
+  part(f_->i64(0), lo, false);
+  part(lo, hi, true);
   knownInside_.clear();
-  part(hi, extent);
+  part(hi, extent, false);
   endRiders(riders, sums);
 }
 
@@ -199,7 +201,7 @@ void FunctionLowering::addRiders(const std::vector<const SumRider *> &riders, co
                                      konst(opInfo(IrOp::Sum).reduceInit, dt)));
       memo_.clear();
     };
-    if (std::find(knownInside_.begin(), knownInside_.end(), r.gather) != knownInside_.end()) {
+    if (knownInside(r.gather, i)) {
       add(); // the loop's middle part: start <= i < stop
       continue;
     }

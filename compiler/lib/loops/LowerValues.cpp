@@ -303,7 +303,7 @@ ExprId FunctionLowering::gatherElement(NodeId n, const std::vector<ExprId> &idx)
   ExprId inside = f_->boolImm(true);
   std::vector<ExprId> src;
   std::vector<IndexAxis> axes = decodeIndexSpec(node.ints);
-  bool outerKnown = std::find(knownInside_.begin(), knownInside_.end(), n) != knownInside_.end();
+  bool outerKnown = knownInside(n, idx[0]);
   for (size_t k = 0; k < axes.size(); ++k) {
     ExprId start = dimValue(axes[k].start);
     if (k == 0 && outerKnown) {
