@@ -16,6 +16,14 @@ double hand_l2wx_grad(int64_t n, const double *W, const double *x, double *d_W, 
 double hand_l2wx_grad_fused(int64_t n, const double *W, const double *x, double *d_W,
                             double *d_x);
 void hand_stream(int64_t count, const double *src, double *dst);
+/* ADBench's bundle adjustment objective (examples/gradbench/ba.expr's `ba`): n cameras
+   [n][11], m points [m][3], p observations; the gradient by hand (hand/ba.c). */
+double hand_ba(int64_t n, int64_t m, int64_t p, const double *cams, const double *X,
+               const double *w, const int32_t *obs_cam, const int32_t *obs_pt,
+               const double *feats);
+double hand_ba_grad(int64_t n, int64_t m, int64_t p, const double *cams, const double *X,
+                    const double *w, const int32_t *obs_cam, const int32_t *obs_pt,
+                    const double *feats, double *d_cams, double *d_X, double *d_w);
 #ifdef __cplusplus
 }
 #endif
