@@ -7,4 +7,5 @@ set -euo pipefail
   llvm-19-dev clang-19 libclang-rt-19-dev \
   libgtest-dev libgmock-dev \
   libcli11-dev nlohmann-json3-dev \
+  libgraphviz-dev \
   python3

@@ -51,7 +51,16 @@ struct EmitOptionsCli {
   std::string triple;
 };
 
+struct GraphOptions {
+  CommonOptions common;
+  InputSpec inputs;    // values on the edges when --at, --at-file or --d-out is given
+  std::string out;     // the picture's file (its format by extension); empty: DOT to stdout
+  bool fullValues = false;
+  size_t maxNodes = 300;
+};
+
 int runCommand(const RunOptions &opts);
+int graphCommand(const GraphOptions &opts);
 int emitCommand(const EmitOptionsCli &opts);
 int checkCommand(const CheckOptions &opts);
 

@@ -1,20 +1,14 @@
 // Output.cpp: round-trip number formatting and nested-array printing.
 #include "Output.h"
 
+#include "support/Numbers.h"
+
 #include <charconv>
 #include <cmath>
 
 namespace gradc::cli {
 
-std::string formatNumber(double v) {
-  if (std::isnan(v))
-    return "nan";
-  if (std::isinf(v))
-    return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
+std::string formatNumber(double v) { return shortestText(v); }
 
 static std::string number(double v, bool json) {
   std::string s = formatNumber(v);

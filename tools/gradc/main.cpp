@@ -135,6 +135,27 @@ int main(int argc, char **argv) {
   runCmd->add_flag("--ignore-unknown", run.inputs.ignoreUnknown,
                    "skip values of names the function does not take (one --at-file for several functions)");
 
+  GraphOptions graph;
+  CLI::App *graphCmd = app.add_subcommand(
+      "graph", "draw a function's computational graph as written; at a point (--at, --at-file), "
+               "each edge carries its value (green) and gradient (red)");
+  graphCmd->add_option("FILE", graph.common.file, "the .expr source file")->required();
+  graphCmd->add_option("--fn", graph.common.fn, "the function to draw (may be left out when the file defines one)");
+  graphCmd->add_option("--at", graph.inputs.at, "NAME=V[,V...]: a parameter's values, as run takes them");
+  graphCmd->add_option("--at-file", graph.inputs.atFile, "a JSON object of parameter values, as run takes it");
+  graphCmd->add_option("--dim", graph.inputs.dims, "N=SIZE: the size of an unbound dim");
+  graphCmd->add_option("--d-out", graph.inputs.dOut,
+                       "V[,V...]: the upstream gradient for a non-scalar result (default: ones)");
+  graphCmd->add_flag("--ignore-unknown", graph.inputs.ignoreUnknown,
+                     "skip values of names the function does not take");
+  graphCmd->add_option("-o,--output", graph.out,
+                       "write the picture here, in the format its name ends with: .dot, .svg, .png or .pdf "
+                       "(default: DOT to standard output)");
+  graphCmd->add_flag("--full-values", graph.fullValues, "write every element of a tensor, not a summary");
+  graphCmd->add_option("--max-nodes", graph.maxNodes,
+                       "above this many nodes, statements are grouped (default 300)")
+      ->check(CLI::Range(size_t{2}, size_t{1} << 20));
+
   EmitOptionsCli emit;
   CLI::App *emitCmd = app.add_subcommand(
       "emit", "write a C header and an object file with the value and gradient functions of "
@@ -204,6 +225,8 @@ int main(int argc, char **argv) {
       return runCommand(run);
     if (emitCmd->parsed())
       return emitCommand(emit);
+    if (graphCmd->parsed())
+      return graphCommand(graph);
     return checkCommand(check);
   } catch (const gradc::InternalError &e) {
     std::cerr << "gradc: " << e.what() << "\n(this is a bug in gradc; please report it with the "

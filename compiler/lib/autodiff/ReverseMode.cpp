@@ -75,6 +75,7 @@ GradientGraph differentiate(Function &fn) {
   std::vector<NodeId> roots = out.grads;
   roots.push_back(out.value);
   out.totalNodes = reachableCount(g, roots);
+  out.adjoints = std::move(adjoint);
   return out;
 }
 

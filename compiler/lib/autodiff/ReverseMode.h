@@ -18,6 +18,9 @@ struct GradientGraph {
   NodeId dOut = kNoNode;
   size_t forwardNodes = 0; // nodes reachable from the value before differentiation
   size_t totalNodes = 0;   // nodes reachable from value and gradients after
+  /// d(value)/d(node) for every node up to the value, by id (kNoNode where the value does
+  /// not depend on it through a differentiable path): what `gradc graph` writes on each edge.
+  std::vector<NodeId> adjoints;
 };
 
 /// Differentiates `fn` in place: its graph gains the adjoint nodes. The backward sweep

@@ -29,6 +29,10 @@ struct Function {
   /// offered by `gradc run`, `check`, `emit` or the C++ API.
   bool isLocal = false;
   NodeId result = kNoNode;
+  /// In Program::bodies: the node of each expression of the function's source that has a
+  /// value, as (expression id of the parsed file, node), by id: the source's own graph, which
+  /// `gradc graph` draws.
+  std::vector<std::pair<int32_t, NodeId>> exprValues;
 
   /// The declared dims this function's sizes are made of, ascending (its C ABI dim
   /// arguments): `[K, D*(D+1)/2]` uses K and D.

@@ -49,7 +49,7 @@ bool callKeepsItsType(const std::vector<Function> &bodies, size_t callee, const 
 }
 
 NodeId inlineBody(const std::vector<Function> &bodies, size_t callee, const std::vector<NodeId> &args, Graph &g,
-                  bool keepCalls) {
+                  bool keepCalls, std::vector<NodeId> *calleeMap) {
   std::map<std::pair<size_t, std::vector<NodeId>>, NodeId> done; // (callee, args) -> result
   auto start = [&](size_t c, std::vector<NodeId> a) {
     const Function *body = &bodies[c];
@@ -107,6 +107,8 @@ NodeId inlineBody(const std::vector<Function> &bodies, size_t callee, const std:
       continue;
     NodeId result = f.map[static_cast<size_t>(f.body->result)];
     done[f.key] = result;
+    if (stack.size() == 1 && calleeMap)
+      *calleeMap = std::move(f.map);
     stack.pop_back();
     if (stack.empty())
       return result;
@@ -114,7 +116,7 @@ NodeId inlineBody(const std::vector<Function> &bodies, size_t callee, const std:
   }
 }
 
-Function inlineCalls(const Program &program, size_t index) {
+Function inlineCalls(const Program &program, size_t index, std::vector<NodeId> *bodyMap) {
   const Function &root = program.bodies[index];
   Function out;
   out.name = root.name;
@@ -129,7 +131,7 @@ Function inlineCalls(const Program &program, size_t index) {
     g.setLoc(p.node, root.graph->loc(old));
     rootArgs.push_back(p.node);
   }
-  out.result = inlineBody(program.bodies, index, rootArgs, g, false);
+  out.result = inlineBody(program.bodies, index, rootArgs, g, false, bodyMap);
   return out;
 }
 

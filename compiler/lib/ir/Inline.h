@@ -10,7 +10,9 @@ namespace gradc {
 /// on the same arguments is inlined once (hash-consing makes them equal). The walk is
 /// iterative and visits each (callee, arguments) pair once, so its cost is the size of the
 /// result, whatever the depth of the call chain.
-Function inlineCalls(const Program &program, size_t index);
+/// With `bodyMap`, also which node of the new graph each node of the body became (kNoNode for
+/// nodes the result does not need).
+Function inlineCalls(const Program &program, size_t index, std::vector<NodeId> *bodyMap = nullptr);
 
 /// Whether `fn`'s graph has calls left (then it must go through inlineCalls first).
 bool hasCalls(const Function &fn);
@@ -26,6 +28,6 @@ bool callKeepsItsType(const std::vector<Function> &bodies, size_t callee, const 
 /// otherwise (so, with keepCalls false, the result has no calls). Iterative, each (callee,
 /// arguments) pair copied once.
 NodeId inlineBody(const std::vector<Function> &bodies, size_t callee, const std::vector<NodeId> &args, Graph &g,
-                  bool keepCalls);
+                  bool keepCalls, std::vector<NodeId> *calleeMap = nullptr);
 
 } // namespace gradc

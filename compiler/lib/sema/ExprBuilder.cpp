@@ -57,6 +57,15 @@ NodeId ExprBuilder::make(SourceLoc loc, Op op, std::vector<NodeId> operands, Att
   return n;
 }
 
+std::vector<std::pair<int32_t, NodeId>> ExprBuilder::exprValues() const {
+  std::vector<std::pair<int32_t, NodeId>> out;
+  for (const auto &[id, v] : values_)
+    if (v.node != kNoNode)
+      out.push_back({id, v.node});
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void ExprBuilder::visit(ExprId id) {
   const Expr &e = ast_[id];
   Value v;

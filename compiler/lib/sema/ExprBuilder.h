@@ -25,6 +25,8 @@ public:
 
   /// Builds `root`; kNoNode after reporting an error (or when a sub-expression failed).
   NodeId build(ExprId root);
+  /// Every expression built so far that has a value, with its node, by expression id.
+  std::vector<std::pair<int32_t, NodeId>> exprValues() const;
 
 private:
   struct Value {

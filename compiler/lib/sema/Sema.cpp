@@ -196,6 +196,7 @@ bool buildBody(const Ast &ast, const FuncDef &def, Diagnostics &diags, const Pro
     defined[s.name] = s.loc;
     b.env[s.name] = v; // kNoNode when it failed: its uses then fail quietly, not as unknown names
   }
+  fn.exprValues = b.exprValues();
   if (ok && fn.result == kNoNode) {
     diags.error(def.endLoc, "function '" + def.name + "' has no 'return' statement");
     return false;

@@ -2,6 +2,8 @@
 // blanks), then strtod for the value, then the range rule (ERANGE alone would refuse subnormals).
 #include "support/Numbers.h"
 
+#include <charconv>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -80,6 +82,16 @@ std::string numberProblem(NumberStatus status) {
   return status == NumberStatus::OutOfRange
              ? "is out of range for f64 (magnitudes from about 4.9e-324 to 1.8e308)"
              : "is not a number";
+}
+
+std::string shortestText(double v) {
+  if (std::isnan(v))
+    return "nan";
+  if (std::isinf(v))
+    return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 } // namespace gradc

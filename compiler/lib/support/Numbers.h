@@ -27,4 +27,8 @@ std::string numberProblem(NumberStatus status);
 /// beyond int64's range to int64 (undefined behaviour): 2^63 prints as 9223372036854775808.
 std::string integerText(double v);
 
+/// The shortest text that reads back as the same double (what gradc prints everywhere);
+/// "nan", "inf", "-inf".
+std::string shortestText(double v);
+
 } // namespace gradc

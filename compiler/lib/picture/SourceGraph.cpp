@@ -1,0 +1,472 @@
+// SourceGraph.cpp: the picture is built from the syntax tree (so a builtin the compiler
+// rewrites, such as logsumexp, is the one gate the user wrote), and its numbers come from the
+// compiled graph: each expression's node (Function::exprValues), inlined and differentiated,
+// evaluated once by the interpreter, for the edges drawn only.
+#include "picture/SourceGraph.h"
+
+#include "autodiff/ReverseMode.h"
+#include "ir/Inline.h"
+#include "sema/ExprBuilder.h"
+#include "support/Numbers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace gradc {
+
+namespace {
+
+constexpr size_t kSummaryElements = 6; // a tensor this small is written whole
+constexpr size_t kGroupTextChars = 40; // of a statement's source, in its group's label
+
+std::string nested(const Tensor &t) {
+  std::string out;
+  size_t rank = t.shape.size();
+  std::vector<int64_t> idx(rank, 0);
+  for (size_t lin = 0; lin < t.data.size(); ++lin) {
+    size_t opening = 0;
+    for (size_t k = rank; k-- > 0 && idx[k] == 0;)
+      ++opening;
+    out += (lin ? ", " : "") + std::string(opening, '[') + shortestText(t.data[lin]);
+    size_t closing = 0;
+    for (size_t k = rank; k-- > 0;) {
+      if (++idx[k] < t.shape[k])
+        break;
+      idx[k] = 0;
+      ++closing;
+    }
+    out.append(closing, ']');
+  }
+  return out;
+}
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t k = 0; k < shape.size(); ++k)
+    s += (k ? ", " : "") + std::to_string(shape[k]);
+  return s + "]";
+}
+
+bool isGate(ExprKind k) {
+  return k != ExprKind::Number && k != ExprKind::Name && k != ExprKind::Slice && k != ExprKind::KwArg;
+}
+
+// Visits the expressions of `root`'s tree, children before parents, each once.
+template <typename F>
+void postOrder(const Ast &ast, ExprId root, F visit) {
+  std::vector<std::pair<ExprId, bool>> stack{{root, false}};
+  while (!stack.empty()) {
+    auto [id, expanded] = stack.back();
+    stack.pop_back();
+    if (id == kNoExpr)
+      continue;
+    if (!expanded) {
+      stack.push_back({id, true});
+      const Expr &e = ast[id];
+      for (auto k = e.kids.rbegin(); k != e.kids.rend(); ++k)
+        stack.push_back({*k, false});
+      continue;
+    }
+    visit(id);
+  }
+}
+
+// An expression as source text (infix, parenthesized only where precedence needs it), built
+// children first. For the short texts of labels: index items, keyword values, shapes.
+std::string infix(const Ast &ast, ExprId root) {
+  std::unordered_map<ExprId, std::pair<std::string, int>> text; // (text, precedence)
+  auto prec = [](const Expr &e) {
+    if (e.kind == ExprKind::Compare)
+      return 1;
+    if (e.kind == ExprKind::Binary)
+      return e.text == "+" || e.text == "-" ? 2 : e.text == "^" ? 5 : 3;
+    return e.kind == ExprKind::Neg ? 4 : 9;
+  };
+  postOrder(ast, root, [&](ExprId id) {
+    const Expr &e = ast[id];
+    auto kid = [&](size_t k, int atLeast) {
+      if (e.kids[k] == kNoExpr)
+        return std::string();
+      const auto &[t, p] = text[e.kids[k]];
+      return p < atLeast ? "(" + t + ")" : t;
+    };
+    auto list = [&](size_t from) {
+      std::string s;
+      for (size_t k = from; k < e.kids.size(); ++k)
+        s += (k > from ? ", " : "") + kid(k, 0);
+      return s;
+    };
+    std::string t;
+    int p = prec(e);
+    switch (e.kind) {
+    case ExprKind::Number:
+    case ExprKind::Name: t = e.text; break;
+    case ExprKind::Neg: t = "-" + kid(0, 5); break;
+    case ExprKind::Binary:
+    case ExprKind::Compare: t = kid(0, e.text == "^" ? p + 1 : p) + " " + e.text + " " + kid(1, e.text == "^" ? p : p + 1); break;
+    case ExprKind::Call: t = e.text + "(" + list(0) + ")"; break;
+    case ExprKind::KwArg: t = e.text + "=" + kid(0, 0); break;
+    case ExprKind::Index: t = kid(0, 9) + "[" + list(1) + "]"; break;
+    case ExprKind::Slice: t = kid(0, 0) + ":" + kid(1, 0); break;
+    case ExprKind::List: t = "[" + list(0) + "]"; break;
+    case ExprKind::Attr: t = kid(0, 9) + "." + e.text; break;
+    }
+    text[id] = {std::move(t), p};
+  });
+  return text[root].first;
+}
+
+class Builder {
+public:
+  Builder(const Ast &ast, const SourceFile &source, const Program &program, size_t index, const PictureOptions &options,
+          Picture &out)
+      : ast_(ast), source_(source), program_(program), index_(index), body_(program.bodies[index]),
+        def_(ast.funcs[index]), options_(options), out_(out) {}
+
+  void build() {
+    out_.name = def_.name;
+    for (size_t p = 0; p < def_.params.size(); ++p)
+      paramOf_[def_.params[p].name] = p;
+    size_t gates = 0;
+    for (const Stmt &s : def_.body)
+      postOrder(ast_, s.value, [&](ExprId id) { gates += isGate(ast_[id].kind) ? 1 : 0; });
+    out_.operations = gates;
+    if (gates + def_.params.size() + 1 > options_.maxNodes)
+      buildGrouped();
+    else
+      buildWhole();
+  }
+
+  // The numbers of the edges drawn: their expressions' nodes in the inlined graph and their
+  // adjoints, evaluated at `values`.
+  bool label(const PictureValues &values, EvalResult &failure) {
+    std::vector<NodeId> map;
+    Function inlined = inlineCalls(program_, index_, &map);
+    GradientGraph gg = differentiate(inlined);
+    auto adjointOf = [&](NodeId v) {
+      return static_cast<size_t>(v) < gg.adjoints.size() ? gg.adjoints[static_cast<size_t>(v)] : kNoNode;
+    };
+    // A value that depends on no differentiable parameter (a constant) has no gradient drawn;
+    // one that does but does not reach the result has gradient 0.
+    const Graph &g = *inlined.graph;
+    std::vector<bool> active(g.size(), false);
+    for (const ParamInfo &p : inlined.params)
+      if (!p.isConst && p.node != kNoNode)
+        active[static_cast<size_t>(p.node)] = true;
+    for (size_t i = 0; i < g.size(); ++i)
+      if (!opInfo(g.node(static_cast<NodeId>(i)).op).noGradient)
+        for (NodeId o : g.node(static_cast<NodeId>(i)).operands)
+          if (active[static_cast<size_t>(o)])
+            active[i] = true;
+    std::vector<NodeId> roots;
+    std::unordered_map<NodeId, size_t> slot;
+    auto root = [&](NodeId v) {
+      if (v != kNoNode && slot.emplace(v, roots.size()).second)
+        roots.push_back(v);
+    };
+    std::vector<std::pair<NodeId, bool>> carried(out_.edges.size(), {kNoNode, false}); // (node, differentiable)
+    for (size_t k = 0; k < out_.edges.size(); ++k) {
+      ExprId e = out_.edges[k].source;
+      if (e < 0)
+        continue;
+      NodeId v = kNoNode;
+      bool differentiable = false;
+      if (NodeId b = bodyNode(e); b != kNoNode && static_cast<size_t>(b) < map.size()) {
+        v = map[static_cast<size_t>(b)];
+      } else if (ast_[e].kind == ExprKind::Name && paramOf_.count(ast_[e].text)) {
+        v = inlined.params[paramOf_.at(ast_[e].text)].node; // named, never read
+      }
+      if (v == kNoNode)
+        continue;
+      differentiable = isFloat(g.type(v).dtype) && active[static_cast<size_t>(v)];
+      carried[k] = {v, differentiable};
+      root(v);
+      if (differentiable)
+        root(adjointOf(v));
+    }
+    EvalResult r = evaluate(*inlined.graph, roots, values.params, values.dimValues);
+    if (!r.ok()) {
+      failure = r;
+      return false;
+    }
+    for (size_t k = 0; k < out_.edges.size(); ++k) {
+      auto [v, differentiable] = carried[k];
+      if (v == kNoNode)
+        continue;
+      PictureEdge &edge = out_.edges[k];
+      edge.value = edgeValueText(r.outputs[slot.at(v)], options_.fullValues);
+      if (differentiable) {
+        NodeId a = adjointOf(v);
+        edge.gradient = a != kNoNode ? edgeValueText(r.outputs[slot.at(a)], options_.fullValues) : "0";
+      }
+    }
+    return true;
+  }
+
+private:
+  // The parts of an expression that are written in their parent's label, not drawn: sizes
+  // and integer indices, slices, keyword arguments, shapes.
+  void hideLabelParts(ExprId root) {
+    auto hide = [&](ExprId k) { postOrder(ast_, k, [&](ExprId id) { hidden_.insert(id); }); };
+    postOrder(ast_, root, [&](ExprId id) {
+      const Expr &e = ast_[id];
+      if (e.kind == ExprKind::Index) {
+        for (size_t k = 1; k < e.kids.size(); ++k)
+          if (!isIndexArray(e.kids[k]))
+            hide(e.kids[k]);
+      } else if (e.kind == ExprKind::Call) {
+        size_t positional = 0;
+        for (ExprId k : e.kids) {
+          if (ast_[k].kind == ExprKind::KwArg)
+            hide(k);
+          else if (ast_[k].kind == ExprKind::List && takesShapeList(e.text, positional++))
+            hide(k);
+        }
+      }
+    });
+  }
+
+  // Every operation a gate, every value an edge.
+  void buildWhole() {
+    for (const ParamDecl &decl : def_.params)
+      named_[decl.name] = add(PictureNode::Kind::Input, paramLabel(decl), decl.loc);
+    for (const Stmt &s : def_.body) {
+      hideLabelParts(s.value);
+      postOrder(ast_, s.value, [&](ExprId id) {
+        if (!hidden_.count(id))
+          made_[id] = gate(ast_[id]);
+      });
+      int32_t made = made_[s.value];
+      if (s.kind == Stmt::Return) {
+        int32_t output = add(PictureNode::Kind::Output, def_.name, s.loc);
+        connect(made, output, s.value);
+        continue;
+      }
+      if (made >= 0 && out_.nodes[static_cast<size_t>(made)].kind != PictureNode::Kind::Input)
+        out_.nodes[static_cast<size_t>(made)].label += "\n" + s.name;
+      named_[s.name] = made;
+    }
+  }
+
+  static std::string paramLabel(const ParamDecl &decl) { return (decl.isConst ? "const " : "") + decl.name; }
+
+  // Over the node limit: one node per run of consecutive statements (one statement each while
+  // they fit), an edge where a statement names a value made in another run. A parameter is
+  // drawn beside each run that reads it: one input wired to every run would cross the whole
+  // picture as many times, and laying those edges out costs more than the rest.
+  void buildGrouped() {
+    out_.grouped = true;
+    size_t statements = def_.body.size();
+    size_t room = options_.maxNodes > def_.params.size() + 2 ? options_.maxNodes - def_.params.size() - 1 : 1;
+    size_t per = (statements + room - 1) / room;
+    std::unordered_map<std::string, std::pair<int32_t, ExprId>> maker; // name -> (node, its value)
+    int32_t group = -1;
+    std::unordered_set<int64_t> connected;
+    auto key = [](int64_t a, int64_t b) { return (a << 32) | static_cast<uint32_t>(b); };
+    std::unordered_map<int64_t, int32_t> paramCopy; // (run, parameter) -> its node there
+    for (size_t i = 0; i < statements; ++i) {
+      const Stmt &s = def_.body[i];
+      size_t operations = 0;
+      postOrder(ast_, s.value, [&](ExprId id) { operations += isGate(ast_[id].kind) ? 1 : 0; });
+      if (i % per == 0) {
+        std::string label;
+        if (per == 1) {
+          std::string text = (s.kind == Stmt::Return ? "return " : s.name + " = ") + infix(ast_, s.value);
+          label = text.size() > kGroupTextChars ? text.substr(0, kGroupTextChars - 3) + "..." : text;
+        } else {
+          size_t last = std::min(statements, i + per);
+          label = "statements " + std::to_string(i + 1) + "-" + std::to_string(last) + "\nlines " +
+                  std::to_string(s.loc.line) + "-" + std::to_string(def_.body[last - 1].loc.line);
+        }
+        group = add(PictureNode::Kind::Group, label, s.loc);
+        groupOps_.push_back(0);
+      }
+      groupOps_.back() += operations;
+      postOrder(ast_, s.value, [&](ExprId id) {
+        const Expr &e = ast_[id];
+        if (e.kind != ExprKind::Name)
+          return;
+        if (auto m = maker.find(e.text); m != maker.end()) {
+          if (m->second.first != group && connected.insert(key(m->second.first, group)).second)
+            connect(m->second.first, group, per == 1 ? id : kNoExpr);
+        } else if (auto p = paramOf_.find(e.text); p != paramOf_.end()) {
+          auto [copy, fresh] = paramCopy.emplace(key(group, static_cast<int64_t>(p->second)), -1);
+          if (fresh) {
+            const ParamDecl &decl = def_.params[p->second];
+            copy->second = add(PictureNode::Kind::Constant, paramLabel(decl), decl.loc);
+            connect(copy->second, group, id);
+          }
+        }
+      });
+      if (s.kind == Stmt::Return) {
+        int32_t output = add(PictureNode::Kind::Output, def_.name, s.loc);
+        connect(group, output, s.value);
+      } else {
+        maker[s.name] = {group, s.value};
+      }
+    }
+    size_t g = 0;
+    for (PictureNode &n : out_.nodes)
+      if (n.kind == PictureNode::Kind::Group)
+        n.label += "\n" + std::to_string(groupOps_[g++]) + " operations";
+  }
+
+  // A node tied to the source it came from: its location and line, the tooltip of the SVG.
+  int32_t add(PictureNode::Kind kind, std::string label, SourceLoc loc) {
+    PictureNode n;
+    n.kind = kind;
+    n.label = std::move(label);
+    std::string line = source_.lineText(loc.line);
+    size_t first = line.find_first_not_of(" \t");
+    n.tooltip = source_.name + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.col) + ": " +
+                (first == std::string::npos ? "" : line.substr(first));
+    out_.nodes.push_back(std::move(n));
+    return static_cast<int32_t>(out_.nodes.size() - 1);
+  }
+
+  // An edge from `from` into `to` that carries expression e's value.
+  void connect(int32_t from, int32_t to, ExprId e) {
+    if (from < 0)
+      return;
+    PictureEdge edge;
+    edge.from = from;
+    edge.to = to;
+    edge.source = e;
+    out_.edges.push_back(std::move(edge));
+  }
+
+  // An index item that is a value of its own: an integer array, or an integer parameter (an
+  // index known only at run time). Literals and sizes are part of the subscript's label.
+  bool isIndexArray(ExprId item) const {
+    NodeId n = ast_[item].kind == ExprKind::Slice ? kNoNode : bodyNode(item);
+    return n != kNoNode && isInteger(body_.graph->type(n).dtype);
+  }
+
+  NodeId bodyNode(ExprId e) const {
+    auto it = std::lower_bound(body_.exprValues.begin(), body_.exprValues.end(), std::make_pair(e, NodeId{-1}));
+    return it != body_.exprValues.end() && it->first == e ? it->second : kNoNode;
+  }
+
+  int32_t gate(const Expr &e) {
+    auto node = [&](PictureNode::Kind kind, std::string label) { return add(kind, std::move(label), e.loc); };
+    auto input = [&](ExprId k, int32_t to) {
+      auto it = made_.find(k);
+      connect(it != made_.end() ? it->second : -1, to, k);
+    };
+    switch (e.kind) {
+    case ExprKind::Number:
+      return node(PictureNode::Kind::Constant, e.text);
+    case ExprKind::Name:
+      if (auto it = named_.find(e.text); it != named_.end())
+        return it->second;
+      return node(PictureNode::Kind::Constant, e.text); // a dim used as a number
+    case ExprKind::Slice:
+    case ExprKind::KwArg:
+      return -1; // part of its parent's label
+    case ExprKind::Neg: {
+      int32_t g = node(PictureNode::Kind::Gate, "neg");
+      input(e.kids[0], g);
+      return g;
+    }
+    case ExprKind::Binary:
+    case ExprKind::Compare: {
+      int32_t g = node(PictureNode::Kind::Gate, e.text);
+      input(e.kids[0], g);
+      input(e.kids[1], g);
+      return g;
+    }
+    case ExprKind::Attr: {
+      int32_t g = node(PictureNode::Kind::Gate, "." + e.text);
+      input(e.kids[0], g);
+      return g;
+    }
+    case ExprKind::List: {
+      int32_t g = node(PictureNode::Kind::Gate, "[...]");
+      for (ExprId k : e.kids)
+        input(k, g);
+      return g;
+    }
+    case ExprKind::Index: {
+      std::string label = "[";
+      std::vector<ExprId> arrays;
+      for (size_t k = 1; k < e.kids.size(); ++k) {
+        label += (k > 1 ? ", " : "") + infix(ast_, e.kids[k]);
+        if (isIndexArray(e.kids[k]))
+          arrays.push_back(e.kids[k]);
+      }
+      int32_t g = node(PictureNode::Kind::Gate, label + "]");
+      input(e.kids[0], g);
+      for (ExprId k : arrays)
+        input(k, g);
+      return g;
+    }
+    case ExprKind::Call:
+      break;
+    }
+    // A call: its positional arguments are inputs, except a shape (zeros([n, 3])); keyword
+    // arguments are part of its label.
+    std::string label = e.text;
+    std::vector<ExprId> inputs;
+    size_t positional = 0;
+    for (ExprId k : e.kids) {
+      const Expr &arg = ast_[k];
+      if (arg.kind == ExprKind::KwArg) {
+        label += "\n" + arg.text + "=" + infix(ast_, arg.kids[0]);
+        continue;
+      }
+      if (arg.kind == ExprKind::List && takesShapeList(e.text, positional))
+        label += "\n" + infix(ast_, k);
+      else
+        inputs.push_back(k);
+      ++positional;
+    }
+    bool user = program_.find(e.text) != nullptr;
+    int32_t g = node(user ? PictureNode::Kind::Call : PictureNode::Kind::Gate, label);
+    for (ExprId k : inputs)
+      input(k, g);
+    return g;
+  }
+
+  const Ast &ast_;
+  const SourceFile &source_;
+  const Program &program_;
+  size_t index_;
+  const Function &body_;
+  const FuncDef &def_;
+  const PictureOptions &options_;
+  Picture &out_;
+  std::unordered_map<ExprId, int32_t> made_;
+  std::unordered_set<ExprId> hidden_;
+  std::unordered_map<std::string, int32_t> named_;
+  std::unordered_map<std::string, size_t> paramOf_;
+  std::vector<size_t> groupOps_;
+};
+
+} // namespace
+
+std::string edgeValueText(const Tensor &t, bool full) {
+  if (t.shape.empty())
+    return t.data.empty() ? "" : shortestText(t.data[0]);
+  if (full || t.data.size() <= kSummaryElements)
+    return nested(t);
+  double lo = INFINITY, hi = -INFINITY, sq = 0;
+  for (double v : t.data) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    sq += v * v;
+  }
+  return shapeText(t.shape) + " min " + shortestText(lo) + " max " + shortestText(hi) + " norm " +
+         shortestText(std::sqrt(sq));
+}
+
+bool drawSourceGraph(const Ast &ast, const SourceFile &source, const Program &program, size_t index,
+                     const PictureValues *values, const PictureOptions &options, Picture &out, EvalResult &failure) {
+  out = Picture{};
+  Builder b(ast, source, program, index, options, out);
+  b.build();
+  return !values || b.label(*values, failure);
+}
+
+} // namespace gradc

@@ -1,0 +1,80 @@
+// GraphCommand.cpp: `gradc graph`, the function's computational graph as written, with the
+// values and gradients at a point on its edges (the lecture's picture).
+#include "CommandSupport.h"
+
+#include "picture/GraphvizPicture.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+namespace gradc::cli {
+
+int graphCommand(const GraphOptions &opts) {
+  const std::string &file = opts.common.file;
+  std::optional<PictureFormat> format = PictureFormat::Dot;
+  if (!opts.out.empty() && !(format = pictureFormatOf(opts.out))) {
+    std::cerr << "gradc: error: cannot tell the picture's format from '" << opts.out
+              << "': name it .dot, .svg, .png or .pdf\n";
+    return kBadCommandLine;
+  }
+  int code = kOk;
+  auto cs = load(opts.common, code);
+  if (!cs)
+    return code;
+  Function *fn = pickFunction(*cs, opts.common, code);
+  if (!fn)
+    return code;
+  size_t index = static_cast<size_t>(fn - cs->program.funcs.data());
+  // Values only when a point is given: otherwise the structure alone.
+  const InputSpec &in = opts.inputs;
+  bool atPoint = !in.at.empty() || !in.atFile.empty() || !in.dOut.empty();
+  PictureValues values;
+  std::string error;
+  if (atPoint) {
+    std::map<int32_t, int64_t> bound;
+    if (!parseDims(in.dims, *cs->program.dims, bound, error)) {
+      std::cerr << file << ": error: " << error << "\n";
+      return kUserError;
+    }
+    auto inputs = bindInputs(*fn, *cs->program.dims, in, file, error);
+    if (!inputs) {
+      std::cerr << error;
+      return kUserError;
+    }
+    values.params = std::move(inputs->params);
+    values.dimValues = std::move(inputs->dimValues);
+  }
+  PictureOptions options;
+  options.fullValues = opts.fullValues;
+  options.maxNodes = opts.maxNodes;
+  Picture picture;
+  EvalResult failure;
+  if (!drawSourceGraph(cs->ast, *cs->source, cs->program, index, atPoint ? &values : nullptr, options, picture, failure)) {
+    reportRuntimeError(*cs, failure);
+    return kUserError;
+  }
+  std::string bytes;
+  if (!renderPicture(picture, *format, bytes, error)) {
+    std::cerr << "gradc: error: " << error << "\n";
+    return kUserError;
+  }
+  if (opts.out.empty()) {
+    std::cout << bytes;
+    return kOk;
+  }
+  std::ofstream os(opts.out, std::ios::binary);
+  if (os)
+    os << bytes;
+  if (!os || !os.flush()) {
+    std::cerr << "gradc: error: cannot write '" << opts.out << "': " << std::strerror(errno) << "\n";
+    return kUserError;
+  }
+  if (picture.grouped)
+    std::cerr << "note: " << picture.operations << " operations, over the limit of " << opts.maxNodes
+              << " nodes: statements are grouped (--max-nodes)\n";
+  return kOk;
+}
+
+} // namespace gradc::cli
