@@ -3,6 +3,7 @@
 #include "CommandSupport.h"
 
 #include "picture/GraphvizPicture.h"
+#include "pipeline/Invoke.h"
 
 #include <cerrno>
 #include <cstring>
@@ -45,6 +46,15 @@ int graphCommand(const GraphOptions &opts) {
     }
     values.params = std::move(inputs->params);
     values.dimValues = std::move(inputs->dimValues);
+    // Indices and sizes checked as `gradc run` checks them, so a bad one is named alike.
+    std::vector<std::string> names;
+    for (const ParamInfo &p : fn->params)
+      names.push_back(p.name);
+    EvalResult bad;
+    if (!checkIndexBounds(*fn->graph, {fn->result}, values.dimValues, bad.error, bad.errorLoc, values.params, names)) {
+      reportRuntimeError(*cs, bad);
+      return kUserError;
+    }
   }
   PictureOptions options;
   options.fullValues = opts.fullValues;
@@ -60,6 +70,9 @@ int graphCommand(const GraphOptions &opts) {
     std::cerr << "gradc: error: " << error << "\n";
     return kUserError;
   }
+  if (picture.grouped)
+    std::cerr << "note: " << picture.operations << " operations, over the limit of " << opts.maxNodes
+              << " nodes: statements are grouped (--max-nodes)\n";
   if (opts.out.empty()) {
     std::cout << bytes;
     return kOk;
@@ -71,9 +84,6 @@ int graphCommand(const GraphOptions &opts) {
     std::cerr << "gradc: error: cannot write '" << opts.out << "': " << std::strerror(errno) << "\n";
     return kUserError;
   }
-  if (picture.grouped)
-    std::cerr << "note: " << picture.operations << " operations, over the limit of " << opts.maxNodes
-              << " nodes: statements are grouped (--max-nodes)\n";
   return kOk;
 }
 

@@ -250,7 +250,12 @@ private:
     }
   }
 
-  static std::string paramLabel(const ParamDecl &decl) { return (decl.isConst ? "const " : "") + decl.name; }
+  // A parameter's name, and its shape in terms of the dims (the structure without values).
+  std::string paramLabel(const ParamDecl &decl) const {
+    std::string label = (decl.isConst ? "const " : "") + decl.name;
+    const Type &t = body_.params[paramOf_.at(decl.name)].type;
+    return t.isScalar() ? label : label + "\n" + program_.dims->str(t.shape);
+  }
 
   // Over the node limit: one node per run of consecutive statements (one statement each while
   // they fit), an edge where a statement names a value made in another run. A parameter is
