@@ -59,7 +59,9 @@ ExprId FunctionLowering::boundsOk() {
     }
   }
   // Every label of every pick is a valid class, every index of a gather or scatter_add
-  // inside its axis: one pass over each index array.
+  // inside its axis: one pass over each index array and size (a gather and its adjoint's
+  // scatter_add read the same array against the same axis: checked once).
+  std::set<std::pair<NodeId, ExprId>> checked;
   for (NodeId n : s_.pickNodes) {
     const Node &node = g_.node(n);
     const Shape &indexed = node.op == IrOp::ScatterAdd ? node.type.shape : g_.type(node.operands[0]).shape;
@@ -67,6 +69,8 @@ ExprId FunctionLowering::boundsOk() {
       NodeId y = indexArraySource(g_, node.operands[k]);
       size_t axis = node.op == IrOp::Pick ? 1 : static_cast<size_t>(node.ints[0]) + k - 1;
       ExprId classes = dimValue(indexed[axis]);
+      if (!checked.insert({y, classes}).second)
+        continue;
       int32_t flag = b_->let(kBool, ok, "labels_ok");
       b_->loopNest(extentsOf(g_.type(y).shape), [&](const std::vector<ExprId> &i) {
         memo_.clear();
