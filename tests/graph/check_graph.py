@@ -206,6 +206,31 @@ r = gradc("graph", "lecture4.expr", "--fn", "l2wx")
 if r.returncode != 0 or "<font" in r.stdout.decode() or 'label="W\n[n, n]"' not in r.stdout.decode():
     fail("l2wx without a point: " + r.stderr.decode())
 
+# The graph that is compiled: neuron's backward nodes (index_grad, the adds where a value fans
+# out) and its gradient outputs, which carry what gradc run prints; then the same optimized.
+at = ["--at", "w=2,-3,-3", "--at", "x=-1,-2"]
+run = json.loads(gradc("run", "lecture4.expr", "--fn", "neuron", *at, "--json").stdout)
+sizes = {}
+for stage in ("grad", "opt"):
+    r = gradc("graph", "lecture4.expr", "--fn", "neuron", *at, "--stage", stage)
+    dot = r.stdout.decode()
+    labels = dict(re.findall(r"\t(n\d+)\t\[label=(\w+|\"[^\"]*\")", dot))
+    outputs = {v.strip('"'): k for k, v in labels.items() if v.strip('"') in ("neuron", "d_w", "d_x")}
+    if r.returncode != 0 or set(outputs) != {"neuron", "d_w", "d_x"}:
+        fail(f"--stage {stage}: exit {r.returncode}, outputs {sorted(outputs)}: {r.stderr.decode()}")
+        continue
+    if stage == "grad" and (labels.get("n0") is None or "index_grad" not in labels.values() or "add" not in labels.values()):
+        fail(f"--stage grad: no adjoint nodes in {sorted(set(labels.values()))}")
+    for src, dst, a in parse_edges(dot):
+        value, _ = label_numbers(a.get("label"))
+        for name, want in (("neuron", run["value"]), ("d_w", run["grad"]["w"]), ("d_x", run["grad"]["x"])):
+            if dst == outputs[name] and not same(value, want):
+                fail(f"--stage {stage}: {name} carries {value}, gradc run says {want}")
+    sizes[stage] = len(labels)
+    print(f"--stage {stage}: {len(labels)} nodes")
+if sizes.get("opt", 0) > sizes.get("grad", 0):
+    fail(f"--stage opt has more nodes than --stage grad: {sizes}")
+
 # --- pictures -------------------------------------------------------------------------------
 with tempfile.TemporaryDirectory() as tmp:
     at = ["--at", "w=2,-3,-3", "--at", "x=-1,-2"]

@@ -57,6 +57,7 @@ struct GraphOptions {
   std::string out;     // the picture's file (its format by extension); empty: DOT to stdout
   bool fullValues = false;
   size_t maxNodes = 300;
+  std::string stage = "source"; // source (as written), grad (forward and backward), opt (optimized)
 };
 
 int runCommand(const RunOptions &opts);

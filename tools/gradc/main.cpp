@@ -152,6 +152,10 @@ int main(int argc, char **argv) {
                        "write the picture here, in the format its name ends with: .dot, .svg, .png or .pdf "
                        "(default: DOT to standard output)");
   graphCmd->add_flag("--full-values", graph.fullValues, "write every element of a tensor, not a summary");
+  graphCmd->add_option("--stage", graph.stage,
+                       "source (the graph as written, the default), grad (the forward and backward graph "
+                       "that is compiled) or opt (the same after optimization)")
+      ->check(CLI::IsMember({"source", "grad", "opt"}));
   graphCmd->add_option("--max-nodes", graph.maxNodes,
                        "above this many nodes, statements are grouped (default 300)")
       ->check(CLI::Range(size_t{2}, size_t{1} << 20));

@@ -49,6 +49,7 @@ GradientGraph differentiate(Function &fn) {
     size_t arity = g.node(static_cast<NodeId>(i)).operands.size();
     contrib.assign(arity, kNoNode);
     VjpContext ctx(g, static_cast<NodeId>(i), grad, active, contrib);
+    size_t made = g.size();
     info.vjp(ctx);
     for (size_t k = 0; k < arity; ++k) {
       NodeId operand = g.node(static_cast<NodeId>(i)).operands[k];
@@ -60,6 +61,10 @@ GradientGraph differentiate(Function &fn) {
       // Gradients add where a value fans out.
       adjoint[o] = adjoint[o] == kNoNode ? contrib[k] : g.make(Op::Add, {adjoint[o], contrib[k]});
     }
+    // The backward nodes of a gate come from its place in the source (errors, pictures).
+    for (size_t m = made; m < g.size(); ++m)
+      if (!g.loc(static_cast<NodeId>(m)).valid())
+        g.setLoc(static_cast<NodeId>(m), g.loc(static_cast<NodeId>(i)));
   }
 
   for (const ParamInfo &p : fn.params) {

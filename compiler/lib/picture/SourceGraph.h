@@ -59,6 +59,14 @@ struct PictureOptions {
 bool drawSourceGraph(const Ast &ast, const SourceFile &source, const Program &program, size_t index,
                      const PictureValues *values, const PictureOptions &options, Picture &out, EvalResult &failure);
 
+/// A compiled graph (`--stage grad`: the forward and backward graph; `--stage opt`: the same
+/// after optimization): a gate per node needed by `roots`, named by its op and tied to the
+/// source location it came from, parameters (`paramNames`, by number) on the left, each root
+/// an output named by `rootNames`. With `values`, each edge carries the value it moves.
+bool drawCompiledGraph(const Graph &g, const std::vector<NodeId> &roots, const std::vector<std::string> &rootNames,
+                       const std::vector<std::string> &paramNames, const SourceFile &source, const std::string &name,
+                       const PictureValues *values, const PictureOptions &options, Picture &out, EvalResult &failure);
+
 /// How a value reads on an edge: a number as `gradc run` prints it, a tensor as its shape and
 /// its elements (a summary of a large one unless `full`).
 std::string edgeValueText(const Tensor &t, bool full);
