@@ -310,3 +310,30 @@ TEST(ApiF32, MeanOfAnF32TensorStaysF32) {
   EXPECT_EQ((m.function<float(int64_t, const float *, float *, void *)>("f_grad")(4, x, dx, nullptr)), 7.5f);
   EXPECT_EQ(dx[3], 2.0f);
 }
+
+// Module::graph draws what `gradc graph` draws (tests/graph checks the pictures themselves).
+TEST(Api, GraphDrawsTheLecturePictureWithValuesAndGradients) {
+  gradc::Module m = gradc::Compiler().compileSource(
+      "def simple(x, y, z) = (x + y) * z\ndim n\ndef l2(W: [n, n], x: [n]) = sum((W @ x)^2)\n", {}, "lecture.expr");
+  ASSERT_TRUE(m.ok()) << m.errors();
+  std::string dot = m.graph("simple", {{"x", {-2}}, {"y", {5}}, {"z", {-4}}});
+  // x + y = 3 flows into the product with gradient z = -4; the result -12 with the seed 1.
+  EXPECT_NE(dot.find("label=<<font color=\"darkgreen\">3</font><br/><font color=\"red\">-4</font>>"), std::string::npos)
+      << dot;
+  EXPECT_NE(dot.find("label=<<font color=\"darkgreen\">-12</font><br/><font color=\"red\">1</font>>"),
+            std::string::npos);
+  EXPECT_EQ(m.graph("simple").find("<font"), std::string::npos); // the structure alone
+  gradc::GraphOptions svg;
+  svg.format = "svg";
+  svg.stage = "grad";
+  std::string picture = m.graph("l2", {{"W", {1, 2, 3, 4}}, {"x", {1, -1}}}, {{"n", 2}}, svg);
+  EXPECT_EQ(picture.rfind("<?xml", 0), 0u);
+  EXPECT_NE(picture.find("d_W"), std::string::npos);
+  EXPECT_THROW(m.graph("nope"), gradc::LookupError);
+  try {
+    m.graph("l2", {{"W", {1, 2, 3}}, {"x", {1, -1}}}, {{"n", 2}});
+    FAIL() << "three values for a [2, 2]";
+  } catch (const gradc::RangeError &e) {
+    EXPECT_STREQ(e.what(), "gradc: graph: 'W' has 3 values; its shape [n, n] holds 4");
+  }
+}

@@ -3,7 +3,6 @@
 #include "CommandSupport.h"
 
 #include "picture/GraphvizPicture.h"
-#include "opt/Passes.h"
 #include "pipeline/Invoke.h"
 
 #include <cerrno>
@@ -67,25 +66,8 @@ int graphCommand(const GraphOptions &opts) {
     drawn = drawSourceGraph(cs->ast, *cs->source, cs->program, index, atPoint ? &values : nullptr, options, picture,
                             failure);
   } else {
-    // What is compiled: the value and every gradient from one graph, optimized or not.
-    GradientGraph gg = differentiate(*fn);
-    std::vector<NodeId> roots{gg.value};
-    std::vector<std::string> rootNames{fn->name}, paramNames;
-    for (size_t p = 0; p < fn->params.size(); ++p) {
-      paramNames.push_back(fn->params[p].name);
-      if (gg.grads[p] != kNoNode) {
-        roots.push_back(gg.grads[p]);
-        rootNames.push_back("d_" + fn->params[p].name);
-      }
-    }
-    std::shared_ptr<Graph> g = fn->graph;
-    if (opts.stage == "opt") {
-      RewriteResult opt = optimizeGraph(g, roots, OptOptions{});
-      g = opt.graph;
-      roots = opt.roots;
-    }
-    drawn = drawCompiledGraph(*g, roots, rootNames, paramNames, *cs->source, fn->name, atPoint ? &values : nullptr,
-                              options, picture, failure);
+    drawn = drawCompiledStage(*fn, opts.stage == "opt", *cs->source, atPoint ? &values : nullptr, options, picture,
+                              failure);
   }
   if (!drawn) {
     reportRuntimeError(*cs, failure);

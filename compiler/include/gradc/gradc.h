@@ -50,6 +50,14 @@ struct CompileOptions {
   bool cache = true;
 };
 
+/// How Module::graph draws a function (docs/CLI.md, "gradc graph").
+struct GraphOptions {
+  std::string format = "dot";   // "dot" (text), "svg", "png" or "pdf"
+  std::string stage = "source"; // "source" (as written), "grad" (forward and backward, as compiled), "opt"
+  bool fullValues = false;      // every element of a tensor on its edge, not a summary
+  size_t maxNodes = 300;        // above it, statements (source lines) are grouped
+};
+
 /// One argument of an exported function, described as emitted code describes it
 /// (`f_arg_name`, `f_arg_type`, `f_arg_shape`, docs/ABI.md): "W", "const double *", "[n, 3]".
 struct Argument {
@@ -139,6 +147,15 @@ public:
   /// f_arg_name, f_arg_type and f_arg_shape return. Throws LookupError for a symbol that
   /// does not exist or has no argument metadata (f_workspace_size).
   std::vector<Argument> arguments(const std::string &symbol) const;
+
+  /// The picture `gradc graph` draws of `function`: its DOT text, or the bytes of an SVG, PNG
+  /// or PDF. With `values` (each parameter's elements in row-major order, by name, and `d_out`
+  /// for a non-scalar result, else ones), every edge carries its value and gradient at that
+  /// point; `dims` sizes the dims the module does not fix. Throws LookupError for an unknown
+  /// function, dim or option, RangeError for values that do not fit their shapes or an index
+  /// out of range (located in the source).
+  std::string graph(const std::string &function, const std::map<std::string, std::vector<double>> &values = {},
+                    const std::map<std::string, int64_t> &dims = {}, const GraphOptions &options = {}) const;
 
   /// The function `symbol` as a typed function pointer. Throws LookupError when there is
   /// no such symbol or when `Sig` is not its C signature (the message shows both).

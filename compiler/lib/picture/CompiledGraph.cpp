@@ -3,7 +3,9 @@
 // are grouped by the source lines they came from.
 #include "picture/SourceGraph.h"
 
+#include "autodiff/ReverseMode.h"
 #include "ir/OpTable.h"
+#include "opt/Passes.h"
 #include "support/Numbers.h"
 
 #include <algorithm>
@@ -146,6 +148,27 @@ bool drawCompiledGraph(const Graph &g, const std::vector<NodeId> &roots, const s
     if (carried[e] != kNoNode)
       out.edges[e].value = edgeValueText(r.outputs[slot.at(carried[e])], options.fullValues);
   return true;
+}
+
+bool drawCompiledStage(Function &fn, bool optimized, const SourceFile &source, const PictureValues *values,
+                       const PictureOptions &options, Picture &out, EvalResult &failure) {
+  GradientGraph gg = differentiate(fn);
+  std::vector<NodeId> roots{gg.value};
+  std::vector<std::string> rootNames{fn.name}, paramNames;
+  for (size_t p = 0; p < fn.params.size(); ++p) {
+    paramNames.push_back(fn.params[p].name);
+    if (gg.grads[p] != kNoNode) {
+      roots.push_back(gg.grads[p]);
+      rootNames.push_back("d_" + fn.params[p].name);
+    }
+  }
+  std::shared_ptr<Graph> g = fn.graph;
+  if (optimized) {
+    RewriteResult opt = optimizeGraph(g, roots, OptOptions{});
+    g = opt.graph;
+    roots = opt.roots;
+  }
+  return drawCompiledGraph(*g, roots, rootNames, paramNames, source, fn.name, values, options, out, failure);
 }
 
 } // namespace gradc

@@ -67,6 +67,12 @@ bool drawCompiledGraph(const Graph &g, const std::vector<NodeId> &roots, const s
                        const std::vector<std::string> &paramNames, const SourceFile &source, const std::string &name,
                        const PictureValues *values, const PictureOptions &options, Picture &out, EvalResult &failure);
 
+/// `fn` (whole, calls inlined) as compiled: differentiated (its graph gains the adjoint
+/// nodes), optimized when `optimized`, and drawn by drawCompiledGraph with the value and each
+/// gradient (`d_x`) as outputs.
+bool drawCompiledStage(Function &fn, bool optimized, const SourceFile &source, const PictureValues *values,
+                       const PictureOptions &options, Picture &out, EvalResult &failure);
+
 /// How a value reads on an edge: a number as `gradc run` prints it, a tensor as its shape and
 /// its elements (a summary of a large one unless `full`).
 std::string edgeValueText(const Tensor &t, bool full);
