@@ -82,10 +82,8 @@ static bool randomPoint(CompiledSource &cs, const Function &fnRef, const Gradien
 // against the derivative of the scalar <u, f(x)>.
 int checkCommand(const CheckOptions &opts) {
   int code = kOk;
-  auto cs = load(opts.common, code);
-  if (!cs)
-    return code;
-  Function *fn = pickFunction(*cs, opts.common, code);
+  std::unique_ptr<CompiledSource> cs;
+  Function *fn = loadFunction(opts.common, cs, code);
   if (!fn)
     return code;
   if (dumpStage(opts.common.dump, *fn))

@@ -110,6 +110,11 @@ Function *pickFunction(CompiledSource &cs, const CommonOptions &opts, int &exitC
   return nullptr;
 }
 
+Function *loadFunction(const CommonOptions &opts, std::unique_ptr<CompiledSource> &cs, int &exitCode) {
+  cs = load(opts, exitCode);
+  return cs ? pickFunction(*cs, opts, exitCode) : nullptr;
+}
+
 static std::vector<std::string> rootNames(const Function &fn, const GradientGraph &gg) {
   std::vector<std::string> names{fn.name};
   for (size_t i = 0; i < fn.params.size(); ++i)
@@ -211,10 +216,8 @@ void reportRuntimeError(const CompiledSource &cs, const EvalResult &r) {
 
 int runCommand(const RunOptions &opts) {
   int code = kOk;
-  auto cs = load(opts.common, code);
-  if (!cs)
-    return code;
-  Function *fn = pickFunction(*cs, opts.common, code);
+  std::unique_ptr<CompiledSource> cs;
+  Function *fn = loadFunction(opts.common, cs, code);
   if (!fn)
     return code;
   if (dumpStage(opts.common.dump, *fn))

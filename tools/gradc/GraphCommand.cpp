@@ -21,10 +21,8 @@ int graphCommand(const GraphOptions &opts) {
     return kBadCommandLine;
   }
   int code = kOk;
-  auto cs = load(opts.common, code);
-  if (!cs)
-    return code;
-  Function *fn = pickFunction(*cs, opts.common, code);
+  std::unique_ptr<CompiledSource> cs;
+  Function *fn = loadFunction(opts.common, cs, code);
   if (!fn)
     return code;
   size_t index = static_cast<size_t>(fn - cs->program.funcs.data());

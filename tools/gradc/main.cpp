@@ -106,6 +106,17 @@ static void addCommon(CLI::App *cmd, CommonOptions &o) {
                                          "(~/.cache/gradc, or GRADC_CACHE_DIR)");
 }
 
+// A point as `gradc run` takes it (run, graph).
+static void addPoint(CLI::App *cmd, InputSpec &in) {
+  cmd->add_option("--at", in.at, "NAME=V[,V...]: a parameter's values, row-major (repeat once per parameter)");
+  cmd->add_option("--at-file", in.atFile,
+                  "a JSON object of parameter values (numbers and nested arrays); --at entries override it");
+  cmd->add_option("--dim", in.dims, "N=SIZE: the size of an unbound dim");
+  cmd->add_option("--d-out", in.dOut, "V[,V...]: the upstream gradient for a non-scalar result (default: ones)");
+  cmd->add_flag("--ignore-unknown", in.ignoreUnknown,
+                "skip values of names the function does not take (one --at-file for several functions)");
+}
+
 int main(int argc, char **argv) {
   // Keep freed memory in the process: big graphs grow and free large arrays, and giving
   // them back to the kernel only to fault them in again costs more than the memory.
@@ -123,17 +134,8 @@ int main(int argc, char **argv) {
   CLI::App *runCmd = app.add_subcommand("run", "print a function's value and the gradient of "
                                                "every non-const parameter");
   addCommon(runCmd, run.common);
-  runCmd->add_option("--at", run.inputs.at, "NAME=V[,V...]: a parameter's values, row-major "
-                                            "(repeat once per parameter)");
-  runCmd->add_option("--at-file", run.inputs.atFile,
-                     "a JSON object of parameter values (numbers and nested arrays); --at "
-                     "entries override it");
-  runCmd->add_option("--dim", run.inputs.dims, "N=SIZE: the size of an unbound dim");
-  runCmd->add_option("--d-out", run.inputs.dOut,
-                     "V[,V...]: the upstream gradient for a non-scalar result (default: ones)");
+  addPoint(runCmd, run.inputs);
   runCmd->add_flag("--json", run.json, "print one JSON object");
-  runCmd->add_flag("--ignore-unknown", run.inputs.ignoreUnknown,
-                   "skip values of names the function does not take (one --at-file for several functions)");
 
   GraphOptions graph;
   CLI::App *graphCmd = app.add_subcommand(
@@ -141,13 +143,7 @@ int main(int argc, char **argv) {
                "each edge carries its value (green) and gradient (red)");
   graphCmd->add_option("FILE", graph.common.file, "the .expr source file")->required();
   graphCmd->add_option("--fn", graph.common.fn, "the function to draw (may be left out when the file defines one)");
-  graphCmd->add_option("--at", graph.inputs.at, "NAME=V[,V...]: a parameter's values, as run takes them");
-  graphCmd->add_option("--at-file", graph.inputs.atFile, "a JSON object of parameter values, as run takes it");
-  graphCmd->add_option("--dim", graph.inputs.dims, "N=SIZE: the size of an unbound dim");
-  graphCmd->add_option("--d-out", graph.inputs.dOut,
-                       "V[,V...]: the upstream gradient for a non-scalar result (default: ones)");
-  graphCmd->add_flag("--ignore-unknown", graph.inputs.ignoreUnknown,
-                     "skip values of names the function does not take");
+  addPoint(graphCmd, graph.inputs);
   graphCmd->add_option("-o,--output", graph.out,
                        "write the picture here, in the format its name ends with: .dot, .svg, .png or .pdf "
                        "(default: DOT to standard output)");

@@ -246,14 +246,7 @@ std::string Graph::nodeToString(NodeId id) const {
 
 void Graph::print(std::ostream &os, const std::vector<NodeId> &roots,
                   const std::vector<std::string> &rootNames) const {
-  std::vector<bool> live(nodes_.size(), false);
-  for (NodeId r : roots)
-    if (r != kNoNode)
-      live[static_cast<size_t>(r)] = true;
-  for (size_t i = nodes_.size(); i-- > 0;)
-    if (live[i])
-      for (NodeId o : nodes_[i].operands)
-        live[static_cast<size_t>(o)] = true;
+  std::vector<bool> live = reachableFrom(*this, roots);
   for (size_t i = 0; i < nodes_.size(); ++i)
     if (live[i])
       os << "  " << nodeToString(static_cast<NodeId>(i)) << "\n";
@@ -319,20 +312,21 @@ std::string checkBoundShapes(const Graph &g, const std::map<int32_t, int64_t> &b
   return "";
 }
 
-size_t reachableCount(const Graph &g, const std::vector<NodeId> &roots) {
+std::vector<bool> reachableFrom(const Graph &g, const std::vector<NodeId> &roots) {
   std::vector<bool> live(g.size(), false);
   for (NodeId r : roots)
     if (r != kNoNode)
       live[static_cast<size_t>(r)] = true;
-  size_t count = 0;
-  for (size_t i = g.size(); i-- > 0;) {
-    if (!live[i])
-      continue;
-    ++count;
-    for (NodeId o : g.node(static_cast<NodeId>(i)).operands)
-      live[static_cast<size_t>(o)] = true;
-  }
-  return count;
+  for (size_t i = g.size(); i-- > 0;)
+    if (live[i])
+      for (NodeId o : g.node(static_cast<NodeId>(i)).operands)
+        live[static_cast<size_t>(o)] = true;
+  return live;
+}
+
+size_t reachableCount(const Graph &g, const std::vector<NodeId> &roots) {
+  std::vector<bool> live = reachableFrom(g, roots);
+  return static_cast<size_t>(std::count(live.begin(), live.end(), true));
 }
 
 } // namespace gradc

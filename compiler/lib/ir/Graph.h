@@ -107,5 +107,8 @@ std::string checkBoundShapes(const Graph &g, const std::map<int32_t, int64_t> &b
 
 /// Counts the nodes reachable from `roots` (constants included).
 size_t reachableCount(const Graph &g, const std::vector<NodeId> &roots);
+/// Which nodes `roots` need (themselves and their operands, transitively), by id: one pass
+/// down the ids, since operands have smaller ids than their users.
+std::vector<bool> reachableFrom(const Graph &g, const std::vector<NodeId> &roots);
 
 } // namespace gradc

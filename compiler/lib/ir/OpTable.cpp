@@ -62,4 +62,28 @@ std::vector<int64_t> EvalContext::concrete(const Shape &s) const {
   return out;
 }
 
+std::string nestedText(const Tensor &t, std::string (*number)(double)) {
+  if (t.shape.empty())
+    return t.data.empty() ? "" : number(t.data[0]);
+  std::string out;
+  size_t rank = t.shape.size();
+  std::vector<int64_t> idx(rank, 0);
+  for (size_t lin = 0; lin < t.data.size(); ++lin) {
+    // A bracket opens for every axis whose index is at its start, closes at its end.
+    size_t opening = 0;
+    for (size_t k = rank; k-- > 0 && idx[k] == 0;)
+      ++opening;
+    out += (lin ? ", " : "") + std::string(opening, '[') + number(t.data[lin]);
+    size_t closing = 0;
+    for (size_t k = rank; k-- > 0;) {
+      if (++idx[k] < t.shape[k])
+        break;
+      idx[k] = 0;
+      ++closing;
+    }
+    out.append(closing, ']');
+  }
+  return out;
+}
+
 } // namespace gradc

@@ -21,6 +21,10 @@ struct Tensor {
   int64_t size() const { return static_cast<int64_t>(data.size()); }
 };
 
+/// A tensor as nested arrays in row-major order, `[[1, 2], [3, 4]]`, each element written by
+/// `number`; a scalar as its one number ("" when it has none).
+std::string nestedText(const Tensor &t, std::string (*number)(double));
+
 /// What a shape rule sees: operand types and the node's attributes.
 struct ShapeQuery {
   std::span<const Type *const> in;

@@ -20,14 +20,7 @@ NodeId rebuildLike(Graph &g, const Node &like, std::vector<NodeId> ops) {
 RewriteResult rewriteGraph(const Graph &g, const std::vector<NodeId> &roots,
                            const RewriteRule &rule) {
   size_t n = g.size();
-  std::vector<bool> needed(n, false);
-  for (NodeId r : roots)
-    if (r != kNoNode)
-      needed[static_cast<size_t>(r)] = true;
-  for (size_t i = n; i-- > 0;)
-    if (needed[i])
-      for (NodeId o : g.node(static_cast<NodeId>(i)).operands)
-        needed[static_cast<size_t>(o)] = true;
+  std::vector<bool> needed = reachableFrom(g, roots);
 
   RewriteResult out;
   out.graph = std::make_unique<Graph>(g.dimTable());

@@ -32,14 +32,7 @@ bool drawCompiledGraph(const Graph &g, const std::vector<NodeId> &roots, const s
                        const PictureValues *values, const PictureOptions &options, Picture &out, EvalResult &failure) {
   out = Picture{};
   out.name = name;
-  std::vector<bool> needed(g.size(), false);
-  for (NodeId r : roots)
-    if (r != kNoNode)
-      needed[static_cast<size_t>(r)] = true;
-  for (size_t i = g.size(); i-- > 0;)
-    if (needed[i])
-      for (NodeId o : g.node(static_cast<NodeId>(i)).operands)
-        needed[static_cast<size_t>(o)] = true;
+  std::vector<bool> needed = reachableFrom(g, roots);
   std::vector<NodeId> live;
   for (size_t i = 0; i < g.size(); ++i)
     if (needed[i])

@@ -21,27 +21,6 @@ namespace {
 constexpr size_t kSummaryElements = 6; // a tensor this small is written whole
 constexpr size_t kGroupTextChars = 40; // of a statement's source, in its group's label
 
-std::string nested(const Tensor &t) {
-  std::string out;
-  size_t rank = t.shape.size();
-  std::vector<int64_t> idx(rank, 0);
-  for (size_t lin = 0; lin < t.data.size(); ++lin) {
-    size_t opening = 0;
-    for (size_t k = rank; k-- > 0 && idx[k] == 0;)
-      ++opening;
-    out += (lin ? ", " : "") + std::string(opening, '[') + shortestText(t.data[lin]);
-    size_t closing = 0;
-    for (size_t k = rank; k-- > 0;) {
-      if (++idx[k] < t.shape[k])
-        break;
-      idx[k] = 0;
-      ++closing;
-    }
-    out.append(closing, ']');
-  }
-  return out;
-}
-
 std::string shapeText(const std::vector<int64_t> &shape) {
   std::string s = "[";
   for (size_t k = 0; k < shape.size(); ++k)
@@ -455,7 +434,7 @@ std::string edgeValueText(const Tensor &t, bool full) {
   if (t.shape.empty())
     return t.data.empty() ? "" : shortestText(t.data[0]);
   if (full || t.data.size() <= kSummaryElements)
-    return nested(t);
+    return nestedText(t, shortestText);
   double lo = INFINITY, hi = -INFINITY, sq = 0;
   for (double v : t.data) {
     lo = std::min(lo, v);

@@ -133,14 +133,7 @@ Tensor tensorFromMemory(const void *data, DType dtype, std::vector<int64_t> shap
 bool checkIndexBounds(const Graph &g, const std::vector<NodeId> &roots,
                       const std::vector<int64_t> &dims, std::string &error, SourceLoc &loc,
                       const std::vector<Tensor> &params, const std::vector<std::string> &paramNames) {
-  std::vector<bool> needed(g.size(), false);
-  for (NodeId r : roots)
-    if (r != kNoNode)
-      needed[static_cast<size_t>(r)] = true;
-  for (size_t i = g.size(); i-- > 0;)
-    if (needed[i])
-      for (NodeId o : g.node(static_cast<NodeId>(i)).operands)
-        needed[static_cast<size_t>(o)] = true;
+  std::vector<bool> needed = reachableFrom(g, roots);
   NodeId tooLarge = kNoNode;
   if (error = checkTensorSizes(g, needed, dims, tooLarge); !error.empty()) {
     loc = g.loc(tooLarge);
