@@ -286,18 +286,32 @@ with tempfile.TemporaryDirectory() as tmp:
     if "8000 operations, over the limit of 50 nodes" not in r.stderr.decode():
         fail(f"chain: {r.stderr.decode()!r}")
 
-# The picture in README.md and docs/CLI.md is what gradc draws today.
+# The pictures of README.md, docs/CLI.md and docs/LECTURE.md are what gradc draws today
+# (--update redraws them).
 ROOT = os.path.abspath(os.path.join(DIR, "..", ".."))
-image = os.path.join(ROOT, "docs", "images", "simple.svg")
+NEURON = ["--at", "w=2,-3,-3", "--at", "x=-1,-2"]
+PICTURES = {
+    "simple.svg": ["examples/lecture4.expr", "--fn", "simple", "--at", "x=-2", "--at", "y=5", "--at", "z=-4"],
+    "neuron.svg": ["examples/lecture4.expr", "--fn", "neuron", *NEURON],
+    "neuron_gate.svg": ["examples/sigmoid_gate.expr", *NEURON],
+    "gates.svg": ["examples/lecture4.expr", "--fn", "gates", "--at", "x=3", "--at", "y=-4", "--at", "z=2",
+                  "--at", "w=-1"],
+    "l2wx.svg": ["examples/lecture4.expr", "--fn", "l2wx", "--at", "W=0.1,0.5,-0.3,0.8", "--at", "x=0.2,0.4"],
+    "neuron_grad.svg": ["examples/lecture4.expr", "--fn", "neuron", *NEURON, "--stage", "grad"],
+}
 with tempfile.TemporaryDirectory() as tmp:
-    fresh = os.path.join(tmp, "simple.svg")
-    gradc("graph", "examples/lecture4.expr", "--fn", "simple", "--at", "x=-2", "--at", "y=5", "--at", "z=-4",
-          "-o", fresh, cwd=ROOT)
-    if UPDATE:
-        with open(image, "wb") as f:
-            f.write(open(fresh, "rb").read())
-    elif open(fresh, "rb").read() != open(image, "rb").read():
-        fail("docs/images/simple.svg is not what gradc draws: rerun with --update")
+    for name, args in PICTURES.items():
+        image = os.path.join(ROOT, "docs", "images", name)
+        fresh = os.path.join(tmp, name)
+        r = gradc("graph", *args, "-o", fresh, cwd=ROOT)
+        if r.returncode != 0:
+            fail(f"{name}: {r.stderr.decode()}")
+            continue
+        if UPDATE:
+            with open(image, "wb") as f:
+                f.write(open(fresh, "rb").read())
+        elif not os.path.exists(image) or open(fresh, "rb").read() != open(image, "rb").read():
+            fail(f"docs/images/{name} is not what gradc draws: rerun with --update")
 
 if failures:
     sys.exit(f"{len(failures)} failure(s)")
