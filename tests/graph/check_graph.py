@@ -231,6 +231,26 @@ for stage in ("grad", "opt"):
 if sizes.get("opt", 0) > sizes.get("grad", 0):
     fail(f"--stage opt has more nodes than --stage grad: {sizes}")
 
+# --expand: the sigmoid gate drawn open carries exactly the numbers of the neuron written
+# gate by gate; calls inside calls open too, each in its own box.
+def edge_labels(args, cwd=LECTURE):
+    return sorted(a.get("label", "") for _, _, a in parse_edges(gradc("graph", *args, cwd=cwd).stdout.decode()))
+ROOT_DIR = os.path.abspath(os.path.join(DIR, "..", ".."))
+written = edge_labels(["examples/lecture4.expr", "--fn", "neuron", "--at", "w=2,-3,-3", "--at", "x=-1,-2"], ROOT_DIR)
+opened = edge_labels(["examples/sigmoid_gate.expr", "--at", "w=2,-3,-3", "--at", "x=-1,-2", "--expand"], ROOT_DIR)
+if written != opened or len(written) != 20:
+    fail(f"--expand: the open sigmoid gate's edges differ from the neuron's: {opened} vs {written}")
+with tempfile.TemporaryDirectory() as tmp:
+    with open(os.path.join(tmp, "calls.expr"), "w") as f:
+        f.write("local def sq(v: [3]) = v * v\nlocal def twice(v: [3]) = sq(v) + sq(v)\n"
+                "def f(x: [3]) = sum(twice(x) * 2)\n")
+    dot = gradc("graph", "calls.expr", "--at", "x=1,2,3", "--expand", cwd=tmp).stdout.decode()
+    labels = sorted(a.get("label", "") for _, _, a in parse_edges(dot))
+    green = lambda v, g: f'<font color="darkgreen">{v}</font><br/><font color="red">{g}</font>'
+    if dot.count("subgraph cluster_") != 3 or labels.count(green("[1, 2, 3]", "[8, 16, 24]")) != 4 or \
+            green("56", "1") not in labels:
+        fail(f"--expand of calls inside calls: {dot}")
+
 # --- pictures -------------------------------------------------------------------------------
 with tempfile.TemporaryDirectory() as tmp:
     at = ["--at", "w=2,-3,-3", "--at", "x=-1,-2"]
@@ -294,6 +314,7 @@ PICTURES = {
     "simple.svg": ["examples/lecture4.expr", "--fn", "simple", "--at", "x=-2", "--at", "y=5", "--at", "z=-4"],
     "neuron.svg": ["examples/lecture4.expr", "--fn", "neuron", *NEURON],
     "neuron_gate.svg": ["examples/sigmoid_gate.expr", *NEURON],
+    "neuron_gate_open.svg": ["examples/sigmoid_gate.expr", *NEURON, "--expand"],
     "gates.svg": ["examples/lecture4.expr", "--fn", "gates", "--at", "x=3", "--at", "y=-4", "--at", "z=2",
                   "--at", "w=-1"],
     "l2wx.svg": ["examples/lecture4.expr", "--fn", "l2wx", "--at", "W=0.1,0.5,-0.3,0.8", "--at", "x=0.2,0.4"],

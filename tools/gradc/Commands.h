@@ -56,6 +56,7 @@ struct GraphOptions {
   InputSpec inputs;    // values on the edges when --at, --at-file or --d-out is given
   std::string out;     // the picture's file (its format by extension); empty: DOT to stdout
   bool fullValues = false;
+  bool expand = false; // calls of the file's functions drawn open
   size_t maxNodes = 300;
   std::string stage = "source"; // source (as written), grad (forward and backward), opt (optimized)
 };

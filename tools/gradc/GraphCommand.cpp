@@ -57,6 +57,7 @@ int graphCommand(const GraphOptions &opts) {
   PictureOptions options;
   options.fullValues = opts.fullValues;
   options.maxNodes = opts.maxNodes;
+  options.expand = opts.expand;
   Picture picture;
   EvalResult failure;
   bool drawn;

@@ -148,6 +148,8 @@ int main(int argc, char **argv) {
                        "write the picture here, in the format its name ends with: .dot, .svg, .png or .pdf "
                        "(default: DOT to standard output)");
   graphCmd->add_flag("--full-values", graph.fullValues, "write every element of a tensor, not a summary");
+  graphCmd->add_flag("--expand", graph.expand,
+                     "draw each call of the file's functions open, its gates in a box, instead of as one gate");
   graphCmd->add_option("--stage", graph.stage,
                        "source (the graph as written, the default), grad (the forward and backward graph "
                        "that is compiled) or opt (the same after optimization)")

@@ -55,6 +55,7 @@ struct GraphOptions {
   std::string format = "dot";   // "dot" (text), "svg", "png" or "pdf"
   std::string stage = "source"; // "source" (as written), "grad" (forward and backward, as compiled), "opt"
   bool fullValues = false;      // every element of a tensor on its edge, not a summary
+  bool expand = false;          // calls of the file's functions drawn open, not as one gate
   size_t maxNodes = 300;        // above it, statements (source lines) are grouped
 };
 

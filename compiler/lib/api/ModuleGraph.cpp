@@ -87,6 +87,7 @@ std::string Module::graph(const std::string &function, const std::map<std::strin
   PictureOptions po;
   po.fullValues = options.fullValues;
   po.maxNodes = options.maxNodes;
+  po.expand = options.expand;
   Picture picture;
   EvalResult failure;
   const PictureValues *at = values.empty() ? nullptr : &point;

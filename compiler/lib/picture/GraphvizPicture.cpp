@@ -58,11 +58,22 @@ std::unique_ptr<Agraph_t, GraphCloser> build(const Picture &p) {
   // The inputs in one column at the left, as the lecture draws them.
   Agraph_t *inputs = agsubg(gr, cs(std::string("inputs")), 1);
   agsafeset(inputs, cs(std::string("rank")), cs(std::string("source")), cs(std::string("")));
+  // An expanded call is a dashed box named by its function, inside its caller's.
+  std::vector<Agraph_t *> clusters;
+  for (size_t c = 0; c < p.clusters.size(); ++c) {
+    Agraph_t *parent = p.clusters[c].parent < 0 ? gr : clusters[static_cast<size_t>(p.clusters[c].parent)];
+    Agraph_t *box = agsubg(parent, cs("cluster_" + std::to_string(c)), 1);
+    agsafeset(box, cs(std::string("label")), cs(p.clusters[c].label), cs(std::string("")));
+    agsafeset(box, cs(std::string("style")), cs(std::string("dashed,rounded")), cs(std::string("")));
+    clusters.push_back(box);
+  }
   std::vector<Agnode_t *> nodes;
   for (size_t i = 0; i < p.nodes.size(); ++i) {
     const PictureNode &n = p.nodes[i];
     std::string name = "n" + std::to_string(i);
-    Agraph_t *owner = n.kind == PictureNode::Kind::Input ? inputs : gr;
+    Agraph_t *owner = n.cluster >= 0 ? clusters[static_cast<size_t>(n.cluster)]
+                      : n.kind == PictureNode::Kind::Input ? inputs
+                                                           : gr;
     Agnode_t *node = agnode(owner, cs(name), 1);
     const char *s = "circle";
     switch (n.kind) {

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -20,6 +21,7 @@ namespace {
 
 constexpr size_t kSummaryElements = 6; // a tensor this small is written whole
 constexpr size_t kGroupTextChars = 40; // of a statement's source, in its group's label
+constexpr int kMaxExpandDepth = 8;     // --expand opens calls this deep; deeper ones stay boxes
 
 std::string shapeText(const std::vector<int64_t> &shape) {
   std::string s = "[";
@@ -120,7 +122,7 @@ public:
 
   // The numbers of the edges drawn: their expressions' nodes in the inlined graph and their
   // adjoints, evaluated at `values`.
-  bool label(const PictureValues &values, EvalResult &failure) {
+  bool label(const PictureValues &values, EvalResult &failure, double gradientScale = 1) {
     std::vector<NodeId> map;
     Function inlined = inlineCalls(program_, index_, &map);
     GradientGraph gg = differentiate(inlined);
@@ -146,9 +148,9 @@ public:
         roots.push_back(v);
     };
     std::vector<std::pair<NodeId, bool>> carried(out_.edges.size(), {kNoNode, false}); // (node, differentiable)
-    for (size_t k = 0; k < out_.edges.size(); ++k) {
+    for (size_t k : edges_) {
       ExprId e = out_.edges[k].source;
-      if (e < 0)
+      if (e < 0 || fromCaller(k))
         continue;
       NodeId v = kNoNode;
       bool differentiable = false;
@@ -165,12 +167,30 @@ public:
       if (differentiable)
         root(adjointOf(v));
     }
+    // An expanded call's arguments and its adjoint: what its inside is evaluated with.
+    auto nodeOf = [&](ExprId e) {
+      NodeId b = bodyNode(e);
+      return b != kNoNode && static_cast<size_t>(b) < map.size() ? map[static_cast<size_t>(b)] : kNoNode;
+    };
+    for (const Child &c : children_) {
+      for (ExprId a : c.args) {
+        root(nodeOf(a));
+        root(adjointOf(nodeOf(a)));
+      }
+      root(nodeOf(c.call));
+      root(adjointOf(nodeOf(c.call)));
+    }
     EvalResult r = evaluate(*inlined.graph, roots, values.params, values.dimValues);
     if (!r.ok()) {
       failure = r;
       return false;
     }
-    for (size_t k = 0; k < out_.edges.size(); ++k) {
+    auto scaled = [&](Tensor t) {
+      for (double &x : t.data)
+        x *= gradientScale;
+      return t;
+    };
+    for (size_t k : edges_) {
       auto [v, differentiable] = carried[k];
       if (v == kNoNode)
         continue;
@@ -178,8 +198,52 @@ public:
       edge.value = edgeValueText(r.outputs[slot.at(v)], options_.fullValues);
       if (differentiable) {
         NodeId a = adjointOf(v);
-        edge.gradient = a != kNoNode ? edgeValueText(r.outputs[slot.at(a)], options_.fullValues) : "0";
+        edge.gradient = a != kNoNode ? edgeValueText(scaled(r.outputs[slot.at(a)]), options_.fullValues) : "0";
       }
+    }
+    for (size_t k : edges_)
+      if (fromCaller(k)) {
+        const auto &[value, gradient] = argText_[paramOf_.at(ast_[out_.edges[k].source].text)];
+        out_.edges[k].value = value;
+        out_.edges[k].gradient = gradient;
+      }
+    // Inside an expanded call: its body evaluated on the call's arguments, its gradients those
+    // of the caller's result (d_out, or the scale of a scalar result, is the call's adjoint).
+    for (Child &c : children_) {
+      PictureValues inside;
+      inside.dimValues = values.dimValues;
+      bool complete = true;
+      for (ExprId a : c.args) {
+        NodeId v = nodeOf(a);
+        complete = complete && v != kNoNode;
+        if (v != kNoNode)
+          inside.params.push_back(r.outputs[slot.at(v)]);
+      }
+      NodeId call = nodeOf(c.call), adjoint = adjointOf(call);
+      if (!complete || call == kNoNode)
+        continue; // dead code: drawn without numbers
+      Tensor upstream = r.outputs[slot.at(call)];
+      if (adjoint != kNoNode)
+        upstream = scaled(r.outputs[slot.at(adjoint)]);
+      else
+        std::fill(upstream.data.begin(), upstream.data.end(), 0.0);
+      double scale = 1;
+      if (upstream.shape.empty())
+        scale = upstream.data.empty() ? 0 : upstream.data[0];
+      else
+        inside.params.push_back(upstream);
+      // The arguments' edges inside carry the caller's numbers: their whole gradients, with
+      // what flows to the rest of the caller.
+      c.child->argText_.clear();
+      for (ExprId a : c.args) {
+        NodeId v = nodeOf(a);
+        bool d = isFloat(g.type(v).dtype) && active[static_cast<size_t>(v)];
+        NodeId adj = d ? adjointOf(v) : kNoNode;
+        std::string grad = !d ? "" : adj != kNoNode ? edgeValueText(scaled(r.outputs[slot.at(adj)]), options_.fullValues) : "0";
+        c.child->argText_.push_back({edgeValueText(r.outputs[slot.at(v)], options_.fullValues), grad});
+      }
+      if (!c.child->label(inside, failure, scale))
+        return false;
     }
     return true;
   }
@@ -209,15 +273,21 @@ private:
 
   // Every operation a gate, every value an edge.
   void buildWhole() {
-    for (const ParamDecl &decl : def_.params)
-      named_[decl.name] = add(PictureNode::Kind::Input, paramLabel(decl), decl.loc);
+    for (size_t p = 0; p < def_.params.size(); ++p)
+      named_[def_.params[p].name] = isChild_ ? paramProducer_[p]
+                                             : add(PictureNode::Kind::Input, paramLabel(def_.params[p]), def_.params[p].loc);
     for (const Stmt &s : def_.body) {
       hideLabelParts(s.value);
       postOrder(ast_, s.value, [&](ExprId id) {
+        currentCall_ = id;
         if (!hidden_.count(id))
           made_[id] = gate(ast_[id]);
       });
       int32_t made = made_[s.value];
+      if (s.kind == Stmt::Return && isChild_) { // the caller wires it on
+        result_ = made;
+        continue;
+      }
       if (s.kind == Stmt::Return) {
         int32_t output = add(PictureNode::Kind::Output, def_.name, s.loc);
         connect(made, output, s.value);
@@ -302,6 +372,7 @@ private:
     PictureNode n;
     n.kind = kind;
     n.label = std::move(label);
+    n.cluster = cluster_;
     std::string line = source_.lineText(loc.line);
     size_t first = line.find_first_not_of(" \t");
     n.tooltip = source_.name + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.col) + ": " +
@@ -318,6 +389,7 @@ private:
     edge.from = from;
     edge.to = to;
     edge.source = e;
+    edges_.push_back(out_.edges.size());
     out_.edges.push_back(std::move(edge));
   }
 
@@ -331,6 +403,33 @@ private:
   NodeId bodyNode(ExprId e) const {
     auto it = std::lower_bound(body_.exprValues.begin(), body_.exprValues.end(), std::make_pair(e, NodeId{-1}));
     return it != body_.exprValues.end() && it->first == e ? it->second : kNoNode;
+  }
+
+  // A call drawn open (--expand): the callee's gates in a box of its own, wired to the
+  // arguments' producers; what it returns is the call's value.
+  int32_t expand(const Expr &e, size_t callee, const std::vector<ExprId> &args) {
+    out_.clusters.push_back(Picture::Cluster{e.text, cluster_});
+    auto child = std::make_unique<Builder>(ast_, source_, program_, callee, options_, out_);
+    child->isChild_ = true;
+    child->depth_ = depth_ + 1;
+    child->cluster_ = static_cast<int32_t>(out_.clusters.size() - 1);
+    for (const ParamDecl &d : child->def_.params)
+      child->paramOf_[d.name] = child->paramOf_.size();
+    for (ExprId a : args) {
+      auto it = made_.find(a);
+      child->paramProducer_.push_back(it != made_.end() ? it->second : -1);
+    }
+    child->buildWhole();
+    int32_t result = child->result_;
+    children_.push_back(Child{std::move(child), currentCall_, args});
+    return result;
+  }
+
+  // An edge inside an expanded call that carries one of its arguments: numbered by the caller.
+  bool fromCaller(size_t k) const {
+    ExprId e = out_.edges[k].source;
+    return isChild_ && e >= 0 && ast_[e].kind == ExprKind::Name && paramOf_.count(ast_[e].text) &&
+           paramOf_.at(ast_[e].text) < argText_.size();
   }
 
   int32_t gate(const Expr &e) {
@@ -406,8 +505,10 @@ private:
         inputs.push_back(k);
       ++positional;
     }
-    bool user = program_.find(e.text) != nullptr;
-    int32_t g = node(user ? PictureNode::Kind::Call : PictureNode::Kind::Gate, label);
+    const Function *callee = program_.find(e.text);
+    if (callee && options_.expand && depth_ < kMaxExpandDepth)
+      return expand(e, static_cast<size_t>(callee - program_.funcs.data()), inputs);
+    int32_t g = node(callee ? PictureNode::Kind::Call : PictureNode::Kind::Gate, label);
     for (ExprId k : inputs)
       input(k, g);
     return g;
@@ -426,6 +527,21 @@ private:
   std::unordered_map<std::string, int32_t> named_;
   std::unordered_map<std::string, size_t> paramOf_;
   std::vector<size_t> groupOps_;
+  std::vector<size_t> edges_; // this function's edges in the picture
+  // An expanded call's inside: the callee's builder, the call and its positional arguments.
+  struct Child {
+    std::unique_ptr<Builder> child;
+    ExprId call;
+    std::vector<ExprId> args;
+  };
+  std::vector<Child> children_;
+  ExprId currentCall_ = kNoExpr;
+  bool isChild_ = false;                // drawn inside its caller
+  int depth_ = 0;                       // calls open around it
+  int32_t cluster_ = -1;                // the box it is drawn in
+  std::vector<int32_t> paramProducer_;  // child: the caller's nodes of its arguments
+  int32_t result_ = -1;                 // child: the node of what it returns
+  std::vector<std::pair<std::string, std::string>> argText_; // child: its arguments' numbers
 };
 
 } // namespace

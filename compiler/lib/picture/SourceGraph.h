@@ -25,6 +25,7 @@ struct PictureNode {
   Kind kind = Kind::Gate;
   std::string label;
   std::string tooltip; // where it comes from: "file:line:col: source text"
+  int32_t cluster = -1; // the box of an expanded call it is drawn in (Picture::clusters)
 };
 
 struct PictureEdge {
@@ -34,11 +35,16 @@ struct PictureEdge {
 };
 
 struct Picture {
+  struct Cluster {
+    std::string label;   // the function called
+    int32_t parent = -1; // the box it is drawn in
+  };
   std::string name; // the function's
   std::vector<PictureNode> nodes;
   std::vector<PictureEdge> edges;
   size_t operations = 0; // gates of the source (before grouping)
   bool grouped = false;  // over the node limit: one node per run of statements
+  std::vector<Cluster> clusters; // expanded calls, each before those inside it
 };
 
 /// Values to write on the edges: the parameters (then d_out for a non-scalar result) and
@@ -51,6 +57,7 @@ struct PictureValues {
 struct PictureOptions {
   bool fullValues = false; // every element of a tensor, not a summary
   size_t maxNodes = 300;   // above it, statements are grouped
+  bool expand = false;     // draw calls of the file's functions open, not as one box
 };
 
 /// The graph of `program.bodies[index]` (parsed as `ast.funcs[index]`, from `source`), with
