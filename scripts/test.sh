@@ -21,7 +21,7 @@ cmake --build build-asan -j2
 echo "== tests under ASan+UBSan"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp
+export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
 (cd build-asan && ctest --output-on-failure -j2 --timeout 900)
 
 echo "== all tests passed in $((SECONDS - start)) s"

@@ -247,9 +247,24 @@ with tempfile.TemporaryDirectory() as tmp:
     dot = gradc("graph", "calls.expr", "--at", "x=1,2,3", "--expand", cwd=tmp).stdout.decode()
     labels = sorted(a.get("label", "") for _, _, a in parse_edges(dot))
     green = lambda v, g: f'<font color="darkgreen">{v}</font><br/><font color="red">{g}</font>'
-    if dot.count("subgraph cluster_") != 3 or labels.count(green("[1, 2, 3]", "[8, 16, 24]")) != 4 or \
+    # sq(v) + sq(v) is one value: one sq box, used twice
+    if dot.count("subgraph cluster_") != 2 or labels.count(green("[1, 2, 3]", "[8, 16, 24]")) != 2 or \
+            labels.count(green("[1, 4, 9]", "[4, 4, 4]")) != 2 or \
             green("56", "1") not in labels:
         fail(f"--expand of calls inside calls: {dot}")
+
+# What the compiler computes as one value is drawn once: exp(x) written twice is one exp gate
+# used twice, x * 1 is x itself; the gradients on the edges then obey the chain rule.
+with tempfile.TemporaryDirectory() as tmp:
+    with open(os.path.join(tmp, "twice.expr"), "w") as f:
+        f.write("def f(x) = exp(x) + exp(x) + x * 1 + x * 3\n")
+    dot = gradc("graph", "twice.expr", "--at", "x=0", cwd=tmp).stdout.decode()
+    edges = [(src, dst, label_numbers(a.get("label"))) for src, dst, a in parse_edges(dot)]
+    gates = re.findall(r"\t(n\d+)\t\[label=(\w+|\"[^\"]*\")", dot)
+    from_x = [nums for src, _, nums in edges if src == "n0"]
+    if [l for _, l in gates].count("exp") != 1 or [l for _, l in gates].count('"*"') != 1 or \
+            any(nums != (0, 6) for nums in from_x) or len(from_x) != 3:
+        fail(f"one value drawn once: {dot}")
 
 # --- pictures -------------------------------------------------------------------------------
 with tempfile.TemporaryDirectory() as tmp:
@@ -303,7 +318,7 @@ with tempfile.TemporaryDirectory() as tmp:
     last = last[0] if last else None
     if r.returncode != 0 or not 10 <= groups <= 50 or last != (value, 1):
         fail(f"chain: exit {r.returncode}, {groups} groups, result edge {last} (run: {value})")
-    if "8000 operations, over the limit of 50 nodes" not in r.stderr.decode():
+    if "10000 nodes to draw, over the limit of 50: statements are grouped" not in r.stderr.decode():
         fail(f"chain: {r.stderr.decode()!r}")
 
 # The pictures of README.md, docs/CLI.md and docs/LECTURE.md are what gradc draws today

@@ -179,7 +179,7 @@ void Differential::emittedC() {
   for (size_t first = 0; first < cases_.size(); first += kGroup) {
     size_t last = std::min(cases_.size(), first + kGroup);
     std::string group = std::to_string(first / kGroup);
-    std::string driver = "#include <stdio.h>\n#include <string.h>\n", calls, files;
+    std::string driver = "#include <stdio.h>\n", calls, files;
     for (size_t k = first; k < last; ++k) {
       auto cs = compileOk(cases_[k].src);
       ASSERT_TRUE(cs);

@@ -78,8 +78,8 @@ int graphCommand(const GraphOptions &opts) {
     return kUserError;
   }
   if (picture.grouped)
-    std::cerr << "note: " << picture.operations << " operations, over the limit of " << opts.maxNodes
-              << " nodes: statements are grouped (--max-nodes)\n";
+    std::cerr << "note: " << picture.operations << " nodes to draw, over the limit of " << opts.maxNodes
+              << ": statements are grouped (--max-nodes)\n";
   if (opts.out.empty()) {
     std::cout << bytes;
     return kOk;

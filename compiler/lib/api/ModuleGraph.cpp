@@ -10,10 +10,16 @@
 
 #include "ModuleImpl.h"
 
+#include <mutex>
+
 namespace gradc {
 
 std::string Module::graph(const std::string &function, const std::map<std::string, std::vector<double>> &values,
                           const std::map<std::string, int64_t> &dims, const GraphOptions &options) const {
+  // Drawing adds derived dims to the program's shared table and Graphviz keeps global state:
+  // one picture at a time.
+  static std::mutex drawing;
+  std::lock_guard<std::mutex> lock(drawing);
   if (!ok())
     throw LookupError("gradc: cannot draw '" + function + "': the module did not compile:\n" + errors());
   CompiledSource &cs = *impl_->source;
@@ -42,6 +48,8 @@ std::string Module::graph(const std::string &function, const std::map<std::strin
       auto it = std::find(table.names.begin(), table.names.end(), name);
       if (it == table.names.end())
         throw LookupError("gradc: graph: no dim '" + name + "'");
+      if (v < 0 || v > kMaxElements)
+        throw RangeError("gradc: graph: dim '" + name + "' = " + std::to_string(v) + " is out of range (0 to 2^56)");
       point.dimValues[static_cast<size_t>(it - table.names.begin())] = v;
       known[static_cast<size_t>(it - table.names.begin())] = true;
     }
@@ -50,6 +58,11 @@ std::string Module::graph(const std::string &function, const std::map<std::strin
       if (!known[static_cast<size_t>(d)])
         throw RangeError("gradc: graph: dim '" + table.names[static_cast<size_t>(d)] + "' has no value (give it in dims)");
     if (std::string why = completeDimValues(table, point.dimValues, needed); !why.empty())
+      throw RangeError("gradc: graph: " + why);
+    // Every size valid for these dims (and the parameters' counts below cannot overflow).
+    NodeId large = kNoNode;
+    std::vector<bool> all(fn.graph->size(), true);
+    if (std::string why = checkTensorSizes(*fn.graph, all, point.dimValues, large); !why.empty())
       throw RangeError("gradc: graph: " + why);
     auto bind = [&](const std::string &name, const Type &type) {
       Tensor t;

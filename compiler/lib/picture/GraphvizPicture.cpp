@@ -88,7 +88,11 @@ std::unique_ptr<Agraph_t, GraphCloser> build(const Picture &p) {
     if (n.kind == PictureNode::Kind::Call || n.kind == PictureNode::Kind::Group)
       agxset(node, style, cs(std::string("rounded")));
     agxset(node, label, cs(n.label));
-    agxset(node, tooltip, cs(n.tooltip));
+    // A backslash is an escape in DOT's strings (\N, \l): the source line is written as it is.
+    std::string tip;
+    for (char c : n.tooltip)
+      tip += c == '\\' ? std::string("\\\\") : std::string(1, c);
+    agxset(node, tooltip, cs(tip));
     nodes.push_back(node);
   }
   for (size_t i = 0; i < p.edges.size(); ++i) {

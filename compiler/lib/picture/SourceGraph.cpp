@@ -21,7 +21,8 @@ namespace {
 
 constexpr size_t kSummaryElements = 6; // a tensor this small is written whole
 constexpr size_t kGroupTextChars = 40; // of a statement's source, in its group's label
-constexpr int kMaxExpandDepth = 8;     // --expand opens calls this deep; deeper ones stay boxes
+constexpr int kMaxExpandDepth = 8;
+constexpr size_t kLabelChars = 60;     // of an index, keyword or shape written in a label     // --expand opens calls this deep; deeper ones stay boxes
 
 std::string shapeText(const std::vector<int64_t> &shape) {
   std::string s = "[";
@@ -33,6 +34,9 @@ std::string shapeText(const std::vector<int64_t> &shape) {
 bool isGate(ExprKind k) {
   return k != ExprKind::Number && k != ExprKind::Name && k != ExprKind::Slice && k != ExprKind::KwArg;
 }
+
+// Whether an expression may be drawn as a node of its own (a gate or a literal).
+bool isDrawn(ExprKind k) { return isGate(k) || k == ExprKind::Number; }
 
 // Visits the expressions of `root`'s tree, children before parents, each once.
 template <typename F>
@@ -94,6 +98,8 @@ std::string infix(const Ast &ast, ExprId root) {
     case ExprKind::List: t = "[" + list(0) + "]"; break;
     case ExprKind::Attr: t = kid(0, 9) + "." + e.text; break;
     }
+    if (t.size() > kLabelChars) // a label part, never the size of the input
+      t = t.substr(0, kLabelChars - 3) + "...";
     text[id] = {std::move(t), p};
   });
   return text[root].first;
@@ -112,7 +118,7 @@ public:
       paramOf_[def_.params[p].name] = p;
     size_t gates = 0;
     for (const Stmt &s : def_.body)
-      postOrder(ast_, s.value, [&](ExprId id) { gates += isGate(ast_[id].kind) ? 1 : 0; });
+      postOrder(ast_, s.value, [&](ExprId id) { gates += isDrawn(ast_[id].kind) ? 1 : 0; });
     out_.operations = gates;
     if (gates + def_.params.size() + 1 > options_.maxNodes)
       buildGrouped();
@@ -273,15 +279,30 @@ private:
 
   // Every operation a gate, every value an edge.
   void buildWhole() {
-    for (size_t p = 0; p < def_.params.size(); ++p)
-      named_[def_.params[p].name] = isChild_ ? paramProducer_[p]
-                                             : add(PictureNode::Kind::Input, paramLabel(def_.params[p]), def_.params[p].loc);
+    for (size_t p = 0; p < def_.params.size(); ++p) {
+      const ParamDecl &decl = def_.params[p];
+      named_[decl.name] = isChild_ ? paramProducer_[p] : add(PictureNode::Kind::Input, paramLabel(decl), decl.loc);
+      if (NodeId n = body_.params[p].node; n != kNoNode)
+        producerOf_[n] = named_[decl.name];
+    }
     for (const Stmt &s : def_.body) {
       hideLabelParts(s.value);
       postOrder(ast_, s.value, [&](ExprId id) {
         currentCall_ = id;
-        if (!hidden_.count(id))
-          made_[id] = gate(ast_[id]);
+        if (hidden_.count(id))
+          return;
+        // Gates the compiler computes as one value (the same expression written twice, `x * 1`
+        // folded to `x`) are drawn as that one value, used where each was written: each edge
+        // then carries the gradient of what is computed, and the chain rule holds on the
+        // picture.
+        NodeId n = isGate(ast_[id].kind) ? bodyNode(id) : kNoNode;
+        if (auto it = producerOf_.find(n); n != kNoNode && it != producerOf_.end() && it->second >= 0) {
+          made_[id] = it->second;
+          return;
+        }
+        made_[id] = gate(ast_[id]);
+        if (n != kNoNode && made_[id] >= 0)
+          producerOf_[n] = made_[id];
       });
       int32_t made = made_[s.value];
       if (s.kind == Stmt::Return && isChild_) { // the caller wires it on
@@ -293,7 +314,7 @@ private:
         connect(made, output, s.value);
         continue;
       }
-      if (made >= 0 && out_.nodes[static_cast<size_t>(made)].kind != PictureNode::Kind::Input)
+      if (made >= 0 && ownGates_.count(made))
         out_.nodes[static_cast<size_t>(made)].label += "\n" + s.name;
       named_[s.name] = made;
     }
@@ -327,7 +348,8 @@ private:
       if (i % per == 0) {
         std::string label;
         if (per == 1) {
-          std::string text = (s.kind == Stmt::Return ? "return " : s.name + " = ") + infix(ast_, s.value);
+          std::string text = source_.lineText(s.loc.line);
+          text = text.substr(std::min(text.size(), text.find_first_not_of(" \t")));
           label = text.size() > kGroupTextChars ? text.substr(0, kGroupTextChars - 3) + "..." : text;
         } else {
           size_t last = std::min(statements, i + per);
@@ -433,7 +455,12 @@ private:
   }
 
   int32_t gate(const Expr &e) {
-    auto node = [&](PictureNode::Kind kind, std::string label) { return add(kind, std::move(label), e.loc); };
+    auto node = [&](PictureNode::Kind kind, std::string label) {
+      int32_t n = add(kind, std::move(label), e.loc);
+      if (kind == PictureNode::Kind::Gate || kind == PictureNode::Kind::Call)
+        ownGates_.insert(n);
+      return n;
+    };
     auto input = [&](ExprId k, int32_t to) {
       auto it = made_.find(k);
       connect(it != made_.end() ? it->second : -1, to, k);
@@ -506,7 +533,9 @@ private:
       ++positional;
     }
     const Function *callee = program_.find(e.text);
-    if (callee && options_.expand && depth_ < kMaxExpandDepth)
+    // Opened only while the picture stays under the node limit: boxes inside boxes grow as
+    // the product of the calls' fan-outs.
+    if (callee && options_.expand && depth_ < kMaxExpandDepth && out_.nodes.size() < options_.maxNodes)
       return expand(e, static_cast<size_t>(callee - program_.funcs.data()), inputs);
     int32_t g = node(callee ? PictureNode::Kind::Call : PictureNode::Kind::Gate, label);
     for (ExprId k : inputs)
@@ -528,6 +557,8 @@ private:
   std::unordered_map<std::string, size_t> paramOf_;
   std::vector<size_t> groupOps_;
   std::vector<size_t> edges_; // this function's edges in the picture
+  std::unordered_map<NodeId, int32_t> producerOf_; // a body node -> the picture node drawing it
+  std::unordered_set<int32_t> ownGates_;           // gates this function drew
   // An expanded call's inside: the callee's builder, the call and its positional arguments.
   struct Child {
     std::unique_ptr<Builder> child;

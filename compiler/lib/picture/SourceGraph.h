@@ -42,7 +42,7 @@ struct Picture {
   std::string name; // the function's
   std::vector<PictureNode> nodes;
   std::vector<PictureEdge> edges;
-  size_t operations = 0; // gates of the source (before grouping)
+  size_t operations = 0; // nodes the whole picture would have (before grouping)
   bool grouped = false;  // over the node limit: one node per run of statements
   std::vector<Cluster> clusters; // expanded calls, each before those inside it
 };
