@@ -86,8 +86,6 @@ int checkCommand(const CheckOptions &opts) {
   Function *fn = loadFunction(opts.common, cs, code);
   if (!fn)
     return code;
-  if (dumpStage(opts.common.dump, *fn))
-    return kOk;
   GradientGraph gg = differentiate(*fn);
   std::vector<Tensor> params;
   std::vector<int64_t> dimValues;

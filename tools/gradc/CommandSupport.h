@@ -23,8 +23,8 @@ std::unique_ptr<CompiledSource> load(const CommonOptions &opts, int &exitCode);
 std::vector<size_t> exported(const Program &program);
 /// --fn's function, or the only exported one; nullptr after printing why.
 Function *pickFunction(CompiledSource &cs, const CommonOptions &opts, int &exitCode);
-/// load() then pickFunction(): the function a command works on (its program in `cs`), or
-/// nullptr after printing why, with `exitCode` set.
+/// load(), pickFunction() and dumpStage(): the function a command works on (its program in
+/// `cs`), or nullptr after printing why or the --dump=ir|grad stage, with `exitCode` set.
 Function *loadFunction(const CommonOptions &opts, std::unique_ptr<CompiledSource> &cs, int &exitCode);
 /// --dump=ir|grad prints the stage; true when it did.
 bool dumpStage(const std::string &stage, Function &fn);

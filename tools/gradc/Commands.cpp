@@ -112,7 +112,8 @@ Function *pickFunction(CompiledSource &cs, const CommonOptions &opts, int &exitC
 
 Function *loadFunction(const CommonOptions &opts, std::unique_ptr<CompiledSource> &cs, int &exitCode) {
   cs = load(opts, exitCode);
-  return cs ? pickFunction(*cs, opts, exitCode) : nullptr;
+  Function *fn = cs ? pickFunction(*cs, opts, exitCode) : nullptr;
+  return fn && dumpStage(opts.dump, *fn) ? nullptr : fn;
 }
 
 static std::vector<std::string> rootNames(const Function &fn, const GradientGraph &gg) {
@@ -220,8 +221,6 @@ int runCommand(const RunOptions &opts) {
   Function *fn = loadFunction(opts.common, cs, code);
   if (!fn)
     return code;
-  if (dumpStage(opts.common.dump, *fn))
-    return kOk;
   std::string error;
   std::map<int32_t, int64_t> bound;
   if (!parseDims(opts.inputs.dims, *cs->program.dims, bound, error)) {

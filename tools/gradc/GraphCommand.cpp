@@ -60,14 +60,8 @@ int graphCommand(const GraphOptions &opts) {
   options.expand = opts.expand;
   Picture picture;
   EvalResult failure;
-  bool drawn;
-  if (opts.stage == "source") {
-    drawn = drawSourceGraph(cs->ast, *cs->source, cs->program, index, atPoint ? &values : nullptr, options, picture,
-                            failure);
-  } else {
-    drawn = drawCompiledStage(*fn, opts.stage == "opt", *cs->source, atPoint ? &values : nullptr, options, picture,
-                              failure);
-  }
+  bool drawn = drawStage(opts.stage, cs->ast, *cs->source, cs->program, index, *fn, atPoint ? &values : nullptr,
+                         options, picture, failure);
   if (!drawn) {
     reportRuntimeError(*cs, failure);
     return kUserError;

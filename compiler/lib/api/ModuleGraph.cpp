@@ -104,12 +104,7 @@ std::string Module::graph(const std::string &function, const std::map<std::strin
   Picture picture;
   EvalResult failure;
   const PictureValues *at = values.empty() ? nullptr : &point;
-  bool drawn;
-  if (options.stage == "source") {
-    drawn = drawSourceGraph(cs.ast, *cs.source, program, index, at, po, picture, failure);
-  } else {
-    drawn = drawCompiledStage(fn, options.stage == "opt", *cs.source, at, po, picture, failure);
-  }
+  bool drawn = drawStage(options.stage, cs.ast, *cs.source, program, index, fn, at, po, picture, failure);
   if (!drawn)
     throw RangeError("gradc: graph: " + failure.error + " (" + cs.source->name + ":" +
                      std::to_string(failure.errorLoc.line) + ":" + std::to_string(failure.errorLoc.col) + ")");

@@ -164,4 +164,12 @@ bool drawCompiledStage(Function &fn, bool optimized, const SourceFile &source, c
   return drawCompiledGraph(*g, roots, rootNames, paramNames, source, fn.name, values, options, out, failure);
 }
 
+bool drawStage(const std::string &stage, const Ast &ast, const SourceFile &source, const Program &program,
+               size_t index, Function &inlined, const PictureValues *values, const PictureOptions &options,
+               Picture &out, EvalResult &failure) {
+  if (stage == "source")
+    return drawSourceGraph(ast, source, program, index, values, options, out, failure);
+  return drawCompiledStage(inlined, stage == "opt", source, values, options, out, failure);
+}
+
 } // namespace gradc

@@ -80,6 +80,12 @@ bool drawCompiledGraph(const Graph &g, const std::vector<NodeId> &roots, const s
 bool drawCompiledStage(Function &fn, bool optimized, const SourceFile &source, const PictureValues *values,
                        const PictureOptions &options, Picture &out, EvalResult &failure);
 
+/// The picture of `stage`: "source" (drawSourceGraph of program.funcs[index]) or "grad" /
+/// "opt" (drawCompiledStage of `inlined`, that function with its calls inlined).
+bool drawStage(const std::string &stage, const Ast &ast, const SourceFile &source, const Program &program,
+               size_t index, Function &inlined, const PictureValues *values, const PictureOptions &options,
+               Picture &out, EvalResult &failure);
+
 /// How a value reads on an edge: a number as `gradc run` prints it, a tensor as its shape and
 /// its elements (a summary of a large one unless `full`).
 std::string edgeValueText(const Tensor &t, bool full);
