@@ -5,7 +5,8 @@
 // summed in registers, reading both buffers in order. Copies keep the kernel's reads
 // contiguous whatever the strides (X^T in a gradient, rows a power-of-two apart that share
 // cache sets) and cost a small fraction of the arithmetic. The last columns are a masked
-// vector; the rows short of a tile are plain row updates.
+// vector; the last rows are a tile whose missing rows are packed as zeros and not stored, so
+// a thin product (10 rows: one tile and four rows) runs the vector kernel on every row.
 #include "loops/TiledKernel.h"
 
 #include "loops/Builder.h"
@@ -52,7 +53,6 @@ private:
   void packBlockOfA(ExprId t0, ExprId t1, ExprId p0, ExprId p1);
   void packPanelOfB(ExprId j0, ExprId mask, ExprId p0, ExprId p1);
   void tile(ExprId i0, ExprId t, ExprId j0, ExprId p0, ExprId p1, ExprId mask);
-  void rowsBelowTiles();
 
   Func &f_;
   Builder b_;
@@ -64,7 +64,7 @@ private:
 };
 
 StmtId KernelBuilder::build() {
-  mTiles_ = keep(f_.div(m_, c(kTileRows)), "m_tiles");
+  mTiles_ = keep(ceilDiv(m_, kTileRows), "m_tiles");
   nTiles_ = keep(ceilDiv(ncols_, nr_), "n_tiles");
   // At least one block, which writes the tiles of C when the shared axis is empty.
   ExprId kBlocks = keep(f_.max(ceilDiv(k_, kTileKC), c(1)), "k_blocks");
@@ -89,20 +89,22 @@ StmtId KernelBuilder::build() {
       });
     });
   });
-  rowsBelowTiles();
   b_.emit(f_.returnStmt());
   return b_.finish();
 }
 
-// A's block, tile by tile: packA[t - t0][p - p0][r] = A[t * kTileRows + r, p].
+// A's block, tile by tile: packA[t - t0][p - p0][r] = A[t * kTileRows + r, p], or 0 for a
+// row past m (read at row m - 1, so that no address past A is formed).
 void KernelBuilder::packBlockOfA(ExprId t0, ExprId t1, ExprId p0, ExprId p1) {
+  ExprId lastRow = keep(f_.sub(m_, c(1)), "last_row");
   b_.loop(t0, t1, [&](ExprId t) {
     b_.loop(c(0), f_.sub(p1, p0), [&](ExprId q) {
       ExprId p = f_.add(p0, q);
       ExprId dst = f_.add(f_.mul(f_.sub(t, t0), c(kTileKC * kTileRows)), f_.mul(q, c(kTileRows)));
       for (int64_t r = 0; r < kTileRows; ++r) {
         ExprId i = f_.add(f_.mul(t, c(kTileRows)), c(r));
-        b_.store(packA_, f_.add(dst, c(r)), f_.load(a_, aAt(i, p), ty_));
+        ExprId v = f_.load(a_, aAt(f_.min(i, lastRow), p), ty_);
+        b_.store(packA_, f_.add(dst, c(r)), f_.select(f_.compare(Op::Lt, i, m_), v, f_.constant(ty_, 0.0)));
       }
     });
   });
@@ -127,10 +129,14 @@ void KernelBuilder::tile(ExprId i0, ExprId t, ExprId j0, ExprId p0, ExprId p1, E
     cRow.push_back(f_.add(f_.mul(f_.add(i0, c(r)), ncols_), j0));
     acc.push_back(b_.let(vecTy_, zero_, "acc" + std::to_string(r)));
   }
+  // Row r of the tile is a row of C when i0 + r < m (the last tile's may not be).
+  auto inC = [&](int64_t r) { return f_.compare(Op::Lt, f_.add(i0, c(r)), m_); };
   // The first block starts from zero, so C is written, never read first.
   b_.when(f_.compare(Op::Ne, p0, c(0)), [&] {
     for (int64_t r = 0; r < kTileRows; ++r)
-      b_.assign(acc[static_cast<size_t>(r)], f_.load(out_, cRow[static_cast<size_t>(r)], vecTy_, mask));
+      b_.when(inC(r), [&] {
+        b_.assign(acc[static_cast<size_t>(r)], f_.load(out_, cRow[static_cast<size_t>(r)], vecTy_, mask));
+      });
   });
   // The packs are read through offsets that step by a constant, so the loop needs no
   // multiplication (LLVM runs without loop strength reduction: Optimize.cpp).
@@ -146,22 +152,7 @@ void KernelBuilder::tile(ExprId i0, ExprId t, ExprId j0, ExprId p0, ExprId p1, E
     b_.assign(bOff, f_.add(f_.localRef(bOff), c(nr_)));
   });
   for (int64_t r = 0; r < kTileRows; ++r)
-    b_.store(out_, cRow[static_cast<size_t>(r)], f_.localRef(acc[static_cast<size_t>(r)]), mask);
-}
-
-// The rows below the last whole tile.
-void KernelBuilder::rowsBelowTiles() {
-  b_.loop(f_.mul(mTiles_, c(kTileRows)), m_, [&](ExprId i) {
-    b_.loop(c(0), ncols_, [&](ExprId j) { b_.store(out_, f_.add(f_.mul(i, ncols_), j), f_.constant(ty_, 0.0)); });
-    b_.loop(c(0), k_, [&](ExprId p) {
-      ExprId av = keep(f_.load(a_, aAt(i, p), ty_), "a");
-      b_.loop(c(0), ncols_, [&](ExprId j) {
-        ExprId at = f_.add(f_.mul(i, ncols_), j);
-        ExprId bv = f_.load(b_buf_, bAt(p, j), ty_);
-        b_.store(out_, at, f_.add(f_.load(out_, at, ty_), f_.mul(av, bv)));
-      });
-    });
-  });
+    b_.when(inC(r), [&] { b_.store(out_, cRow[static_cast<size_t>(r)], f_.localRef(acc[static_cast<size_t>(r)]), mask); });
 }
 
 std::vector<Ty> kernelParamTypes() { return {kI64, kI64, kI64, kPtr, kI64, kI64, kPtr, kI64, kI64, kPtr}; }
