@@ -295,8 +295,8 @@ struct GmmGradc {
   }
 };
 
-// examples/gradbench/gmm.expr in PyTorch: the same formula; L_k (x_i - mu_k) as a batched
-// product (gradc's form, a sum over a [N, K, D, D] broadcast, would be 3.3 GB at d=64 K=100).
+// examples/gradbench/gmm.expr in PyTorch: the same formula, L_k (x_i - mu_k) as a batched
+// product as in gmm.expr (there over [K, N, D] points, here [K, D, N]).
 struct GmmTorch {
   torch::Tensor alphas, means, icf, x, lidx;
   int64_t d, k, n, icfCols;
