@@ -334,6 +334,9 @@ public:
   ExprId broadcast(ExprId a, uint16_t lanes);
   ExprId ramp(ExprId base, uint16_t lanes);
   ExprId reduceAdd(ExprId v);
+  /// e with its operands replaced by `ops`, each of the type of the one it replaces (a
+  /// substitution, such as one loop variable for another).
+  ExprId withOperands(ExprId e, const ExprOps &ops);
 
   // --- statements (built bottom-up; Builder keeps an insertion point) ---
   StmtId block(std::vector<StmtId> list);

@@ -327,4 +327,15 @@ ExprId Func::reduceAdd(ExprId v) {
   return make({Op::ReduceAdd, type(v).scalar(), kReassoc, kNone, 0, {v}});
 }
 
+ExprId Func::withOperands(ExprId e, const ExprOps &ops) {
+  Expr x = expr(e);
+  if (ops.size() != x.ops.size())
+    bad("a substitution with a different number of operands");
+  for (size_t k = 0; k < ops.size(); ++k)
+    if (type(ops[k]) != type(x.ops[k]))
+      bad("a substitution of an operand by one of another type");
+  x.ops = ops;
+  return make(std::move(x));
+}
+
 } // namespace gradc::loops

@@ -3,6 +3,7 @@
 #include "loops/LowerModule.h"
 
 #include "loops/DerivedDims.h"
+#include "loops/FuseLoops.h"
 #include "loops/FunctionLowering.h"
 #include "loops/TiledKernel.h"
 #include "loops/Verifier.h"
@@ -108,6 +109,7 @@ void SourceLowering::lowerPiece(size_t k, const std::function<void(std::unique_p
   bool split = chunkPieces_ > 0;
   ModuleVerifier verifier;
   auto give = [&](std::unique_ptr<Func> f) {
+    fuseLoops(*f);
     if (std::string error = verifier.add(*f); !error.empty())
       internalError("the loop IR gradc generated is invalid: " + error);
     sink(std::move(f));

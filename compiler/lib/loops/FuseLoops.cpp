@@ -1,0 +1,437 @@
+// FuseLoops.cpp: the merge of adjacent loops (FuseLoops.h). The dependence test is the
+// simplest that covers what the schedule makes: each loop writes whole rows of its buffers,
+// row v in iteration v, and later loops read the same rows. Anything it cannot prove (a
+// gathered or scattered index, a symbolic stride, two buffers that may overlap) keeps the
+// loops apart.
+#include "loops/FuseLoops.h"
+
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace gradc::loops {
+
+namespace {
+
+struct Access {
+  int32_t buffer;
+  ExprId index;
+  uint16_t lanes;
+  bool write;
+};
+
+// What one loop does to memory, or that it cannot be merged with another.
+struct Summary {
+  bool mergeable = true;
+  std::vector<Access> accesses;
+};
+
+// An index as v * stride + sum(outer) + r, r in [lo, hi]: v the merged loop's variable,
+// `outer` the enclosing loops' variables with their coefficients (fixed while both loops run).
+struct RowIndex {
+  int64_t stride = 0, lo = 0, hi = 0;
+  std::map<int32_t, int64_t> outer;
+  bool constant() const { return stride == 0 && outer.empty(); }
+};
+
+bool addOk(int64_t a, int64_t b, int64_t &r) { return !__builtin_add_overflow(a, b, &r); }
+bool mulOk(int64_t a, int64_t b, int64_t &r) { return !__builtin_mul_overflow(a, b, &r); }
+
+// Loop variable `from` renamed `to` in statements and expressions.
+class Renamer {
+public:
+  Renamer(Func &f, int32_t from, int32_t to) : f_(f), from_(f.varRef(from)), to_(f.varRef(to)) {}
+
+  // Iterative: an expression may be a chain as long as the program.
+  ExprId expr(ExprId root) {
+    std::vector<ExprId> stack{root};
+    while (!stack.empty()) {
+      ExprId e = stack.back();
+      if (memo_.count(e)) {
+        stack.pop_back();
+        continue;
+      }
+      if (e == from_) {
+        memo_[e] = to_;
+        stack.pop_back();
+        continue;
+      }
+      const ExprOps &ops = f_.expr(e).ops;
+      bool ready = true;
+      for (ExprId o : ops)
+        if (!memo_.count(o)) {
+          stack.push_back(o);
+          ready = false;
+        }
+      if (!ready)
+        continue;
+      stack.pop_back();
+      ExprOps renamed;
+      bool changed = false;
+      for (ExprId o : f_.expr(e).ops) {
+        renamed.push_back(memo_[o]);
+        changed |= memo_[o] != o;
+      }
+      memo_[e] = changed ? f_.withOperands(e, renamed) : e;
+    }
+    return memo_[root];
+  }
+  ExprId optional(ExprId e) { return e == kNone ? kNone : expr(e); }
+
+  // Recursive over the nesting of statements only (loops and conditions: a few levels).
+  StmtId stmt(StmtId s) {
+    Stmt st = f_.stmt(s);
+    switch (st.op) {
+    case SOp::Block: {
+      std::vector<StmtId> list;
+      for (StmtId c : st.list)
+        list.push_back(stmt(c));
+      return f_.block(std::move(list));
+    }
+    case SOp::For:
+      return f_.forLoop(st.ref, expr(st.a), expr(st.b), stmt(st.body), st.flags);
+    case SOp::If:
+      return f_.ifThen(expr(st.a), stmt(st.body), st.orelse == kNone ? kNone : stmt(st.orelse));
+    case SOp::Store:
+      return f_.store(st.ref, expr(st.a), expr(st.b), optional(st.c), st.flags);
+    case SOp::Let:
+      return f_.let(st.ref, expr(st.a));
+    case SOp::Assign:
+      return f_.assign(st.ref, expr(st.a));
+    case SOp::Accumulate:
+      return f_.accumulate(st.ref, expr(st.a), expr(st.b), st.flags, optional(st.c));
+    default: // not in a mergeable loop
+      return s;
+    }
+  }
+
+private:
+  Func &f_;
+  ExprId from_, to_;
+  std::unordered_map<ExprId, ExprId> memo_;
+};
+
+class LoopFuser {
+public:
+  explicit LoopFuser(Func &f) : f_(f) {}
+
+  // s with its loops merged, and the loops in it. Recursive over the nesting of statements.
+  StmtId visit(StmtId s) {
+    Stmt st = f_.stmt(s);
+    switch (st.op) {
+    case SOp::Block:
+      return block(s);
+    case SOp::For: {
+      enclosing_.insert(st.ref);
+      StmtId body = visit(st.body);
+      enclosing_.erase(st.ref);
+      return body == st.body ? s : f_.forLoop(st.ref, st.a, st.b, body, st.flags);
+    }
+    case SOp::If: {
+      StmtId body = visit(st.body), orelse = st.orelse == kNone ? kNone : visit(st.orelse);
+      return body == st.body && orelse == st.orelse ? s : f_.ifThen(st.a, body, orelse);
+    }
+    default:
+      return s;
+    }
+  }
+
+private:
+  StmtId block(StmtId s) {
+    std::vector<StmtId> in = f_.stmt(s).list, out;
+    StmtId run = kNone;
+    Summary runSummary;
+    for (StmtId c : in) {
+      if (f_.stmt(c).op == SOp::For) {
+        Summary next = summarize(c);
+        if (run != kNone && canMerge(run, runSummary, c, next)) {
+          run = merge(run, runSummary, c, next);
+          continue;
+        }
+        if (run != kNone)
+          out.push_back(run);
+        run = c;
+        runSummary = std::move(next);
+        continue;
+      }
+      if (run != kNone)
+        out.push_back(run);
+      run = kNone;
+      out.push_back(c);
+    }
+    if (run != kNone)
+      out.push_back(run);
+    bool changed = out != in;
+    for (StmtId &c : out) {
+      StmtId v = visit(c);
+      changed |= v != c;
+      c = v;
+    }
+    return changed ? f_.block(std::move(out)) : s;
+  }
+
+  bool canMerge(StmtId a, const Summary &sa, StmtId b, const Summary &sb) {
+    const Stmt &x = f_.stmt(a), &y = f_.stmt(b);
+    return sa.mergeable && sb.mergeable && x.a == y.a && x.b == y.b && reuses(sa, sb) &&
+           independent(sa, x.ref, sb, y.ref);
+  }
+
+  // Whether b reads memory a touches: merged, it reads it from cache. Loops that share nothing
+  // gain nothing from one body, and LLVM compiled some such merges slower (a gather beside a
+  // data sweep in GMM: 91 -> 112 us).
+  static bool reuses(const Summary &a, const Summary &b) {
+    std::unordered_set<int32_t> touched;
+    for (const Access &x : a.accesses)
+      touched.insert(x.buffer);
+    for (const Access &x : b.accesses)
+      if (!x.write && touched.count(x.buffer))
+        return true;
+    return false;
+  }
+
+  StmtId merge(StmtId a, Summary &sa, StmtId b, const Summary &sb) {
+    Stmt x = f_.stmt(a), y = f_.stmt(b);
+    Renamer rename(f_, y.ref, x.ref);
+    std::vector<StmtId> list;
+    for (StmtId part : {x.body, rename.stmt(y.body)}) {
+      const Stmt &p = f_.stmt(part);
+      if (p.op == SOp::Block)
+        list.insert(list.end(), p.list.begin(), p.list.end());
+      else
+        list.push_back(part);
+    }
+    for (Access acc : sb.accesses) {
+      acc.index = rename.expr(acc.index);
+      sa.accesses.push_back(acc);
+    }
+    return f_.forLoop(x.ref, x.a, x.b, f_.block(std::move(list)), x.flags & y.flags);
+  }
+
+  // The loop's memory accesses; the ranges of its inner loops' variables.
+  Summary summarize(StmtId loop) {
+    Summary out;
+    std::unordered_set<int32_t> declared;
+    std::unordered_set<ExprId> seen;
+    auto loads = [&](ExprId e) {
+      if (e != kNone)
+        addLoads(e, out, seen);
+    };
+    std::vector<StmtId> stack{f_.stmt(loop).body};
+    while (!stack.empty() && out.mergeable) {
+      const Stmt st = f_.stmt(stack.back());
+      stack.pop_back();
+      switch (st.op) {
+      case SOp::Block:
+        stack.insert(stack.end(), st.list.rbegin(), st.list.rend());
+        break;
+      case SOp::For: {
+        const Expr &lo = f_.expr(st.a), &hi = f_.expr(st.b);
+        if (lo.op == Op::Int && hi.op == Op::Int && hi.i > lo.i)
+          varRange_[st.ref] = {lo.i, hi.i - 1};
+        loads(st.a);
+        loads(st.b);
+        stack.push_back(st.body);
+        break;
+      }
+      case SOp::If:
+        loads(st.a);
+        stack.push_back(st.body);
+        if (st.orelse != kNone)
+          stack.push_back(st.orelse);
+        break;
+      case SOp::Store:
+        if (st.flags & kStreaming)
+          out.mergeable = false;
+        out.accesses.push_back({st.ref, st.a, f_.type(st.b).lanes, true});
+        loads(st.a);
+        loads(st.b);
+        loads(st.c);
+        break;
+      case SOp::Let:
+        declared.insert(st.ref);
+        loads(st.a);
+        break;
+      case SOp::Assign:
+      case SOp::Accumulate:
+        if (!declared.count(st.ref))
+          out.mergeable = false;
+        loads(st.a);
+        break;
+      default: // prefetch, eval, return
+        out.mergeable = false;
+      }
+    }
+    return out;
+  }
+
+  void addLoads(ExprId root, Summary &out, std::unordered_set<ExprId> &seen) {
+    std::vector<ExprId> stack{root};
+    while (!stack.empty()) {
+      ExprId e = stack.back();
+      stack.pop_back();
+      if (!seen.insert(e).second)
+        continue;
+      const Expr &x = f_.expr(e);
+      if (x.op == Op::Load)
+        out.accesses.push_back({x.ref, x.ops[0], x.type.lanes, false});
+      else if (x.op == Op::Addr || (x.op == Op::Call && !(x.flags & kMathCall)))
+        out.mergeable = false;
+      for (ExprId o : x.ops)
+        stack.push_back(o);
+    }
+  }
+
+  // Whether no access of one loop depends on an access of the other in another iteration.
+  bool independent(const Summary &a, int32_t va, const Summary &b, int32_t vb) {
+    std::unordered_set<int32_t> writtenA, writtenB, touchedA, touchedB;
+    for (const Access &x : a.accesses)
+      (x.write ? writtenA : touchedA).insert(x.buffer);
+    for (const Access &x : b.accesses)
+      (x.write ? writtenB : touchedB).insert(x.buffer);
+    touchedA.insert(writtenA.begin(), writtenA.end());
+    touchedB.insert(writtenB.begin(), writtenB.end());
+    std::unordered_set<int32_t> shared;
+    auto check = [&](const std::unordered_set<int32_t> &written, const std::unordered_set<int32_t> &other) {
+      for (int32_t w : written)
+        for (int32_t t : other) {
+          if (w == t)
+            shared.insert(w);
+          else if (mayOverlap(w, t))
+            return false;
+        }
+      return true;
+    };
+    if (!check(writtenA, touchedB) || !check(writtenB, touchedA))
+      return false;
+    for (int32_t buf : shared) {
+      std::optional<RowIndex> first;
+      auto owned = [&](const Access &x, int32_t v) {
+        if (x.buffer != buf)
+          return true;
+        std::optional<RowIndex> r = rowIndex(x.index, v, 0);
+        int64_t last;
+        if (!r || r->stride <= 0 || r->lo < 0 || !addOk(r->hi, x.lanes - 1, last) || last >= r->stride)
+          return false;
+        if (!first)
+          first = r;
+        return r->stride == first->stride && r->outer == first->outer;
+      };
+      for (const Access &x : a.accesses)
+        if (!owned(x, va))
+          return false;
+      for (const Access &x : b.accesses)
+        if (!owned(x, vb))
+          return false;
+    }
+    return true;
+  }
+
+  std::optional<RowIndex> rowIndex(ExprId e, int32_t v, int depth) {
+    const Expr &x = f_.expr(e);
+    if (depth > 32 || x.type != kI64)
+      return std::nullopt;
+    RowIndex r;
+    switch (x.op) {
+    case Op::Int:
+      r.lo = r.hi = x.i;
+      return r;
+    case Op::Var:
+      if (x.ref == v) {
+        r.stride = 1;
+      } else if (enclosing_.count(x.ref)) {
+        r.outer[x.ref] = 1;
+      } else if (auto it = varRange_.find(x.ref); it != varRange_.end()) {
+        r.lo = it->second.first;
+        r.hi = it->second.second;
+      } else {
+        return std::nullopt;
+      }
+      return r;
+    case Op::Add:
+    case Op::Sub: {
+      auto p = rowIndex(x.ops[0], v, depth + 1), q = rowIndex(x.ops[1], v, depth + 1);
+      if (!p || !q)
+        return std::nullopt;
+      int64_t sign = x.op == Op::Add ? 1 : -1;
+      if (!addOk(p->stride, sign * q->stride, r.stride) ||
+          !addOk(p->lo, sign > 0 ? q->lo : -q->hi, r.lo) || !addOk(p->hi, sign > 0 ? q->hi : -q->lo, r.hi))
+        return std::nullopt;
+      r.outer = p->outer;
+      for (auto [var, k] : q->outer)
+        if ((r.outer[var] += sign * k) == 0)
+          r.outer.erase(var);
+      return r;
+    }
+    case Op::Mul: {
+      auto p = rowIndex(x.ops[0], v, depth + 1), q = rowIndex(x.ops[1], v, depth + 1);
+      if (!p || !q)
+        return std::nullopt;
+      if (p->constant() && q->constant()) { // an interval product
+        int64_t c[4];
+        if (!mulOk(p->lo, q->lo, c[0]) || !mulOk(p->lo, q->hi, c[1]) || !mulOk(p->hi, q->lo, c[2]) ||
+            !mulOk(p->hi, q->hi, c[3]))
+          return std::nullopt;
+        r.lo = *std::min_element(c, c + 4);
+        r.hi = *std::max_element(c, c + 4);
+        return r;
+      }
+      if (!q->constant() || q->lo != q->hi)
+        std::swap(p, q);
+      if (!q->constant() || q->lo != q->hi)
+        return std::nullopt;
+      int64_t k = q->lo;
+      if (!mulOk(p->stride, k, r.stride) || !mulOk(p->lo, k, r.lo) || !mulOk(p->hi, k, r.hi))
+        return std::nullopt;
+      if (k < 0)
+        std::swap(r.lo, r.hi);
+      for (auto [var, c] : p->outer) {
+        int64_t scaled;
+        if (!mulOk(c, k, scaled))
+          return std::nullopt;
+        if (scaled != 0)
+          r.outer[var] = scaled;
+      }
+      return r;
+    }
+    case Op::Min:
+    case Op::Max: {
+      auto p = rowIndex(x.ops[0], v, depth + 1), q = rowIndex(x.ops[1], v, depth + 1);
+      if (!p || !q || !p->constant() || !q->constant())
+        return std::nullopt;
+      bool mn = x.op == Op::Min;
+      r.lo = mn ? std::min(p->lo, q->lo) : std::max(p->lo, q->lo);
+      r.hi = mn ? std::min(p->hi, q->hi) : std::max(p->hi, q->hi);
+      return r;
+    }
+    default:
+      return std::nullopt;
+    }
+  }
+
+  // Whether two distinct buffers may share memory.
+  bool mayOverlap(int32_t a, int32_t b) const {
+    const Buffer &x = f_.buffers()[static_cast<size_t>(a)], &y = f_.buffers()[static_cast<size_t>(b)];
+    auto noalias = [&](const Buffer &z) { return z.kind == BufferKind::Arg && f_.params[static_cast<size_t>(z.arg)].noalias; };
+    if (noalias(x) || noalias(y))
+      return false;
+    if (x.disjointGroup >= 0 && x.disjointGroup == y.disjointGroup)
+      return false;
+    bool xs = x.kind == BufferKind::Stack, ys = y.kind == BufferKind::Stack;
+    // A stack buffer is this call's: no argument points into it.
+    return !((xs && ys) || (xs && y.kind == BufferKind::Arg) || (ys && x.kind == BufferKind::Arg));
+  }
+
+  Func &f_;
+  std::unordered_map<int32_t, std::pair<int64_t, int64_t>> varRange_; // inner loops of constant bounds
+  std::unordered_set<int32_t> enclosing_;                              // loops around the block
+};
+
+} // namespace
+
+void fuseLoops(Func &f) {
+  if (f.body != kNone)
+    f.body = LoopFuser(f).visit(f.body);
+}
+
+} // namespace gradc::loops

@@ -1,0 +1,173 @@
+// FuseLoopsTest.cpp: which adjacent loops loops::fuseLoops merges, and which it keeps apart
+// because merging could change what a statement reads. (That merged code computes what the
+// loops apart did is the differential suite's check: it merges thousands of loops.)
+#include "loops/Builder.h"
+#include "loops/FuseLoops.h"
+#include "loops/LoopIR.h"
+#include "loops/Printer.h"
+#include "loops/Verifier.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <sstream>
+
+using namespace gradc;
+using namespace gradc::loops;
+
+namespace {
+
+// void f(double *out, const double *in, const int64_t *idx, void *ws): buffers out, in and idx
+// (the arguments; out and in noalias), a and b (workspace slots, disjoint from each other when
+// `disjoint`).
+struct Fixture {
+  std::unique_ptr<Func> f = std::make_unique<Func>(
+      "f", kVoid,
+      std::vector<Param>{{"out", kPtr, true}, {"in", kPtr, true}, {"idx", kPtr, false}, {"ws", kPtr, false}});
+  int32_t out, in, idx, a, b;
+  explicit Fixture(bool disjoint = true) {
+    out = f->argBuffer(0, kF64, "out");
+    in = f->argBuffer(1, kF64, "in");
+    idx = f->argBuffer(2, kI64, "idx");
+    int32_t ws = f->argBuffer(3, kF64, "ws");
+    a = f->viewBuffer(f->addr(ws, f->i64(0)), kF64, "a", disjoint ? 0 : -1);
+    b = f->viewBuffer(f->addr(ws, f->i64(1024)), kF64, "b", disjoint ? 0 : -1);
+  }
+  // The two loops over [0, 8) that `first` and `second` fill, merged where allowed; the text.
+  std::string fuse(const std::function<void(Builder &, ExprId)> &first,
+                   const std::function<void(Builder &, ExprId)> &second) {
+    Builder bld(*f);
+    bld.loop(f->i64(0), f->i64(8), [&](ExprId i) { first(bld, i); });
+    bld.loop(f->i64(0), f->i64(8), [&](ExprId i) { second(bld, i); });
+    bld.emit(f->returnStmt());
+    f->body = bld.finish();
+    fuseLoops(*f);
+    EXPECT_EQ(verify(*f), "");
+    std::ostringstream os;
+    print(os, *f);
+    return os.str();
+  }
+  ExprId load(int32_t buf, ExprId at) { return f->load(buf, at, kF64); }
+};
+
+size_t loopCount(const std::string &text) {
+  size_t n = 0;
+  for (size_t at = text.find("for "); at != std::string::npos; at = text.find("for ", at + 1))
+    ++n;
+  return n;
+}
+
+} // namespace
+
+TEST(FuseLoops, AConsumerOfTheSameRowJoinsItsProducer) {
+  Fixture x;
+  std::string text = x.fuse([&](Builder &b, ExprId i) { b.store(x.a, i, x.f->math(Math::Exp, x.load(x.in, i))); },
+                            [&](Builder &b, ExprId i) { b.store(x.out, i, x.f->mul(x.load(x.a, i), x.load(x.in, i))); });
+  EXPECT_EQ(loopCount(text), 1u) << text;
+  EXPECT_NE(text.find("  for i0 in 0 .. 8 {\n    a[i0] = exp(in[i0])\n    out[i0] = (a[i0] * in[i0])\n  }"),
+            std::string::npos)
+      << text;
+}
+
+TEST(FuseLoops, RowsOfInnerLoopsAreTheIterationsOwn) {
+  // a[i * 4 + j], j < 4: iteration i writes and reads a[4i .. 4i + 3] only.
+  Fixture x;
+  auto row = [&](ExprId i, ExprId j) { return x.f->add(x.f->mul(i, x.f->i64(4)), j); };
+  std::string text = x.fuse(
+      [&](Builder &b, ExprId i) { b.loop(x.f->i64(0), x.f->i64(4), [&](ExprId j) { b.store(x.a, row(i, j), x.load(x.in, j)); }); },
+      [&](Builder &b, ExprId i) {
+        b.loop(x.f->i64(0), x.f->i64(4), [&](ExprId j) { b.store(x.out, row(i, j), x.load(x.a, row(i, j))); });
+      });
+  // Then the inner loops too: the enclosing i is the same in both.
+  EXPECT_EQ(loopCount(text), 2u) << text;
+  EXPECT_NE(text.find("    for i1 in 0 .. 4 {\n      a[((i0 * 4) + i1)] = in[i1]\n      %0 = ((i0 * 4) + i1)\n      out[%0] = a[%0]\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(FuseLoops, AReadOfAnotherIterationsRowKeepsTheLoopsApart) {
+  {
+    // out[i] = a[i + 1]: merged, iteration i would read a[i + 1] before iteration i + 1 wrote it.
+    Fixture x;
+    std::string text = x.fuse([&](Builder &b, ExprId i) { b.store(x.a, i, x.load(x.in, i)); },
+                              [&](Builder &b, ExprId i) {
+                                b.store(x.out, i, x.load(x.a, x.f->add(i, x.f->i64(1))));
+                              });
+    EXPECT_EQ(loopCount(text), 2u) << text;
+  }
+  {
+    // Inner rows of 5 in a stride of 4 overlap the next iteration's.
+    Fixture x;
+    auto row = [&](ExprId i, ExprId j) { return x.f->add(x.f->mul(i, x.f->i64(4)), j); };
+    std::string text = x.fuse(
+        [&](Builder &b, ExprId i) { b.loop(x.f->i64(0), x.f->i64(4), [&](ExprId j) { b.store(x.a, row(i, j), x.load(x.in, j)); }); },
+        [&](Builder &b, ExprId i) {
+          b.loop(x.f->i64(0), x.f->i64(5), [&](ExprId j) { b.store(x.out, row(i, j), x.load(x.a, row(i, j))); });
+        });
+    EXPECT_EQ(loopCount(text), 4u) << text;
+  }
+  {
+    // A vector of 2 lanes at a[i]: it reaches the next row.
+    Fixture x;
+    std::string text = x.fuse([&](Builder &b, ExprId i) { b.store(x.a, i, x.load(x.in, i)); },
+                              [&](Builder &b, ExprId i) {
+                                b.store(x.out, x.f->mul(i, x.f->i64(2)), x.f->load(x.a, i, kF64.withLanes(2)));
+                              });
+    EXPECT_EQ(loopCount(text), 2u) << text;
+  }
+}
+
+TEST(FuseLoops, AGatheredOrScatteredIndexKeepsTheLoopsApart) {
+  {
+    Fixture x;
+    std::string text = x.fuse([&](Builder &b, ExprId i) { b.store(x.a, i, x.load(x.in, i)); },
+                              [&](Builder &b, ExprId i) {
+                                b.store(x.out, i, x.load(x.a, x.f->load(x.idx, i, kI64)));
+                              });
+    EXPECT_EQ(loopCount(text), 2u) << text;
+  }
+  {
+    Fixture x;
+    std::string text = x.fuse([&](Builder &b, ExprId i) { b.store(x.a, i, x.load(x.in, i)); },
+                              [&](Builder &b, ExprId i) {
+                                ExprId at = x.f->load(x.idx, i, kI64);
+                                b.store(x.a, at, x.f->add(x.load(x.a, at), x.load(x.in, i)));
+                              });
+    EXPECT_EQ(loopCount(text), 2u) << text;
+  }
+}
+
+TEST(FuseLoops, BuffersThatMayOverlapKeepTheLoopsApart) {
+  auto text = [](bool disjoint) {
+    Fixture x(disjoint);
+    return x.fuse([&](Builder &b, ExprId i) { b.store(x.a, i, x.load(x.in, i)); },
+                  [&](Builder &b, ExprId i) { b.store(x.b, i, x.f->add(x.load(x.a, i), x.load(x.in, i))); });
+  };
+  EXPECT_EQ(loopCount(text(true)), 1u);  // workspace slots of one disjoint group
+  EXPECT_EQ(loopCount(text(false)), 2u); // two views that could be one memory
+}
+
+TEST(FuseLoops, LoopsThatShareNoMemoryStayApart) {
+  Fixture x;
+  std::string text = x.fuse([&](Builder &b, ExprId i) { b.store(x.a, i, x.load(x.in, i)); },
+                            [&](Builder &b, ExprId i) { b.store(x.out, i, x.f->floatImm(kF64, 1.0)); });
+  EXPECT_EQ(loopCount(text), 2u) << text;
+}
+
+TEST(FuseLoops, AReductionIntoAnOuterLocalStaysItsOwnLoop) {
+  Fixture x;
+  Builder bld(*x.f);
+  int32_t acc = bld.let(kF64, x.f->floatImm(kF64, 0.0), "acc");
+  bld.loop(x.f->i64(0), x.f->i64(8), [&](ExprId i) { bld.store(x.a, i, x.load(x.in, i)); });
+  bld.loop(x.f->i64(0), x.f->i64(8), [&](ExprId i) {
+    bld.emit(x.f->accumulate(acc, x.load(x.a, i), x.f->add(x.f->hole(0, kF64), x.f->hole(1, kF64)), kReassocAcc,
+                             x.f->floatImm(kF64, 0.0)));
+  });
+  bld.store(x.out, x.f->i64(0), x.f->localRef(acc));
+  bld.emit(x.f->returnStmt());
+  x.f->body = bld.finish();
+  fuseLoops(*x.f);
+  std::ostringstream os;
+  print(os, *x.f);
+  EXPECT_EQ(loopCount(os.str()), 2u) << os.str();
+}
