@@ -171,3 +171,27 @@ TEST(FuseLoops, AReductionIntoAnOuterLocalStaysItsOwnLoop) {
   print(os, *x.f);
   EXPECT_EQ(loopCount(os.str()), 2u) << os.str();
 }
+
+TEST(FuseLoops, AFillJoinsTheLoopThatUsesItThenTheRunJoinsItsProducer) {
+  // a[i] = exp(in[i]); b[i] = 0; b[i] += a[i] * in[i]: the fill goes with the sum, and the sum
+  // reads what the first loop wrote, so all three are one loop.
+  Fixture x;
+  Builder bld(*x.f);
+  auto loop = [&](const std::function<void(ExprId)> &body) { bld.loop(x.f->i64(0), x.f->i64(8), body); };
+  loop([&](ExprId i) { bld.store(x.a, i, x.f->math(Math::Exp, x.load(x.in, i))); });
+  loop([&](ExprId i) { bld.store(x.b, i, x.f->floatImm(kF64, 0.0)); });
+  loop([&](ExprId i) { bld.store(x.b, i, x.f->add(x.load(x.b, i), x.f->mul(x.load(x.a, i), x.load(x.in, i)))); });
+  // A fill of out that nothing after it reads stays where it is.
+  loop([&](ExprId i) { bld.store(x.out, i, x.f->floatImm(kF64, 1.0)); });
+  bld.emit(x.f->returnStmt());
+  x.f->body = bld.finish();
+  fuseLoops(*x.f);
+  EXPECT_EQ(verify(*x.f), "");
+  std::ostringstream os;
+  print(os, *x.f);
+  EXPECT_EQ(loopCount(os.str()), 2u) << os.str();
+  EXPECT_NE(os.str().find("    a[i0] = exp(in[i0])\n    b[i0] = 0\n    b[i0] = (b[i0] + (a[i0] * in[i0]))\n  }\n"
+                          "  for i3 in 0 .. 8 {\n    out[i3] = 1\n"),
+            std::string::npos)
+      << os.str();
+}

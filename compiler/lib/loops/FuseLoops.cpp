@@ -139,13 +139,31 @@ public:
 
 private:
   StmtId block(StmtId s) {
-    std::vector<StmtId> in = f_.stmt(s).list, out;
+    const std::vector<StmtId> &list = f_.stmt(s).list;
+    // First each fill with the loop after it that uses what it filled (a sum's zeros with the
+    // sum), then each loop with the loops after it that read what it touched.
+    std::vector<StmtId> out = mergeRuns(mergeRuns(list, Join::FillWithUser), Join::Reader);
+    bool changed = out != f_.stmt(s).list;
+    for (StmtId &c : out) {
+      StmtId v = visit(c);
+      changed |= v != c;
+      c = v;
+    }
+    return changed ? f_.block(std::move(out)) : s;
+  }
+
+  enum class Join { FillWithUser, Reader };
+
+  // `in` with each run of adjacent loops that `join` wants and that can merge merged.
+  std::vector<StmtId> mergeRuns(std::vector<StmtId> in, Join join) {
+    std::vector<StmtId> out;
     StmtId run = kNone;
     Summary runSummary;
     for (StmtId c : in) {
       if (f_.stmt(c).op == SOp::For) {
         Summary next = summarize(c);
-        if (run != kNone && canMerge(run, runSummary, c, next)) {
+        bool wanted = run != kNone && (join == Join::Reader ? reads(runSummary, next) : fillUsed(runSummary, next));
+        if (wanted && canMerge(run, runSummary, c, next)) {
           run = merge(run, runSummary, c, next);
           continue;
         }
@@ -162,25 +180,13 @@ private:
     }
     if (run != kNone)
       out.push_back(run);
-    bool changed = out != in;
-    for (StmtId &c : out) {
-      StmtId v = visit(c);
-      changed |= v != c;
-      c = v;
-    }
-    return changed ? f_.block(std::move(out)) : s;
-  }
-
-  bool canMerge(StmtId a, const Summary &sa, StmtId b, const Summary &sb) {
-    const Stmt &x = f_.stmt(a), &y = f_.stmt(b);
-    return sa.mergeable && sb.mergeable && x.a == y.a && x.b == y.b && reuses(sa, sb) &&
-           independent(sa, x.ref, sb, y.ref);
+    return out;
   }
 
   // Whether b reads memory a touches: merged, it reads it from cache. Loops that share nothing
   // gain nothing from one body, and LLVM compiled some such merges slower (a gather beside a
   // data sweep in GMM: 91 -> 112 us).
-  static bool reuses(const Summary &a, const Summary &b) {
+  static bool reads(const Summary &a, const Summary &b) {
     std::unordered_set<int32_t> touched;
     for (const Access &x : a.accesses)
       touched.insert(x.buffer);
@@ -189,6 +195,27 @@ private:
         return true;
     return false;
   }
+
+  // Whether a only stores (a fill) and b touches what it stores.
+  static bool fillUsed(const Summary &a, const Summary &b) {
+    std::unordered_set<int32_t> filled;
+    for (const Access &x : a.accesses) {
+      if (!x.write)
+        return false;
+      filled.insert(x.buffer);
+    }
+    for (const Access &x : b.accesses)
+      if (filled.count(x.buffer))
+        return true;
+    return false;
+  }
+
+  bool canMerge(StmtId a, const Summary &sa, StmtId b, const Summary &sb) {
+    const Stmt &x = f_.stmt(a), &y = f_.stmt(b);
+    return sa.mergeable && sb.mergeable && x.a == y.a && x.b == y.b &&
+           independent(sa, x.ref, sb, y.ref);
+  }
+
 
   StmtId merge(StmtId a, Summary &sa, StmtId b, const Summary &sb) {
     Stmt x = f_.stmt(a), y = f_.stmt(b);

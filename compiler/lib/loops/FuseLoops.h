@@ -10,8 +10,11 @@
 
 namespace gradc::loops {
 
-/// Merges each run of adjacent `for` statements with equal bounds, at every level of f's body,
-/// into one loop (the first's body, then the second's with its variable renamed), when:
+/// Merges runs of adjacent `for` statements with equal bounds, at every level of f's body, into
+/// one loop (the first's body, then the second's with its variable renamed): first a fill (a
+/// loop that only stores) with the loop after it that uses what it filled, then a loop with the
+/// next when the next reads memory it touched. Loops that share nothing stay apart. Merged
+/// only when:
 /// - neither loop stores with a streaming flag, prefetches, calls a function other than a
 ///   math function, takes an address, returns, or assigns a local declared outside it (a
 ///   reduction into a function-level accumulator stays its own loop);

@@ -59,12 +59,13 @@ private:
   Form form_;
   Ty ty_, vecTy_;
   uint16_t nr_ = 0; // one vector of C per row of a tile
-  ExprId m_, ncols_, k_, rsa_, csa_, rsb_, zero_, mTiles_ = kNone, nTiles_ = kNone;
+  ExprId m_, ncols_, k_, rsa_, csa_, rsb_, zero_, mTiles_ = kNone, wholeTiles_ = kNone, nTiles_ = kNone;
   int32_t a_, b_buf_, out_, packA_, packB_;
 };
 
 StmtId KernelBuilder::build() {
   mTiles_ = keep(ceilDiv(m_, kTileRows), "m_tiles");
+  wholeTiles_ = keep(f_.div(m_, c(kTileRows)), "whole_tiles");
   nTiles_ = keep(ceilDiv(ncols_, nr_), "n_tiles");
   // At least one block, which writes the tiles of C when the shared axis is empty.
   ExprId kBlocks = keep(f_.max(ceilDiv(k_, kTileKC), c(1)), "k_blocks");
@@ -94,20 +95,28 @@ StmtId KernelBuilder::build() {
 }
 
 // A's block, tile by tile: packA[t - t0][p - p0][r] = A[t * kTileRows + r, p], or 0 for a
-// row past m (read at row m - 1, so that no address past A is formed).
+// row past m. Whole tiles are plain copies; the last, partial tile (at most one) reads its
+// missing rows at row m - 1, so that no address past A is formed, and keeps zeros.
 void KernelBuilder::packBlockOfA(ExprId t0, ExprId t1, ExprId p0, ExprId p1) {
-  ExprId lastRow = keep(f_.sub(m_, c(1)), "last_row");
-  b_.loop(t0, t1, [&](ExprId t) {
-    b_.loop(c(0), f_.sub(p1, p0), [&](ExprId q) {
-      ExprId p = f_.add(p0, q);
-      ExprId dst = f_.add(f_.mul(f_.sub(t, t0), c(kTileKC * kTileRows)), f_.mul(q, c(kTileRows)));
-      for (int64_t r = 0; r < kTileRows; ++r) {
-        ExprId i = f_.add(f_.mul(t, c(kTileRows)), c(r));
-        ExprId v = f_.load(a_, aAt(f_.min(i, lastRow), p), ty_);
-        b_.store(packA_, f_.add(dst, c(r)), f_.select(f_.compare(Op::Lt, i, m_), v, f_.constant(ty_, 0.0)));
-      }
+  ExprId wholeEnd = keep(f_.max(f_.min(t1, wholeTiles_), t0), "whole_end");
+  ExprId lastRow = f_.sub(m_, c(1));
+  auto copy = [&](ExprId from, ExprId to, bool partial) {
+    b_.loop(from, to, [&](ExprId t) {
+      b_.loop(c(0), f_.sub(p1, p0), [&](ExprId q) {
+        ExprId p = f_.add(p0, q);
+        ExprId dst = f_.add(f_.mul(f_.sub(t, t0), c(kTileKC * kTileRows)), f_.mul(q, c(kTileRows)));
+        for (int64_t r = 0; r < kTileRows; ++r) {
+          ExprId i = f_.add(f_.mul(t, c(kTileRows)), c(r));
+          ExprId v = f_.load(a_, aAt(partial ? f_.min(i, lastRow) : i, p), ty_);
+          if (partial)
+            v = f_.select(f_.compare(Op::Lt, i, m_), v, f_.constant(ty_, 0.0));
+          b_.store(packA_, f_.add(dst, c(r)), v);
+        }
+      });
     });
-  });
+  };
+  copy(t0, wholeEnd, false);
+  copy(wholeEnd, t1, true);
 }
 
 // B's panel: packB[p - p0] = B[p, j0 .. j0 + nr), zeros past the last column (`mask` marks
