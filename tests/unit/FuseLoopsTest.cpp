@@ -64,7 +64,7 @@ TEST(FuseLoops, AConsumerOfTheSameRowJoinsItsProducer) {
   std::string text = x.fuse([&](Builder &b, ExprId i) { b.store(x.a, i, x.f->math(Math::Exp, x.load(x.in, i))); },
                             [&](Builder &b, ExprId i) { b.store(x.out, i, x.f->mul(x.load(x.a, i), x.load(x.in, i))); });
   EXPECT_EQ(loopCount(text), 1u) << text;
-  EXPECT_NE(text.find("  for i0 in 0 .. 8 {\n    a[i0] = exp(in[i0])\n    out[i0] = (a[i0] * in[i0])\n  }"),
+  EXPECT_NE(text.find("  for i0 in 0 .. 8 short {\n    a[i0] = exp(in[i0])\n    out[i0] = (a[i0] * in[i0])\n  }"),
             std::string::npos)
       << text;
 }
@@ -80,7 +80,7 @@ TEST(FuseLoops, RowsOfInnerLoopsAreTheIterationsOwn) {
       });
   // Then the inner loops too: the enclosing i is the same in both.
   EXPECT_EQ(loopCount(text), 2u) << text;
-  EXPECT_NE(text.find("    for i1 in 0 .. 4 {\n      a[((i0 * 4) + i1)] = in[i1]\n      %0 = ((i0 * 4) + i1)\n      out[%0] = a[%0]\n"),
+  EXPECT_NE(text.find("    for i1 in 0 .. 4 short {\n      a[((i0 * 4) + i1)] = in[i1]\n      %0 = ((i0 * 4) + i1)\n      out[%0] = a[%0]\n"),
             std::string::npos)
       << text;
 }
@@ -191,7 +191,7 @@ TEST(FuseLoops, AFillJoinsTheLoopThatUsesItThenTheRunJoinsItsProducer) {
   print(os, *x.f);
   EXPECT_EQ(loopCount(os.str()), 2u) << os.str();
   EXPECT_NE(os.str().find("    a[i0] = exp(in[i0])\n    b[i0] = 0\n    b[i0] = (b[i0] + (a[i0] * in[i0]))\n  }\n"
-                          "  for i3 in 0 .. 8 {\n    out[i3] = 1\n"),
+                          "  for i3 in 0 .. 8 short {\n    out[i3] = 1\n"),
             std::string::npos)
       << os.str();
 }

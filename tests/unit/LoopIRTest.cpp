@@ -197,3 +197,32 @@ TEST(LoopIR, StackBuffersKeepTheirAlignmentInEveryPrinter) {
   EXPECT_NE(code.find("double pack[8] GRADC_ALIGNED(64);"), std::string::npos) << code;
   EXPECT_THROW(f->stackBuffer(kF64, 8, "odd", 48), std::exception);
 }
+
+// A loop of few iterations known now is marked short, and the LLVM printer asks for it to be
+// vectorized without interleaving; a longer or symbolic one is not.
+TEST(LoopIR, ShortLoopsAreVectorizedWithoutInterleaving) {
+  auto f = scalarFunc();
+  int32_t a = f->var(), b = f->var(), c = f->var();
+  StmtId empty = f->block({});
+  EXPECT_TRUE(f->stmt(f->forLoop(a, f->i64(1), f->i64(1 + kShortLoopTrips - 1), empty)).flags & kShort);
+  EXPECT_FALSE(f->stmt(f->forLoop(b, f->i64(0), f->i64(kShortLoopTrips), empty)).flags & kShort);
+  EXPECT_FALSE(f->stmt(f->forLoop(c, f->i64(0), f->arg(1), empty)).flags & kShort);
+  int32_t acc = f->local(kF64, "acc");
+  Builder bld(*f);
+  bld.emit(f->let(acc, f->floatImm(kF64, 0.0)));
+  bld.loop(f->i64(0), f->i64(63), [&](ExprId i) {
+    bld.assign(acc, f->add(f->localRef(acc), f->mul(f->arg(0), f->cast(kF64, i))));
+  }, kRolled);
+  bld.emit(f->returnStmt(f->localRef(acc)));
+  f->body = bld.finish();
+  ASSERT_EQ(verify(*f), "");
+  EXPECT_NE(text(*f).find("for i3 in 0 .. 63 rolled short {"), std::string::npos) << text(*f);
+  llvm::LLVMContext ctx;
+  llvm::Module m("short", ctx);
+  printLlvm(*f, m);
+  std::string ir;
+  llvm::raw_string_ostream os(ir);
+  m.print(os, nullptr);
+  EXPECT_NE(ir.find("!{!\"llvm.loop.interleave.count\", i32 1}"), std::string::npos) << ir;
+  EXPECT_NE(ir.find("!{!\"llvm.loop.unroll.runtime.disable\"}"), std::string::npos) << ir;
+}

@@ -92,6 +92,8 @@ private:
   void storeScalar(NodeId n, ExprId v);
   void emitMaterialize(NodeId n);
   void blockedNest(const std::vector<ExprId> &extents, const std::function<void(const std::vector<ExprId> &)> &body);
+  std::vector<int64_t> constantCuts(NodeId n);
+  bool provably(bool inside, ExprId e, ExprId start, ExprId stop) const;
   std::vector<int32_t> beginRiders(const std::vector<const SumRider *> &riders);
   void addRiders(const std::vector<const SumRider *> &riders, const std::vector<int32_t> &sums, ExprId i);
   void endRiders(const std::vector<const SumRider *> &riders, const std::vector<int32_t> &sums);
@@ -164,6 +166,16 @@ private:
   // loop's middle part). Keyed by the index too: the same gather read at a shifted index (a
   // nested shift of the same value) is not known inside.
   std::vector<std::pair<NodeId, ExprId>> knownInside_;
+  // The part of a split loop being lowered, when its bounds are constants: its variable and
+  // [lo, hi). A gather at an index provably inside its slice there reads without a condition,
+  // one provably outside is 0 (a nested shift, a piece of a concat).
+  struct LoopPart {
+    ExprId var = kNone;
+    int64_t lo = 0, hi = 0;
+  };
+  LoopPart part_;
+  /// A split loop has at most this many parts (its body is lowered in each).
+  static constexpr size_t kMaxLoopParts = 8;
   bool knownInside(NodeId gather, ExprId index) const {
     return std::find(knownInside_.begin(), knownInside_.end(), std::make_pair(gather, index)) != knownInside_.end();
   }

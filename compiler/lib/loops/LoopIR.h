@@ -201,7 +201,13 @@ enum StmtFlags : uint8_t {
   kRolled = 4,     // For: not unrolled by a trip count known only at run time (the loops of
                    // fused elements, reductions, fills and plain products: that copies their
                    // code for no measured gain; BENCHMARKS.md)
+  kShort = 8,      // For: fewer than kShortLoopTrips iterations, known now: vectorized without
+                   // interleaving (set by Func::forLoop)
 };
+
+/// A loop of fewer iterations is vectorized one vector at a time: four vectors at a time left
+/// up to 15 of ODE's 63-element loops to a scalar remainder (the JIT 1.23x the emitted C).
+constexpr int64_t kShortLoopTrips = 256;
 
 struct Stmt {
   SOp op;

@@ -29,7 +29,9 @@ StmtId Func::forLoop(int32_t v, ExprId begin, ExprId end, StmtId body, uint8_t f
   s.a = begin;
   s.b = end;
   s.body = body;
-  s.flags = flags;
+  s.flags = flags & ~kShort;
+  if (const Expr &lo = expr(begin), &hi = expr(end); lo.op == Op::Int && hi.op == Op::Int && hi.i - lo.i < kShortLoopTrips)
+    s.flags |= kShort;
   return append(std::move(s));
 }
 

@@ -99,7 +99,8 @@ void FunctionLowering::emitMaterialize(NodeId n) {
     memo_.clear();
   };
   std::vector<NodeId> gathers = fusedGathers(g_, s_, n);
-  if (gathers.empty()) {
+  std::vector<int64_t> cuts = constantCuts(n);
+  if (gathers.empty() && cuts.size() <= 2) {
     std::vector<ExprId> extents = extentsOf(node.type.shape);
     auto small = [&](ExprId e) { return f_->expr(e).op == Op::Int && f_->expr(e).i <= kTransposeBlock; };
     if (extents.size() >= 2 && readsAcrossRows(g_, s_, n) &&
@@ -109,41 +110,152 @@ void FunctionLowering::emitMaterialize(NodeId n) {
       b_->loopNest(extents, body, kRolled);
     return;
   }
-  // Split the outer loop where every fused gather's slice is inside: there they read their
-  // operand unconditionally, so the long middle part is branch-free and vectorizes.
-  ExprId extent = dimValue(node.type.shape[0]);
-  ExprId lo = f_->i64(0), hi = extent;
-  for (NodeId gnode : gathers) {
-    IndexAxis ax = decodeIndexSpec(g_.node(gnode).ints)[0];
-    lo = f_->max(dimValue(ax.start), lo);
-    hi = f_->min(dimValue(ax.stop), hi);
-  }
-  lo = keep(f_->min(lo, extent), "lo");
-  hi = keep(f_->max(hi, lo), "hi");
   std::vector<ExprId> inner = extentsOf(Shape(node.type.shape.begin() + 1, node.type.shape.end()));
   std::vector<const SumRider *> riders;
   for (const SumRider &r : s_.riders)
     if (r.loop == n)
       riders.push_back(&r);
   std::vector<int32_t> sums = beginRiders(riders);
+  // One part of the outer loop; `middle`: every fused gather is inside there.
   auto part = [&](ExprId from, ExprId to, bool middle) {
     b_->loop(from, to, [&](ExprId i) {
       for (NodeId gnode : gathers)
         if (middle)
           knownInside_.push_back({gnode, i});
+      if (f_->expr(from).op == Op::Int && f_->expr(to).op == Op::Int)
+        part_ = {i, f_->expr(from).i, f_->expr(to).i};
       b_->loopNest(inner, [&](const std::vector<ExprId> &rest) {
         std::vector<ExprId> idx{i};
         idx.insert(idx.end(), rest.begin(), rest.end());
         body(idx);
       }, kRolled);
       addRiders(riders, sums, i);
+      knownInside_.clear();
+      part_ = {};
     }, kRolled);
   };
-  part(f_->i64(0), lo, false);
-  part(lo, hi, true);
-  knownInside_.clear();
-  part(hi, extent, false);
+  if (cuts.size() >= 2) {
+    // Every gather's slice bounds known now: a part between each two, in which each gather
+    // (also one inside another's operand) is inside its slice or outside, so no part branches.
+    for (size_t k = 0; k + 1 < cuts.size(); ++k)
+      part(f_->i64(cuts[k]), f_->i64(cuts[k + 1]), false);
+  } else {
+    // Split the outer loop where every fused gather's slice is inside: there they read their
+    // operand unconditionally, so the long middle part is branch-free and vectorizes.
+    ExprId extent = dimValue(node.type.shape[0]);
+    ExprId lo = f_->i64(0), hi = extent;
+    for (NodeId gnode : gathers) {
+      IndexAxis ax = decodeIndexSpec(g_.node(gnode).ints)[0];
+      lo = f_->max(dimValue(ax.start), lo);
+      hi = f_->min(dimValue(ax.stop), hi);
+    }
+    lo = keep(f_->min(lo, extent), "lo");
+    hi = keep(f_->max(hi, lo), "hi");
+    part(f_->i64(0), lo, false);
+    part(lo, hi, true);
+    part(hi, extent, false);
+  }
   endRiders(riders, sums);
+}
+
+// The places where the outer loop of n is cut so that every gather n's element reads along
+// that axis is inside its slice or outside it in each part: the gathers fused into n, those
+// inside their operands (a shift of a shift: ODE's concat(x[0:1], x[1:n] * y[0:n-1]) of a
+// value that is itself such a concat), and those under a slice n is, followed through fused
+// elementwise ops, gathers and slices of the outer axis. Sorted, from 0 to the extent; empty
+// when a bound is not a constant, and when there would be more than kMaxLoopParts parts (the
+// body is copied into each).
+std::vector<int64_t> FunctionLowering::constantCuts(NodeId n) {
+  const Node &node = g_.node(n);
+  std::vector<int64_t> cuts;
+  auto known = [&](const Dim &d, int64_t &v) {
+    const Expr &x = f_->expr(dimValue(d));
+    v = x.i;
+    return x.op == Op::Int;
+  };
+  int64_t extent;
+  if (node.type.shape.empty() || !known(node.type.shape[0], extent))
+    return {};
+  cuts = {0, extent};
+  // (node, shift, depth): the node's outer index is the loop's index minus shift.
+  struct Item {
+    NodeId node;
+    int64_t shift;
+    int depth;
+  };
+  std::vector<Item> stack{{n, 0, 0}}; // n itself is stored: what it reads is fused
+  while (!stack.empty()) {
+    Item it = stack.back();
+    stack.pop_back();
+    const Node &x = g_.node(it.node);
+    if ((it.depth > 0 && s_.storage[static_cast<size_t>(it.node)] != Storage::Inline) ||
+        g_.type(it.node).isScalar() || it.depth > 64)
+      continue;
+    LoopKind kind = opInfo(x.op).loop;
+    if (kind == LoopKind::Elementwise) {
+      for (NodeId o : x.operands)
+        stack.push_back({o, it.shift, it.depth + 1});
+      continue;
+    }
+    bool gather = kind == LoopKind::Scatter, slice = kind == LoopKind::View && x.op == IrOp::Index;
+    if (!gather && !slice)
+      continue;
+    IndexAxis ax = decodeIndexSpec(x.ints)[0];
+    int64_t start, stop;
+    if (!ax.slice || !known(ax.start, start) || !known(ax.stop, stop)) {
+      if (gather)
+        return {}; // a gather whose region is not known now
+      continue;
+    }
+    if (gather)
+      for (int64_t c : {start + it.shift, stop + it.shift})
+        if (c > 0 && c < extent && std::find(cuts.begin(), cuts.end(), c) == cuts.end()) {
+          if (cuts.size() > kMaxLoopParts)
+            return {};
+          cuts.push_back(c);
+        }
+    // A gather's operand is read at index - start, a slice's at index + start.
+    stack.push_back({x.operands[0], gather ? it.shift + start : it.shift - start, it.depth + 1});
+  }
+  std::sort(cuts.begin(), cuts.end());
+  return cuts;
+}
+
+// Whether index e, in a part of a split loop with constant bounds, is in [start, stop) for
+// every value of the part's variable (`inside`), or outside it for every value (!inside): an
+// interval of e over the part's range. False when that is not known.
+bool FunctionLowering::provably(bool inside, ExprId e, ExprId start, ExprId stop) const {
+  if (part_.var == kNone)
+    return false;
+  const Expr &a = f_->expr(start), &b = f_->expr(stop);
+  if (a.op != Op::Int || b.op != Op::Int)
+    return false;
+  auto range = [&](auto &self, ExprId x, int depth, int64_t &lo, int64_t &hi) -> bool {
+    const Expr &ex = f_->expr(x);
+    if (depth > 16 || ex.type != kI64)
+      return false;
+    if (ex.op == Op::Int) {
+      lo = hi = ex.i;
+      return true;
+    }
+    if (x == part_.var) {
+      lo = part_.lo;
+      hi = part_.hi - 1;
+      return lo <= hi;
+    }
+    if (ex.op != Op::Add && ex.op != Op::Sub)
+      return false;
+    int64_t l0, h0, l1, h1;
+    if (!self(self, ex.ops[0], depth + 1, l0, h0) || !self(self, ex.ops[1], depth + 1, l1, h1))
+      return false;
+    if (ex.op == Op::Add)
+      return !__builtin_add_overflow(l0, l1, &lo) && !__builtin_add_overflow(h0, h1, &hi);
+    return !__builtin_sub_overflow(l0, h1, &lo) && !__builtin_sub_overflow(h0, l1, &hi);
+  };
+  int64_t lo, hi;
+  if (!range(range, e, 0, lo, hi))
+    return false;
+  return inside ? lo >= a.i && hi < b.i : hi < a.i || lo >= b.i;
 }
 
 // The loop nest over `extents` with its last two axes in square blocks of kTransposeBlock:

@@ -303,7 +303,10 @@ ExprId FunctionLowering::gatherElement(NodeId n, const std::vector<ExprId> &idx)
   ExprId inside = f_->boolImm(true);
   std::vector<ExprId> src;
   std::vector<IndexAxis> axes = decodeIndexSpec(node.ints);
-  bool outerKnown = knownInside(n, idx[0]);
+  bool outerKnown = knownInside(n, idx[0]) ||
+                    (axes[0].slice && provably(true, idx[0], dimValue(axes[0].start), dimValue(axes[0].stop)));
+  if (axes[0].slice && provably(false, idx[0], dimValue(axes[0].start), dimValue(axes[0].stop)))
+    return konst(0.0, dt);
   for (size_t k = 0; k < axes.size(); ++k) {
     ExprId start = dimValue(axes[k].start);
     if (k == 0 && outerKnown) {

@@ -63,7 +63,7 @@ private:
   bool terminated();
   void stmt(StmtId s);
   void loop(const Stmt &st);
-  llvm::MDNode *rolledLoop();
+  llvm::MDNode *loopHints(uint8_t flags);
   void branch(const Stmt &st);
 
   const loops::Func &f_;

@@ -114,17 +114,23 @@ void LlvmFunctionPrinter::loop(const Stmt &st) {
     LV next = b_.CreateAdd(i, b_.getInt64(1), "", false, true);
     i->addIncoming(next, b_.GetInsertBlock());
     llvm::BranchInst *latch = b_.CreateCondBr(b_.CreateICmpSLT(next, end), body, exit);
-    if (st.flags & loops::kRolled)
-      latch->setMetadata(llvm::LLVMContext::MD_loop, rolledLoop());
+    if (st.flags & (loops::kRolled | loops::kShort))
+      latch->setMetadata(llvm::LLVMContext::MD_loop, loopHints(st.flags));
   }
   b_.SetInsertPoint(exit);
   vars_[static_cast<size_t>(st.ref)] = nullptr;
 }
 
-// A loop's own metadata (distinct, naming itself, as LLVM's loop metadata must): kRolled.
-llvm::MDNode *LlvmFunctionPrinter::rolledLoop() {
-  llvm::Metadata *rolled = llvm::MDNode::get(c_, llvm::MDString::get(c_, "llvm.loop.unroll.runtime.disable"));
-  llvm::MDNode *loop = llvm::MDNode::getDistinct(c_, {nullptr, rolled});
+// A loop's own metadata (distinct, naming itself, as LLVM's loop metadata must): kRolled,
+// kShort.
+llvm::MDNode *LlvmFunctionPrinter::loopHints(uint8_t flags) {
+  std::vector<llvm::Metadata *> ops{nullptr};
+  if (flags & loops::kRolled)
+    ops.push_back(llvm::MDNode::get(c_, llvm::MDString::get(c_, "llvm.loop.unroll.runtime.disable")));
+  if (flags & loops::kShort)
+    ops.push_back(llvm::MDNode::get(c_, {llvm::MDString::get(c_, "llvm.loop.interleave.count"),
+                                         llvm::ConstantAsMetadata::get(b_.getInt32(1))}));
+  llvm::MDNode *loop = llvm::MDNode::getDistinct(c_, ops);
   loop->replaceOperandWith(0, loop);
   return loop;
 }
