@@ -145,6 +145,14 @@ TEST(FuseLoops, BuffersThatMayOverlapKeepTheLoopsApart) {
   };
   EXPECT_EQ(loopCount(text(true)), 1u);  // workspace slots of one disjoint group
   EXPECT_EQ(loopCount(text(false)), 2u); // two views that could be one memory
+  // The other way: the second loop writes b, which may be the a the first loop read.
+  auto reverse = [](bool disjoint) {
+    Fixture x(disjoint);
+    return x.fuse([&](Builder &b, ExprId i) { b.store(x.out, i, x.load(x.a, i)); },
+                  [&](Builder &b, ExprId i) { b.store(x.b, x.f->add(i, x.f->i64(1)), x.load(x.out, i)); });
+  };
+  EXPECT_EQ(loopCount(reverse(true)), 1u);
+  EXPECT_EQ(loopCount(reverse(false)), 2u);
 }
 
 TEST(FuseLoops, LoopsThatShareNoMemoryStayApart) {
@@ -194,4 +202,64 @@ TEST(FuseLoops, AFillJoinsTheLoopThatUsesItThenTheRunJoinsItsProducer) {
                           "  for i3 in 0 .. 8 short {\n    out[i3] = 1\n"),
             std::string::npos)
       << os.str();
+}
+
+TEST(FuseLoops, AWriteAfterAnotherIterationsReadKeepsTheLoopsApart) {
+  // The first loop reads a[i + 7]; the second writes a[i + 8]. Apart, every read sees a as it
+  // was; merged, iteration i would read the a[i + 7] that iteration i - 1 just wrote.
+  Fixture x;
+  std::string text = x.fuse([&](Builder &b, ExprId i) {
+                              b.store(x.out, i, x.f->mul(x.load(x.a, x.f->add(i, x.f->i64(7))), x.load(x.in, i)));
+                            },
+                            [&](Builder &b, ExprId i) { b.store(x.a, x.f->add(i, x.f->i64(8)), x.load(x.in, i)); });
+  EXPECT_EQ(loopCount(text), 2u) << text;
+}
+
+TEST(FuseLoops, RowsUnderDifferentOuterTermsAreNotTheSameRows) {
+  // Inside an outer loop j: a[j * 8 + i] written, a[j * 16 + i] read: another j's rows.
+  Fixture x;
+  Builder bld(*x.f);
+  bld.loop(x.f->i64(0), x.f->i64(4), [&](ExprId j) {
+    auto at = [&](int64_t stride, ExprId i) { return x.f->add(x.f->mul(j, x.f->i64(stride)), i); };
+    bld.loop(x.f->i64(0), x.f->i64(8), [&](ExprId i) { bld.store(x.a, at(8, i), x.load(x.in, i)); });
+    bld.loop(x.f->i64(0), x.f->i64(8), [&](ExprId i) { bld.store(x.out, at(8, i), x.load(x.a, at(16, i))); });
+  });
+  bld.emit(x.f->returnStmt());
+  x.f->body = bld.finish();
+  fuseLoops(*x.f);
+  std::ostringstream os;
+  print(os, *x.f);
+  EXPECT_EQ(loopCount(os.str()), 3u) << os.str();
+}
+
+TEST(FuseLoops, StreamingStoresCallsAndBoundsThatReadMemoryKeepTheLoopsApart) {
+  {
+    Fixture x;
+    std::string text = x.fuse([&](Builder &b, ExprId i) { b.store(x.a, i, x.load(x.in, i)); },
+                              [&](Builder &b, ExprId i) { b.store(x.out, i, x.load(x.a, i), kNone, kStreaming); });
+    EXPECT_EQ(loopCount(text), 2u) << text;
+  }
+  {
+    Fixture x;
+    int32_t callee = x.f->callee({"g", kF64, {kPtr}, true});
+    std::string text = x.fuse([&](Builder &b, ExprId i) { b.store(x.a, i, x.load(x.in, i)); },
+                              [&](Builder &b, ExprId i) {
+                                b.store(x.out, i, x.f->add(x.load(x.a, i), x.f->call(callee, {x.f->addr(x.a, i)})));
+                              });
+    EXPECT_EQ(loopCount(text), 2u) << text;
+  }
+  {
+    // Two loops to n = idx[0]: merged, the second's bound would be read before the first ran.
+    Fixture x;
+    Builder bld(*x.f);
+    ExprId n = x.f->load(x.idx, x.f->i64(0), kI64);
+    bld.loop(x.f->i64(0), n, [&](ExprId i) { bld.store(x.a, i, x.load(x.in, i)); });
+    bld.loop(x.f->i64(0), n, [&](ExprId i) { bld.store(x.out, i, x.load(x.a, i)); });
+    bld.emit(x.f->returnStmt());
+    x.f->body = bld.finish();
+    fuseLoops(*x.f);
+    std::ostringstream os;
+    print(os, *x.f);
+    EXPECT_EQ(loopCount(os.str()), 2u) << os.str();
+  }
 }

@@ -225,4 +225,21 @@ TEST(LoopIR, ShortLoopsAreVectorizedWithoutInterleaving) {
   m.print(os, nullptr);
   EXPECT_NE(ir.find("!{!\"llvm.loop.interleave.count\", i32 1}"), std::string::npos) << ir;
   EXPECT_NE(ir.find("!{!\"llvm.loop.unroll.runtime.disable\"}"), std::string::npos) << ir;
+  // The same loop over n (or 256 iterations) is interleaved as LLVM chooses.
+  auto g = scalarFunc("g");
+  Builder gb(*g);
+  int32_t gacc = gb.let(kF64, g->floatImm(kF64, 0.0), "acc");
+  gb.loop(g->i64(0), g->arg(1), [&](ExprId i) {
+    gb.assign(gacc, g->add(g->localRef(gacc), g->mul(g->arg(0), g->cast(kF64, i))));
+  }, kRolled);
+  gb.emit(g->returnStmt(g->localRef(gacc)));
+  g->body = gb.finish();
+  ASSERT_EQ(verify(*g), "");
+  llvm::Module gm("long", ctx);
+  printLlvm(*g, gm);
+  std::string gir;
+  llvm::raw_string_ostream gos(gir);
+  gm.print(gos, nullptr);
+  EXPECT_EQ(gir.find("llvm.loop.interleave.count"), std::string::npos) << gir;
+  EXPECT_NE(gir.find("!{!\"llvm.loop.unroll.runtime.disable\"}"), std::string::npos) << gir;
 }

@@ -5,6 +5,7 @@
 // loops apart.
 #include "loops/FuseLoops.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -14,25 +15,41 @@ namespace gradc::loops {
 
 namespace {
 
-struct Access {
-  int32_t buffer;
-  ExprId index;
-  uint16_t lanes;
-  bool write;
-};
-
-// What one loop does to memory, or that it cannot be merged with another.
-struct Summary {
-  bool mergeable = true;
-  std::vector<Access> accesses;
-};
-
 // An index as v * stride + sum(outer) + r, r in [lo, hi]: v the merged loop's variable,
 // `outer` the enclosing loops' variables with their coefficients (fixed while both loops run).
 struct RowIndex {
   int64_t stride = 0, lo = 0, hi = 0;
   std::map<int32_t, int64_t> outer;
   bool constant() const { return stride == 0 && outer.empty(); }
+};
+
+// How one loop (or a merged run) uses one buffer.
+struct BufferUse {
+  bool read = false, written = false;
+  // Whether every access is in the iteration's own row: at v * stride + sum(outer) + r with
+  // 0 <= r and r + lanes <= stride, one stride and one `outer` for all (kept in `row`).
+  bool rowOwned = true;
+  std::optional<RowIndex> row;
+  // Joins another use's rows (of the same loop variable, or one renamed to it).
+  void joinRows(const BufferUse &o) {
+    if (!o.rowOwned)
+      rowOwned = false;
+    else if (o.row && !row)
+      row = o.row;
+    else if (o.row && (o.row->stride != row->stride || o.row->outer != row->outer))
+      rowOwned = false;
+  }
+  bool sameRows(const BufferUse &o) const {
+    return rowOwned && o.rowOwned && row && o.row && row->stride == o.row->stride && row->outer == o.row->outer;
+  }
+};
+
+// What one loop does to memory, per buffer, or that it cannot be merged with another. Kept per
+// buffer, so that a run of merged loops is tested against the next in the number of buffers,
+// not of accesses.
+struct Summary {
+  bool mergeable = true;
+  std::unordered_map<int32_t, BufferUse> buffers;
 };
 
 bool addOk(int64_t a, int64_t b, int64_t &r) { return !__builtin_add_overflow(a, b, &r); }
@@ -187,35 +204,27 @@ private:
   // gain nothing from one body, and LLVM compiled some such merges slower (a gather beside a
   // data sweep in GMM: 91 -> 112 us).
   static bool reads(const Summary &a, const Summary &b) {
-    std::unordered_set<int32_t> touched;
-    for (const Access &x : a.accesses)
-      touched.insert(x.buffer);
-    for (const Access &x : b.accesses)
-      if (!x.write && touched.count(x.buffer))
+    for (const auto &[buf, use] : b.buffers)
+      if (use.read && a.buffers.count(buf))
         return true;
     return false;
   }
 
   // Whether a only stores (a fill) and b touches what it stores.
   static bool fillUsed(const Summary &a, const Summary &b) {
-    std::unordered_set<int32_t> filled;
-    for (const Access &x : a.accesses) {
-      if (!x.write)
+    bool used = false;
+    for (const auto &[buf, use] : a.buffers) {
+      if (use.read)
         return false;
-      filled.insert(x.buffer);
+      used = used || b.buffers.count(buf);
     }
-    for (const Access &x : b.accesses)
-      if (filled.count(x.buffer))
-        return true;
-    return false;
+    return used;
   }
 
   bool canMerge(StmtId a, const Summary &sa, StmtId b, const Summary &sb) {
     const Stmt &x = f_.stmt(a), &y = f_.stmt(b);
-    return sa.mergeable && sb.mergeable && x.a == y.a && x.b == y.b &&
-           independent(sa, x.ref, sb, y.ref);
+    return sa.mergeable && sb.mergeable && x.a == y.a && x.b == y.b && independent(sa, sb);
   }
-
 
   StmtId merge(StmtId a, Summary &sa, StmtId b, const Summary &sb) {
     Stmt x = f_.stmt(a), y = f_.stmt(b);
@@ -228,21 +237,26 @@ private:
       else
         list.push_back(part);
     }
-    for (Access acc : sb.accesses) {
-      acc.index = rename.expr(acc.index);
-      sa.accesses.push_back(acc);
+    for (const auto &[buf, use] : sb.buffers) { // rows of y's variable are rows of x's
+      BufferUse &joined = sa.buffers[buf];
+      joined.read = joined.read || use.read;
+      joined.written = joined.written || use.written;
+      joined.joinRows(use);
     }
     return f_.forLoop(x.ref, x.a, x.b, f_.block(std::move(list)), x.flags & y.flags);
   }
 
-  // The loop's memory accesses; the ranges of its inner loops' variables.
+  // The loop's use of each buffer; the ranges of its inner loops' variables.
   Summary summarize(StmtId loop) {
     Summary out;
+    const int32_t v = f_.stmt(loop).ref;
+    // Bounds that read memory would read it before the first loop's body ran.
+    out.mergeable = pure(f_.stmt(loop).a) && pure(f_.stmt(loop).b);
     std::unordered_set<int32_t> declared;
     std::unordered_set<ExprId> seen;
     auto loads = [&](ExprId e) {
       if (e != kNone)
-        addLoads(e, out, seen);
+        addLoads(e, v, out, seen);
     };
     std::vector<StmtId> stack{f_.stmt(loop).body};
     while (!stack.empty() && out.mergeable) {
@@ -270,7 +284,7 @@ private:
       case SOp::Store:
         if (st.flags & kStreaming)
           out.mergeable = false;
-        out.accesses.push_back({st.ref, st.a, f_.type(st.b).lanes, true});
+        note(out, st.ref, st.a, f_.type(st.b).lanes, true, v);
         loads(st.a);
         loads(st.b);
         loads(st.c);
@@ -292,7 +306,7 @@ private:
     return out;
   }
 
-  void addLoads(ExprId root, Summary &out, std::unordered_set<ExprId> &seen) {
+  void addLoads(ExprId root, int32_t v, Summary &out, std::unordered_set<ExprId> &seen) {
     std::vector<ExprId> stack{root};
     while (!stack.empty()) {
       ExprId e = stack.back();
@@ -301,7 +315,7 @@ private:
         continue;
       const Expr &x = f_.expr(e);
       if (x.op == Op::Load)
-        out.accesses.push_back({x.ref, x.ops[0], x.type.lanes, false});
+        note(out, x.ref, x.ops[0], x.type.lanes, false, v);
       else if (x.op == Op::Addr || (x.op == Op::Call && !(x.flags & kMathCall)))
         out.mergeable = false;
       for (ExprId o : x.ops)
@@ -309,47 +323,50 @@ private:
     }
   }
 
+  // An access of `buffer` at `index` by a loop of variable v.
+  void note(Summary &out, int32_t buffer, ExprId index, uint16_t lanes, bool write, int32_t v) {
+    BufferUse &use = out.buffers[buffer];
+    (write ? use.written : use.read) = true;
+    if (!use.rowOwned)
+      return;
+    BufferUse one;
+    std::optional<RowIndex> r = rowIndex(index, v, 0);
+    int64_t last;
+    if (!r || r->stride <= 0 || r->lo < 0 || !addOk(r->hi, lanes - 1, last) || last >= r->stride)
+      one.rowOwned = false;
+    else
+      one.row = std::move(r);
+    use.joinRows(one);
+  }
+
   // Whether no access of one loop depends on an access of the other in another iteration.
-  bool independent(const Summary &a, int32_t va, const Summary &b, int32_t vb) {
-    std::unordered_set<int32_t> writtenA, writtenB, touchedA, touchedB;
-    for (const Access &x : a.accesses)
-      (x.write ? writtenA : touchedA).insert(x.buffer);
-    for (const Access &x : b.accesses)
-      (x.write ? writtenB : touchedB).insert(x.buffer);
-    touchedA.insert(writtenA.begin(), writtenA.end());
-    touchedB.insert(writtenB.begin(), writtenB.end());
-    std::unordered_set<int32_t> shared;
-    auto check = [&](const std::unordered_set<int32_t> &written, const std::unordered_set<int32_t> &other) {
-      for (int32_t w : written)
-        for (int32_t t : other) {
-          if (w == t)
-            shared.insert(w);
-          else if (mayOverlap(w, t))
-            return false;
-        }
+  bool independent(const Summary &a, const Summary &b) {
+    for (const auto &[buf, ub] : b.buffers) {
+      auto it = a.buffers.find(buf);
+      if (it != a.buffers.end() && (it->second.written || ub.written) && !it->second.sameRows(ub))
+        return false;
+    }
+    auto apart = [&](const Summary &w, const Summary &t) { // nothing w writes overlaps what t touches
+      for (const auto &[wb, wu] : w.buffers)
+        if (wu.written)
+          for (const auto &[tb, tu] : t.buffers)
+            if (tb != wb && mayOverlap(wb, tb))
+              return false;
       return true;
     };
-    if (!check(writtenA, touchedB) || !check(writtenB, touchedA))
-      return false;
-    for (int32_t buf : shared) {
-      std::optional<RowIndex> first;
-      auto owned = [&](const Access &x, int32_t v) {
-        if (x.buffer != buf)
-          return true;
-        std::optional<RowIndex> r = rowIndex(x.index, v, 0);
-        int64_t last;
-        if (!r || r->stride <= 0 || r->lo < 0 || !addOk(r->hi, x.lanes - 1, last) || last >= r->stride)
-          return false;
-        if (!first)
-          first = r;
-        return r->stride == first->stride && r->outer == first->outer;
-      };
-      for (const Access &x : a.accesses)
-        if (!owned(x, va))
-          return false;
-      for (const Access &x : b.accesses)
-        if (!owned(x, vb))
-          return false;
+    return apart(a, b) && apart(b, a);
+  }
+
+  // Whether e reads no memory and calls nothing.
+  bool pure(ExprId root) const {
+    std::vector<ExprId> stack{root};
+    while (!stack.empty()) {
+      const Expr &x = f_.expr(stack.back());
+      stack.pop_back();
+      if (x.op == Op::Load || x.op == Op::Addr || (x.op == Op::Call && !(x.flags & kMathCall)))
+        return false;
+      for (ExprId o : x.ops)
+        stack.push_back(o);
     }
     return true;
   }

@@ -25,8 +25,9 @@ namespace gradc::loops {
 ///   and writes nothing another iteration does;
 /// - no buffer one writes may overlap another buffer the other touches (distinct buffers of
 ///   one disjoint group, or one a `noalias` argument, do not).
-/// Every statement runs in the same order relative to each one it depends on, so results are
-/// bit for bit those of the loops apart.
+/// Every statement runs in the same order relative to each one it depends on, and stores and
+/// reloads the same values. (The code generator may now forward a stored value to a later
+/// load of it; that value is the one stored.)
 void fuseLoops(Func &f);
 
 } // namespace gradc::loops

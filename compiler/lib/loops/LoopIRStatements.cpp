@@ -30,7 +30,9 @@ StmtId Func::forLoop(int32_t v, ExprId begin, ExprId end, StmtId body, uint8_t f
   s.b = end;
   s.body = body;
   s.flags = flags & ~kShort;
-  if (const Expr &lo = expr(begin), &hi = expr(end); lo.op == Op::Int && hi.op == Op::Int && hi.i - lo.i < kShortLoopTrips)
+  int64_t trips;
+  if (const Expr &lo = expr(begin), &hi = expr(end);
+      lo.op == Op::Int && hi.op == Op::Int && !__builtin_sub_overflow(hi.i, lo.i, &trips) && trips < kShortLoopTrips)
     s.flags |= kShort;
   return append(std::move(s));
 }

@@ -5,6 +5,7 @@
 #include "ir/OpTable.h"
 
 #include <algorithm>
+#include <set>
 
 namespace gradc::loops {
 
@@ -184,12 +185,13 @@ std::vector<int64_t> FunctionLowering::constantCuts(NodeId n) {
     int depth;
   };
   std::vector<Item> stack{{n, 0, 0}}; // n itself is stored: what it reads is fused
+  std::set<std::pair<NodeId, int64_t>> seen; // each (node, shift) once: x * x is one path
   while (!stack.empty()) {
     Item it = stack.back();
     stack.pop_back();
     const Node &x = g_.node(it.node);
     if ((it.depth > 0 && s_.storage[static_cast<size_t>(it.node)] != Storage::Inline) ||
-        g_.type(it.node).isScalar() || it.depth > 64)
+        g_.type(it.node).isScalar() || it.depth > 64 || !seen.insert({it.node, it.shift}).second)
       continue;
     LoopKind kind = opInfo(x.op).loop;
     if (kind == LoopKind::Elementwise) {
@@ -313,11 +315,14 @@ void FunctionLowering::addRiders(const std::vector<const SumRider *> &riders, co
                                      konst(opInfo(IrOp::Sum).reduceInit, dt)));
       memo_.clear();
     };
-    if (knownInside(r.gather, i)) {
-      add(); // the loop's middle part: start <= i < stop
+    ExprId stop = dimValue(ax.stop);
+    if (knownInside(r.gather, i) || provably(true, i, start, stop)) {
+      add(); // a part of the loop where start <= i < stop
       continue;
     }
-    ExprId inside = f_->logic(Op::And, f_->compare(Op::Ge, i, start), f_->compare(Op::Lt, i, dimValue(ax.stop)));
+    if (provably(false, i, start, stop))
+      continue;
+    ExprId inside = f_->logic(Op::And, f_->compare(Op::Ge, i, start), f_->compare(Op::Lt, i, stop));
     b_->when(inside, add);
   }
 }

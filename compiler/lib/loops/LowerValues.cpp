@@ -56,6 +56,7 @@ void FunctionLowering::begin(Func &f) {
   tapeViews_.clear();
   memo_.clear();
   knownInside_.clear();
+  part_ = {};
   ws_ = plan_.wsArg >= 0 ? f.argBuffer(plan_.wsArg, kI8, "ws") : kNone;
   argBuffers_[plan_.wsArg] = ws_;
   // Every array argument's buffer now, in the arguments' order: made at first use instead,

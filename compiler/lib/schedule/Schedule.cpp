@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 namespace gradc {
 
@@ -353,14 +354,17 @@ DType elementComputeDtype(const Graph &g, const Node &node) {
   return widest;
 }
 
+// The walks below visit each fused node once: a value fused into two operands of one
+// consumer (x * x) would otherwise be walked once per path, 2^48 times down a chain.
 std::vector<NodeId> fusedGathers(const Graph &g, const Schedule &s, NodeId n) {
   std::vector<NodeId> found, stack(g.node(n).operands.begin(), g.node(n).operands.end());
   if (opInfo(g.node(n).op).loop != LoopKind::Elementwise)
     return found;
+  std::unordered_set<NodeId> seen;
   while (!stack.empty()) {
     NodeId x = stack.back();
     stack.pop_back();
-    if (s.storage[static_cast<size_t>(x)] != Storage::Inline || g.type(x).isScalar())
+    if (s.storage[static_cast<size_t>(x)] != Storage::Inline || g.type(x).isScalar() || !seen.insert(x).second)
       continue;
     LoopKind kind = opInfo(g.node(x).op).loop;
     if (kind == LoopKind::Scatter) {
@@ -376,9 +380,12 @@ std::vector<NodeId> fusedGathers(const Graph &g, const Schedule &s, NodeId n) {
 
 bool readsAcrossRows(const Graph &g, const Schedule &s, NodeId n) {
   std::vector<NodeId> stack{n};
+  std::unordered_set<NodeId> seen;
   while (!stack.empty()) {
     NodeId x = stack.back();
     stack.pop_back();
+    if (!seen.insert(x).second)
+      continue;
     const Node &node = g.node(x);
     if (node.op == Op::Transpose && !node.ints.empty() &&
         node.ints.back() != static_cast<int64_t>(node.ints.size()) - 1)
