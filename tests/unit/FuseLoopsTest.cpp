@@ -39,6 +39,10 @@ struct Fixture {
     Builder bld(*f);
     bld.loop(f->i64(0), f->i64(8), [&](ExprId i) { first(bld, i); });
     bld.loop(f->i64(0), f->i64(8), [&](ExprId i) { second(bld, i); });
+    return finish(bld);
+  }
+  // The statements `bld` built, then a return, as f's body; merged; the text.
+  std::string finish(Builder &bld) {
     bld.emit(f->returnStmt());
     f->body = bld.finish();
     fuseLoops(*f);
@@ -172,12 +176,8 @@ TEST(FuseLoops, AReductionIntoAnOuterLocalStaysItsOwnLoop) {
                              x.f->floatImm(kF64, 0.0)));
   });
   bld.store(x.out, x.f->i64(0), x.f->localRef(acc));
-  bld.emit(x.f->returnStmt());
-  x.f->body = bld.finish();
-  fuseLoops(*x.f);
-  std::ostringstream os;
-  print(os, *x.f);
-  EXPECT_EQ(loopCount(os.str()), 2u) << os.str();
+  std::string text = x.finish(bld);
+  EXPECT_EQ(loopCount(text), 2u) << text;
 }
 
 TEST(FuseLoops, AFillJoinsTheLoopThatUsesItThenTheRunJoinsItsProducer) {
@@ -191,17 +191,12 @@ TEST(FuseLoops, AFillJoinsTheLoopThatUsesItThenTheRunJoinsItsProducer) {
   loop([&](ExprId i) { bld.store(x.b, i, x.f->add(x.load(x.b, i), x.f->mul(x.load(x.a, i), x.load(x.in, i)))); });
   // A fill of out that nothing after it reads stays where it is.
   loop([&](ExprId i) { bld.store(x.out, i, x.f->floatImm(kF64, 1.0)); });
-  bld.emit(x.f->returnStmt());
-  x.f->body = bld.finish();
-  fuseLoops(*x.f);
-  EXPECT_EQ(verify(*x.f), "");
-  std::ostringstream os;
-  print(os, *x.f);
-  EXPECT_EQ(loopCount(os.str()), 2u) << os.str();
-  EXPECT_NE(os.str().find("    a[i0] = exp(in[i0])\n    b[i0] = 0\n    b[i0] = (b[i0] + (a[i0] * in[i0]))\n  }\n"
+  std::string text = x.finish(bld);
+  EXPECT_EQ(loopCount(text), 2u) << text;
+  EXPECT_NE(text.find("    a[i0] = exp(in[i0])\n    b[i0] = 0\n    b[i0] = (b[i0] + (a[i0] * in[i0]))\n  }\n"
                           "  for i3 in 0 .. 8 short {\n    out[i3] = 1\n"),
             std::string::npos)
-      << os.str();
+      << text;
 }
 
 TEST(FuseLoops, AWriteAfterAnotherIterationsReadKeepsTheLoopsApart) {
@@ -224,12 +219,8 @@ TEST(FuseLoops, RowsUnderDifferentOuterTermsAreNotTheSameRows) {
     bld.loop(x.f->i64(0), x.f->i64(8), [&](ExprId i) { bld.store(x.a, at(8, i), x.load(x.in, i)); });
     bld.loop(x.f->i64(0), x.f->i64(8), [&](ExprId i) { bld.store(x.out, at(8, i), x.load(x.a, at(16, i))); });
   });
-  bld.emit(x.f->returnStmt());
-  x.f->body = bld.finish();
-  fuseLoops(*x.f);
-  std::ostringstream os;
-  print(os, *x.f);
-  EXPECT_EQ(loopCount(os.str()), 3u) << os.str();
+  std::string text = x.finish(bld);
+  EXPECT_EQ(loopCount(text), 3u) << text;
 }
 
 TEST(FuseLoops, StreamingStoresCallsAndBoundsThatReadMemoryKeepTheLoopsApart) {
@@ -255,11 +246,7 @@ TEST(FuseLoops, StreamingStoresCallsAndBoundsThatReadMemoryKeepTheLoopsApart) {
     ExprId n = x.f->load(x.idx, x.f->i64(0), kI64);
     bld.loop(x.f->i64(0), n, [&](ExprId i) { bld.store(x.a, i, x.load(x.in, i)); });
     bld.loop(x.f->i64(0), n, [&](ExprId i) { bld.store(x.out, i, x.load(x.a, i)); });
-    bld.emit(x.f->returnStmt());
-    x.f->body = bld.finish();
-    fuseLoops(*x.f);
-    std::ostringstream os;
-    print(os, *x.f);
-    EXPECT_EQ(loopCount(os.str()), 2u) << os.str();
+    std::string text = x.finish(bld);
+    EXPECT_EQ(loopCount(text), 2u) << text;
   }
 }
