@@ -15,6 +15,8 @@
 
 namespace gradc::source_graph {
 
+struct Numbers; // SourceGraphNumbers.cpp
+
 class Builder {
 public:
   Builder(const Ast &ast, const SourceFile &source, const Program &program, size_t index, const PictureOptions &options,
@@ -29,6 +31,10 @@ public:
   bool label(const PictureValues &values, EvalResult &failure, double gradientScale = 1);
 
 private:
+  bool labelChildren(const Numbers &n, const PictureValues &values, EvalResult &failure);
+  // Expression e's node in the inlined graph, or kNoNode.
+  NodeId inlinedNode(const Numbers &n, ExprId e) const;
+
   // The parts of an expression that are written in their parent's label, not drawn: sizes
   // and integer indices, slices, keyword arguments, shapes.
   void hideLabelParts(ExprId root);

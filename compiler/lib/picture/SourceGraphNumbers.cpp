@@ -12,83 +12,99 @@
 
 namespace gradc::source_graph {
 
-bool Builder::label(const PictureValues &values, EvalResult &failure, double gradientScale) {
-  std::vector<NodeId> map;
-  Function inlined = inlineCalls(program_, index_, &map);
-  GradientGraph gg = differentiate(inlined);
-  auto adjointOf = [&](NodeId v) {
-    return static_cast<size_t>(v) < gg.adjoints.size() ? gg.adjoints[static_cast<size_t>(v)] : kNoNode;
-  };
+// The picture's function inlined and differentiated, and the values of the nodes it draws.
+struct Numbers {
+  std::vector<NodeId> map; // body node -> inlined node
+  Function inlined;
+  GradientGraph gg;
   // A value that depends on no differentiable parameter (a constant) has no gradient drawn;
   // one that does but does not reach the result has gradient 0.
-  const Graph &g = *inlined.graph;
-  std::vector<bool> active(g.size(), false);
-  for (const ParamInfo &p : inlined.params)
-    if (!p.isConst && p.node != kNoNode)
-      active[static_cast<size_t>(p.node)] = true;
-  for (size_t i = 0; i < g.size(); ++i)
-    if (!opInfo(g.node(static_cast<NodeId>(i)).op).noGradient)
-      for (NodeId o : g.node(static_cast<NodeId>(i)).operands)
-        if (active[static_cast<size_t>(o)])
-          active[i] = true;
+  std::vector<bool> active;
   std::vector<NodeId> roots;
   std::unordered_map<NodeId, size_t> slot;
-  auto root = [&](NodeId v) {
+  EvalResult r;
+  double gradientScale = 1;
+
+  Numbers(const Program &program, size_t index, double scale)
+      : inlined(inlineCalls(program, index, &map)), gg(differentiate(inlined)), gradientScale(scale) {
+    const Graph &g = *inlined.graph;
+    active.assign(g.size(), false);
+    for (const ParamInfo &p : inlined.params)
+      if (!p.isConst && p.node != kNoNode)
+        active[static_cast<size_t>(p.node)] = true;
+    for (size_t i = 0; i < g.size(); ++i)
+      if (!opInfo(g.node(static_cast<NodeId>(i)).op).noGradient)
+        for (NodeId o : g.node(static_cast<NodeId>(i)).operands)
+          if (active[static_cast<size_t>(o)])
+            active[i] = true;
+  }
+  NodeId adjointOf(NodeId v) const {
+    return v != kNoNode && static_cast<size_t>(v) < gg.adjoints.size() ? gg.adjoints[static_cast<size_t>(v)] : kNoNode;
+  }
+  bool differentiable(NodeId v) const {
+    return isFloat(inlined.graph->type(v).dtype) && active[static_cast<size_t>(v)];
+  }
+  void root(NodeId v) {
     if (v != kNoNode && slot.emplace(v, roots.size()).second)
       roots.push_back(v);
-  };
-  std::vector<std::pair<NodeId, bool>> carried(out_.edges.size(), {kNoNode, false}); // (node, differentiable)
+  }
+  const Tensor &value(NodeId v) const { return r.outputs[slot.at(v)]; }
+  // v's adjoint as drawn: scaled by the caller's gradient when inside an expanded call.
+  Tensor gradient(NodeId adjoint) const {
+    Tensor t = value(adjoint);
+    for (double &x : t.data)
+      x *= gradientScale;
+    return t;
+  }
+};
+
+NodeId Builder::inlinedNode(const Numbers &n, ExprId e) const {
+  NodeId b = bodyNode(e);
+  return b != kNoNode && static_cast<size_t>(b) < n.map.size() ? n.map[static_cast<size_t>(b)] : kNoNode;
+}
+
+bool Builder::label(const PictureValues &values, EvalResult &failure, double gradientScale) {
+  Numbers n(program_, index_, gradientScale);
+  std::vector<NodeId> carried(out_.edges.size(), kNoNode);
   for (size_t k : edges_) {
     ExprId e = out_.edges[k].source;
     if (e < 0 || fromCaller(k))
       continue;
     NodeId v = kNoNode;
-    bool differentiable = false;
-    if (NodeId b = bodyNode(e); b != kNoNode && static_cast<size_t>(b) < map.size()) {
-      v = map[static_cast<size_t>(b)];
-    } else if (ast_[e].kind == ExprKind::Name && paramOf_.count(ast_[e].text)) {
-      v = inlined.params[paramOf_.at(ast_[e].text)].node; // named, never read
-    }
+    if (NodeId b = bodyNode(e); b != kNoNode && static_cast<size_t>(b) < n.map.size())
+      v = n.map[static_cast<size_t>(b)];
+    else if (ast_[e].kind == ExprKind::Name && paramOf_.count(ast_[e].text))
+      v = n.inlined.params[paramOf_.at(ast_[e].text)].node; // named, never read
     if (v == kNoNode)
       continue;
-    differentiable = isFloat(g.type(v).dtype) && active[static_cast<size_t>(v)];
-    carried[k] = {v, differentiable};
-    root(v);
-    if (differentiable)
-      root(adjointOf(v));
+    carried[k] = v;
+    n.root(v);
+    if (n.differentiable(v))
+      n.root(n.adjointOf(v));
   }
   // An expanded call's arguments and its adjoint: what its inside is evaluated with.
-  auto nodeOf = [&](ExprId e) {
-    NodeId b = bodyNode(e);
-    return b != kNoNode && static_cast<size_t>(b) < map.size() ? map[static_cast<size_t>(b)] : kNoNode;
-  };
   for (const Child &c : children_) {
     for (ExprId a : c.args) {
-      root(nodeOf(a));
-      root(adjointOf(nodeOf(a)));
+      n.root(inlinedNode(n, a));
+      n.root(n.adjointOf(inlinedNode(n, a)));
     }
-    root(nodeOf(c.call));
-    root(adjointOf(nodeOf(c.call)));
+    n.root(inlinedNode(n, c.call));
+    n.root(n.adjointOf(inlinedNode(n, c.call)));
   }
-  EvalResult r = evaluate(*inlined.graph, roots, values.params, values.dimValues);
-  if (!r.ok()) {
-    failure = r;
+  n.r = evaluate(*n.inlined.graph, n.roots, values.params, values.dimValues);
+  if (!n.r.ok()) {
+    failure = n.r;
     return false;
   }
-  auto scaled = [&](Tensor t) {
-    for (double &x : t.data)
-      x *= gradientScale;
-    return t;
-  };
   for (size_t k : edges_) {
-    auto [v, differentiable] = carried[k];
+    NodeId v = carried[k];
     if (v == kNoNode)
       continue;
     PictureEdge &edge = out_.edges[k];
-    edge.value = edgeValueText(r.outputs[slot.at(v)], options_.fullValues);
-    if (differentiable) {
-      NodeId a = adjointOf(v);
-      edge.gradient = a != kNoNode ? edgeValueText(scaled(r.outputs[slot.at(a)]), options_.fullValues) : "0";
+    edge.value = edgeValueText(n.value(v), options_.fullValues);
+    if (n.differentiable(v)) {
+      NodeId a = n.adjointOf(v);
+      edge.gradient = a != kNoNode ? edgeValueText(n.gradient(a), options_.fullValues) : "0";
     }
   }
   for (size_t k : edges_)
@@ -97,24 +113,28 @@ bool Builder::label(const PictureValues &values, EvalResult &failure, double gra
       out_.edges[k].value = value;
       out_.edges[k].gradient = gradient;
     }
-  // Inside an expanded call: its body evaluated on the call's arguments, its gradients those
-  // of the caller's result (d_out, or the scale of a scalar result, is the call's adjoint).
+  return labelChildren(n, values, failure);
+}
+
+// Inside an expanded call: its body evaluated on the call's arguments, its gradients those
+// of the caller's result (d_out, or the scale of a scalar result, is the call's adjoint).
+bool Builder::labelChildren(const Numbers &n, const PictureValues &values, EvalResult &failure) {
   for (Child &c : children_) {
     PictureValues inside;
     inside.dimValues = values.dimValues;
     bool complete = true;
     for (ExprId a : c.args) {
-      NodeId v = nodeOf(a);
+      NodeId v = inlinedNode(n, a);
       complete = complete && v != kNoNode;
       if (v != kNoNode)
-        inside.params.push_back(r.outputs[slot.at(v)]);
+        inside.params.push_back(n.value(v));
     }
-    NodeId call = nodeOf(c.call), adjoint = adjointOf(call);
+    NodeId call = inlinedNode(n, c.call), adjoint = n.adjointOf(call);
     if (!complete || call == kNoNode)
       continue; // dead code: drawn without numbers
-    Tensor upstream = r.outputs[slot.at(call)];
+    Tensor upstream = n.value(call);
     if (adjoint != kNoNode)
-      upstream = scaled(r.outputs[slot.at(adjoint)]);
+      upstream = n.gradient(adjoint);
     else
       std::fill(upstream.data.begin(), upstream.data.end(), 0.0);
     double scale = 1;
@@ -126,11 +146,12 @@ bool Builder::label(const PictureValues &values, EvalResult &failure, double gra
     // what flows to the rest of the caller.
     c.child->argText_.clear();
     for (ExprId a : c.args) {
-      NodeId v = nodeOf(a);
-      bool d = isFloat(g.type(v).dtype) && active[static_cast<size_t>(v)];
-      NodeId adj = d ? adjointOf(v) : kNoNode;
-      std::string grad = !d ? "" : adj != kNoNode ? edgeValueText(scaled(r.outputs[slot.at(adj)]), options_.fullValues) : "0";
-      c.child->argText_.push_back({edgeValueText(r.outputs[slot.at(v)], options_.fullValues), grad});
+      NodeId v = inlinedNode(n, a);
+      NodeId adj = n.differentiable(v) ? n.adjointOf(v) : kNoNode;
+      std::string grad = !n.differentiable(v) ? ""
+                         : adj != kNoNode     ? edgeValueText(n.gradient(adj), options_.fullValues)
+                                              : "0";
+      c.child->argText_.push_back({edgeValueText(n.value(v), options_.fullValues), grad});
     }
     if (!c.child->label(inside, failure, scale))
       return false;
