@@ -307,20 +307,13 @@ private:
   }
 
   void addLoads(ExprId root, int32_t v, Summary &out, std::unordered_set<ExprId> &seen) {
-    std::vector<ExprId> stack{root};
-    while (!stack.empty()) {
-      ExprId e = stack.back();
-      stack.pop_back();
-      if (!seen.insert(e).second)
-        continue;
-      const Expr &x = f_.expr(e);
+    visitExprs(f_, root, seen, [&](const Expr &x) {
       if (x.op == Op::Load)
         note(out, x.ref, x.ops[0], x.type.lanes, false, v);
-      else if (x.op == Op::Addr || (x.op == Op::Call && !(x.flags & kMathCall)))
+      else if (x.op == Op::Addr || callsOut(x))
         out.mergeable = false;
-      for (ExprId o : x.ops)
-        stack.push_back(o);
-    }
+      return true;
+    });
   }
 
   // An access of `buffer` at `index` by a loop of variable v.
@@ -359,17 +352,11 @@ private:
 
   // Whether e reads no memory and calls nothing.
   bool pure(ExprId root) const {
-    std::vector<ExprId> stack{root};
-    while (!stack.empty()) {
-      const Expr &x = f_.expr(stack.back());
-      stack.pop_back();
-      if (x.op == Op::Load || x.op == Op::Addr || (x.op == Op::Call && !(x.flags & kMathCall)))
-        return false;
-      for (ExprId o : x.ops)
-        stack.push_back(o);
-    }
-    return true;
+    std::unordered_set<ExprId> seen;
+    return visitExprs(f_, root, seen,
+                      [](const Expr &x) { return x.op != Op::Load && x.op != Op::Addr && !callsOut(x); });
   }
+
 
   std::optional<RowIndex> rowIndex(ExprId e, int32_t v, int depth) {
     const Expr &x = f_.expr(e);

@@ -23,6 +23,7 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace gradc::loops {
@@ -374,6 +375,29 @@ private:
   bool same(const Expr &a, const Expr &b) const;
   std::vector<ExprId> table_ = std::vector<ExprId>(64, kNone);
 };
+
+/// Visits each expression under `root` once, a user before its operands, until `visit` (of the
+/// Expr) returns false; `seen` carries over between calls, so several roots share one walk.
+/// Iterative: an expression may be as deep as the program. Whether the walk ran to its end.
+template <typename F>
+bool visitExprs(const Func &f, ExprId root, std::unordered_set<ExprId> &seen, F visit) {
+  std::vector<ExprId> stack{root};
+  while (!stack.empty()) {
+    ExprId e = stack.back();
+    stack.pop_back();
+    if (!seen.insert(e).second)
+      continue;
+    const Expr &x = f.expr(e);
+    if (!visit(x))
+      return false;
+    for (ExprId o : x.ops)
+      stack.push_back(o);
+  }
+  return true;
+}
+
+/// Whether x calls a function other than a math function (memory the loop IR cannot see).
+inline bool callsOut(const Expr &x) { return x.op == Op::Call && !(x.flags & kMathCall); }
 
 /// The locals' names made unique (a suffix `_N` where two share one): how printers name them.
 /// Lowerings name locals for a reader, without the cost of keeping them unique.

@@ -66,20 +66,8 @@ std::string CFunctionPrinter::element(int32_t buffer, ExprId index) {
 }
 
 bool CFunctionPrinter::callsOut(ExprId root) const {
-  std::vector<ExprId> stack{root};
   std::unordered_set<ExprId> seen;
-  while (!stack.empty()) {
-    ExprId e = stack.back();
-    stack.pop_back();
-    if (!seen.insert(e).second)
-      continue;
-    const Expr &x = f_.expr(e);
-    if (x.op == Op::Call && !(x.flags & loops::kMathCall))
-      return true;
-    for (ExprId o : x.ops)
-      stack.push_back(o);
-  }
-  return false;
+  return !loops::visitExprs(f_, root, seen, [](const loops::Expr &x) { return !loops::callsOut(x); });
 }
 
 std::string CFunctionPrinter::combine(const loops::Stmt &acc, const std::string &local, const std::string &value) {
