@@ -105,6 +105,45 @@ TEST(Simplify, ATransposeTransposedBackIsItsOperand) {
   }
 }
 
+TEST(Simplify, ASumOverAProductsRowsOrColumnsMultipliesTheSummedOperand) {
+  // The gradient of a mean subtracted before a product (GMM's means): d_m = -sum(G @ W.T,
+  // axis=0) becomes -(sum(G, axis=0) @ W.T), a product of one row. The only product with the
+  // data's 6 rows left is the forward one.
+  const char *src = "def f(m: [4], X: const [6, 4], W: [4, 3]) = sum(((X - m) @ W) ^ 2)\n";
+  std::string grad = optimized(src);
+  size_t rows = 0;
+  std::istringstream lines(grad);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(" = matmul ") != std::string::npos && line.find(": f64[6, ") != std::string::npos)
+      ++rows;
+  EXPECT_EQ(rows, 1u) << grad;
+  EXPECT_NE(grad.find(" = matmul "), std::string::npos);
+  EXPECT_NE(grad.find(": f64[1, 4]"), std::string::npos) << grad; // the summed row, then its product
+
+  // Every form: rows, columns, both, a batch, a negated product; the values agree with the
+  // unoptimized graph (up to the rounding of a reordered sum).
+  const char *forms = "def f(A: [2, 5, 4], B: [4, 3]) = sum(sin(sum(A @ B, axis=1))) + sum(cos(sum(A @ B, axis=2)))"
+                      " + sum(-(A @ B), axis=2)[1, 2] + sum(A @ B)\n";
+  auto cs = compileOk(forms);
+  ASSERT_TRUE(cs);
+  Function &fn = cs->program.funcs[0];
+  std::vector<Tensor> at{randomTensor({2, 5, 4}, 11), randomTensor({4, 3}, 12)};
+  ValueGrad want = valueAndGrad(fn, at);
+  GradientGraph gg = differentiate(fn);
+  std::vector<NodeId> roots{gg.value};
+  roots.insert(roots.end(), gg.grads.begin(), gg.grads.end());
+  RewriteResult r = optimizeGraph(*fn.graph, roots, {});
+  for (NodeId id = 0; id < static_cast<NodeId>(r.graph->size()); ++id) // no product of A's 5 rows by 3
+    if (r.graph->node(id).op == Op::MatMul)
+      EXPECT_NE(r.graph->dims().str(r.graph->type(id).shape), "[2, 5, 3]") << r.graph->nodeToString(id);
+  EvalResult got = evaluate(*r.graph, r.roots, at, {});
+  ASSERT_TRUE(got.ok());
+  EXPECT_LE(relError(got.outputs[0].data[0], want.value.data[0]), 1e-13);
+  for (size_t p = 0; p < 2; ++p)
+    for (size_t i = 0; i < want.grads[p].data.size(); ++i)
+      EXPECT_LE(relError(got.outputs[p + 1].data[i], want.grads[p].data[i]), 1e-13) << p << " " << i;
+}
+
 TEST(Simplify, IdentitiesWrongForSignedZeroOrNaNNeedFastMath) {
   // x + 0 is -0 -> +0 and x * 0 is inf -> NaN: kept unless --fast-math.
   const char *src = "def f(x) = (x + 0) * (x * 0 + 1) + (x - x)\n";

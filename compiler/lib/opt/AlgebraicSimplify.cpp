@@ -2,6 +2,8 @@
 // IEEE input, NaN and signed zeros included; the others only under --fast-math.
 #include "opt/Passes.h"
 
+#include <algorithm>
+
 namespace gradc {
 
 namespace {
@@ -21,6 +23,70 @@ NodeId inner(const Graph &g, NodeId id) { return g.node(id).operands[0]; }
 bool sameType(const Graph &g, const Node &n, NodeId id) { return g.type(id) == n.type; }
 
 using X = const std::vector<NodeId> &;
+
+// The product under a sum, looking through one negation: sum(A @ B) or sum(-(A @ B)).
+NodeId summedProduct(const Graph &g, NodeId x) {
+  if (isNeg(g, x))
+    x = inner(g, x);
+  return g.node(x).op == Op::MatMul ? x : kNoNode;
+}
+
+// Whether sum node n reduces the rows and the columns of product p (an axis of size 1, as this
+// rewrite leaves, does not count).
+struct SummedSides {
+  bool rows = false, columns = false;
+};
+SummedSides summedSides(const Graph &g, const Node &n, NodeId p) {
+  const Shape &shape = g.type(p).shape;
+  auto summed = [&](size_t axis) {
+    return !(shape[axis] == Dim::lit(1)) &&
+           std::find(n.ints.begin(), n.ints.end(), static_cast<int64_t>(axis)) != n.ints.end();
+  };
+  return {summed(shape.size() - 2), summed(shape.size() - 1)};
+}
+
+// Whether a sum reduces the rows or the columns of a product of matrices (neither a vector).
+bool sumsProductRowsOrColumns(const Graph &g, const Node &n, X x) {
+  if (n.op != Op::Sum)
+    return false;
+  NodeId p = summedProduct(g, x[0]);
+  if (p == kNoNode)
+    return false;
+  const Node &mm = g.node(p);
+  if (g.type(mm.operands[0]).shape.size() < 2 || g.type(mm.operands[1]).shape.size() < 2)
+    return false;
+  SummedSides sides = summedSides(g, n, p);
+  return sides.rows || sides.columns;
+}
+
+// m with its axis `axis` summed and kept with size 1.
+NodeId sumKeepingAxis(Graph &g, NodeId m, size_t axis) {
+  Attrs s, keep;
+  s.ints = {static_cast<int64_t>(axis)};
+  keep.type = g.type(m);
+  keep.type.shape[axis] = Dim::lit(1);
+  return g.make(Op::Reshape, {g.make(Op::Sum, {m}, s)}, keep);
+}
+
+// sum over the rows of A @ B is (A's rows summed) @ B, and over the columns A @ (B's columns
+// summed): a product of one row or one column instead of a whole one. (The gradient of a
+// mean subtracted before a product has this form.) The sum keeps its axes, now of size 1.
+NodeId sumOfSmallerProduct(Graph &g, const Node &n, X x) {
+  bool negated = isNeg(g, x[0]);
+  NodeId p = summedProduct(g, x[0]);
+  NodeId a = g.node(p).operands[0], b = g.node(p).operands[1];
+  SummedSides sides = summedSides(g, n, p);
+  if (sides.rows)
+    a = sumKeepingAxis(g, a, g.type(a).shape.size() - 2);
+  if (sides.columns)
+    b = sumKeepingAxis(g, b, g.type(b).shape.size() - 1);
+  NodeId product = g.make(Op::MatMul, {a, b});
+  Attrs s;
+  s.ints = n.ints;
+  NodeId sum = g.make(Op::Sum, {product}, s);
+  return negated ? g.make(Op::Neg, {sum}) : sum;
+}
+
 const Pattern kPatterns[] = {
     {"x - 0 -> x", true,
      [](const Graph &g, const Node &n, X x) { return n.op == Op::Sub && isK(g, x[1], 0.0) && sameType(g, n, x[0]); },
@@ -60,6 +126,10 @@ const Pattern kPatterns[] = {
        return true;
      },
      [](Graph &g, const Node &, X x) { return inner(g, x[0]); }},
+    // (Exact up to the rounding of a sum taken in another order, which gradc's sums already
+    // are: their order is the vectorizer's.)
+    {"sum of A @ B over its rows -> sum(A's rows) @ B, and over its columns", true,
+     sumsProductRowsOrColumns, sumOfSmallerProduct},
     {"where(c, x, x) -> x", true,
      [](const Graph &g, const Node &n, X x) { return n.op == Op::Where && x[1] == x[2] && sameType(g, n, x[1]); },
      [](Graph &, const Node &, X x) { return x[1]; }},
