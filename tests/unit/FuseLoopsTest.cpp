@@ -54,6 +54,14 @@ struct Fixture {
   ExprId load(int32_t buf, ExprId at) { return f->load(buf, at, kF64); }
 };
 
+// Loops at the top of the function's body.
+size_t topLoopCount(const std::string &text) {
+  size_t n = 0;
+  for (size_t at = text.find("\n  for "); at != std::string::npos; at = text.find("\n  for ", at + 1))
+    ++n;
+  return n;
+}
+
 size_t loopCount(const std::string &text) {
   size_t n = 0;
   for (size_t at = text.find("for "); at != std::string::npos; at = text.find("for ", at + 1))
@@ -249,4 +257,80 @@ TEST(FuseLoops, StreamingStoresCallsAndBoundsThatReadMemoryKeepTheLoopsApart) {
     std::string text = x.finish(bld);
     EXPECT_EQ(loopCount(text), 2u) << text;
   }
+}
+
+TEST(FuseLoops, ACallThatSaysWhatItTouchesMergesByItsRows) {
+  // k(n, A, C) reads A[0 .. n) and writes C[0 .. n): called on row i of a and of b (rows of 4),
+  // it joins the loop that fills a (with a let-bound inner range, as a tiled copy's) and the
+  // loop that reads b. A footprint past the row, or of a size unknown now, keeps them apart.
+  auto build = [](ExprId (*count)(Fixture &)) {
+    Fixture x;
+    Callee k{"k", kVoid, {kI64, kPtr, kPtr}, true};
+    k.footprints = {{1, false, {{0, kNone}}}, {2, true, {{0, kNone}}}};
+    int32_t callee = x.f->callee(k);
+    Builder bld(*x.f);
+    auto row = [&](ExprId i, ExprId j) { return x.f->add(x.f->mul(i, x.f->i64(4)), j); };
+    bld.loop(x.f->i64(0), x.f->i64(8), [&](ExprId i) {
+      bld.loop(x.f->i64(0), x.f->i64(2), [&](ExprId t) {
+        int32_t lo = bld.let(kI64, x.f->mul(t, x.f->i64(2)), "lo");
+        bld.loop(x.f->localRef(lo), x.f->add(x.f->localRef(lo), x.f->i64(2)),
+                 [&](ExprId j) { bld.store(x.a, row(i, j), x.load(x.in, j)); });
+      });
+    });
+    bld.loop(x.f->i64(0), x.f->i64(8), [&](ExprId i) {
+      bld.emit(x.f->eval(x.f->call(callee, {count(x), x.f->addr(x.a, row(i, x.f->i64(0))),
+                                            x.f->addr(x.b, row(i, x.f->i64(0)))})));
+    });
+    bld.loop(x.f->i64(0), x.f->i64(8), [&](ExprId i) {
+      bld.loop(x.f->i64(0), x.f->i64(4), [&](ExprId j) { bld.store(x.out, row(i, j), x.load(x.b, row(i, j))); });
+    });
+    return x.finish(bld);
+  };
+  std::string merged = build([](Fixture &x) { return x.f->i64(4); });
+  EXPECT_EQ(topLoopCount(merged), 1u) << merged;
+  EXPECT_NE(merged.find("    %0 = (i0 * 4)\n    k(4, &a[%0], &b[%0])\n"), std::string::npos) << merged;
+  for (ExprId (*count)(Fixture &) : {+[](Fixture &x) { return x.f->i64(5); },
+                                     +[](Fixture &x) { return x.f->load(x.idx, x.f->i64(0), kI64); }}) {
+    std::string apart = build(count);
+    EXPECT_EQ(topLoopCount(apart), 3u) << apart;
+  }
+}
+
+TEST(FuseLoops, ALoopOfOtherMemoryGoesBeforeTheRunTheNextLoopJoins) {
+  // a[i] = in[i]; out[i] = 1; b[i] = a[i] * 2: the fill of out touches nothing the others do,
+  // so it moves first and the reader of a joins its producer. When the middle loop reads a,
+  // written by the first, it may not move before it.
+  Fixture x;
+  Builder bld(*x.f);
+  auto loop = [&](const std::function<void(ExprId)> &body) { bld.loop(x.f->i64(0), x.f->i64(8), body); };
+  loop([&](ExprId i) { bld.store(x.a, i, x.load(x.in, i)); });
+  loop([&](ExprId i) { bld.store(x.out, i, x.f->floatImm(kF64, 1.0)); });
+  loop([&](ExprId i) { bld.store(x.b, i, x.f->mul(x.load(x.a, i), x.f->floatImm(kF64, 2.0))); });
+  std::string text = x.finish(bld);
+  EXPECT_NE(text.find("  for i1 in 0 .. 8 short {\n    out[i1] = 1\n  }\n"
+                      "  for i0 in 0 .. 8 short {\n    a[i0] = in[i0]\n    b[i0] = (a[i0] * 2)\n  }\n"),
+            std::string::npos)
+      << text;
+
+  Fixture y;
+  Builder yb(*y.f);
+  auto yloop = [&](const std::function<void(ExprId)> &body) { yb.loop(y.f->i64(0), y.f->i64(8), body); };
+  yloop([&](ExprId i) { yb.store(y.a, i, y.load(y.in, i)); });
+  yloop([&](ExprId i) { yb.store(y.out, y.f->i64(0), y.load(y.a, y.f->i64(7))); }); // another iteration's row
+  yloop([&](ExprId i) { yb.store(y.b, i, y.f->mul(y.load(y.a, i), y.f->floatImm(kF64, 2.0))); });
+  std::string kept = y.finish(yb);
+  EXPECT_LT(kept.find("a[i0] = in[i0]"), kept.find("out[0] = a[7]")) << kept;
+}
+
+TEST(FuseLoops, ALoopThatReadsWhatTwoLoopsWroteJoinsBoth) {
+  // a[i] = in[i]; b[i] = in[i] * 2; out[i] = a[i] + b[i]: the two fills share nothing, but the
+  // third reads both, so the three are one loop.
+  Fixture x;
+  Builder bld(*x.f);
+  auto loop = [&](const std::function<void(ExprId)> &body) { bld.loop(x.f->i64(0), x.f->i64(8), body); };
+  loop([&](ExprId i) { bld.store(x.a, i, x.load(x.in, i)); });
+  loop([&](ExprId i) { bld.store(x.b, i, x.f->mul(x.load(x.in, i), x.f->floatImm(kF64, 2.0))); });
+  loop([&](ExprId i) { bld.store(x.out, i, x.f->add(x.load(x.a, i), x.load(x.b, i))); });
+  std::string text = x.finish(bld);
+  EXPECT_EQ(loopCount(text), 1u) << text;
 }

@@ -251,6 +251,7 @@ TEST(Jit, FusedElementLoopsAreNotRuntimeUnrolled) {
   // The product's extents are known: the module defines the kernel to inline it.
   ASSERT_NE(loops.find("func gradc_tiled_gemm_f64_nn("), std::string::npos) << loops;
   std::string kernel = loops.substr(loops.find("func gradc_tiled_gemm_f64_nn("));
+  kernel = kernel.substr(0, kernel.find("\nfunc ", 1)); // (A^T's copy in the _tn kernel is rolled)
   EXPECT_EQ(kernel.find(" rolled "), std::string::npos) << kernel;
   ASSERT_TRUE(compileFunction(cs->program.funcs[0], own, error, &ir)) << error;
   EXPECT_NE(ir.find("!{!\"llvm.loop.unroll.runtime.disable\"}"), std::string::npos) << ir;

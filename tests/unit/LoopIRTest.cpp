@@ -198,6 +198,40 @@ TEST(LoopIR, StackBuffersKeepTheirAlignmentInEveryPrinter) {
   EXPECT_THROW(f->stackBuffer(kF64, 8, "odd", 48), std::exception);
 }
 
+// A loop around a short row of a vector or more (8 elements) is vectorized within an iteration
+// only: LLVM otherwise unrolled the row and read across rows with gathers. The LLVM printer
+// turns loop vectorization off for it (the SLP vectorizer still joins the row's elements).
+TEST(LoopIR, ALoopAroundAShortRowIsVectorizedWithinAnIteration) {
+  auto f = scalarFunc();
+  StmtId empty = f->block({});
+  auto around = [&](int64_t row, ExprId rows) {
+    int32_t outer = f->var(), inner = f->var();
+    StmtId body = f->block({f->forLoop(inner, f->i64(0), f->i64(row), empty)});
+    return f->stmt(f->forLoop(outer, f->i64(0), rows, body)).flags;
+  };
+  EXPECT_TRUE(around(kWithinIterationTrips, f->arg(1)) & kWithinIteration);
+  EXPECT_TRUE(around(64, f->i64(1000)) & kWithinIteration);
+  EXPECT_FALSE(around(kWithinIterationTrips - 1, f->arg(1)) & kWithinIteration); // [n, 3]: across rows
+  EXPECT_FALSE(around(kShortLoopTrips, f->arg(1)) & kWithinIteration);           // not unrolled
+  int32_t v = f->var(), w = f->var();
+  EXPECT_FALSE(f->stmt(f->forLoop(v, f->i64(0), f->arg(1), f->forLoop(w, f->i64(0), f->arg(1), empty))).flags &
+               kWithinIteration);
+
+  Builder bld(*f);
+  bld.loop(f->i64(0), f->arg(1), [&](ExprId) { bld.loop(f->i64(0), f->i64(10), [&](ExprId) {}); });
+  bld.emit(f->returnStmt(f->floatImm(kF64, 0.0)));
+  f->body = bld.finish();
+  ASSERT_EQ(verify(*f), "");
+  EXPECT_NE(text(*f).find(" .. n within {"), std::string::npos) << text(*f);
+  llvm::LLVMContext ctx;
+  llvm::Module m("within", ctx);
+  printLlvm(*f, m);
+  std::string ir;
+  llvm::raw_string_ostream os(ir);
+  m.print(os, nullptr);
+  EXPECT_NE(ir.find("!{!\"llvm.loop.vectorize.enable\", i1 false}"), std::string::npos) << ir;
+}
+
 // A loop of few iterations known now is marked short, and the LLVM printer asks for it to be
 // vectorized without interleaving; a longer or symbolic one is not.
 TEST(LoopIR, ShortLoopsAreVectorizedWithoutInterleaving) {

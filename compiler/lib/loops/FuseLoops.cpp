@@ -118,6 +118,8 @@ public:
       return f_.assign(st.ref, expr(st.a));
     case SOp::Accumulate:
       return f_.accumulate(st.ref, expr(st.a), expr(st.b), st.flags, optional(st.c));
+    case SOp::Eval:
+      return f_.eval(expr(st.a));
     default: // not in a mergeable loop
       return s;
     }
@@ -131,7 +133,13 @@ private:
 
 class LoopFuser {
 public:
-  explicit LoopFuser(Func &f) : f_(f) {}
+  explicit LoopFuser(Func &f) : f_(f) {
+    for (size_t s = 0; s < f.stmtCount(); ++s) {
+      const Stmt &st = f.stmt(static_cast<StmtId>(s));
+      if (st.op == SOp::Assign || st.op == SOp::Accumulate)
+        assigned_.insert(st.ref);
+    }
+  }
 
   // s with its loops merged, and the loops in it. Recursive over the nesting of statements.
   StmtId visit(StmtId s) {
@@ -171,33 +179,62 @@ private:
 
   enum class Join { FillWithUser, Reader };
 
-  // `in` with each run of adjacent loops that `join` wants and that can merge merged.
-  std::vector<StmtId> mergeRuns(std::vector<StmtId> in, Join join) {
+  // `in` with each run of adjacent loops that `join` wants and that can merge merged. Readers
+  // look one loop ahead: a loop that reads what the run and the loop before it both touched
+  // (a product of two operands filled apart) joins the three, and a loop with nothing to do
+  // with the run goes before it when the loop after it reads what the run touched.
+  std::vector<StmtId> mergeRuns(const std::vector<StmtId> &in, Join join) {
     std::vector<StmtId> out;
     StmtId run = kNone;
     Summary runSummary;
-    for (StmtId c : in) {
-      if (f_.stmt(c).op == SOp::For) {
-        Summary next = summarize(c);
-        bool wanted = run != kNone && (join == Join::Reader ? reads(runSummary, next) : fillUsed(runSummary, next));
+    for (size_t k = 0; k < in.size(); ++k) {
+      StmtId c = in[k];
+      if (f_.stmt(c).op != SOp::For) {
+        if (run != kNone)
+          out.push_back(run);
+        run = kNone;
+        out.push_back(c);
+        continue;
+      }
+      Summary next = summarize(c);
+      if (run != kNone) {
+        bool wanted = join == Join::Reader ? reads(runSummary, next) : fillUsed(runSummary, next);
         if (wanted && canMerge(run, runSummary, c, next)) {
           run = merge(run, runSummary, c, next);
           continue;
         }
-        if (run != kNone)
-          out.push_back(run);
-        run = c;
-        runSummary = std::move(next);
-        continue;
-      }
-      if (run != kNone)
+        if (join == Join::Reader && k + 1 < in.size() && f_.stmt(in[k + 1]).op == SOp::For) {
+          StmtId d = in[k + 1];
+          Summary after = summarize(d);
+          if (reads(runSummary, after) && reads(next, after) && canMerge(run, runSummary, c, next)) {
+            run = merge(run, runSummary, c, next);
+            continue;
+          }
+          if (reads(runSummary, after) && commute(runSummary, next) && canMerge(run, runSummary, d, after)) {
+            out.push_back(c);
+            continue;
+          }
+        }
         out.push_back(run);
-      run = kNone;
-      out.push_back(c);
+      }
+      run = c;
+      runSummary = std::move(next);
     }
     if (run != kNone)
       out.push_back(run);
     return out;
+  }
+
+  // Whether loops a and b may run in either order: neither writes what the other touches.
+  // (Summaries of loops that cannot merge are incomplete.)
+  bool commute(const Summary &a, const Summary &b) const {
+    if (!a.mergeable || !b.mergeable)
+      return false;
+    for (const auto &[ab, au] : a.buffers)
+      for (const auto &[bb, bu] : b.buffers)
+        if ((au.written || bu.written) && (ab == bb || mayOverlap(ab, bb)))
+          return false;
+    return true;
   }
 
   // Whether b reads memory a touches: merged, it reads it from cache. Loops that share nothing
@@ -267,9 +304,10 @@ private:
         stack.insert(stack.end(), st.list.rbegin(), st.list.rend());
         break;
       case SOp::For: {
-        const Expr &lo = f_.expr(st.a), &hi = f_.expr(st.b);
-        if (lo.op == Op::Int && hi.op == Op::Int && hi.i > lo.i)
-          varRange_[st.ref] = {lo.i, hi.i - 1};
+        // (Bounds from an outer inner loop's variable, as a tiled copy's, give a range too.)
+        auto lo = rowIndex(st.a, v, 0), hi = rowIndex(st.b, v, 0);
+        if (lo && hi && lo->constant() && hi->constant() && hi->hi > lo->lo)
+          varRange_[st.ref] = {lo->lo, hi->hi - 1};
         loads(st.a);
         loads(st.b);
         stack.push_back(st.body);
@@ -291,6 +329,8 @@ private:
         break;
       case SOp::Let:
         declared.insert(st.ref);
+        if (!assigned_.count(st.ref))
+          letValue_[st.ref] = st.a;
         loads(st.a);
         break;
       case SOp::Assign:
@@ -299,7 +339,10 @@ private:
           out.mergeable = false;
         loads(st.a);
         break;
-      default: // prefetch, eval, return
+      case SOp::Eval:
+        noteCall(st.a, v, out, seen);
+        break;
+      default: // prefetch, return
         out.mergeable = false;
       }
     }
@@ -316,8 +359,52 @@ private:
     });
   }
 
-  // An access of `buffer` at `index` by a loop of variable v.
-  void note(Summary &out, int32_t buffer, ExprId index, uint16_t lanes, bool write, int32_t v) {
+  // A call whose callee says what it touches (a matrix kernel's operands and result): each
+  // pointer argument with a footprint is an element's address and the footprint's counts and
+  // strides are constants, so the call touches a range of each buffer. Anything else keeps
+  // the loop apart.
+  void noteCall(ExprId e, int32_t v, Summary &out, std::unordered_set<ExprId> &seen) {
+    const Expr &x = f_.expr(e);
+    if (x.op != Op::Call || (x.flags & kMathCall)) {
+      addLoads(e, v, out, seen);
+      return;
+    }
+    const Callee &callee = f_.callees()[static_cast<size_t>(x.ref)];
+    std::vector<bool> covered(x.ops.size(), false);
+    auto constant = [&](int32_t arg, int64_t &value) {
+      const Expr &a = f_.expr(x.ops[arg]);
+      value = a.i;
+      return a.op == Op::Int;
+    };
+    for (const ArgFootprint &fp : callee.footprints) {
+      const Expr &at = f_.expr(x.ops[fp.arg]);
+      int64_t extent = 1;
+      bool known = callee.readsArgMemoryOnly && at.op == Op::Addr;
+      for (const ArgFootprint::Axis &axis : fp.axes) {
+        int64_t count, stride = 1, span;
+        known = known && constant(axis.count, count) && (axis.stride == kNone || constant(axis.stride, stride)) &&
+                count >= 1 && stride >= 0 && mulOk(count - 1, stride, span) && addOk(extent, span, extent);
+      }
+      if (!known) {
+        out.mergeable = false;
+        return;
+      }
+      note(out, at.ref, at.ops[0], extent, false, v);
+      if (fp.written)
+        note(out, at.ref, at.ops[0], extent, true, v);
+      addLoads(at.ops[0], v, out, seen);
+      covered[static_cast<size_t>(fp.arg)] = true;
+    }
+    for (size_t k = 0; k < x.ops.size(); ++k)
+      if (!covered[k]) {
+        if (f_.type(x.ops[k]) == kPtr) // memory the footprints do not describe
+          out.mergeable = false;
+        addLoads(x.ops[k], v, out, seen);
+      }
+  }
+
+  // An access of `buffer` at `index`, of `lanes` elements from it, by a loop of variable v.
+  void note(Summary &out, int32_t buffer, ExprId index, int64_t lanes, bool write, int32_t v) {
     BufferUse &use = out.buffers[buffer];
     (write ? use.written : use.read) = true;
     if (!use.rowOwned)
@@ -367,6 +454,10 @@ private:
     case Op::Int:
       r.lo = r.hi = x.i;
       return r;
+    case Op::Local:
+      if (auto it = letValue_.find(x.ref); it != letValue_.end())
+        return rowIndex(it->second, v, depth + 1);
+      return std::nullopt;
     case Op::Var:
       if (x.ref == v) {
         r.stride = 1;
@@ -456,6 +547,8 @@ private:
   Func &f_;
   std::unordered_map<int32_t, std::pair<int64_t, int64_t>> varRange_; // inner loops of constant bounds
   std::unordered_set<int32_t> enclosing_;                              // loops around the block
+  std::unordered_set<int32_t> assigned_;                   // locals ever assigned after their let
+  std::unordered_map<int32_t, ExprId> letValue_;           // the others' values
 };
 
 } // namespace

@@ -204,11 +204,17 @@ enum StmtFlags : uint8_t {
                    // code for no measured gain; BENCHMARKS.md)
   kShort = 8,      // For: fewer than kShortLoopTrips iterations, known now: vectorized without
                    // interleaving (set by Func::forLoop)
+  kWithinIteration = 16, // For: vectorized within an iteration, never across iterations: each
+                         // iteration touches a few contiguous elements and the next starts far
+                         // away, so across iterations every load is a gather (a transposed
+                         // operand's copy; a loop around a short row, set by Func::forLoop)
 };
 
 /// A loop of fewer iterations is vectorized one vector at a time: four vectors at a time left
 /// up to 15 of ODE's 63-element loops to a scalar remainder (the JIT 1.23x the emitted C).
 constexpr int64_t kShortLoopTrips = 256;
+/// A loop around a short loop of at least this many iterations is kWithinIteration.
+constexpr int64_t kWithinIterationTrips = 8;
 
 struct Stmt {
   SOp op;
@@ -252,12 +258,27 @@ struct Param {
 
 enum class Linkage : uint8_t { Export, Internal, WeakODR };
 
+/// The elements a call touches through one of its pointer arguments: from the pointer on,
+/// 1 + sum((args[count] - 1) * stride) of them, with stride args[stride] or 1 (kNone); for
+/// a matrix of m rows of stride rs and k columns of stride 1, {{m, rs}, {k, kNone}}.
+struct ArgFootprint {
+  struct Axis {
+    int32_t count, stride;
+  };
+  int32_t arg;
+  bool written; // also stored to (else only read)
+  std::vector<Axis> axes;
+};
+
 /// A callee of a function: another function of the module or an external symbol.
 struct Callee {
   std::string symbol;
   Ty ret;
   std::vector<Ty> params;
   bool readsArgMemoryOnly = false; // touches only memory its pointer arguments point to
+  /// With readsArgMemoryOnly: what it touches through each pointer argument, when known (the
+  /// loops around a call of it may then merge with others).
+  std::vector<ArgFootprint> footprints = {};
 };
 
 class Func {
@@ -348,6 +369,8 @@ public:
   // --- statements (built bottom-up; Builder keeps an insertion point) ---
   StmtId block(std::vector<StmtId> list);
   StmtId forLoop(int32_t var, ExprId begin, ExprId end, StmtId body, uint8_t flags = 0);
+  /// end - begin when both are constants (and end >= begin), else -1.
+  int64_t constantTrips(ExprId begin, ExprId end) const;
   StmtId ifThen(ExprId cond, StmtId then, StmtId orelse = kNone);
   StmtId store(int32_t buffer, ExprId index, ExprId value, ExprId mask = kNone, uint8_t flags = 0);
   StmtId let(int32_t local, ExprId value);

@@ -112,7 +112,7 @@ void KernelBuilder::packBlockOfA(ExprId t0, ExprId t1, ExprId p0, ExprId p1) {
             v = f_.select(f_.compare(Op::Lt, i, m_), v, f_.constant(ty_, 0.0));
           b_.store(packA_, f_.add(dst, c(r)), v);
         }
-      });
+      }, form_.aTransposed ? uint8_t(kWithinIteration | kRolled) : uint8_t{0}); // A^T: a tile's row is contiguous
     });
   };
   copy(t0, wholeEnd, false);
@@ -171,7 +171,12 @@ std::vector<Ty> kernelParamTypes() { return {kI64, kI64, kI64, kPtr, kI64, kI64,
 Callee gemmCallee(const std::string &symbol) { return {symbol, kVoid, kernelParamTypes(), true}; }
 
 Callee tiledKernelCallee(DType dt, Form form) {
-  return gemmCallee(std::string("gradc_tiled_gemm_") + dtypeName(dt) + "_" + (form.aTransposed ? "tn" : "nn"));
+  Callee c = gemmCallee(std::string("gradc_tiled_gemm_") + dtypeName(dt) + "_" + (form.aTransposed ? "tn" : "nn"));
+  // As aAt and bAt read them (the stride that is 1 in the form is not read); C by rows of n.
+  using Axes = std::vector<ArgFootprint::Axis>;
+  Axes a = form.aTransposed ? Axes{{kM, kNone}, {kK, kCsa}} : Axes{{kM, kRsa}, {kK, kNone}};
+  c.footprints = {{kA, false, a}, {kB, false, {{kK, kRsb}, {kN, kNone}}}, {kC, true, {{kM, kN}, {kN, kNone}}}};
+  return c;
 }
 
 std::unique_ptr<Func> tiledKernel(DType dt, Form form) {

@@ -114,7 +114,7 @@ void LlvmFunctionPrinter::loop(const Stmt &st) {
     LV next = b_.CreateAdd(i, b_.getInt64(1), "", false, true);
     i->addIncoming(next, b_.GetInsertBlock());
     llvm::BranchInst *latch = b_.CreateCondBr(b_.CreateICmpSLT(next, end), body, exit);
-    if (st.flags & (loops::kRolled | loops::kShort))
+    if (st.flags & (loops::kRolled | loops::kShort | loops::kWithinIteration))
       latch->setMetadata(llvm::LLVMContext::MD_loop, loopHints(st.flags));
   }
   b_.SetInsertPoint(exit);
@@ -122,7 +122,7 @@ void LlvmFunctionPrinter::loop(const Stmt &st) {
 }
 
 // A loop's own metadata (distinct, naming itself, as LLVM's loop metadata must): kRolled,
-// kShort.
+// kShort, kWithinIteration.
 llvm::MDNode *LlvmFunctionPrinter::loopHints(uint8_t flags) {
   std::vector<llvm::Metadata *> ops{nullptr};
   if (flags & loops::kRolled)
@@ -130,6 +130,9 @@ llvm::MDNode *LlvmFunctionPrinter::loopHints(uint8_t flags) {
   if (flags & loops::kShort)
     ops.push_back(llvm::MDNode::get(c_, {llvm::MDString::get(c_, "llvm.loop.interleave.count"),
                                          llvm::ConstantAsMetadata::get(b_.getInt32(1))}));
+  if (flags & loops::kWithinIteration) // (the SLP vectorizer still joins an iteration's elements)
+    ops.push_back(llvm::MDNode::get(c_, {llvm::MDString::get(c_, "llvm.loop.vectorize.enable"),
+                                         llvm::ConstantAsMetadata::get(b_.getFalse())}));
   llvm::MDNode *loop = llvm::MDNode::getDistinct(c_, ops);
   loop->replaceOperandWith(0, loop);
   return loop;
