@@ -13,16 +13,19 @@ namespace gradc::loops {
 /// Merges runs of adjacent `for` statements with equal bounds, at every level of f's body, into
 /// one loop (the first's body, then the second's with its variable renamed): first a fill (a
 /// loop that only stores) with the loop after it that uses what it filled, then a loop with the
-/// next when the next reads memory it touched. Loops that share nothing stay apart. Merged
-/// only when:
+/// next when the next reads memory it touched, looking one loop ahead: a loop joins the run
+/// when the loop after it reads what both touched, and a loop that shares no memory with the
+/// run moves before it when the loop after it joins the run. Loops that share nothing stay
+/// apart. Merged only when:
 /// - neither loop stores with a streaming flag, prefetches, calls a function other than a
-///   math function, takes an address, returns, or assigns a local declared outside it (a
-///   reduction into a function-level accumulator stays its own loop);
+///   math function or one whose footprints (Callee::footprints) have constant sizes, takes an
+///   address other than such a call's argument, returns, or assigns a local declared outside
+///   it (a reduction into a function-level accumulator stays its own loop);
 /// - every buffer one of them writes and both touch is touched only in the rows of the
 ///   iteration: at index v * C + r with the same constant C > 0 and 0 <= r, r + lanes <= C for
-///   every access (r from constants, the loop's own inner variables of constant bounds, and
-///   the same terms in the enclosing loops' variables), so iteration v of the merged loop reads
-///   and writes nothing another iteration does;
+///   every access (r from constants, the loop's own inner variables of constant or let-bound
+///   bounds, and the same terms in the enclosing loops' variables), so iteration v of the
+///   merged loop reads and writes nothing another iteration does;
 /// - no buffer one writes may overlap another buffer the other touches (distinct buffers of
 ///   one disjoint group, or one a `noalias` argument, do not).
 /// Every statement runs in the same order relative to each one it depends on, and stores and
