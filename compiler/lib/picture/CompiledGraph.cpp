@@ -25,6 +25,75 @@ std::string tooltipAt(const SourceFile &source, SourceLoc loc) {
          (first == std::string::npos ? "" : line.substr(first));
 }
 
+// Over the node limit: one picture node per run of source lines (a compiler-made node joins
+// its consumer's line). picture[n] is graph node n's picture node.
+void groupByLines(const Graph &g, const std::vector<NodeId> &live, size_t rootCount, const SourceFile &source,
+                  const PictureOptions &options, Picture &out, std::vector<int32_t> &picture) {
+  std::vector<uint32_t> line(g.size(), 0);
+  for (NodeId n : live)
+    line[static_cast<size_t>(n)] = g.loc(n).line;
+  out.grouped = true;
+  for (size_t k = live.size(); k-- > 0;) { // consumers have larger ids: a line flows down
+    const Node &node = g.node(live[k]);
+    for (NodeId o : node.operands)
+      if (line[static_cast<size_t>(o)] == 0)
+        line[static_cast<size_t>(o)] = line[static_cast<size_t>(live[k])];
+  }
+  std::set<uint32_t> lines;
+  for (NodeId n : live)
+    lines.insert(line[static_cast<size_t>(n)]);
+  size_t room = options.maxNodes > rootCount + 1 ? options.maxNodes - rootCount : 1;
+  size_t per = (lines.size() + room - 1) / room;
+  std::map<uint32_t, int32_t> groupOf;
+  std::vector<size_t> count;
+  size_t k = 0;
+  uint32_t first = 0;
+  for (uint32_t l : lines) {
+    if (k++ % per == 0) {
+      first = l;
+      PictureNode group;
+      group.kind = PictureNode::Kind::Group;
+      group.tooltip = tooltipAt(source, SourceLoc{l, 1});
+      out.nodes.push_back(std::move(group));
+      count.push_back(0);
+    }
+    groupOf[l] = static_cast<int32_t>(out.nodes.size() - 1);
+    out.nodes.back().label = l == first ? (l == 0 ? "compiler-made" : "line " + std::to_string(l))
+                                        : "lines " + std::to_string(first) + "-" + std::to_string(l);
+  }
+  for (NodeId n : live) {
+    picture[static_cast<size_t>(n)] = groupOf[line[static_cast<size_t>(n)]];
+    ++count[static_cast<size_t>(picture[static_cast<size_t>(n)])];
+  }
+  for (size_t gi = 0; gi < count.size(); ++gi)
+    out.nodes[gi].label += "\n" + std::to_string(count[gi]) + " nodes";
+}
+
+// Under the limit: a picture node per operation, parameter and constant.
+void nodePerOperation(const Graph &g, const std::vector<NodeId> &live, const std::vector<std::string> &paramNames,
+                      const SourceFile &source, Picture &out, std::vector<int32_t> &picture) {
+  for (NodeId n : live) {
+    const Node &node = g.node(n);
+    PictureNode p;
+    p.tooltip = tooltipAt(source, g.loc(n));
+    if (node.op == Op::Param) {
+      size_t k = static_cast<size_t>(node.ints[0]);
+      p.kind = PictureNode::Kind::Input;
+      p.label = k < paramNames.size() ? paramNames[k] : "d_out";
+      if (!node.type.isScalar())
+        p.label += "\n" + g.dims().str(node.type.shape);
+    } else if (node.op == Op::Const) {
+      p.kind = PictureNode::Kind::Constant;
+      p.label = shortestText(node.num) + (node.type.isScalar() ? "" : "\n" + g.dims().str(node.type.shape));
+    } else {
+      p.kind = PictureNode::Kind::Gate;
+      p.label = opInfo(node.op).name;
+    }
+    picture[static_cast<size_t>(n)] = static_cast<int32_t>(out.nodes.size());
+    out.nodes.push_back(std::move(p));
+  }
+}
+
 } // namespace
 
 bool drawCompiledGraph(const Graph &g, const std::vector<NodeId> &roots, const std::vector<std::string> &rootNames,
@@ -38,70 +107,12 @@ bool drawCompiledGraph(const Graph &g, const std::vector<NodeId> &roots, const s
     if (needed[i])
       live.push_back(static_cast<NodeId>(i));
   out.operations = live.size();
-  // Over the limit: one node per run of source lines (a compiler-made node joins its consumer's).
   bool grouped = live.size() + roots.size() > options.maxNodes;
   std::vector<int32_t> picture(g.size(), -1); // graph node -> picture node
-  std::vector<uint32_t> line(g.size(), 0);
-  for (NodeId n : live)
-    line[static_cast<size_t>(n)] = g.loc(n).line;
-  if (grouped) {
-    out.grouped = true;
-    for (size_t k = live.size(); k-- > 0;) { // consumers have larger ids: a line flows down
-      const Node &node = g.node(live[k]);
-      for (NodeId o : node.operands)
-        if (line[static_cast<size_t>(o)] == 0)
-          line[static_cast<size_t>(o)] = line[static_cast<size_t>(live[k])];
-    }
-    std::set<uint32_t> lines;
-    for (NodeId n : live)
-      lines.insert(line[static_cast<size_t>(n)]);
-    size_t room = options.maxNodes > roots.size() + 1 ? options.maxNodes - roots.size() : 1;
-    size_t per = (lines.size() + room - 1) / room;
-    std::map<uint32_t, int32_t> groupOf;
-    std::vector<size_t> count;
-    size_t k = 0;
-    uint32_t first = 0;
-    for (uint32_t l : lines) {
-      if (k++ % per == 0) {
-        first = l;
-        PictureNode group;
-        group.kind = PictureNode::Kind::Group;
-        group.tooltip = tooltipAt(source, SourceLoc{l, 1});
-        out.nodes.push_back(std::move(group));
-        count.push_back(0);
-      }
-      groupOf[l] = static_cast<int32_t>(out.nodes.size() - 1);
-      out.nodes.back().label = l == first ? (l == 0 ? "compiler-made" : "line " + std::to_string(l))
-                                          : "lines " + std::to_string(first) + "-" + std::to_string(l);
-    }
-    for (NodeId n : live) {
-      picture[static_cast<size_t>(n)] = groupOf[line[static_cast<size_t>(n)]];
-      ++count[static_cast<size_t>(picture[static_cast<size_t>(n)])];
-    }
-    for (size_t gi = 0; gi < count.size(); ++gi)
-      out.nodes[gi].label += "\n" + std::to_string(count[gi]) + " nodes";
-  } else {
-    for (NodeId n : live) {
-      const Node &node = g.node(n);
-      PictureNode p;
-      p.tooltip = tooltipAt(source, g.loc(n));
-      if (node.op == Op::Param) {
-        size_t k = static_cast<size_t>(node.ints[0]);
-        p.kind = PictureNode::Kind::Input;
-        p.label = k < paramNames.size() ? paramNames[k] : "d_out";
-        if (!node.type.isScalar())
-          p.label += "\n" + g.dims().str(node.type.shape);
-      } else if (node.op == Op::Const) {
-        p.kind = PictureNode::Kind::Constant;
-        p.label = shortestText(node.num) + (node.type.isScalar() ? "" : "\n" + g.dims().str(node.type.shape));
-      } else {
-        p.kind = PictureNode::Kind::Gate;
-        p.label = opInfo(node.op).name;
-      }
-      picture[static_cast<size_t>(n)] = static_cast<int32_t>(out.nodes.size());
-      out.nodes.push_back(std::move(p));
-    }
-  }
+  if (grouped)
+    groupByLines(g, live, roots.size(), source, options, out, picture);
+  else
+    nodePerOperation(g, live, paramNames, source, out, picture);
   // Edges: each operand into its user (once per pair of groups when grouped), each root out.
   std::set<std::pair<int32_t, int32_t>> joined;
   std::vector<NodeId> carried; // the node each edge carries (kNoNode: none drawn)

@@ -59,6 +59,45 @@ std::string cacheKeyOf(const Function &fn, const BuildOptions &opts) {
   return key.hex();
 }
 
+namespace {
+
+// The compiled module's entry points into out's pointers; false (and why in `error`) when one
+// is missing.
+bool lookUpEntries(CompiledFunction &out, bool valueEntry, std::string &error) {
+  const AbiSet &abi = out.abi;
+  struct Lookup {
+    std::string name;
+    void **slot;
+  } lookups[] = {
+      {abi.value.symbol, &out.value},
+      {abi.grad.symbol, &out.grad},
+      {abi.workspaceSizeSymbol, &out.workspaceSize},
+      {abi.value.symbol + "__packed", reinterpret_cast<void **>(&out.valuePacked)},
+      {abi.grad.symbol + "__packed", reinterpret_cast<void **>(&out.gradPacked)},
+      {abi.workspaceSizeSymbol + "__packed", reinterpret_cast<void **>(&out.workspaceSizePacked)},
+  };
+  for (Lookup &l : lookups) {
+    if (!valueEntry && (l.slot == &out.value || l.slot == reinterpret_cast<void **>(&out.valuePacked)))
+      continue;
+    *l.slot = out.jit->lookup(l.name, error);
+    if (!*l.slot)
+      return false;
+  }
+  return true;
+}
+
+void copyBackendStats(const JitModule::Stats &js, CompileStats &st) {
+  st.lowerMs = js.lowerMs;
+  st.llvmOptMs = js.optimizeMs;
+  st.codegenMs = js.codegenMs;
+  st.backendWallMs = js.wallMs;
+  st.backendThreads = js.threads;
+  st.llvmModules = js.modules;
+  st.llvmInstructions = js.instructions;
+}
+
+} // namespace
+
 std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptions &opts,
                                                   std::string &error, std::string *llvmIr, std::string *loops) {
   if (std::string tooBig = checkCompileMemory(fn.graph->size()); !tooBig.empty()) {
@@ -132,35 +171,10 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
     if (cached)
       opts.cache->store(key, std::vector<std::string_view>(objects.begin(), objects.end()));
   }
-  const JitModule::Stats &js = out->jit->stats;
-  st.lowerMs = js.lowerMs;
-  st.llvmOptMs = js.optimizeMs;
-  st.codegenMs = js.codegenMs;
-  st.backendWallMs = js.wallMs;
-  st.backendThreads = js.threads;
-  st.llvmModules = js.modules;
-  st.llvmInstructions = js.instructions;
-
+  copyBackendStats(out->jit->stats, st);
   t = std::chrono::steady_clock::now();
-  const AbiSet &abi = out->abi;
-  struct Lookup {
-    std::string name;
-    void **slot;
-  } lookups[] = {
-      {abi.value.symbol, &out->value},
-      {abi.grad.symbol, &out->grad},
-      {abi.workspaceSizeSymbol, &out->workspaceSize},
-      {abi.value.symbol + "__packed", reinterpret_cast<void **>(&out->valuePacked)},
-      {abi.grad.symbol + "__packed", reinterpret_cast<void **>(&out->gradPacked)},
-      {abi.workspaceSizeSymbol + "__packed", reinterpret_cast<void **>(&out->workspaceSizePacked)},
-  };
-  for (Lookup &l : lookups) {
-    if (!lowering.valueEntry && (l.slot == &out->value || l.slot == reinterpret_cast<void **>(&out->valuePacked)))
-      continue;
-    *l.slot = out->jit->lookup(l.name, error);
-    if (!*l.slot)
-      return nullptr;
-  }
+  if (!lookUpEntries(*out, lowering.valueEntry, error))
+    return nullptr;
   st.linkMs = msSince(t);
   return out;
 }

@@ -40,7 +40,11 @@ private:
   Value number(const Expr &e);
   Value binary(const Expr &e);
   Value compare(const Expr &e);
+  // Subscript.cpp
+  struct Subscript;
   Value index(const Expr &e);
+  bool subscriptItem(ExprId id, size_t k, const Dim &size, Subscript &s);
+  Value gatherIndexArrays(const Expr &e, NodeId indexed, Subscript &s);
   Value attr(const Expr &e);
   Value call(const Expr &e);
   Value builtin(const Expr &e, const std::vector<ExprId> &args, const std::vector<ExprId> &kws);
@@ -50,6 +54,8 @@ private:
   Value structureBuiltin(const Expr &e, const std::vector<ExprId> &args, std::optional<int64_t> axis);
   Value triangle(const Expr &e, NodeId a, const std::vector<ExprId> &kws);
   NodeId sliceOf(SourceLoc loc, NodeId x, size_t axis, int64_t k);
+  NodeId diagOf(SourceLoc loc, NodeId v);
+  Value crossOf(const Expr &e, NodeId a, NodeId b, int64_t axis);
   // TensorBuilders.cpp
   Value tensorBuilder(const Expr &e, const std::vector<ExprId> &args, std::optional<int64_t> axis);
   Value listValue(ExprId list);

@@ -49,6 +49,20 @@ NodeId ExprBuilder::sliceOf(SourceLoc loc, NodeId x, size_t axis, int64_t k) {
   return make(loc, Op::Index, {x}, a);
 }
 
+// The matrix with vector v on its diagonal and zeros elsewhere.
+NodeId ExprBuilder::diagOf(SourceLoc loc, NodeId v) {
+  const Dim n = g_.type(v).shape[0];
+  Attrs sq;
+  sq.type = Type{isFloat(g_.type(v).dtype) ? g_.type(v).dtype : DType::F64, {n, n}};
+  Attrs rows = sq, cols = sq;
+  rows.type.dtype = cols.type.dtype = DType::I64;
+  rows.ints = {0};
+  cols.ints = {1};
+  NodeId on = make(loc, Op::Eq, {make(loc, Op::Iota, {}, rows), make(loc, Op::Iota, {}, cols)});
+  NodeId spread = make(loc, Op::Broadcast, {v}, sq);
+  return make(loc, Op::Where, {on, spread, g_.constant(0.0, sq.type.shape, sq.type.dtype)});
+}
+
 ExprBuilder::Value ExprBuilder::structureBuiltin(const Expr &e, const std::vector<ExprId> &args,
                                                  std::optional<int64_t> axis) {
   const std::string &fn = e.text;
@@ -118,15 +132,7 @@ ExprBuilder::Value ExprBuilder::structureBuiltin(const Expr &e, const std::vecto
     if (rank != 1)
       return fail(e.loc, "'diag' makes a matrix of a vector, not of " + shapeStr(x) +
                              " (the diagonal of a matrix is 'diagonal')");
-    Attrs sq;
-    sq.type = Type{isFloat(g_.type(x).dtype) ? g_.type(x).dtype : DType::F64, {shape[0], shape[0]}};
-    Attrs rows = sq, cols = sq;
-    rows.type.dtype = cols.type.dtype = DType::I64;
-    rows.ints = {0};
-    cols.ints = {1};
-    NodeId on = make(e.loc, Op::Eq, {make(e.loc, Op::Iota, {}, rows), make(e.loc, Op::Iota, {}, cols)});
-    NodeId spread = make(e.loc, Op::Broadcast, {x}, sq);
-    return done(make(e.loc, Op::Where, {on, spread, g_.constant(0.0, sq.type.shape, sq.type.dtype)}));
+    return done(diagOf(e.loc, x));
   }
   NodeId y = node(1);
   if (fn == "outer") { // a [n], b [m] -> [n, m]
@@ -139,28 +145,32 @@ ExprBuilder::Value ExprBuilder::structureBuiltin(const Expr &e, const std::vecto
       return Value{kNoNode, std::nullopt, true};
     return done(make(e.loc, Op::Mul, ops));
   }
-  // cross(a, b, axis=-1): 3-vectors along the axis, broadcasting.
-  std::vector<NodeId> ops{x, y};
+  return crossOf(e, x, y, axis.value_or(-1));
+}
+
+// cross(a, b, axis=-1): 3-vectors along the axis, broadcasting.
+ExprBuilder::Value ExprBuilder::crossOf(const Expr &e, NodeId a, NodeId b, int64_t axis) {
+  std::vector<NodeId> ops{a, b};
   if (!broadcastAll(e.loc, "'cross'", ops))
     return Value{kNoNode, std::nullopt, true};
-  rank = static_cast<int64_t>(g_.type(ops[0]).shape.size());
-  x = ops[0];
-  std::optional<size_t> ax = axisOf(axis.value_or(-1));
-  if (!ax)
-    return Value{kNoNode, std::nullopt, true};
-  if (!(g_.type(ops[0]).shape[*ax] == Dim::lit(3)))
-    return fail(e.loc, "'cross' needs 3-vectors along axis " + std::to_string(*ax) + ", not " + shapeStr(ops[0]));
+  int64_t rank = static_cast<int64_t>(g_.type(ops[0]).shape.size());
+  if (axis < -rank || axis >= rank)
+    return fail(e.loc, "axis " + std::to_string(axis) + " is out of range for a value of shape " + shapeStr(ops[0]));
+  size_t ax = static_cast<size_t>(axis < 0 ? axis + rank : axis);
+  if (!(g_.type(ops[0]).shape[ax] == Dim::lit(3)))
+    return fail(e.loc, "'cross' needs 3-vectors along axis " + std::to_string(ax) + ", not " + shapeStr(ops[0]));
   std::vector<NodeId> parts, at(3), bt(3);
   for (int64_t k = 0; k < 3; ++k) {
-    at[static_cast<size_t>(k)] = sliceOf(e.loc, ops[0], *ax, k);
-    bt[static_cast<size_t>(k)] = sliceOf(e.loc, ops[1], *ax, k);
+    at[static_cast<size_t>(k)] = sliceOf(e.loc, ops[0], ax, k);
+    bt[static_cast<size_t>(k)] = sliceOf(e.loc, ops[1], ax, k);
   }
   for (size_t k = 0; k < 3; ++k) { // c_k = a_{k+1} b_{k+2} - a_{k+2} b_{k+1}
     size_t i = (k + 1) % 3, j = (k + 2) % 3;
     parts.push_back(make(e.loc, Op::Sub, {make(e.loc, Op::Mul, {at[i], bt[j]}), make(e.loc, Op::Mul, {at[j], bt[i]})}));
   }
   std::vector<SourceLoc> locs(3, e.loc);
-  return done(concatOf(e.loc, parts, locs, static_cast<int64_t>(*ax), "'cross'"));
+  NodeId c = concatOf(e.loc, parts, locs, static_cast<int64_t>(ax), "'cross'");
+  return Value{c, std::nullopt, c == kNoNode};
 }
 
 } // namespace gradc
