@@ -306,34 +306,18 @@ struct RowLoops : Fixture {
   }
 };
 
-TEST(FuseLoops, ALoopOfOtherMemoryGoesBeforeTheRunTheNextLoopJoins) {
-  // a = in; out = 1; b = a * 2, by rows: the fill of out touches nothing the others do, so it
-  // moves first and the reader of a joins its producer. When the middle loop reads a row of a
-  // another iteration writes, it may not move before the first.
+TEST(FuseLoops, LoopsKeepTheirOrder) {
+  // a = in; out = 1; b = a * 2, by rows: the fill of out shares nothing with the others, and
+  // stays between them (moved first, the reader of a could join a's loop; for bundle adjustment
+  // that merged a scatter into the observation loop and ran slower).
   RowLoops x;
   x.rows([&](ExprId i, ExprId j) { x.bld.store(x.a, x.at(i, j), x.load(x.in, x.at(i, j))); });
   x.rows([&](ExprId i, ExprId j) { x.bld.store(x.out, x.at(i, j), x.f->floatImm(kF64, 1.0)); });
   x.rows([&](ExprId i, ExprId j) { x.bld.store(x.b, x.at(i, j), x.f->mul(x.load(x.a, x.at(i, j)), x.f->floatImm(kF64, 2.0))); });
   std::string text = x.finish(x.bld);
-  EXPECT_EQ(topLoopCount(text), 2u) << text;
-  EXPECT_LT(text.find("out[("), text.find("a[%")) << text;
-
-  RowLoops y;
-  y.rows([&](ExprId i, ExprId j) { y.bld.store(y.a, y.at(i, j), y.load(y.in, y.at(i, j))); });
-  y.rows([&](ExprId, ExprId j) { y.bld.store(y.out, j, y.load(y.a, y.f->add(j, y.f->i64(28)))); }); // the last row
-  y.rows([&](ExprId i, ExprId j) { y.bld.store(y.b, y.at(i, j), y.f->mul(y.load(y.a, y.at(i, j)), y.f->floatImm(kF64, 2.0))); });
-  std::string kept = y.finish(y.bld);
-  EXPECT_LT(kept.find("a[%0] = in[%0]\n    }\n  }\n"), kept.find("out[")) << kept; // a's loop first, alone
-  EXPECT_EQ(topLoopCount(kept), 2u) << kept; // (the last two read a alike, and merge)
-
-  // Loops of single elements (no row per iteration) are not reordered.
-  Fixture z;
-  Builder zb(*z.f);
-  auto loop = [&](const std::function<void(ExprId)> &body) { zb.loop(z.f->i64(0), z.f->i64(8), body); };
-  loop([&](ExprId i) { zb.store(z.a, i, z.load(z.in, i)); });
-  loop([&](ExprId i) { zb.store(z.out, i, z.f->floatImm(kF64, 1.0)); });
-  loop([&](ExprId i) { zb.store(z.b, i, z.f->mul(z.load(z.a, i), z.f->floatImm(kF64, 2.0))); });
-  EXPECT_EQ(topLoopCount(z.finish(zb)), 3u);
+  EXPECT_EQ(topLoopCount(text), 3u) << text;
+  EXPECT_LT(text.find("a[%"), text.find("out[(")) << text;
+  EXPECT_LT(text.find("out[("), text.find("b[%")) << text;
 }
 
 TEST(FuseLoops, ALoopThatReadsWhatTwoLoopsWroteJoinsBoth) {

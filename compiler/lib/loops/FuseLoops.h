@@ -13,10 +13,9 @@ namespace gradc::loops {
 /// Merges runs of adjacent `for` statements with equal bounds, at every level of f's body, into
 /// one loop (the first's body, then the second's with its variable renamed): first a fill (a
 /// loop that only stores) with the loop after it that uses what it filled, then a loop with the
-/// next when the next reads memory it touched, looking one loop ahead: a loop joins the run
-/// when the loop after it reads what both touched, and a loop that shares no memory with the
-/// run moves before it when the loop after it joins the run. Loops that share nothing stay
-/// apart. Merged only when:
+/// next when the next reads memory it touched, looking one loop ahead from a run whose
+/// iterations sweep rows (run a loop or a call): a loop joins the run when the loop after it
+/// reads what both touched. Loops that share nothing stay apart. Merged only when:
 /// - neither loop stores with a streaming flag, prefetches, calls a function other than a
 ///   math function or one whose footprints (Callee::footprints) have constant sizes, takes an
 ///   address other than such a call's argument, returns, or assigns a local declared outside
