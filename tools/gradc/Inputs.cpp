@@ -230,14 +230,16 @@ std::string checkValueMemory(const Function &fn, const DimTable &dims, const std
   return "";
 }
 
-std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims, const InputSpec &spec,
-                                      const std::string &program, std::string &error) {
-  std::map<std::string, Given> given;
-  auto fail = [&](const std::string &message) -> std::optional<BoundInputs> {
+namespace {
+
+// The values given by --at-file, --at and --d-out, by name; false with `error` set when one
+// cannot be read.
+bool readGiven(const Function &fn, const InputSpec &spec, bool scalarResult, const std::string &program,
+               std::map<std::string, Given> &given, std::string &error) {
+  auto fail = [&](const std::string &message) {
     error = program + ": error: " + message + "\n";
-    return std::nullopt;
+    return false;
   };
-  bool scalarResult = fn.graph->type(fn.result).isScalar();
   if (!spec.atFile.empty()) {
     std::string readError;
     std::optional<std::string> text = readBoundedFile(spec.atFile, kMaxJsonBytes, "JSON file", readError);
@@ -248,7 +250,7 @@ std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims, 
     auto values = parseJsonValues(file->text, diags);
     if (!values) {
       error = diags.rendered();
-      return std::nullopt;
+      return false;
     }
     for (auto &[k, v] : *values)
       given[k] = Given{std::move(v.data), std::move(v.shape), std::move(v.inexactInteger)};
@@ -277,6 +279,82 @@ std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims, 
       return fail("--d-out: " + why);
     given["d_out"] = std::move(g);
   }
+  return true;
+}
+
+// The value of parameter `name` of `type` for dims `dimValues`: the given one, checked, or
+// (`defaultOnes`, for d_out) ones or a normal random draw. False with `why` when it cannot be.
+bool takeValue(const std::map<std::string, Given> &given, const std::string &name, const Type &type,
+               bool defaultOnes, const InputSpec &spec, const DimTable &dims, const std::vector<int64_t> &dimValues,
+               std::vector<Tensor> &params, std::string &why) {
+  Tensor t;
+  t.shape = concreteShape(type.shape, dimValues);
+  int64_t count = checkedElementCount(t.shape); // valid: checkValueMemory passed
+  auto it = given.find(name);
+  if (it == given.end()) {
+    if (!defaultOnes) {
+      why = "no value for parameter '" + name + "' (give --at " + name + "=...)";
+      return false;
+    }
+    t.data.assign(static_cast<size_t>(count), 1.0);
+    if (spec.randomDOutSeed) {
+      std::mt19937_64 rng(*spec.randomDOutSeed);
+      std::normal_distribution<double> normal(0.0, 1.0);
+      for (double &v : t.data)
+        v = normal(rng);
+    }
+    params.push_back(std::move(t));
+    return true;
+  }
+  const Given &g = it->second;
+  if (static_cast<int64_t>(g.data.size()) != count) {
+    why = "'" + name + "' has shape " + dims.str(type.shape) + " (" + std::to_string(count) + " value" +
+          (count == 1 ? "" : "s") + "), but " + std::to_string(g.data.size()) +
+          (g.data.size() == 1 ? " was" : " were") + " given";
+    return false;
+  }
+  if (g.shape && *g.shape != t.shape) { // equal counts, but a derived size differs
+    auto text = [](const std::vector<int64_t> &v) {
+      std::string r;
+      for (int64_t x : v)
+        r += (r.empty() ? "" : ", ") + std::to_string(x);
+      return "[" + r + "]";
+    };
+    why = "'" + name + "' has shape " + dims.str(type.shape) + ", which is " + text(t.shape) +
+          " for these dims, but its value has shape " + text(*g.shape);
+    return false;
+  }
+  if (isInteger(type.dtype)) {
+    if (g.inexactInteger) {
+      why = "'" + name + "' is " + std::string(dtypeName(type.dtype)) + ": its value " + g.inexactInteger->second +
+            " (element " + std::to_string(g.inexactInteger->first) +
+            ") is beyond 2^53, past every index and label that can be in range";
+      return false;
+    }
+    for (size_t i = 0; i < g.data.size(); ++i)
+      if (std::string whyNot; !integerInRange(g.data[i], type.dtype, whyNot)) {
+        why = "'" + name + "' is " + std::string(dtypeName(type.dtype)) + ": " + whyNot + " (element " +
+              std::to_string(i) + " is " + integerText(g.data[i]) + ")";
+        return false;
+      }
+  }
+  t.data = g.data;
+  params.push_back(std::move(t));
+  return true;
+}
+
+} // namespace
+
+std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims, const InputSpec &spec,
+                                      const std::string &program, std::string &error) {
+  auto fail = [&](const std::string &message) -> std::optional<BoundInputs> {
+    error = program + ": error: " + message + "\n";
+    return std::nullopt;
+  };
+  bool scalarResult = fn.graph->type(fn.result).isScalar();
+  std::map<std::string, Given> given;
+  if (!readGiven(fn, spec, scalarResult, program, given, error))
+    return std::nullopt;
 
   std::vector<std::optional<int64_t>> bound(dims.names.size());
   std::map<int32_t, int64_t> fixed;
@@ -320,67 +398,12 @@ std::optional<BoundInputs> bindInputs(const Function &fn, const DimTable &dims, 
     return fail(e);
   if (std::string e = checkValueMemory(fn, dims, out.dimValues); !e.empty())
     return fail(e);
-
-  auto take = [&](const std::string &name, const Type &type, bool defaultOnes) -> bool {
-    Tensor t;
-    t.shape = concreteShape(type.shape, out.dimValues);
-    int64_t count = checkedElementCount(t.shape); // valid: checkValueMemory passed
-    auto it = given.find(name);
-    if (it == given.end()) {
-      if (!defaultOnes) {
-        fail("no value for parameter '" + name + "' (give --at " + name + "=...)");
-        return false;
-      }
-      t.data.assign(static_cast<size_t>(count), 1.0);
-      if (spec.randomDOutSeed) {
-        std::mt19937_64 rng(*spec.randomDOutSeed);
-        std::normal_distribution<double> normal(0.0, 1.0);
-        for (double &v : t.data)
-          v = normal(rng);
-      }
-    } else {
-      const Given &g = it->second;
-      if (static_cast<int64_t>(g.data.size()) != count) {
-        fail("'" + name + "' has shape " + dims.str(type.shape) + " (" + std::to_string(count) + " value" +
-             (count == 1 ? "" : "s") + "), but " + std::to_string(g.data.size()) +
-             (g.data.size() == 1 ? " was" : " were") + " given");
-        return false;
-      }
-      if (g.shape && *g.shape != t.shape) { // equal counts, but a derived size differs
-        auto text = [](const std::vector<int64_t> &v) {
-          std::string r;
-          for (int64_t x : v)
-            r += (r.empty() ? "" : ", ") + std::to_string(x);
-          return "[" + r + "]";
-        };
-        fail("'" + name + "' has shape " + dims.str(type.shape) + ", which is " + text(t.shape) +
-             " for these dims, but its value has shape " + text(*g.shape));
-        return false;
-      }
-      if (isInteger(type.dtype)) {
-        if (g.inexactInteger) {
-          fail("'" + name + "' is " + std::string(dtypeName(type.dtype)) + ": its value " +
-               g.inexactInteger->second + " (element " + std::to_string(g.inexactInteger->first) +
-               ") is beyond 2^53, past every index and label that can be in range");
-          return false;
-        }
-        for (size_t i = 0; i < g.data.size(); ++i)
-          if (std::string whyNot; !integerInRange(g.data[i], type.dtype, whyNot)) {
-            fail("'" + name + "' is " + std::string(dtypeName(type.dtype)) + ": " + whyNot + " (element " +
-                 std::to_string(i) + " is " + integerText(g.data[i]) + ")");
-            return false;
-          }
-      }
-      t.data = g.data;
-    }
-    out.params.push_back(std::move(t));
-    return true;
-  };
   for (const ParamInfo &p : fn.params)
-    if (!take(p.name, p.type, false))
-      return std::nullopt;
-  if (!scalarResult && !take("d_out", fn.graph->type(fn.result), true))
-    return std::nullopt;
+    if (!takeValue(given, p.name, p.type, false, spec, dims, out.dimValues, out.params, why))
+      return fail(why);
+  if (!scalarResult && !takeValue(given, "d_out", fn.graph->type(fn.result), true, spec, dims, out.dimValues,
+                                  out.params, why))
+    return fail(why);
   return out;
 }
 

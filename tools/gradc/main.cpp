@@ -117,27 +117,8 @@ static void addPoint(CLI::App *cmd, InputSpec &in) {
                 "skip values of names the function does not take (one --at-file for several functions)");
 }
 
-int main(int argc, char **argv) {
-  // Keep freed memory in the process: big graphs grow and free large arrays, and giving
-  // them back to the kernel only to fault them in again costs more than the memory.
-  mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's maximum on 64-bit
-  mallopt(M_TRIM_THRESHOLD, INT_MAX); // and never give the reserved heap back
-  hugePageHeap();
-  hugePageArenas();
-  CLI::App app{"gradc: a compiler for differentiable math. It differentiates .expr programs in "
-               "reverse mode and evaluates values and gradients.",
-               "gradc"};
-  app.set_version_flag("--version", std::string("gradc ") + GRADC_VERSION);
-  app.require_subcommand(1);
-
-  RunOptions run;
-  CLI::App *runCmd = app.add_subcommand("run", "print a function's value and the gradient of "
-                                               "every non-const parameter");
-  addCommon(runCmd, run.common);
-  addPoint(runCmd, run.inputs);
-  runCmd->add_flag("--json", run.json, "print one JSON object");
-
-  GraphOptions graph;
+// gradc graph, emit and check: their options.
+static CLI::App *addGraphCommand(CLI::App &app, GraphOptions &graph) {
   CLI::App *graphCmd = app.add_subcommand(
       "graph", "draw a function's computational graph as written; at a point (--at, --at-file), "
                "each edge carries its value (green) and gradient (red)");
@@ -157,8 +138,10 @@ int main(int argc, char **argv) {
   graphCmd->add_option("--max-nodes", graph.maxNodes,
                        "above this many nodes, statements are grouped (default 300)")
       ->check(CLI::Range(size_t{2}, size_t{1} << 20));
+  return graphCmd;
+}
 
-  EmitOptionsCli emit;
+static CLI::App *addEmitCommand(CLI::App &app, EmitOptionsCli &emit) {
   CLI::App *emitCmd = app.add_subcommand(
       "emit", "write a C header and an object file with the value and gradient functions of "
               "every function in the file (the C ABI of docs/ABI.md)");
@@ -183,8 +166,10 @@ int main(int argc, char **argv) {
                                                            "modules over 3,000 instructions")
       ->check(CLI::IsMember({0, 3}));
   emitCmd->add_flag("--stats", emit.common.stats, "print what was written (to stderr)");
+  return emitCmd;
+}
 
-  CheckOptions check;
+static CLI::App *addCheckCommand(CLI::App &app, CheckOptions &check) {
   CLI::App *checkCmd = app.add_subcommand(
       "check", "compare the gradient with central finite differences at a random point "
                "(exit code 3 when they disagree)");
@@ -215,6 +200,34 @@ int main(int argc, char **argv) {
                        : "the tolerance is a number >= 0, not '" + s + "'";
           },
           "TOLERANCE"));
+  return checkCmd;
+}
+
+int main(int argc, char **argv) {
+  // Keep freed memory in the process: big graphs grow and free large arrays, and giving
+  // them back to the kernel only to fault them in again costs more than the memory.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's maximum on 64-bit
+  mallopt(M_TRIM_THRESHOLD, INT_MAX); // and never give the reserved heap back
+  hugePageHeap();
+  hugePageArenas();
+  CLI::App app{"gradc: a compiler for differentiable math. It differentiates .expr programs in "
+               "reverse mode and evaluates values and gradients.",
+               "gradc"};
+  app.set_version_flag("--version", std::string("gradc ") + GRADC_VERSION);
+  app.require_subcommand(1);
+
+  RunOptions run;
+  CLI::App *runCmd = app.add_subcommand("run", "print a function's value and the gradient of "
+                                               "every non-const parameter");
+  addCommon(runCmd, run.common);
+  addPoint(runCmd, run.inputs);
+  runCmd->add_flag("--json", run.json, "print one JSON object");
+  GraphOptions graph;
+  CLI::App *graphCmd = addGraphCommand(app, graph);
+  EmitOptionsCli emit;
+  CLI::App *emitCmd = addEmitCommand(app, emit);
+  CheckOptions check;
+  addCheckCommand(app, check);
 
   try {
     app.parse(argc, argv);
