@@ -1,7 +1,9 @@
 // FuseLoopsTest.cpp: which adjacent loops loops::fuseLoops merges, and which it keeps apart
-// because merging could change what a statement reads. (That merged code computes what the
-// loops apart did is the differential suite's check: it merges thousands of loops.)
+// because merging could change what a statement reads; which buffers loops::foldRows folds.
+// (That merged and folded code computes what the loops apart did is the differential suite's
+// check: it merges thousands of loops.)
 #include "loops/Builder.h"
+#include "loops/FoldRows.h"
 #include "loops/FuseLoops.h"
 #include "loops/LoopIR.h"
 #include "loops/Printer.h"
@@ -329,4 +331,46 @@ TEST(FuseLoops, ALoopThatReadsWhatTwoLoopsWroteJoinsBoth) {
   x.rows([&](ExprId i, ExprId j) { x.bld.store(x.out, x.at(i, j), x.f->add(x.load(x.a, x.at(i, j)), x.load(x.b, x.at(i, j)))); });
   std::string text = x.finish(x.bld);
   EXPECT_EQ(topLoopCount(text), 1u) << text;
+}
+
+// FoldRows: rows of a workspace slot that one loop alone touches become one row.
+TEST(FoldRows, AWorkspaceRowThatOneLoopWritesAndReadsIsReused) {
+  auto build = [](bool disjoint, bool readAfter, bool otherRow) {
+    RowLoops x;
+    if (!disjoint)
+      x.a = x.f->viewBuffer(x.f->addr(x.out, x.f->i64(0)), kF64, "a_any", -1);
+    x.rows([&](ExprId i, ExprId j) { x.bld.store(x.a, x.at(i, j), x.load(x.in, x.at(i, j))); });
+    x.rows([&](ExprId i, ExprId j) {
+      ExprId from = otherRow ? x.f->add(x.at(i, j), x.f->i64(4)) : x.at(i, j);
+      x.bld.store(x.b, x.at(i, j), x.f->mul(x.load(x.a, from), x.f->floatImm(kF64, 2.0)));
+    });
+    if (readAfter)
+      x.bld.store(x.out, x.f->i64(0), x.load(x.a, x.f->i64(5)));
+    x.bld.emit(x.f->returnStmt());
+    x.f->body = x.bld.finish();
+    fuseLoops(*x.f);
+    foldRows(*x.f);
+    EXPECT_EQ(verify(*x.f), "");
+    std::ostringstream os;
+    print(os, *x.f);
+    return os.str();
+  };
+  // Merged into one loop, a and b are its own: both fold to row 0 (index j).
+  std::string folded = build(true, false, false);
+  EXPECT_EQ(topLoopCount(folded), 1u) << folded;
+  EXPECT_NE(folded.find("      a[i1] = in[((i0 * 4) + i1)]\n"), std::string::npos) << folded;
+  EXPECT_NE(folded.find("      b[i1] = (a[i1] * 2)\n"), std::string::npos) << folded;
+  // Read after the loop, a keeps its rows (b still folds).
+  std::string kept = build(true, true, false);
+  EXPECT_NE(kept.find("a[%0] = in[%0]"), std::string::npos) << kept;
+  EXPECT_NE(kept.find("out[0] = a[5]"), std::string::npos) << kept;
+  // Not a workspace slot of a disjoint group (it may be memory the caller reads): kept.
+  std::string any = build(false, false, false);
+  EXPECT_NE(any.find("a_any[%0] = in[%0]"), std::string::npos) << any;
+  // Reading the next row: the loops stay apart, a is touched by both and keeps its rows; b,
+  // the second loop's own, folds.
+  std::string apart = build(true, false, true);
+  EXPECT_EQ(topLoopCount(apart), 2u) << apart;
+  EXPECT_NE(apart.find("      a[%0] = in[%0]\n"), std::string::npos) << apart;
+  EXPECT_NE(apart.find("      b[i3] = (a[(((i2 * 4) + i3) + 4)] * 2)\n"), std::string::npos) << apart;
 }

@@ -3,6 +3,7 @@
 #include "loops/LowerModule.h"
 
 #include "loops/DerivedDims.h"
+#include "loops/FoldRows.h"
 #include "loops/FuseLoops.h"
 #include "loops/FunctionLowering.h"
 #include "loops/TiledKernel.h"
@@ -110,6 +111,7 @@ void SourceLowering::lowerPiece(size_t k, const std::function<void(std::unique_p
   ModuleVerifier verifier;
   auto give = [&](std::unique_ptr<Func> f) {
     fuseLoops(*f);
+    foldRows(*f);
     if (std::string error = verifier.add(*f); !error.empty())
       internalError("the loop IR gradc generated is invalid: " + error);
     sink(std::move(f));
