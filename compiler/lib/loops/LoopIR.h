@@ -205,9 +205,9 @@ enum StmtFlags : uint8_t {
   kShort = 8,      // For: fewer than kShortLoopTrips iterations, known now: vectorized without
                    // interleaving (set by Func::forLoop)
   kWithinIteration = 16, // For: vectorized within an iteration, never across iterations: each
-                         // iteration touches a few contiguous elements and the next starts far
-                         // away, so across iterations every load is a gather (a transposed
-                         // operand's copy; a loop around a short row, set by Func::forLoop)
+                         // iteration touches a row of contiguous elements and the next starts
+                         // far away, so across iterations every load is a gather (a loop around
+                         // a short row, set by Func::forLoop)
 };
 
 /// A loop of fewer iterations is vectorized one vector at a time: four vectors at a time left

@@ -112,7 +112,7 @@ void KernelBuilder::packBlockOfA(ExprId t0, ExprId t1, ExprId p0, ExprId p1) {
             v = f_.select(f_.compare(Op::Lt, i, m_), v, f_.constant(ty_, 0.0));
           b_.store(packA_, f_.add(dst, c(r)), v);
         }
-      }, form_.aTransposed ? uint8_t(kWithinIteration | kRolled) : uint8_t{0}); // A^T: a tile's row is contiguous
+      });
     });
   };
   copy(t0, wholeEnd, false);
