@@ -420,6 +420,8 @@ bool visitExprs(const Func &f, ExprId root, std::unordered_set<ExprId> &seen, F 
 }
 
 /// Whether x calls a function other than a math function (memory the loop IR cannot see).
+/// Add, Sub, Mul, Div, Rem, Min or Max: two operands of the result's type (Func::binary).
+inline bool isBinaryArithmetic(Op op) { return op >= Op::Add && op <= Op::Max; }
 inline bool callsOut(const Expr &x) { return x.op == Op::Call && !(x.flags & kMathCall); }
 
 /// The locals' names made unique (a suffix `_N` where two share one): how printers name them.

@@ -334,19 +334,10 @@ ExprId Func::withOperands(ExprId e, const ExprOps &ops) {
   for (size_t k = 0; k < ops.size(); ++k)
     if (type(ops[k]) != type(x.ops[k]))
       bad("a substitution of an operand by one of another type");
-  switch (x.op) { // (folded as built: a row's index in iteration 0 is r, not 0 * C + r)
-  case Op::Add:
-  case Op::Sub:
-  case Op::Mul:
-  case Op::Div:
-  case Op::Rem:
-  case Op::Min:
-  case Op::Max:
+  if (isBinaryArithmetic(x.op)) // (folded as built: a row's index in iteration 0 is r, not 0 * C + r)
     return binary(x.op, ops[0], ops[1], x.flags);
-  default:
-    x.ops = ops;
-    return make(std::move(x));
-  }
+  x.ops = ops;
+  return make(std::move(x));
 }
 
 } // namespace gradc::loops
