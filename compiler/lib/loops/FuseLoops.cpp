@@ -42,7 +42,7 @@ public:
 
 private:
   StmtId block(StmtId s) {
-    const std::vector<StmtId> &list = f_.stmt(s).list;
+    const std::vector<StmtId> list = f_.stmt(s).list; // (a copy: merging adds statements)
     // First each fill with the loop after it that uses what it filled (a sum's zeros with the
     // sum), then each loop with the loops after it that read what it touched.
     std::vector<StmtId> out = mergeRuns(mergeRuns(list, Join::FillWithUser), Join::Reader);
@@ -64,7 +64,8 @@ private:
   // 3-vector loops, merged so, ran 7% slower. Moving a loop that shares nothing with the run
   // before it, so that the loop after it could join, merged BA's scatter of d_X into its
   // observation loop, 7% slower again, and gained GMM nothing.)
-  std::vector<StmtId> mergeRuns(const std::vector<StmtId> &in, Join join) {
+  // (`in` is a copy: merging adds statements, which may move the function's lists.)
+  std::vector<StmtId> mergeRuns(std::vector<StmtId> in, Join join) {
     std::vector<StmtId> out;
     StmtId run = kNone;
     Summary runSummary;
