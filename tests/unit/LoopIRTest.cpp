@@ -34,6 +34,17 @@ std::string text(const Func &f) {
   return os.str();
 }
 
+// f printed as an LLVM module, as text.
+std::string llvmText(const Func &f) {
+  llvm::LLVMContext ctx;
+  llvm::Module m(f.symbol, ctx);
+  printLlvm(f, m);
+  std::string ir;
+  llvm::raw_string_ostream os(ir);
+  m.print(os, nullptr);
+  return ir;
+}
+
 } // namespace
 
 TEST(LoopIR, EqualExpressionsAreOneNode) {
@@ -183,12 +194,7 @@ TEST(LoopIR, StackBuffersKeepTheirAlignmentInEveryPrinter) {
   f->body = f->block({f->store(pack, f->i64(0), f->arg(0)), f->returnStmt(f->load(pack, f->i64(0), kF64))});
   ASSERT_EQ(verify(*f), "");
   EXPECT_NE(text(*f).find("buffer pack: f64[8] on the stack, aligned to 64"), std::string::npos) << text(*f);
-  llvm::LLVMContext ctx;
-  llvm::Module m("aligned", ctx);
-  printLlvm(*f, m);
-  std::string ir;
-  llvm::raw_string_ostream os(ir);
-  m.print(os, nullptr);
+  std::string ir = llvmText(*f);
   EXPECT_NE(ir.find("alloca [8 x double], align 64"), std::string::npos) << ir;
   cgen::CModulePrinter c;
   c.add(*f);
@@ -223,12 +229,7 @@ TEST(LoopIR, ALoopAroundAShortRowIsVectorizedWithinAnIteration) {
   f->body = bld.finish();
   ASSERT_EQ(verify(*f), "");
   EXPECT_NE(text(*f).find(" .. n within {"), std::string::npos) << text(*f);
-  llvm::LLVMContext ctx;
-  llvm::Module m("within", ctx);
-  printLlvm(*f, m);
-  std::string ir;
-  llvm::raw_string_ostream os(ir);
-  m.print(os, nullptr);
+  std::string ir = llvmText(*f);
   EXPECT_NE(ir.find("!{!\"llvm.loop.vectorize.enable\", i1 false}"), std::string::npos) << ir;
 }
 
@@ -251,12 +252,7 @@ TEST(LoopIR, ShortLoopsAreVectorizedWithoutInterleaving) {
   f->body = bld.finish();
   ASSERT_EQ(verify(*f), "");
   EXPECT_NE(text(*f).find("for i3 in 0 .. 63 rolled short {"), std::string::npos) << text(*f);
-  llvm::LLVMContext ctx;
-  llvm::Module m("short", ctx);
-  printLlvm(*f, m);
-  std::string ir;
-  llvm::raw_string_ostream os(ir);
-  m.print(os, nullptr);
+  std::string ir = llvmText(*f);
   EXPECT_NE(ir.find("!{!\"llvm.loop.interleave.count\", i32 1}"), std::string::npos) << ir;
   EXPECT_NE(ir.find("!{!\"llvm.loop.unroll.runtime.disable\"}"), std::string::npos) << ir;
   // The same loop over n (or 256 iterations) is interleaved as LLVM chooses.
@@ -269,11 +265,7 @@ TEST(LoopIR, ShortLoopsAreVectorizedWithoutInterleaving) {
   gb.emit(g->returnStmt(g->localRef(gacc)));
   g->body = gb.finish();
   ASSERT_EQ(verify(*g), "");
-  llvm::Module gm("long", ctx);
-  printLlvm(*g, gm);
-  std::string gir;
-  llvm::raw_string_ostream gos(gir);
-  gm.print(gos, nullptr);
+  std::string gir = llvmText(*g);
   EXPECT_EQ(gir.find("llvm.loop.interleave.count"), std::string::npos) << gir;
   EXPECT_NE(gir.find("!{!\"llvm.loop.unroll.runtime.disable\"}"), std::string::npos) << gir;
 }

@@ -5,10 +5,7 @@
 #include "loops/LoopSummary.h"
 #include "loops/Substitution.h"
 
-#include <algorithm>
-#include <map>
 #include <optional>
-#include <unordered_map>
 #include <unordered_set>
 
 namespace gradc::loops {
@@ -69,8 +66,11 @@ private:
     std::vector<StmtId> out;
     StmtId run = kNone;
     Summary runSummary;
+    std::optional<Summary> ahead; // the look-ahead's summary of the next loop, kept for it
     for (size_t k = 0; k < in.size(); ++k) {
       StmtId c = in[k];
+      std::optional<Summary> summarized = std::move(ahead);
+      ahead.reset();
       if (f_.stmt(c).op != SOp::For) {
         if (run != kNone)
           out.push_back(run);
@@ -78,7 +78,7 @@ private:
         out.push_back(c);
         continue;
       }
-      Summary next = summarize(c);
+      Summary next = summarized ? std::move(*summarized) : summarize(c);
       if (run != kNone) {
         bool wanted = join == Join::Reader ? reads(runSummary, next) : fillUsed(runSummary, next);
         if (wanted && canMerge(run, runSummary, c, next)) {
@@ -86,9 +86,8 @@ private:
           continue;
         }
         if (join == Join::Reader && runSummary.sweeps && k + 1 < in.size() && f_.stmt(in[k + 1]).op == SOp::For) {
-          StmtId d = in[k + 1];
-          Summary after = summarize(d);
-          if (reads(runSummary, after) && reads(next, after) && canMerge(run, runSummary, c, next)) {
+          ahead = summarize(in[k + 1]);
+          if (reads(runSummary, *ahead) && reads(next, *ahead) && canMerge(run, runSummary, c, next)) {
             run = merge(run, runSummary, c, next);
             continue;
           }
