@@ -257,6 +257,59 @@ TEST(Jit, FusedElementLoopsAreNotRuntimeUnrolled) {
   EXPECT_NE(ir.find("!{!\"llvm.loop.unroll.runtime.disable\"}"), std::string::npos) << ir;
 }
 
+// ODE's steps: every shift by one splits its loop into an edge part of at most one index,
+// a branch-free middle and another edge. An edge part of one index is a branch, not a loop;
+// a shift by two keeps its loop. The branches are not long straight-line code (which gets no
+// IR passes): the module stays at O3 and vectorized, and the values agree with the interpreter at n = 1, 2 and 7.
+std::string shiftedStepsSource(int shift, int steps) {
+  std::string k = std::to_string(shift);
+  auto rhs = [&](const std::string &y) { return "concat(x[0:" + k + "], x[" + k + ":n] * (" + y + ")[0:n-" + k + "])"; };
+  std::string src = "dim n\ndef f(x: [n]) {\n  y0 = x\n";
+  for (int s = 1; s <= steps; ++s) {
+    std::string y = "y" + std::to_string(s - 1);
+    src += "  y" + std::to_string(s) + " = " + y + " + 0.1 * " + rhs(y + " + 0.05 * " + rhs(y)) + "\n";
+  }
+  return src + "  return sum(y" + std::to_string(steps) + " * y" + std::to_string(steps) + ")\n}\n";
+}
+
+TEST(Jit, AnEdgePartOfOneIndexIsABranchAndTheModuleStaysOptimized) {
+  auto one = compileOk(shiftedStepsSource(1, 24));
+  ASSERT_TRUE(one);
+  std::string loops, ir, error;
+  ASSERT_TRUE(compileFunction(one->program.funcs[0], {}, error, nullptr, &loops)) << error;
+  EXPECT_NE(loops.find("  if (0 < lo) {"), std::string::npos) << loops;
+  EXPECT_NE(loops.find("  if (hi < n) {"), std::string::npos) << loops;
+  EXPECT_EQ(loops.find(" in 0 .. lo "), std::string::npos) << loops;
+  auto cf = compileFunction(one->program.funcs[0], {}, error, &ir);
+  ASSERT_TRUE(cf) << error;
+  EXPECT_NE(ir.find("x double>"), std::string::npos); // vectorized: O3, not the level of giant code
+  // The default level is the level asked for: 3 here, and 0 for long straight-line code
+  // that is not chunked.
+  auto chain = compileOk(chainSource("def chain(x, y)", "x", "1e-3", "y", 600, "a600"));
+  ASSERT_TRUE(chain);
+  for (auto [fn, level] : {std::pair{&one->program.funcs[0], 3}, std::pair{&chain->program.funcs[0], 0}}) {
+    BuildOptions unchunked, asked;
+    unchunked.lowering.chunkThreshold = asked.lowering.chunkThreshold = 1 << 20;
+    asked.codegen.optLevel = level;
+    std::string byDefault, byLevel;
+    ASSERT_TRUE(compileFunction(*fn, unchunked, error, &byDefault)) << error;
+    ASSERT_TRUE(compileFunction(*fn, asked, error, &byLevel)) << error;
+    EXPECT_TRUE(byDefault == byLevel) << "level " << level;
+  }
+  auto two = compileOk(shiftedStepsSource(2, 1));
+  ASSERT_TRUE(two);
+  ASSERT_TRUE(compileFunction(two->program.funcs[0], {}, error, nullptr, &loops)) << error;
+  EXPECT_NE(loops.find(" in 0 .. lo rolled {"), std::string::npos) << loops;
+  for (int64_t n : {1, 2, 7}) {
+    std::vector<double> x;
+    for (int64_t i = 0; i < n; ++i)
+      x.push_back(0.3 + 0.1 * static_cast<double>(i));
+    expectEnginesAgree(shiftedStepsSource(1, 3), {vec(x)}, {n});
+    if (n >= 2) // (x[2:n] needs n >= 2)
+      expectEnginesAgree(shiftedStepsSource(2, 3), {vec(x)}, {n});
+  }
+}
+
 TEST(Jit, ChunkedValueRunsTheGradientsForwardChunks) {
   // Long straight-line code: f runs the first chunks of f_grad (which compute the value
   // into the tape and write no output) instead of compiling the forward pass again.

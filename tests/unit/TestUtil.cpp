@@ -95,7 +95,9 @@ Tensor valueOf(const Function &fn, const std::vector<Tensor> &params,
                const std::vector<int64_t> &dimValues) {
   std::vector<int64_t> dims = dimValues;
   dims.resize(fn.graph->dims().names.size(), 0);
-  return evaluate(*fn.graph, {fn.result}, params, dims).outputs[0];
+  EvalResult r = evaluate(*fn.graph, {fn.result}, params, dims);
+  GRADC_ASSERT(r.ok(), "the interpreter could not evaluate the test's point: " + r.error);
+  return r.outputs[0];
 }
 
 double centralDifference(const Function &fn, std::vector<Tensor> params, size_t p, size_t i,

@@ -117,9 +117,10 @@ void FunctionLowering::emitMaterialize(NodeId n) {
     if (r.loop == n)
       riders.push_back(&r);
   std::vector<int32_t> sums = beginRiders(riders);
-  // One part of the outer loop; `middle`: every fused gather is inside there.
-  auto part = [&](ExprId from, ExprId to, bool middle) {
-    b_->loop(from, to, [&](ExprId i) {
+  // One part of the outer loop; `middle`: every fused gather is inside there; `single`: the
+  // part holds at most one index.
+  auto part = [&](ExprId from, ExprId to, bool middle, bool single = false) {
+    auto iteration = [&](ExprId i) {
       for (NodeId gnode : gathers)
         if (middle)
           knownInside_.push_back({gnode, i});
@@ -133,7 +134,11 @@ void FunctionLowering::emitMaterialize(NodeId n) {
       addRiders(riders, sums, i);
       knownInside_.clear();
       part_ = {};
-    }, kRolled);
+    };
+    if (single)
+      b_->atMostOnce(from, to, iteration);
+    else
+      b_->loop(from, to, iteration, kRolled);
   };
   if (cuts.size() >= 2) {
     // Every gather's slice bounds known now: a part between each two, in which each gather
@@ -143,18 +148,24 @@ void FunctionLowering::emitMaterialize(NodeId n) {
   } else {
     // Split the outer loop where every fused gather's slice is inside: there they read their
     // operand unconditionally, so the long middle part is branch-free and vectorizes.
-    ExprId extent = dimValue(node.type.shape[0]);
+    // The edge parts are as long as the furthest shift: at most one index for slices that
+    // start at 1 or stop at n - 1 (every shift of ODE's), whatever n is.
+    const Dim &extentDim = node.type.shape[0];
+    ExprId extent = dimValue(extentDim);
     ExprId lo = f_->i64(0), hi = extent;
+    bool singleLo = true, singleHi = true;
     for (NodeId gnode : gathers) {
       IndexAxis ax = decodeIndexSpec(g_.node(gnode).ints)[0];
       lo = f_->max(dimValue(ax.start), lo);
       hi = f_->min(dimValue(ax.stop), hi);
+      singleLo = singleLo && ax.start.sym == -1 && ax.start.off <= 1;
+      singleHi = singleHi && ax.stop.sym == extentDim.sym && extentDim.off - ax.stop.off <= 1;
     }
     lo = keep(f_->min(lo, extent), "lo");
     hi = keep(f_->max(hi, lo), "hi");
-    part(f_->i64(0), lo, false);
+    part(f_->i64(0), lo, false, singleLo);
     part(lo, hi, true);
-    part(hi, extent, false);
+    part(hi, extent, false, singleHi);
   }
   endRiders(riders, sums);
 }

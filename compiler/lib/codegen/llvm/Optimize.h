@@ -13,7 +13,8 @@ namespace gradc {
 /// The instruction count of a module: what the optimization level is chosen by.
 size_t instructionCount(const llvm::Module &m);
 
-/// Whether a module has more than `limit` instructions outside loops (straight-line code).
+/// Whether a module has more than `limit` instructions outside loops that always run
+/// (straight-line code; a branch's blocks are not counted).
 bool straightLineInstructionsExceed(const llvm::Module &m, size_t limit);
 
 /// `requested` if >= 0; otherwise 3 (O3, loop and SLP vectorization) for modules with up to
@@ -24,7 +25,8 @@ bool straightLineInstructionsExceed(const llvm::Module &m, size_t limit);
 int chooseOptLevel(const llvm::Module &m, int requested);
 
 /// Sets what LLVM's code generation does for every module gradc compiles, once per process,
-/// before the first: loop strength reduction is off (BENCHMARKS.md, "Compile time"). LLVM
+/// before the first: loop strength reduction and x86's domain reassignment (integer logic
+/// moved into AVX-512 mask registers) are off (BENCHMARKS.md, "Compile time"). LLVM
 /// reads it from a process-wide option, so a host that compiles with LLVM itself sees it too.
 void configureCodeGeneration();
 
