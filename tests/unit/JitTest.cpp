@@ -847,6 +847,26 @@ TEST(Jit, RandomScalarProgramsMatchTheInterpreter) {
   }
 }
 
+TEST(Jit, AValueReadAtAFewElementsIsComputedAtEachRead) {
+  // det's minors: M is read at six of its twelve elements by scalar indices, so each read
+  // computes its element (an element of A) and M is never stored. Read whole as well (by
+  // sum), M is stored once; so is exp(A) read at five elements (through two slices) of four.
+  const std::string minor = "def f(A: [4, 4]) {\n  M = concat(A[:, 0:1], A[:, 2:4], axis=1)\n"
+                            "  return M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0] + M[2, 2] * M[3, 0]";
+  const std::string costly = "def f(A: [2, 2]) {\n  E = exp(A)\n  F = E[0:1, :]\n  G = E[:, 0:1]\n"
+                             "  return F[0, 0] * F[0, 1] - G[0, 0] * G[1, 0] + E[1, 1]\n}\n";
+  for (auto [src, want] : {std::pair{minor + "\n}\n", 0u}, std::pair{minor + " + sum(M)\n}\n", 1u},
+                           std::pair{costly, 1u}}) {
+    SCOPED_TRACE(src);
+    auto cs = compileOk(src);
+    ASSERT_TRUE(cs);
+    Function &fn = cs->program.funcs[0];
+    Schedule s = scheduleFunction(*fn.graph, {fn.result}, {DType::F64});
+    EXPECT_EQ(std::count(s.storage.begin(), s.storage.end(), Storage::Workspace), want);
+    expectEnginesAgree(src, {randomTensor({src == costly ? 2 : 4, src == costly ? 2 : 4}, 3)}, {});
+  }
+}
+
 TEST(Jit, WorkspaceBuffersAreReusedWhenLifetimesDoNotOverlap) {
   // a and b are each stored once (two consumers each, exp is costly to recompute); a is
   // dead before b is computed, so they share one buffer.

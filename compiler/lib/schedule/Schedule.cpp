@@ -85,21 +85,41 @@ void reuseWorkspace(const Graph &g, const std::vector<NodeId> &roots, Schedule &
 }
 
 // Which nodes the roots need, how many distinct nodes consume each, and what they need.
+// `reads`: how many of a node's elements are read, counting a recomputation each time, when
+// every read is of single elements (a scalar index such as det's M[0, 1], or an element of a
+// fused view or elementwise node read that way); kEveryElement otherwise.
+constexpr int64_t kEveryElement = -1;
 struct Demand {
   std::vector<bool> needed;
   std::vector<int32_t> consumers;
   std::vector<uint8_t> need;
+  std::vector<int64_t> reads;
 };
+
+// The elements of an operand that `node` reads: one for a scalar index, and as many as are
+// read of `node` when it reads one element of its operand for each of its own.
+int64_t operandReads(const Node &node, int64_t readsOfNode) {
+  const OpInfo &info = opInfo(node.op);
+  if (node.type.isScalar())
+    return node.op == Op::Index ? 1 : kEveryElement;
+  bool oneForOne = info.loop == LoopKind::Elementwise || info.loop == LoopKind::View ||
+                   info.loop == LoopKind::Gather || info.loop == LoopKind::Scatter;
+  return oneForOne && !info.replicates ? readsOfNode : kEveryElement;
+}
 
 Demand demandOf(const Graph &g, const std::vector<NodeId> &roots) {
   size_t n = g.size();
-  Demand demand{std::vector<bool>(n, false), std::vector<int32_t>(n, 0), std::vector<uint8_t>(n, kNone)};
+  Demand demand{std::vector<bool>(n, false), std::vector<int32_t>(n, 0), std::vector<uint8_t>(n, kNone),
+                std::vector<int64_t>(n, 0)};
   std::vector<bool> &needed = demand.needed;
+  std::vector<int64_t> &reads = demand.reads;
   std::vector<int32_t> &consumers = demand.consumers;
   std::vector<uint8_t> &need = demand.need;
   for (NodeId r : roots)
-    if (r != kNoNode)
+    if (r != kNoNode) {
       needed[static_cast<size_t>(r)] = true;
+      reads[static_cast<size_t>(r)] = kEveryElement;
+    }
   for (size_t i = n; i-- > 0;) {
     if (!needed[i])
       continue;
@@ -113,6 +133,12 @@ Demand demandOf(const Graph &g, const std::vector<NodeId> &roots) {
       if (std::find(ops.begin(), ops.begin() + static_cast<long>(k), ops[k]) ==
           ops.begin() + static_cast<long>(k))
         ++consumers[o];
+      int64_t r = operandReads(node, reads[i]);
+      // (a count past 2^40 is as good as every element, and cannot overflow: shared
+      // operands double it at each level)
+      reads[o] = r == kEveryElement || reads[o] == kEveryElement || reads[o] + r > (int64_t{1} << 40)
+                     ? kEveryElement
+                     : reads[o] + r;
       if (info.loop == LoopKind::Reshape)
         need[o] |= kBuffer;
       if (info.replicates)
@@ -181,7 +207,7 @@ class StorageDecisions {
 public:
   StorageDecisions(const Graph &g, const Demand &demand, std::vector<int32_t> firstRoot, Schedule &s)
       : g_(g), demand_(demand), firstRoot_(std::move(firstRoot)), s_(s), cheap_(g.size(), false),
-        depth_(g.size(), 0), cost_(g.size(), 0) {}
+        depth_(g.size(), 0), cost_(g.size(), 0), arithmetic_(g.size(), 0) {}
 
   void decide(size_t i);
 
@@ -196,6 +222,8 @@ private:
   std::vector<bool> cheap_; // readable at any index without arithmetic on values
   std::vector<int> depth_;  // fused elementwise ops up to this node
   std::vector<int> cost_;   // ops to recompute one element of an inline node
+  std::vector<int> arithmetic_; // of those, the elementwise ops: what one read of an element at
+                                // a known index recomputes (the views' index tests fold away)
 };
 
 void StorageDecisions::materialize(size_t i) {
@@ -281,11 +309,22 @@ void StorageDecisions::decideFused(size_t i, const Node &node, const OpInfo &inf
   }
   bool isCheap = view && operandsCheap;
   int c = view ? 0 : info.cost;
-  for (NodeId o : node.operands)
+  int arithmetic = info.loop == LoopKind::Elementwise ? info.cost : 0;
+  for (NodeId o : node.operands) {
     c += cost_[static_cast<size_t>(o)];
+    arithmetic += arithmetic_[static_cast<size_t>(o)];
+  }
   // A value used by several consumers is stored once, unless recomputing it in each
   // is cheaper than a trip through memory (a few arithmetic ops per element).
   bool recompute = consumers[i] * c <= kRecomputeBudget && !(need[i] & kCheap);
+  // Read only at single elements, by scalar indices (det's minors): each read recomputes
+  // the elementwise ops of one element; storing computes every element and stores it.
+  int64_t elements = 1;
+  for (const Dim &dim : node.type.shape)
+    elements = dim.isLiteral() && elements <= (int64_t{1} << 40) ? elements * dim.off : kEveryElement;
+  int64_t reads = demand_.reads[i];
+  recompute = recompute || (reads != kEveryElement && elements != kEveryElement &&
+                            reads * arithmetic <= elements * (c + 1));
   bool reused = (consumers[i] > 1 && (!recompute || (need[i] & kOnce))) || (need[i] & kCheap);
   if (isRoot || (need[i] & (kBuffer | kRows)) || (reused && !isCheap) || d > kMaxFusionDepth) {
     materialize(i);
@@ -295,6 +334,7 @@ void StorageDecisions::decideFused(size_t i, const Node &node, const OpInfo &inf
     cheap_[i] = isCheap;
     depth_[i] = d;
     cost_[i] = c;
+    arithmetic_[i] = arithmetic;
   }
 }
 
