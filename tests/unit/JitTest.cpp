@@ -310,6 +310,32 @@ TEST(Jit, AnEdgePartOfOneIndexIsABranchAndTheModuleStaysOptimized) {
   }
 }
 
+TEST(Jit, AFunctionOfManyLoopsIsCompiledInTwoHalves) {
+  // On two threads, f_grad's loops are cut in two modules (loops/SplitTail.h), compiled at
+  // the same time; on one, or for a dump, it stays whole. The halves compute what the whole
+  // does: the interpreter's values and gradients.
+  std::string src = shiftedStepsSource(1, 16);
+  auto cs = compileOk(src);
+  ASSERT_TRUE(cs);
+  for (unsigned threads : {1u, 2u}) {
+    BuildOptions opts;
+    opts.threads = threads;
+    std::string error;
+    auto cf = compileFunction(cs->program.funcs[0], opts, error);
+    ASSERT_TRUE(cf) << error;
+    EXPECT_EQ(cf->stats.llvmModules, threads) << threads;
+    for (int64_t n : {1, 2, 7})
+      expectEnginesAgree(src, {vec(std::vector<double>(static_cast<size_t>(n), 0.4))}, {n}, opts);
+  }
+  BuildOptions two;
+  two.threads = 2;
+  std::string ir, error;
+  auto dumped = compileFunction(cs->program.funcs[0], two, error, &ir);
+  ASSERT_TRUE(dumped) << error;
+  EXPECT_EQ(dumped->stats.llvmModules, 1u);
+  EXPECT_EQ(ir.find(".tail"), std::string::npos);
+}
+
 TEST(Jit, ChunkedValueRunsTheGradientsForwardChunks) {
   // Long straight-line code: f runs the first chunks of f_grad (which compute the value
   // into the tape and write no output) instead of compiling the forward pass again.

@@ -78,6 +78,18 @@ bool Func::same(const Expr &a, const Expr &b) const {
 Func::Func(std::string symbol, Ty ret, std::vector<Param> params, Linkage linkage)
     : symbol(std::move(symbol)), ret(ret), params(std::move(params)), linkage(linkage) {}
 
+std::unique_ptr<Func> Func::withSameTables(std::string symbol, std::vector<Param> params) const {
+  auto f = std::make_unique<Func>(std::move(symbol), ret, std::move(params), linkage);
+  f->exprs_ = exprs_;
+  f->stmts_ = stmts_;
+  f->buffers_ = buffers_;
+  f->locals_ = locals_;
+  f->callees_ = callees_;
+  f->vars_ = vars_;
+  f->table_ = table_;
+  return f;
+}
+
 void Func::bad(const std::string &what) const {
   internalError("loop IR of '" + symbol + "': " + what);
 }

@@ -314,6 +314,10 @@ public:
   /// Room for about `exprs` expressions and `stmts` statements (a hint: a long chunk's
   /// tables then grow once).
   void reserve(size_t exprs, size_t stmts);
+  /// A function with this one's expressions, statements, buffers, locals, callees and
+  /// variables, under the same ids, and no body: one made of some of these statements
+  /// (SplitTail.h). `params` begins with this function's parameters.
+  std::unique_ptr<Func> withSameTables(std::string symbol, std::vector<Param> params) const;
 
   // --- declarations ---
   int32_t argBuffer(int32_t arg, Ty elem, std::string name);

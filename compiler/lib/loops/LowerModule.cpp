@@ -6,6 +6,7 @@
 #include "loops/FoldRows.h"
 #include "loops/FuseLoops.h"
 #include "loops/FunctionLowering.h"
+#include "loops/SplitTail.h"
 #include "loops/TiledKernel.h"
 #include "loops/Verifier.h"
 
@@ -28,10 +29,18 @@ struct FunctionPlans {
   size_t chunks() const { return valueChunks() + grad.chunkCount(); }
 };
 
-SourceLowering::SourceLowering(const LoweringInput &in, const LoweringOptions &opts, bool split)
+SourceLowering::SourceLowering(const LoweringInput &in, const LoweringOptions &opts, bool split, bool halves)
     : in_(in), opts_(opts), abi_(describeAbi(*in.fn, in.graph->dims(), in.boundDims, opts.prefix)),
       plans_(std::make_unique<FunctionPlans>(in, abi_, opts)) {
   size_t chunks = plans_->chunks();
+  if (split && halves && chunks == 0) {
+    // Whether f_grad may have enough loops to cut (splitTail, in both pieces, decides).
+    const Schedule &s = plans_->grad.s;
+    size_t stored = 0;
+    for (NodeId n : s.steps)
+      stored += s.storage[static_cast<size_t>(n)] != Storage::Scalar;
+    tailPiece_ = stored >= kSplitLoops;
+  }
   if (!split || chunks == 0)
     return;
   // Pieces small enough that two threads taking them in turn finish close together, large
@@ -109,41 +118,71 @@ void SourceLowering::lowerPiece(size_t k, const std::function<void(std::unique_p
   const FunctionPlans &plans = *plans_;
   bool split = chunkPieces_ > 0;
   ModuleVerifier verifier;
-  auto give = [&](std::unique_ptr<Func> f) {
-    fuseLoops(*f);
-    foldRows(*f);
+  auto check = [&](std::unique_ptr<Func> f) {
     if (std::string error = verifier.add(*f); !error.empty())
       internalError("the loop IR gradc generated is invalid: " + error);
     sink(std::move(f));
+  };
+  auto prepare = [](Func &f) {
+    fuseLoops(f);
+    foldRows(f);
+  };
+  auto give = [&](std::unique_ptr<Func> f) {
+    prepare(*f);
+    check(std::move(f));
   };
   FunctionLowering value(plans.value), grad(plans.grad);
   auto chunks = [&](size_t first, size_t end, bool external) {
     for (size_t c = first; c < end; ++c)
       give(c < plans.valueChunks() ? value.chunk(c, external) : grad.chunk(c - plans.valueChunks(), external));
   };
+  // f_grad, cut in two when it has a tail piece: both pieces make it alike and cut it at the
+  // same place; piece 0 keeps the head, the tail piece the rest.
+  std::unique_ptr<Func> tail;
+  auto gradEntry = [&] {
+    std::unique_ptr<Func> g = grad.entry(split);
+    prepare(*g);
+    if (tailPiece_)
+      tail = splitTail(*g, g->symbol + ".tail");
+    return g;
+  };
+  std::set<std::pair<DType, Form>> kernels;
   if (k == 0) {
     std::vector<std::unique_ptr<Func>> entries;
     if (plans.valueEntry)
       entries.push_back(plans.sharedChunks ? value.entryRunning(plans.grad, plans.sharedChunks, split)
                                            : value.entry(split));
-    entries.push_back(grad.entry(split));
     entries.push_back(workspaceSize());
+    for (auto &e : entries)
+      prepare(*e);
+    entries.insert(entries.end() - 1, gradEntry());
     std::vector<std::unique_ptr<Func>> packed;
     if (opts_.packedEntries)
       for (const auto &e : entries)
         packed.push_back(packedEntry(*e, e->symbol + "__packed"));
     for (auto &e : entries)
-      give(std::move(e));
+      check(std::move(e));
     for (auto &p : packed)
       give(std::move(p));
     if (!split)
       chunks(0, plans.chunks(), false);
-  } else {
+    kernels = value.kernelsCalled();
+    kernels.insert(grad.kernelsCalled().begin(), grad.kernelsCalled().end());
+  } else if (k <= chunkPieces_) {
     size_t first = (k - 1) * chunksPerPiece_;
     chunks(first, std::min(plans.chunks(), first + chunksPerPiece_), true);
+    kernels = value.kernelsCalled();
+    kernels.insert(grad.kernelsCalled().begin(), grad.kernelsCalled().end());
+  } else {
+    gradEntry(); // (the head: piece 0's)
+    if (tail)
+      for (auto [dt, form] : grad.kernelsCalled())
+        for (const Callee &c : tail->callees())
+          if (c.symbol == tiledKernelCallee(dt, form).symbol)
+            kernels.insert({dt, form});
+    if (tail)
+      check(std::move(tail));
   }
-  std::set<std::pair<DType, Form>> kernels = value.kernelsCalled();
-  kernels.insert(grad.kernelsCalled().begin(), grad.kernelsCalled().end());
   for (auto [dt, form] : kernels)
     give(tiledKernel(dt, form));
 }

@@ -16,12 +16,16 @@ struct FunctionPlans;
 class SourceLowering {
 public:
   /// `split`: long code goes in several pieces (one module each); otherwise one piece.
-  SourceLowering(const LoweringInput &in, const LoweringOptions &opts, bool split);
+  /// `halves` (with `split`, for two threads or more): f_grad of many loops, too.
+  SourceLowering(const LoweringInput &in, const LoweringOptions &opts, bool split, bool halves = false);
   ~SourceLowering();
   const AbiSet &abi() const { return abi_; }
   /// Piece 0 has the exported functions (and every chunk when not split); piece k > 0 a run
-  /// of chunks, which piece 0 calls by name.
-  size_t pieces() const { return 1 + chunkPieces_; }
+  /// of chunks, which piece 0 calls by name. Code of many loops and no chunks, split, has a
+  /// piece 1 instead: the second half of f_grad (SplitTail.h).
+  size_t pieces() const { return 1 + chunkPieces_ + (tailPiece_ ? 1 : 0); }
+  /// Whether pieces k > 0 are chunks of long straight-line code.
+  bool chunked() const { return chunkPieces_ > 0; }
   /// Hands piece `k`'s functions to `sink` one at a time, each verified, as they are made:
   /// only one chunk of long code exists at a time. Thread-safe: any number of pieces at once.
   void lowerPiece(size_t k, const std::function<void(std::unique_ptr<Func>)> &sink) const;
@@ -36,7 +40,10 @@ private:
   const LoweringOptions &opts_;
   AbiSet abi_;
   std::unique_ptr<FunctionPlans> plans_;
+  std::unique_ptr<Func> gradEntry(bool split) const;
+
   size_t chunksPerPiece_ = 0, chunkPieces_ = 0;
+  bool tailPiece_ = false;
 };
 
 } // namespace gradc::loops

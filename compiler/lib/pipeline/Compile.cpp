@@ -150,10 +150,10 @@ std::unique_ptr<CompiledFunction> compileFunction(Function &fn, const BuildOptio
   }
   // Long code is lowered and compiled in pieces, on several threads. A dump of the IR asks
   // for one module, which reads in order.
-  PieceLowering pieces(in, lowering, !llvmIr);
+  unsigned threads = opts.threads ? opts.threads : std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  PieceLowering pieces(in, lowering, !llvmIr, threads > 1);
   out->abi = pieces.abi();
   st.scheduleMs = msSince(t);
-  unsigned threads = opts.threads ? opts.threads : std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   bool cached = opts.cache && opts.cache->enabled() && !opts.source.empty() && !llvmIr;
   std::string key = cached ? cacheKeyOf(fn, opts) : "";
   if (cached) {

@@ -272,9 +272,9 @@ std::unique_ptr<JitModule> JitModule::create(const PieceLowering &lowering, cons
   std::optional<llvm::orc::JITTargetMachineBuilder> jtmb = targetMachineBuilder(opts, error);
   if (!jtmb)
     return nullptr;
-  // Split code is long straight-line code: level 0 unless asked (chooseOptLevel would say
-  // the same of the whole). One piece is judged by its size.
-  int level = opts.optLevel >= 0 ? opts.optLevel : lowering.pieces() > 1 ? 0 : -1;
+  // Chunked code is long straight-line code: level 0 unless asked (chooseOptLevel would say
+  // the same of the whole). Otherwise each piece is judged by its size.
+  int level = opts.optLevel >= 0 ? opts.optLevel : lowering.chunked() ? 0 : -1;
   std::vector<std::unique_ptr<llvm::MemoryBuffer>> objects(lowering.pieces());
   Stats stats;
   if (!compilePieces(lowering, *jtmb, level, threads, objects, stats, error, optimizedIr))

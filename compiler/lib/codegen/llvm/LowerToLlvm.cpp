@@ -40,14 +40,15 @@ AbiSet lowerFunction(const LoweringInput &in, llvm::Module &m, const LoweringOpt
   return source.abi();
 }
 
-PieceLowering::PieceLowering(const LoweringInput &in, const LoweringOptions &opts, bool split)
-    : in_(in), source_(std::make_unique<loops::SourceLowering>(in, opts, split)) {}
+PieceLowering::PieceLowering(const LoweringInput &in, const LoweringOptions &opts, bool split, bool halves)
+    : in_(in), source_(std::make_unique<loops::SourceLowering>(in, opts, split, halves)) {}
 
 PieceLowering::~PieceLowering() = default;
 
 const AbiSet &PieceLowering::abi() const { return source_->abi(); }
 
 size_t PieceLowering::pieces() const { return source_->pieces(); }
+bool PieceLowering::chunked() const { return source_->chunked(); }
 
 std::unique_ptr<llvm::Module> PieceLowering::Lowerer::lower(size_t k) {
   auto m = std::make_unique<llvm::Module>(

@@ -24,14 +24,17 @@ class SourceLowering;
 
 /// The same functions lowered in pieces, for compiling on several threads. Piece 0 has the
 /// exported functions; when f or f_grad is long straight-line code (chunked), each further
-/// piece has a run of its chunks, which piece 0 calls by name across modules. Otherwise, or
-/// when not `split`, piece 0 is everything. (The loop IR of loops/LowerModule.h, printed.)
+/// piece has a run of its chunks, which piece 0 calls by name across modules; when f_grad
+/// has many loops and `halves` is asked, piece 1 has its second half (loops/SplitTail.h). Otherwise, or when not
+/// `split`, piece 0 is everything. (The loop IR of loops/LowerModule.h, printed.)
 class PieceLowering {
 public:
-  PieceLowering(const LoweringInput &in, const LoweringOptions &opts, bool split);
+  PieceLowering(const LoweringInput &in, const LoweringOptions &opts, bool split, bool halves = false);
   ~PieceLowering();
   const AbiSet &abi() const;
   size_t pieces() const;
+  /// Whether pieces k > 0 are chunks of long straight-line code (not half of a function).
+  bool chunked() const;
 
   /// Lowers pieces into new modules of one LLVM context. One per thread: any number may
   /// lower distinct pieces of one PieceLowering at the same time.
