@@ -70,6 +70,13 @@ TEST(LoopIR, IntegerArithmeticAndComparisonsFoldSignedAndUnsigned) {
   ExprId n = f->arg(1);
   EXPECT_EQ(f->expr(f->logic(Op::And, f->boolImm(true), f->compare(Op::Lt, n, f->i64(4)))).op, Op::Lt);
   EXPECT_EQ(f->expr(f->logic(Op::Or, f->boolImm(true), f->compare(Op::Lt, n, f->i64(4)))).i, 1);
+  // min and max absorb: a loop part's bounds fold to a dim, and an empty part to nothing.
+  ExprId m = f->sub(n, f->i64(1));
+  EXPECT_EQ(f->min(n, n), n);
+  EXPECT_EQ(f->max(n, f->min(f->i64(1), n)), n);
+  EXPECT_EQ(f->max(f->min(n, m), n), n);
+  EXPECT_EQ(f->min(f->max(m, n), m), m);
+  EXPECT_EQ(f->expr(f->max(m, f->min(f->i64(1), n))).op, Op::Max); // n - 1 may be below 1
 }
 
 TEST(LoopIR, FactoriesRefuseIllTypedNodes) {

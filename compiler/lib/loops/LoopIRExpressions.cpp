@@ -140,6 +140,19 @@ ExprId Func::binary(Op op, ExprId a, ExprId b, uint8_t flags) {
       return b;
     if (op == Op::Mul && ((cx && x == 0) || (cy && y == 0)))
       return folded(0);
+    // min(x, x), max(x, x) -> x; max(x, min(x, y)), min(x, max(x, y)) -> x, in any order:
+    // the bounds of a loop's parts, so that an empty part is known empty.
+    if (op == Op::Min || op == Op::Max) {
+      Op inner = op == Op::Min ? Op::Max : Op::Min;
+      auto absorbs = [&](ExprId outer, ExprId other) {
+        const Expr &o = expr(other);
+        return outer == other || (o.op == inner && (o.ops[0] == outer || o.ops[1] == outer));
+      };
+      if (absorbs(a, b))
+        return a;
+      if (absorbs(b, a))
+        return b;
+    }
   }
   return make({op, t, flags, kNone, 0, {a, b}});
 }

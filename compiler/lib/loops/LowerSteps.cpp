@@ -149,23 +149,36 @@ void FunctionLowering::emitMaterialize(NodeId n) {
     // Split the outer loop where every fused gather's slice is inside: there they read their
     // operand unconditionally, so the long middle part is branch-free and vectorizes.
     // The edge parts are as long as the furthest shift: at most one index for slices that
-    // start at 1 or stop at n - 1 (every shift of ODE's), whatever n is.
+    // start at 1 or stop at n - 1 (every shift of ODE's), whatever n is; none for slices that
+    // all start at 0 or all reach the end (sizes are never negative: the entry checks them).
     const Dim &extentDim = node.type.shape[0];
     ExprId extent = dimValue(extentDim);
     ExprId lo = f_->i64(0), hi = extent;
-    bool singleLo = true, singleHi = true;
+    bool singleLo = true, singleHi = true, noLo = true, noHi = true, sameEnd = true;
+    int64_t lastStop = extentDim.off; // with sameEnd: the earliest stop is extent - this
     for (NodeId gnode : gathers) {
       IndexAxis ax = decodeIndexSpec(g_.node(gnode).ints)[0];
       lo = f_->max(dimValue(ax.start), lo);
       hi = f_->min(dimValue(ax.stop), hi);
-      singleLo = singleLo && ax.start.sym == -1 && ax.start.off <= 1;
-      singleHi = singleHi && ax.stop.sym == extentDim.sym && extentDim.off - ax.stop.off <= 1;
+      bool literal = ax.start.sym == -1;
+      sameEnd = sameEnd && ax.stop.sym == extentDim.sym;
+      lastStop = std::min(lastStop, ax.stop.off);
+      singleLo = singleLo && literal && ax.start.off <= 1;
+      singleHi = singleHi && sameEnd && extentDim.off - ax.stop.off <= 1;
+      noLo = noLo && literal && ax.start.off <= 0;
+      noHi = noHi && sameEnd && ax.stop.off >= extentDim.off;
     }
-    lo = keep(f_->min(lo, extent), "lo");
-    hi = keep(f_->max(hi, lo), "hi");
-    part(f_->i64(0), lo, false, singleLo);
+    // A stop of the extent's dim is a checked size: n - 1 >= 0 (so the middle part's end is
+    // n - 1 itself, and its loop may merge with the others over n - 1).
+    if (sameEnd)
+      hi = dimValue(Dim{extentDim.sym, lastStop});
+    lo = noLo ? f_->i64(0) : keep(f_->min(lo, extent), "lo");
+    hi = noHi ? extent : noLo ? hi : keep(f_->max(hi, lo), "hi");
+    if (!noLo)
+      part(f_->i64(0), lo, false, singleLo);
     part(lo, hi, true);
-    part(hi, extent, false, singleHi);
+    if (!noHi)
+      part(hi, extent, false, singleHi);
   }
   endRiders(riders, sums);
 }
