@@ -93,6 +93,13 @@ private:
   void emitMaterialize(NodeId n);
   void blockedNest(const std::vector<ExprId> &extents, const std::function<void(const std::vector<ExprId> &)> &body);
   std::vector<int64_t> constantCuts(NodeId n);
+  // A part of a loop cut around slices: [from, to); `middle`: every fused gather reads
+  // inside its slice there; `single`: at most one index (a branch, not a loop).
+  struct SlicePart {
+    ExprId from, to;
+    bool middle, single;
+  };
+  std::vector<SlicePart> partsAroundSlices(NodeId n, const std::vector<NodeId> &gathers);
   bool provably(bool inside, ExprId e, ExprId start, ExprId stop) const;
   std::vector<int32_t> beginRiders(const std::vector<const SumRider *> &riders);
   void addRiders(const std::vector<const SumRider *> &riders, const std::vector<int32_t> &sums, ExprId i);

@@ -146,41 +146,48 @@ void FunctionLowering::emitMaterialize(NodeId n) {
     for (size_t k = 0; k + 1 < cuts.size(); ++k)
       part(f_->i64(cuts[k]), f_->i64(cuts[k + 1]), false);
   } else {
-    // Split the outer loop where every fused gather's slice is inside: there they read their
-    // operand unconditionally, so the long middle part is branch-free and vectorizes.
-    // The edge parts are as long as the furthest shift: at most one index for slices that
-    // start at 1 or stop at n - 1 (every shift of ODE's), whatever n is; none for slices that
-    // all start at 0 or all reach the end (sizes are never negative: the entry checks them).
-    const Dim &extentDim = node.type.shape[0];
-    ExprId extent = dimValue(extentDim);
-    ExprId lo = f_->i64(0), hi = extent;
-    bool singleLo = true, singleHi = true, noLo = true, noHi = true, sameEnd = true;
-    int64_t lastStop = extentDim.off; // with sameEnd: the earliest stop is extent - this
-    for (NodeId gnode : gathers) {
-      IndexAxis ax = decodeIndexSpec(g_.node(gnode).ints)[0];
-      lo = f_->max(dimValue(ax.start), lo);
-      hi = f_->min(dimValue(ax.stop), hi);
-      bool literal = ax.start.sym == -1;
-      sameEnd = sameEnd && ax.stop.sym == extentDim.sym;
-      lastStop = std::min(lastStop, ax.stop.off);
-      singleLo = singleLo && literal && ax.start.off <= 1;
-      singleHi = singleHi && sameEnd && extentDim.off - ax.stop.off <= 1;
-      noLo = noLo && literal && ax.start.off <= 0;
-      noHi = noHi && sameEnd && ax.stop.off >= extentDim.off;
-    }
-    // A stop of the extent's dim is a checked size: n - 1 >= 0 (so the middle part's end is
-    // n - 1 itself, and its loop may merge with the others over n - 1).
-    if (sameEnd)
-      hi = dimValue(Dim{extentDim.sym, lastStop});
-    lo = noLo ? f_->i64(0) : keep(f_->min(lo, extent), "lo");
-    hi = noHi ? extent : noLo ? hi : keep(f_->max(hi, lo), "hi");
-    if (!noLo)
-      part(f_->i64(0), lo, false, singleLo);
-    part(lo, hi, true);
-    if (!noHi)
-      part(hi, extent, false, singleHi);
+    for (const SlicePart &p : partsAroundSlices(n, gathers))
+      part(p.from, p.to, p.middle, p.single);
   }
   endRiders(riders, sums);
+}
+
+// The outer loop of n cut where every fused gather's slice is inside: there they read their
+// operand unconditionally, so the long middle part is branch-free and vectorizes. The edge
+// parts are as long as the furthest shift: at most one index for slices that start at 1 or
+// stop at n - 1 (every shift of ODE's), whatever n is; none for slices that all start at 0 or
+// all reach the end (sizes are never negative: the entry checks them).
+std::vector<FunctionLowering::SlicePart> FunctionLowering::partsAroundSlices(NodeId n, const std::vector<NodeId> &gathers) {
+  const Dim &extentDim = g_.node(n).type.shape[0];
+  ExprId extent = dimValue(extentDim);
+  ExprId lo = f_->i64(0), hi = extent;
+  bool singleLo = true, singleHi = true, noLo = true, noHi = true, sameEnd = true;
+  int64_t lastStop = extentDim.off; // with sameEnd: the earliest stop is extent - this
+  for (NodeId gnode : gathers) {
+    IndexAxis ax = decodeIndexSpec(g_.node(gnode).ints)[0];
+    lo = f_->max(dimValue(ax.start), lo);
+    hi = f_->min(dimValue(ax.stop), hi);
+    bool literal = ax.start.sym == -1;
+    sameEnd = sameEnd && ax.stop.sym == extentDim.sym;
+    lastStop = std::min(lastStop, ax.stop.off);
+    singleLo = singleLo && literal && ax.start.off <= 1;
+    singleHi = singleHi && sameEnd && extentDim.off - ax.stop.off <= 1;
+    noLo = noLo && literal && ax.start.off <= 0;
+    noHi = noHi && sameEnd && ax.stop.off >= extentDim.off;
+  }
+  // A stop of the extent's dim is a checked size: n - 1 >= 0 (so the middle part's end is
+  // n - 1 itself, and its loop may merge with the others over n - 1).
+  if (sameEnd)
+    hi = dimValue(Dim{extentDim.sym, lastStop});
+  lo = noLo ? f_->i64(0) : keep(f_->min(lo, extent), "lo");
+  hi = noHi ? extent : noLo ? hi : keep(f_->max(hi, lo), "hi");
+  std::vector<SlicePart> parts;
+  if (!noLo)
+    parts.push_back({f_->i64(0), lo, false, singleLo});
+  parts.push_back({lo, hi, true, false});
+  if (!noHi)
+    parts.push_back({hi, extent, false, singleHi});
+  return parts;
 }
 
 // The places where the outer loop of n is cut so that every gather n's element reads along
