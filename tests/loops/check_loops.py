@@ -22,7 +22,7 @@ CASES = {
     "mlp2": ["run", "{ex}/mlp2.expr", "--fn", "mlp2", "--no-blas"],  # the tiled products
     "mlp2_bound": ["run", "{ex}/mlp2.expr", "--fn", "mlp2", "--no-blas", "--dim", "N=4", "--dim", "D=3",
                    "--dim", "H=5", "--dim", "C=3"],
-    "shifts": ["emit", "{here}/shifts.expr", "--dim", "n=8"],  # a split loop with nested shifted gathers
+    "shifts": ["emit", "{here}/shifts.expr", "--dim", "n=40"],  # a split loop with nested shifted gathers (parts of 32 elements or fewer lowered element by element)
     "emit_neuron": ["emit", "{ex}/lecture4.expr", "--fn", "neuron", "--check", "--prefix", "p_"],
 }
 

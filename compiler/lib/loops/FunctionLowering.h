@@ -183,6 +183,9 @@ private:
   LoopPart part_;
   /// A split loop has at most this many parts (its body is lowered in each).
   static constexpr size_t kMaxLoopParts = 8;
+  /// A part of a split loop of at most this many elements, all known now, is lowered
+  /// element by element instead of as loops.
+  static constexpr int64_t kUnrolledElements = 32;
   bool knownInside(NodeId gather, ExprId index) const {
     return std::find(knownInside_.begin(), knownInside_.end(), std::make_pair(gather, index)) != knownInside_.end();
   }
