@@ -93,3 +93,12 @@ TEST(SplitTail, AFunctionOfFewLoopsIsLeftWhole) {
   EXPECT_FALSE(splitTail(*f, "f.tail", 24));
   EXPECT_EQ(text(*f), before);
 }
+
+TEST(SplitTail, AFunctionWithAStackBufferIsLeftWhole) {
+  // The tail would have a stack buffer of its own: what the head wrote there would be lost.
+  std::unique_ptr<Func> f = chainOfLoops(30);
+  f->stackBuffer(kF64, 4, "scratch");
+  std::string before = text(*f);
+  EXPECT_FALSE(splitTail(*f, "f.tail", 24));
+  EXPECT_EQ(text(*f), before);
+}

@@ -152,7 +152,7 @@ void FunctionLowering::emitMaterialize(NodeId n) {
   // part holds at most one index.
   auto part = [&](ExprId from, ExprId to, bool middle, bool single = false) {
     int64_t trips = f_->constantTrips(from, to);
-    bool unrolled = !single && trips >= 0 && trips * innerElements <= kUnrolledElements;
+    bool unrolled = !single && trips >= 0 && trips <= kUnrolledElements && trips * innerElements <= kUnrolledElements;
     auto iteration = [&](ExprId i) {
       for (NodeId gnode : gathers)
         if (middle)

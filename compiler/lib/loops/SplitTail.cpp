@@ -1,6 +1,7 @@
 // SplitTail.cpp: the cut of SplitTail.h.
 #include "loops/SplitTail.h"
 
+#include <algorithm>
 #include <set>
 
 namespace gradc::loops {
@@ -53,7 +54,10 @@ void addStatement(const Func &f, StmtId root, Footprint &out, std::unordered_set
 } // namespace
 
 std::unique_ptr<Func> splitTail(Func &f, const std::string &symbol, size_t minLoops) {
-  if (f.body == kNone || f.stmt(f.body).op != SOp::Block)
+  // (A stack buffer would be a new one in the tail: what the head wrote there, lost.)
+  bool stack = std::any_of(f.buffers().begin(), f.buffers().end(),
+                           [](const Buffer &b) { return b.kind == BufferKind::Stack; });
+  if (f.body == kNone || f.stmt(f.body).op != SOp::Block || stack)
     return nullptr;
   const std::vector<StmtId> top = f.stmt(f.body).list;
   std::vector<size_t> loops(top.size());

@@ -20,7 +20,7 @@ constexpr size_t kSplitLoops = 24;
 /// first part and then returns `symbol`'s result; the returned function runs the rest. It
 /// takes f's parameters, then the value of each local of f's top level that the rest reads
 /// (a workspace slot's address, a scalar of the forward pass), in the order of their ids.
-/// Null, and f unchanged, when f has fewer than `minLoops` loops.
+/// Null, and f unchanged, when f has fewer than `minLoops` loops or a stack buffer.
 std::unique_ptr<Func> splitTail(Func &f, const std::string &symbol, size_t minLoops = kSplitLoops);
 
 } // namespace gradc::loops

@@ -310,21 +310,27 @@ void StorageDecisions::decideFused(size_t i, const Node &node, const OpInfo &inf
   bool isCheap = view && operandsCheap;
   int c = view ? 0 : info.cost;
   int arithmetic = info.loop == LoopKind::Elementwise ? info.cost : 0;
-  for (NodeId o : node.operands) {
-    c += cost_[static_cast<size_t>(o)];
-    arithmetic += arithmetic_[static_cast<size_t>(o)];
+  for (NodeId o : node.operands) { // (capped: an operand used twice doubles them at each level)
+    c = std::min(c + cost_[static_cast<size_t>(o)], kCostCap);
+    arithmetic = std::min(arithmetic + arithmetic_[static_cast<size_t>(o)], kCostCap);
   }
   // A value used by several consumers is stored once, unless recomputing it in each
   // is cheaper than a trip through memory (a few arithmetic ops per element).
   bool recompute = consumers[i] * c <= kRecomputeBudget && !(need[i] & kCheap);
   // Read only at single elements, by scalar indices (det's minors): each read recomputes
   // the elementwise ops of one element; storing computes every element and stores it.
+  // (The reads are few, too: each is code of its own.)
   int64_t elements = 1;
-  for (const Dim &dim : node.type.shape)
-    elements = dim.isLiteral() && elements <= (int64_t{1} << 40) ? elements * dim.off : kEveryElement;
+  for (const Dim &dim : node.type.shape) {
+    if (!dim.isLiteral() || elements > (int64_t{1} << 40)) {
+      elements = kEveryElement;
+      break;
+    }
+    elements *= dim.off;
+  }
   int64_t reads = demand_.reads[i];
   recompute = recompute || (reads != kEveryElement && elements != kEveryElement &&
-                            reads * arithmetic <= elements * (c + 1));
+                            reads * arithmetic <= elements * (c + 1) && reads * (arithmetic + 1) <= kPointReadBudget);
   bool reused = (consumers[i] > 1 && (!recompute || (need[i] & kOnce))) || (need[i] & kCheap);
   if (isRoot || (need[i] & (kBuffer | kRows)) || (reused && !isCheap) || d > kMaxFusionDepth) {
     materialize(i);

@@ -89,6 +89,12 @@ constexpr int kMaxFusionDepth = 48;
 /// Recompute a fused value in each consumer when consumers x its cost (in arithmetic ops,
 /// see OpInfo::cost) is at most this; otherwise store it.
 constexpr int kRecomputeBudget = 12;
+/// A value read only at single elements is recomputed at each read when that is no more
+/// work than storing it, and the reads' elementwise ops total at most this many (code size).
+constexpr int64_t kPointReadBudget = 4096;
+/// The cost of one element, as fusion adds it up, is at most this (sums of shared operands
+/// double at each level).
+constexpr int kCostCap = 1 << 20;
 
 /// Schedules the nodes `roots` need. A tensor root is written to output i (i = its index
 /// in `roots`); scalar roots are SSA values the caller returns or stores.
