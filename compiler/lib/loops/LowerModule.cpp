@@ -148,14 +148,16 @@ void SourceLowering::lowerPiece(size_t k, const std::function<void(std::unique_p
   };
   std::set<std::pair<DType, Form>> kernels;
   if (k == 0) {
+    auto prepared = [&](std::unique_ptr<Func> f) {
+      prepare(*f);
+      return f;
+    };
     std::vector<std::unique_ptr<Func>> entries;
     if (plans.valueEntry)
-      entries.push_back(plans.sharedChunks ? value.entryRunning(plans.grad, plans.sharedChunks, split)
-                                           : value.entry(split));
-    entries.push_back(workspaceSize());
-    for (auto &e : entries)
-      prepare(*e);
-    entries.insert(entries.end() - 1, gradEntry());
+      entries.push_back(prepared(plans.sharedChunks ? value.entryRunning(plans.grad, plans.sharedChunks, split)
+                                                    : value.entry(split)));
+    entries.push_back(gradEntry());
+    entries.push_back(prepared(workspaceSize()));
     std::vector<std::unique_ptr<Func>> packed;
     if (opts_.packedEntries)
       for (const auto &e : entries)
@@ -166,22 +168,21 @@ void SourceLowering::lowerPiece(size_t k, const std::function<void(std::unique_p
       give(std::move(p));
     if (!split)
       chunks(0, plans.chunks(), false);
-    kernels = value.kernelsCalled();
-    kernels.insert(grad.kernelsCalled().begin(), grad.kernelsCalled().end());
   } else if (k <= chunkPieces_) {
     size_t first = (k - 1) * chunksPerPiece_;
     chunks(first, std::min(plans.chunks(), first + chunksPerPiece_), true);
-    kernels = value.kernelsCalled();
-    kernels.insert(grad.kernelsCalled().begin(), grad.kernelsCalled().end());
   } else {
     gradEntry(); // (the head: piece 0's)
-    if (tail)
-      for (auto [dt, form] : grad.kernelsCalled())
-        for (const Callee &c : tail->callees())
-          if (c.symbol == tiledKernelCallee(dt, form).symbol)
-            kernels.insert({dt, form});
-    if (tail)
-      check(std::move(tail));
+  }
+  if (k == 0 || k <= chunkPieces_) {
+    kernels = value.kernelsCalled();
+    kernels.insert(grad.kernelsCalled().begin(), grad.kernelsCalled().end());
+  } else if (tail) { // the kernels the tail calls
+    for (auto [dt, form] : grad.kernelsCalled())
+      for (const Callee &c : tail->callees())
+        if (c.symbol == tiledKernelCallee(dt, form).symbol)
+          kernels.insert({dt, form});
+    check(std::move(tail));
   }
   for (auto [dt, form] : kernels)
     give(tiledKernel(dt, form));

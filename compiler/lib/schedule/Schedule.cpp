@@ -257,6 +257,7 @@ void StorageDecisions::decideFused(size_t i, const Node &node, const OpInfo &inf
   // Read only at single elements, by scalar indices (det's minors): each read recomputes
   // the elementwise ops of one element; storing computes every element and stores it.
   // (The reads are few, too: each is code of its own.)
+  // (Counted here: elementCountDim would add a derived dim to the table for [n, 3].)
   int64_t elements = 1;
   for (const Dim &dim : node.type.shape) {
     if (!dim.isLiteral() || elements > (int64_t{1} << 40)) {
