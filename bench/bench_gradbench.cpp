@@ -403,6 +403,42 @@ void BM_ode_grad_c(benchmark::State &state) { odeRun(state, ode_c_ode_grad, ode_
 BENCHMARK(BM_ode_grad_jit);
 BENCHMARK(BM_ode_grad_c);
 
+// ODE with n given at run time, as `gradc run` and an object emitted without --dim compile
+// it: its loops' trip counts are unknown when compiled, so they are compiled as loops of any
+// length (CompactLoops.h), at the eval's n = 64 and at a long n. At n = 64 it must agree with
+// the code compiled for n = 64.
+using OdeGradN = double(int64_t, const double *, double *, void *);
+
+const gradc::Module &odeJitAnyN() {
+  static gradc::Module m = compileExample("ode.expr", {});
+  return m;
+}
+
+void BM_ode_grad_jit_any_n(benchmark::State &state) {
+  int64_t n = state.range(0);
+  auto *f = odeJitAnyN().function<OdeGradN>("ode_grad");
+  std::vector<unsigned char> ws(odeJitAnyN().function<size_t(int64_t)>("ode_workspace_size")(n) + 64);
+  Rng rng(64);
+  std::vector<double> x, dx(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    x.push_back(rng.uniform(0.5, 1.5));
+  if (n == kOdeN) {
+    std::vector<double> want(static_cast<size_t>(n));
+    std::vector<unsigned char> wsBound(odeJit().function<size_t()>("ode_workspace_size")() + 64);
+    double v = odeJit().function<OdeGrad>("ode_grad")(x.data(), want.data(), wsBound.data());
+    double got = f(n, x.data(), dx.data(), ws.data());
+    if (!agree("ode value: n at run time / n = 64", &got, &v, 1) ||
+        !agree("ode d_x: n at run time / n = 64", dx.data(), want.data(), dx.size()))
+      return state.SkipWithError("ode with n at run time disagrees with ode compiled for n = 64");
+  }
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(f(n, x.data(), dx.data(), ws.data()));
+    benchmark::ClobberMemory();
+  }
+}
+
+BENCHMARK(BM_ode_grad_jit_any_n)->Arg(kOdeN)->Arg(4096);
+
 // ------------------------------------------------------------------------ the ratios
 
 // The console output, and each benchmark's median (or single) real time kept for the ratios.

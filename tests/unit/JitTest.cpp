@@ -338,6 +338,38 @@ TEST(Jit, AFunctionOfManyLoopsIsCompiledInTwoHalves) {
   EXPECT_EQ(ir.find(".tail"), std::string::npos);
 }
 
+TEST(Jit, AFunctionOfManyLoopsIsCompiledCompactly) {
+  // loops/CompactLoops.h: f_grad of 40 shifted steps has more than kCompactLoops loops, so its
+  // long loops are vectorized one vector at a time with a masked tail, and its module has no
+  // SLP vectorizer (the module flag says so); f's fewer loops, and a short program, are not.
+  std::string src = shiftedStepsSource(1, 40);
+  auto cs = compileOk(src);
+  ASSERT_TRUE(cs);
+  std::string loops, ir, error;
+  ASSERT_TRUE(compileFunction(cs->program.funcs[0], {}, error, nullptr, &loops)) << error;
+  size_t grad = loops.find("func f_grad(");
+  ASSERT_NE(grad, std::string::npos) << loops;
+  EXPECT_EQ(loops.substr(0, grad).find(" compact {"), std::string::npos) << loops;
+  EXPECT_NE(loops.find(" in lo .. n rolled compact {", grad), std::string::npos) << loops;
+  ASSERT_TRUE(compileFunction(cs->program.funcs[0], {}, error, &ir)) << error;
+  EXPECT_NE(ir.find("!\"gradc.compact\""), std::string::npos);
+  auto few = compileOk(shiftedStepsSource(1, 4));
+  ASSERT_TRUE(few);
+  ir.clear();
+  loops.clear();
+  ASSERT_TRUE(compileFunction(few->program.funcs[0], {}, error, &ir, &loops)) << error;
+  EXPECT_EQ(loops.find(" compact"), std::string::npos) << loops;
+  EXPECT_EQ(ir.find("gradc.compact"), std::string::npos);
+  // Lengths around the vector widths (the tail is masked, or scalar where the CPU has no
+  // masked loads): the interpreter's values and gradients.
+  for (int64_t n : {1, 2, 7, 17, 37}) {
+    std::vector<double> x;
+    for (int64_t i = 0; i < n; ++i)
+      x.push_back(0.2 + 0.01 * static_cast<double>(i));
+    expectEnginesAgree(src, {vec(x)}, {n});
+  }
+}
+
 TEST(Jit, ChunkedValueRunsTheGradientsForwardChunks) {
   // Long straight-line code: f runs the first chunks of f_grad (which compute the value
   // into the tape and write no output) instead of compiling the forward pass again.

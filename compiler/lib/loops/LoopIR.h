@@ -208,6 +208,8 @@ enum StmtFlags : uint8_t {
                          // iteration touches a row of contiguous elements and the next starts
                          // far away, so across iterations every load is a gather (a loop around
                          // a short row, set by Func::forLoop)
+  kCompact = 32, // For: vectorized one vector at a time, its tail in masked vectors, never
+                 // unrolled; and no straight-line vectorizing in its module (CompactLoops.h)
 };
 
 /// A loop of fewer iterations is vectorized one vector at a time: four vectors at a time left
@@ -384,6 +386,8 @@ public:
   StmtId prefetch(ExprId address);
   StmtId eval(ExprId call);
   StmtId returnStmt(ExprId value = kNone);
+  /// Adds compile-time hints (kCompact) to loop `s`.
+  void addLoopFlags(StmtId s, uint8_t flags);
 
 private:
   ExprId make(Expr e);

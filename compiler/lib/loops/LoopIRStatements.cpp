@@ -47,6 +47,13 @@ StmtId Func::forLoop(int32_t v, ExprId begin, ExprId end, StmtId body, uint8_t f
   return append(std::move(s));
 }
 
+void Func::addLoopFlags(StmtId s, uint8_t flags) {
+  if (s < 0 || static_cast<size_t>(s) >= stmts_.size() || stmts_[static_cast<size_t>(s)].op != SOp::For ||
+      (flags & ~kCompact))
+    bad("loop hints on a statement that is not a loop, or not hints");
+  stmts_[static_cast<size_t>(s)].flags |= flags;
+}
+
 int64_t Func::constantTrips(ExprId begin, ExprId end) const {
   const Expr &lo = expr(begin), &hi = expr(end);
   int64_t trips;

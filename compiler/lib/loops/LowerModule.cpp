@@ -2,6 +2,7 @@
 // their packed entries, f_workspace_size), and the chunks of long code in pieces.
 #include "loops/LowerModule.h"
 
+#include "loops/CompactLoops.h"
 #include "loops/DerivedDims.h"
 #include "loops/FoldRows.h"
 #include "loops/FuseLoops.h"
@@ -126,6 +127,7 @@ void SourceLowering::lowerPiece(size_t k, const std::function<void(std::unique_p
   auto prepare = [](Func &f) {
     fuseLoops(f);
     foldRows(f);
+    compactLoops(f);
   };
   auto give = [&](std::unique_ptr<Func> f) {
     prepare(*f);

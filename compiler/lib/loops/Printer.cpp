@@ -189,7 +189,7 @@ private:
     switch (st.op) {
     case SOp::For:
       os_ << "for i" << st.ref << " in " << expr(st.a) << " .. " << expr(st.b)
-          << ((st.flags & kRolled) ? " rolled" : "") << ((st.flags & kShort) ? " short" : "")
+          << ((st.flags & kRolled) ? " rolled" : "") << ((st.flags & kShort) ? " short" : "") << ((st.flags & kCompact) ? " compact" : "")
           << ((st.flags & kWithinIteration) ? " within" : "") << " {\n";
       stmt(st.body, depth + 1);
       indent(depth);

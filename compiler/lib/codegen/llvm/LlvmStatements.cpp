@@ -2,9 +2,11 @@
 // are rotated (the form LLVM's loop passes expect); each loop and branch is a scope of pure
 // values.
 #include "codegen/llvm/LlvmFunctionPrinter.h"
+#include "codegen/llvm/Optimize.h"
 
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/Module.h>
 
 #include <string>
 #include <utility>
@@ -114,7 +116,7 @@ void LlvmFunctionPrinter::loop(const Stmt &st) {
     LV next = b_.CreateAdd(i, b_.getInt64(1), "", false, true);
     i->addIncoming(next, b_.GetInsertBlock());
     llvm::BranchInst *latch = b_.CreateCondBr(b_.CreateICmpSLT(next, end), body, exit);
-    if (st.flags & (loops::kRolled | loops::kShort | loops::kWithinIteration))
+    if (st.flags & (loops::kRolled | loops::kShort | loops::kWithinIteration | loops::kCompact))
       latch->setMetadata(llvm::LLVMContext::MD_loop, loopHints(st.flags));
   }
   b_.SetInsertPoint(exit);
@@ -122,11 +124,22 @@ void LlvmFunctionPrinter::loop(const Stmt &st) {
 }
 
 // A loop's own metadata (distinct, naming itself, as LLVM's loop metadata must): kRolled,
-// kShort, kWithinIteration.
+// kShort, kWithinIteration, kCompact (whose module also gets kCompactModuleFlag).
 llvm::MDNode *LlvmFunctionPrinter::loopHints(uint8_t flags) {
   std::vector<llvm::Metadata *> ops{nullptr};
-  if (flags & loops::kRolled)
+  auto hint = [&](const char *name, llvm::Constant *v) {
+    ops.push_back(llvm::MDNode::get(c_, {llvm::MDString::get(c_, name), llvm::ConstantAsMetadata::get(v)}));
+  };
+  if (flags & loops::kCompact) {
+    ops.push_back(llvm::MDNode::get(c_, llvm::MDString::get(c_, "llvm.loop.unroll.disable")));
+    hint("llvm.loop.vectorize.predicate.enable", b_.getTrue());
+    hint("llvm.loop.interleave.count", b_.getInt32(1));
+    llvm::Module &m = *fn_->getParent();
+    if (!m.getModuleFlag(kCompactModuleFlag))
+      m.addModuleFlag(llvm::Module::Max, kCompactModuleFlag, 1);
+  } else if (flags & loops::kRolled) {
     ops.push_back(llvm::MDNode::get(c_, llvm::MDString::get(c_, "llvm.loop.unroll.runtime.disable")));
+  }
   if (flags & loops::kShort)
     ops.push_back(llvm::MDNode::get(c_, {llvm::MDString::get(c_, "llvm.loop.interleave.count"),
                                          llvm::ConstantAsMetadata::get(b_.getInt32(1))}));

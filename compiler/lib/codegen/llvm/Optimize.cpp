@@ -80,7 +80,7 @@ void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level) {
   llvm::ModuleAnalysisManager mam;
   llvm::PipelineTuningOptions pto;
   pto.LoopVectorization = level >= 2;
-  pto.SLPVectorization = level >= 2;
+  pto.SLPVectorization = level >= 2 && !m.getModuleFlag(kCompactModuleFlag);
   llvm::PassBuilder pb(&tm, pto);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);

@@ -30,6 +30,10 @@ int chooseOptLevel(const llvm::Module &m, int requested);
 /// reads it from a process-wide option, so a host that compiles with LLVM itself sees it too.
 void configureCodeGeneration();
 
+/// The module flag of a module with kCompact loops (loops/CompactLoops.h): its pipeline has no
+/// SLP vectorizer.
+inline constexpr const char *kCompactModuleFlag = "gradc.compact";
+
 /// Runs the O1/O2/O3 pipeline for `tm`'s CPU (nothing at level 0).
 void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level);
 
