@@ -7,27 +7,18 @@
 #include "loops/Printer.h"
 #include "loops/Verifier.h"
 
-#include <gtest/gtest.h>
+#include "LoopText.h"
 
-#include <sstream>
+#include <gtest/gtest.h>
 
 using namespace gradc;
 using namespace gradc::loops;
 
 namespace {
 
-std::string text(const Func &f) {
-  std::ostringstream os;
-  print(os, f);
-  return os.str();
-}
+std::string text(const Func &f) { return test::loopText(f); }
 
-size_t count(const std::string &s, const std::string &what) {
-  size_t n = 0;
-  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
-    ++n;
-  return n;
-}
+using test::occurrences;
 
 // void f(int64_t n, double *out): `long` loops over [0, n) adding 1 to out, then one loop
 // over 8 elements (short: LLVM vectorizes it one vector at a time already) around a loop of
@@ -61,11 +52,11 @@ TEST(CompactLoops, AFunctionOfManyLoopsHasItsLongLoopsMarked) {
   EXPECT_TRUE(compactLoops(*f));
   std::string s = text(*f);
   EXPECT_EQ(verify(*f), "") << s;
-  EXPECT_EQ(count(s, "for "), 64u) << s;
-  EXPECT_EQ(count(s, " in 0 .. n rolled compact {"), 62u) << s;
-  EXPECT_EQ(count(s, " compact"), 62u) << s;
-  EXPECT_EQ(count(s, " in 0 .. 8 short within {"), 1u) << s;
-  EXPECT_EQ(count(s, " in 0 .. 8 short {"), 1u) << s;
+  EXPECT_EQ(occurrences(s, "for "), 64u) << s;
+  EXPECT_EQ(occurrences(s, " in 0 .. n rolled compact {"), 62u) << s;
+  EXPECT_EQ(occurrences(s, " compact"), 62u) << s;
+  EXPECT_EQ(occurrences(s, " in 0 .. 8 short within {"), 1u) << s;
+  EXPECT_EQ(occurrences(s, " in 0 .. 8 short {"), 1u) << s;
 }
 
 TEST(CompactLoops, AFunctionOfFewerLoopsIsLeftAsItIs) {
@@ -73,7 +64,7 @@ TEST(CompactLoops, AFunctionOfFewerLoopsIsLeftAsItIs) {
   std::string before = text(*f);
   EXPECT_FALSE(compactLoops(*f));
   EXPECT_EQ(text(*f), before);
-  EXPECT_EQ(count(before, " compact"), 0u) << before;
+  EXPECT_EQ(occurrences(before, " compact"), 0u) << before;
 }
 
 TEST(CompactLoops, OnlyLoopsTakeTheMark) {

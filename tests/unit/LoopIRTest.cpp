@@ -9,6 +9,8 @@
 #include "loops/Printer.h"
 #include "loops/Verifier.h"
 
+#include "LoopText.h"
+
 #include <gtest/gtest.h>
 
 #include <llvm/IR/LLVMContext.h>
@@ -28,11 +30,7 @@ std::unique_ptr<Func> scalarFunc(const std::string &symbol = "f") {
   return std::make_unique<Func>(symbol, kF64, std::vector<Param>{{"x", kF64, false}, {"n", kI64, false}});
 }
 
-std::string text(const Func &f) {
-  std::ostringstream os;
-  print(os, f);
-  return os.str();
-}
+std::string text(const Func &f) { return test::loopText(f); }
 
 // f printed as an LLVM module, as text.
 std::string llvmText(const Func &f) {

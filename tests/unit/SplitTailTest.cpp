@@ -8,20 +8,16 @@
 #include "loops/SplitTail.h"
 #include "loops/Verifier.h"
 
-#include <gtest/gtest.h>
+#include "LoopText.h"
 
-#include <sstream>
+#include <gtest/gtest.h>
 
 using namespace gradc;
 using namespace gradc::loops;
 
 namespace {
 
-std::string text(const Func &f) {
-  std::ostringstream os;
-  print(os, f);
-  return os.str();
-}
+std::string text(const Func &f) { return test::loopText(f); }
 
 // double f(double *out, void *ws): `loops` loops, each filling a workspace slot (at a
 // let-bound address) from the one before; a scalar of the first loop's slot, summed at the
@@ -64,14 +60,8 @@ TEST(SplitTail, AFunctionOfManyLoopsIsCutInTheMiddle) {
   // 15 loops on each side; the head returns what the tail returns, passing the addresses of
   // the slots the tail uses (w14 is read by the first loop of the tail) and `first`, in the
   // order of their ids.
-  auto count = [](const std::string &s, const std::string &what) {
-    size_t n = 0;
-    for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
-      ++n;
-    return n;
-  };
-  EXPECT_EQ(count(head, "  for "), 15u) << head;
-  EXPECT_EQ(count(rest, "  for "), 15u) << rest;
+  EXPECT_EQ(test::occurrences(head, "  for "), 15u) << head;
+  EXPECT_EQ(test::occurrences(rest, "  for "), 15u) << rest;
   EXPECT_NE(head.find("  return f.tail(out, ws, w14_at, w15_at, w16_at, w17_at, w18_at, w19_at, w20_at, "
                       "w21_at, w22_at, w23_at, w24_at, w25_at, w26_at, w27_at, w28_at, w29_at, first)\n"),
             std::string::npos)
