@@ -144,8 +144,10 @@ void SourceLowering::lowerPiece(size_t k, const std::function<void(std::unique_p
   auto gradEntry = [&] {
     std::unique_ptr<Func> g = grad.entry(split);
     prepare(*g);
-    if (tailPiece_)
+    if (tailPiece_) {
       tail = splitTail(*g, g->symbol + ".tail");
+      checkSameCut(tail.get());
+    }
     return g;
   };
   std::set<std::pair<DType, Form>> kernels;
@@ -188,6 +190,22 @@ void SourceLowering::lowerPiece(size_t k, const std::function<void(std::unique_p
   }
   for (auto [dt, form] : kernels)
     give(tiledKernel(dt, form));
+}
+
+void SourceLowering::checkSameCut(const Func *tail) const {
+  std::string cut = "none";
+  if (tail) {
+    cut = tail->symbol + "(";
+    for (const Param &p : tail->params)
+      cut += p.name + ":" + kindName(p.type.kind) + "x" + std::to_string(p.type.lanes) + ",";
+    cut += ") " + std::to_string(tail->stmt(tail->body).list.size()) + " statements, " +
+           std::to_string(tail->exprCount()) + " expressions";
+  }
+  std::lock_guard<std::mutex> lock(cutMutex_);
+  if (!cut_)
+    cut_ = cut;
+  else if (*cut_ != cut)
+    internalError("the two pieces of a gradient were cut differently: " + *cut_ + " and " + cut);
 }
 
 Module SourceLowering::lowerPiece(size_t k) const {

@@ -8,6 +8,9 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 
 namespace gradc::loops {
 
@@ -44,6 +47,12 @@ private:
 
   size_t chunksPerPiece_ = 0, chunkPieces_ = 0;
   bool tailPiece_ = false;
+  // Piece 0 and the tail piece each lower f_grad and cut it (lowering is deterministic); the
+  // first to cut records what it cut, the second must find the same, or the head would call a
+  // tail of another signature.
+  void checkSameCut(const Func *tail) const;
+  mutable std::mutex cutMutex_;
+  mutable std::optional<std::string> cut_;
 };
 
 } // namespace gradc::loops
