@@ -19,6 +19,7 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include <cmath>
+#include <regex>
 #include <sstream>
 
 using namespace gradc;
@@ -44,6 +45,40 @@ std::string llvmText(const Func &f) {
 }
 
 } // namespace
+
+TEST(LoopIR, ACompactLoopIsPrintedWithItsHintsAndMarksItsModule) {
+  // loops/CompactLoops.h: one vector at a time, the tail in masked vectors, no unrolling (so
+  // no runtime-unroll hint of its own), in the loop's own distinct node; and the module flag
+  // that turns SLP off for the module.
+  auto f = scalarFunc();
+  Builder b(*f);
+  int32_t acc = b.let(kF64, f->floatImm(kF64, 0.0), "acc");
+  b.loop(f->i64(0), f->arg(1), [&](ExprId i) {
+    b.assign(acc, f->add(f->localRef(acc), f->mul(f->arg(0), f->cast(kF64, i))));
+  }, kRolled);
+  b.emit(f->returnStmt(f->localRef(acc)));
+  f->body = b.finish();
+  f->addLoopFlags(f->stmt(f->body).list[1], kCompact);
+  ASSERT_EQ(verify(*f), "");
+  std::string ir = llvmText(*f);
+  std::smatch loop;
+  ASSERT_TRUE(std::regex_search(ir, loop, std::regex("!llvm.loop (![0-9]+)"))) << ir;
+  std::smatch node;
+  ASSERT_TRUE(std::regex_search(ir, node, std::regex("\\n" + loop[1].str() + " = distinct !\\{" + loop[1].str() +
+                                                          ", (![0-9]+), (![0-9]+), (![0-9]+)\\}")))
+      << ir;
+  std::string hints;
+  for (size_t k = 1; k <= 3; ++k) {
+    std::smatch h;
+    ASSERT_TRUE(std::regex_search(ir, h, std::regex("\\n" + node[k].str() + " = (!\\{[^\\n]*\\})"))) << ir;
+    hints += h[1].str() + "\n";
+  }
+  EXPECT_EQ(hints, "!{!\"llvm.loop.unroll.disable\"}\n"
+                   "!{!\"llvm.loop.vectorize.predicate.enable\", i1 true}\n"
+                   "!{!\"llvm.loop.interleave.count\", i32 1}\n");
+  EXPECT_EQ(ir.find("unroll.runtime.disable"), std::string::npos) << ir;
+  EXPECT_NE(ir.find("!{i32 7, !\"gradc.compact\", i32 1}"), std::string::npos) << ir;
+}
 
 TEST(LoopIR, EqualExpressionsAreOneNode) {
   auto f = scalarFunc();

@@ -1,8 +1,8 @@
 // CompactLoops.h: the loops of a function of many loops are compiled compactly. LLVM's time
 // grows with the loops it vectorizes one by one: each becomes a vector body unrolled four
 // times, a scalar remainder and its checks, and the SLP vectorizer then searches the whole
-// function. ODE's gradient (90 loops) took 233 ms from loop IR to machine code that way and
-// 127 ms compactly, with no measured change in run time (BENCHMARKS.md).
+// function. ODE's `gradc check` (a gradient of 90 loops) took 206 ms that way and 128 ms
+// compactly, with no measured change in run time (BENCHMARKS.md, "Compact loops").
 #pragma once
 
 #include "loops/LoopIR.h"
@@ -16,9 +16,10 @@ namespace gradc::loops {
 /// against hand-written C, keep the full treatment.
 constexpr size_t kCompactLoops = 64;
 
-/// Marks every loop of f kCompact when f has at least kCompactLoops loops, except the loops
-/// LLVM already treats alike or does not vectorize (kShort, kWithinIteration). True when it
-/// marked any.
+/// Marks every loop of f kCompact when f has at least kCompactLoops loops, except kShort ones
+/// (already one vector at a time, and their trip counts known) and kWithinIteration ones (not
+/// vectorized across iterations). SLP is off for the whole module all the same, these loops'
+/// rows too: GMM's objective and gradient measured the same. True when it marked any.
 bool compactLoops(Func &f);
 
 } // namespace gradc::loops

@@ -43,7 +43,6 @@ private:
   const LoweringOptions &opts_;
   AbiSet abi_;
   std::unique_ptr<FunctionPlans> plans_;
-  std::unique_ptr<Func> gradEntry(bool split) const;
 
   size_t chunksPerPiece_ = 0, chunkPieces_ = 0;
   bool tailPiece_ = false;

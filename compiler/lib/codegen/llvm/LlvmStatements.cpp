@@ -132,7 +132,7 @@ llvm::MDNode *LlvmFunctionPrinter::loopHints(uint8_t flags) {
   };
   if (flags & loops::kCompact) {
     ops.push_back(llvm::MDNode::get(c_, llvm::MDString::get(c_, "llvm.loop.unroll.disable")));
-    hint("llvm.loop.vectorize.predicate.enable", b_.getTrue());
+    hint(kMaskedTailHint, b_.getTrue());
     hint("llvm.loop.interleave.count", b_.getInt32(1));
     llvm::Module &m = *fn_->getParent();
     if (!m.getModuleFlag(kCompactModuleFlag))

@@ -33,6 +33,9 @@ void configureCodeGeneration();
 /// The module flag of a module with kCompact loops (loops/CompactLoops.h): its pipeline has no
 /// SLP vectorizer.
 inline constexpr const char *kCompactModuleFlag = "gradc.compact";
+/// The loop hint of a kCompact loop that asks for its tail in masked vectors; dropped by
+/// optimizeModule for a CPU without masked loads and stores.
+inline constexpr const char *kMaskedTailHint = "llvm.loop.vectorize.predicate.enable";
 
 /// Runs the O1/O2/O3 pipeline for `tm`'s CPU (nothing at level 0).
 void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level);
