@@ -33,6 +33,19 @@ std::unique_ptr<Func> scalarFunc(const std::string &symbol = "f") {
 
 std::string text(const Func &f) { return test::loopText(f); }
 
+// double symbol(double x, int64_t n): the sum of x * i over i in [0, n), a rolled loop.
+std::unique_ptr<Func> sumOverN(const std::string &symbol) {
+  auto f = scalarFunc(symbol);
+  Builder b(*f);
+  int32_t acc = b.let(kF64, f->floatImm(kF64, 0.0), "acc");
+  b.loop(f->i64(0), f->arg(1), [&](ExprId i) {
+    b.assign(acc, f->add(f->localRef(acc), f->mul(f->arg(0), f->cast(kF64, i))));
+  }, kRolled);
+  b.emit(f->returnStmt(f->localRef(acc)));
+  f->body = b.finish();
+  return f;
+}
+
 // f printed as an LLVM module, as text.
 std::string llvmText(const Func &f) {
   llvm::LLVMContext ctx;
@@ -50,14 +63,7 @@ TEST(LoopIR, ACompactLoopIsPrintedWithItsHintsAndMarksItsModule) {
   // loops/CompactLoops.h: one vector at a time, the tail in masked vectors, no unrolling (so
   // no runtime-unroll hint of its own), in the loop's own distinct node; and the module flag
   // that turns SLP off for the module.
-  auto f = scalarFunc();
-  Builder b(*f);
-  int32_t acc = b.let(kF64, f->floatImm(kF64, 0.0), "acc");
-  b.loop(f->i64(0), f->arg(1), [&](ExprId i) {
-    b.assign(acc, f->add(f->localRef(acc), f->mul(f->arg(0), f->cast(kF64, i))));
-  }, kRolled);
-  b.emit(f->returnStmt(f->localRef(acc)));
-  f->body = b.finish();
+  auto f = sumOverN("f");
   f->addLoopFlags(f->stmt(f->body).list[1], kCompact);
   ASSERT_EQ(verify(*f), "");
   std::string ir = llvmText(*f);
@@ -296,14 +302,7 @@ TEST(LoopIR, ShortLoopsAreVectorizedWithoutInterleaving) {
   EXPECT_NE(ir.find("!{!\"llvm.loop.interleave.count\", i32 1}"), std::string::npos) << ir;
   EXPECT_NE(ir.find("!{!\"llvm.loop.unroll.runtime.disable\"}"), std::string::npos) << ir;
   // The same loop over n (or 256 iterations) is interleaved as LLVM chooses.
-  auto g = scalarFunc("g");
-  Builder gb(*g);
-  int32_t gacc = gb.let(kF64, g->floatImm(kF64, 0.0), "acc");
-  gb.loop(g->i64(0), g->arg(1), [&](ExprId i) {
-    gb.assign(gacc, g->add(g->localRef(gacc), g->mul(g->arg(0), g->cast(kF64, i))));
-  }, kRolled);
-  gb.emit(g->returnStmt(g->localRef(gacc)));
-  g->body = gb.finish();
+  auto g = sumOverN("g");
   ASSERT_EQ(verify(*g), "");
   std::string gir = llvmText(*g);
   EXPECT_EQ(gir.find("llvm.loop.interleave.count"), std::string::npos) << gir;
