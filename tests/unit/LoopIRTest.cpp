@@ -3,6 +3,7 @@
 // printer on expressions as deep as a program.
 #include "codegen/c/CPrinter.h"
 #include "codegen/llvm/LlvmPrinter.h"
+#include "codegen/llvm/Optimize.h"
 #include "gradc/Diagnostics.h"
 #include "loops/Builder.h"
 #include "loops/LoopIR.h"
@@ -84,6 +85,58 @@ TEST(LoopIR, ACompactLoopIsPrintedWithItsHintsAndMarksItsModule) {
                    "!{!\"llvm.loop.interleave.count\", i32 1}\n");
   EXPECT_EQ(ir.find("unroll.runtime.disable"), std::string::npos) << ir;
   EXPECT_NE(ir.find("!{i32 7, !\"gradc.compact\", i32 1}"), std::string::npos) << ir;
+}
+
+// void symbol(double *out): `stores` statements out[k] = out[k] + k, one after another.
+std::unique_ptr<Func> straightLine(const std::string &symbol, int stores, bool noinline) {
+  auto f = std::make_unique<Func>(symbol, kVoid, std::vector<Param>{{"out", kPtr, true}});
+  f->noinline = noinline;
+  Builder b(*f);
+  int32_t out = f->argBuffer(0, kF64, "out");
+  for (int k = 0; k < stores; ++k)
+    b.store(out, f->i64(k), f->add(f->load(out, f->i64(k), kF64), f->floatImm(kF64, k)));
+  b.emit(f->returnStmt());
+  f->body = b.finish();
+  return f;
+}
+
+TEST(LoopIR, LongStraightLineCodeIsCountedPerFunctionOrAcrossChunks) {
+  // The O0 rule for giant straight-line code (chooseOptLevel) looks at one function at a
+  // time: a file of several functions, each short, keeps O3 (ODE's file at n = 64 was
+  // compiled at O0 and ran 5x slower). Functions compiled on their own (the chunks of one
+  // long program) count together, and so do very many functions.
+  llvm::LLVMContext ctx;
+  auto module = [&](std::vector<std::unique_ptr<Func>> fs) {
+    auto m = std::make_unique<llvm::Module>("m", ctx);
+    for (auto &f : fs)
+      printLlvm(*f, *m);
+    return m;
+  };
+  std::vector<std::unique_ptr<Func>> two, one, chunks;
+  two.push_back(straightLine("a", 400, false));
+  two.push_back(straightLine("b", 400, false));
+  auto twoShort = module(std::move(two));
+  size_t each = twoShort->getFunction("a")->getInstructionCount();
+  ASSERT_GT(each, 1000u); // (each below the limit, both together above it)
+  ASSERT_LT(each, 3000u);
+  ASSERT_GT(2 * each, 3000u);
+  EXPECT_FALSE(straightLineInstructionsExceed(*twoShort, 3000));
+  EXPECT_EQ(chooseOptLevel(*twoShort, -1), 3);
+  one.push_back(straightLine("c", 800, false));
+  auto oneLong = module(std::move(one));
+  EXPECT_TRUE(straightLineInstructionsExceed(*oneLong, 3000));
+  EXPECT_EQ(chooseOptLevel(*oneLong, -1), 0);
+  chunks.push_back(straightLine("d.chunk0", 400, true));
+  chunks.push_back(straightLine("d.chunk1", 400, true));
+  EXPECT_TRUE(straightLineInstructionsExceed(*module(std::move(chunks)), 3000));
+  // A file of very many short functions: O3's cost per function adds up.
+  std::vector<std::unique_ptr<Func>> few, many;
+  for (int k = 0; k < 1001; ++k)
+    (k < 1000 ? few : many).push_back(straightLine("e" + std::to_string(k), 1, false));
+  auto thousand = module(std::move(few));
+  EXPECT_FALSE(straightLineInstructionsExceed(*thousand, 3000));
+  printLlvm(*many[0], *thousand);
+  EXPECT_TRUE(straightLineInstructionsExceed(*thousand, 3000));
 }
 
 TEST(LoopIR, EqualExpressionsAreOneNode) {

@@ -95,7 +95,7 @@ static void addCommon(CLI::App *cmd, CommonOptions &o) {
                                                "host's; 'generic' for a baseline x86-64)");
   cmd->add_option("--opt-level", o.optLevel, "LLVM optimization: 3 (O3 with vectorization) or 0 "
                                              "(none, fast instruction selection); default: 3, "
-                                             "or 0 for modules over 3,000 instructions")
+                                             "or 0 for giant straight-line code")
       ->check(CLI::IsMember({0, 3}));
   cmd->add_option("--threads", o.threads, "threads that compile a long program's pieces in "
                                          "parallel (default: one per core, at most 8)")
@@ -163,7 +163,7 @@ static CLI::App *addEmitCommand(CLI::App &app, EmitOptionsCli &emit) {
   emitCmd->add_flag("--fast-math", emit.common.fastMath, "allow rewrites exact only up to signed zeros and NaN");
   emitCmd->add_option("--opt-level", emit.common.optLevel, "LLVM optimization of the object: 3 (O3 with "
                                                            "vectorization) or 0 (none); default: 3, or 0 for "
-                                                           "modules over 3,000 instructions")
+                                                           "giant straight-line code")
       ->check(CLI::IsMember({0, 3}));
   emitCmd->add_flag("--stats", emit.common.stats, "print what was written (to stderr)");
   return emitCmd;

@@ -17,6 +17,8 @@ namespace gradc {
 
 namespace {
 constexpr size_t kLargeModule = 3000;
+constexpr size_t kManyFunctionsFactor = 5;
+constexpr size_t kManyFunctions = 1000;
 
 // A compact loop's tail in masked vectors pays only where the CPU has masked loads and stores
 // (AVX and later). Elsewhere LLVM emulates them a lane at a time or leaves the loop scalar
@@ -79,26 +81,48 @@ size_t instructionCount(const llvm::Module &m) {
   return n;
 }
 
-bool straightLineInstructionsExceed(const llvm::Module &m, size_t limit) {
+namespace {
+
+// The instructions of f outside loops that always run (on the way to its last return), counted
+// up to just past `limit`. A branch's blocks (an edge part of a loop, run at most once) are
+// small pieces, not a long line.
+size_t straightLineInstructions(const llvm::Function &f, size_t limit) {
+  llvm::DominatorTree dt(const_cast<llvm::Function &>(f));
+  llvm::LoopInfo loops(dt);
+  const llvm::BasicBlock *end = nullptr;
+  for (const llvm::BasicBlock &bb : f)
+    if (llvm::isa<llvm::ReturnInst>(bb.getTerminator()))
+      end = &bb;
   size_t n = 0;
-  // Counting stops at the limit: a giant module of chunks is decided after a few of them.
+  for (const llvm::BasicBlock &bb : f) {
+    if (!loops.getLoopFor(&bb) && (!end || dt.dominates(&bb, end)))
+      n += bb.size();
+    if (n > limit)
+      break;
+  }
+  return n;
+}
+
+} // namespace
+
+bool straightLineInstructionsExceed(const llvm::Module &m, size_t limit) {
+  // Per function: O3's and the SelectionDAG's cost grows faster than the code within one
+  // function, not across many, so a file of a few functions, each short, keeps O3 (ODE's file
+  // at n = 64: 5x faster than at O0). The functions compiled on their own (noinline: the
+  // chunks of one long program, which run one after another) count together: together they
+  // are the long line. And a module of very many short functions is one long line as well:
+  // O3 costs about half a millisecond per function however short (a file of 2,000 one-line
+  // functions, 22,001 LLVM functions: 14.6 s at O3, 1.2 s at O0). Counting stops at the limit:
+  // a giant module of chunks is decided after a few of them.
+  size_t separate = 0, all = 0, functions = 0;
   for (const llvm::Function &f : m) {
     if (f.isDeclaration())
       continue;
-    llvm::DominatorTree dt(const_cast<llvm::Function &>(f));
-    llvm::LoopInfo loops(dt);
-    // Only code that always runs: on the way to the function's last return. A branch's
-    // blocks (an edge part of a loop, run at most once) are small pieces, not a long line.
-    const llvm::BasicBlock *end = nullptr;
-    for (const llvm::BasicBlock &bb : f)
-      if (llvm::isa<llvm::ReturnInst>(bb.getTerminator()))
-        end = &bb;
-    for (const llvm::BasicBlock &bb : f) {
-      if (!loops.getLoopFor(&bb) && (!end || dt.dominates(&bb, end)))
-        n += bb.size();
-      if (n > limit)
-        return true;
-    }
+    size_t n = straightLineInstructions(f, limit);
+    if (n > limit || (all += n) > kManyFunctionsFactor * limit || ++functions > kManyFunctions)
+      return true;
+    if (f.hasFnAttribute(llvm::Attribute::NoInline) && (separate += n) > limit)
+      return true;
   }
   return false;
 }

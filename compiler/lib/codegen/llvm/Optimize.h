@@ -13,15 +13,17 @@ namespace gradc {
 /// The instruction count of a module: what the optimization level is chosen by.
 size_t instructionCount(const llvm::Module &m);
 
-/// Whether a module has more than `limit` instructions outside loops that always run
-/// (straight-line code; a branch's blocks are not counted).
+/// Whether a module is giant straight-line code: a function with more than `limit`
+/// instructions outside loops that always run (a branch's blocks are not counted), its
+/// noinline functions (the chunks of one long program) with as many together, or more than
+/// 1,000 functions or 5 x `limit` such instructions in all.
 bool straightLineInstructionsExceed(const llvm::Module &m, size_t limit);
 
-/// `requested` if >= 0; otherwise 3 (O3, loop and SLP vectorization) for modules with up to
-/// a few thousand instructions outside loops, and 0 (no IR passes, fast instruction
-/// selection) beyond: straight-line scalar code that big is where O3 and the SelectionDAG
-/// cost more than they gain (BENCHMARKS.md, "Compile time at scale"). Loops (tensor code, the
-/// matrix kernels) always want O3, whatever their size.
+/// `requested` if >= 0; otherwise 0 (no IR passes, fast instruction selection) for giant
+/// straight-line code (straightLineInstructionsExceed at a few thousand instructions), where
+/// O3 and the SelectionDAG cost more than they gain (BENCHMARKS.md, "Compile time at scale"),
+/// and 3 (O3, loop and SLP vectorization) for the rest. Loops (tensor code, the matrix
+/// kernels) always want O3, whatever their size.
 int chooseOptLevel(const llvm::Module &m, int requested);
 
 /// Sets what LLVM's code generation does for every module gradc compiles, once per process,
