@@ -8,17 +8,12 @@ namespace gradc::loops {
 bool compactLoops(Func &f) {
   if (f.body == kNone)
     return false;
-  std::vector<StmtId> loops, stack{f.body};
-  while (!stack.empty()) {
-    const Stmt &st = f.stmt(stack.back());
+  std::vector<StmtId> loops;
+  visitStmts(f, f.body, [&](StmtId s, const Stmt &st) {
     if (st.op == SOp::For)
-      loops.push_back(stack.back());
-    stack.pop_back();
-    for (StmtId s : {st.body, st.orelse})
-      if (s != kNone)
-        stack.push_back(s);
-    stack.insert(stack.end(), st.list.begin(), st.list.end());
-  }
+      loops.push_back(s);
+    return true;
+  });
   if (loops.size() < kCompactLoops)
     return false;
   bool marked = false;

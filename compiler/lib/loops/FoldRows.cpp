@@ -24,21 +24,14 @@ std::unordered_set<int32_t> buffersTouched(const Func &f, StmtId s) {
         return true;
       });
   };
-  std::vector<StmtId> stack{s};
-  while (!stack.empty()) {
-    const Stmt st = f.stmt(stack.back());
-    stack.pop_back();
+  visitStmts(f, s, [&](StmtId, const Stmt &st) {
     if (st.op == SOp::Store)
       out.insert(st.ref);
     exprs(st.a);
     exprs(st.b);
     exprs(st.c);
-    if (st.op == SOp::Block)
-      stack.insert(stack.end(), st.list.begin(), st.list.end());
-    for (StmtId inner : {st.body, st.orelse})
-      if (inner != kNone)
-        stack.push_back(inner);
-  }
+    return true;
+  });
   return out;
 }
 

@@ -427,6 +427,26 @@ bool visitExprs(const Func &f, ExprId root, std::unordered_set<ExprId> &seen, F 
   return true;
 }
 
+/// Visits statement `root` and every statement it contains, each before its contents and in
+/// program order, until `visit(id, stmt)` returns false. `visit` must not add statements.
+/// Iterative: statements nest as deep as the program's loops. Whether the walk ran to its end.
+template <typename F>
+bool visitStmts(const Func &f, StmtId root, F visit) {
+  std::vector<StmtId> stack{root};
+  while (!stack.empty()) {
+    StmtId s = stack.back();
+    stack.pop_back();
+    const Stmt &st = f.stmt(s);
+    if (!visit(s, st))
+      return false;
+    for (StmtId inner : {st.orelse, st.body})
+      if (inner != kNone)
+        stack.push_back(inner);
+    stack.insert(stack.end(), st.list.rbegin(), st.list.rend());
+  }
+  return true;
+}
+
 /// Whether x calls a function other than a math function (memory the loop IR cannot see).
 /// Add, Sub, Mul, Div, Rem, Min or Max: two operands of the result's type (Func::binary).
 inline bool isBinaryArithmetic(Op op) { return op >= Op::Add && op <= Op::Max; }

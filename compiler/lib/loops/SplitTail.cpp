@@ -33,10 +33,7 @@ void addStatement(const Func &f, StmtId root, Footprint &out, std::unordered_set
       });
     }
   };
-  std::vector<StmtId> stack{root};
-  while (!stack.empty()) {
-    const Stmt &st = f.stmt(stack.back());
-    stack.pop_back();
+  visitStmts(f, root, [&](StmtId, const Stmt &st) {
     out.loops += st.op == SOp::For;
     if (st.op == SOp::Store && f.buffers()[static_cast<size_t>(st.ref)].kind == BufferKind::View)
       expr(f.buffers()[static_cast<size_t>(st.ref)].base);
@@ -44,11 +41,8 @@ void addStatement(const Func &f, StmtId root, Footprint &out, std::unordered_set
       out.locals.insert(st.ref);
     for (ExprId e : {st.a, st.b, st.c})
       expr(e);
-    for (StmtId s : {st.body, st.orelse})
-      if (s != kNone)
-        stack.push_back(s);
-    stack.insert(stack.end(), st.list.begin(), st.list.end());
-  }
+    return true;
+  });
 }
 
 } // namespace

@@ -141,11 +141,9 @@ llvm::MDNode *LlvmFunctionPrinter::loopHints(uint8_t flags) {
     ops.push_back(llvm::MDNode::get(c_, llvm::MDString::get(c_, "llvm.loop.unroll.runtime.disable")));
   }
   if (flags & loops::kShort)
-    ops.push_back(llvm::MDNode::get(c_, {llvm::MDString::get(c_, "llvm.loop.interleave.count"),
-                                         llvm::ConstantAsMetadata::get(b_.getInt32(1))}));
+    hint("llvm.loop.interleave.count", b_.getInt32(1));
   if (flags & loops::kWithinIteration) // (the SLP vectorizer still joins an iteration's elements)
-    ops.push_back(llvm::MDNode::get(c_, {llvm::MDString::get(c_, "llvm.loop.vectorize.enable"),
-                                         llvm::ConstantAsMetadata::get(b_.getFalse())}));
+    hint("llvm.loop.vectorize.enable", b_.getFalse());
   llvm::MDNode *loop = llvm::MDNode::getDistinct(c_, ops);
   loop->replaceOperandWith(0, loop);
   return loop;
